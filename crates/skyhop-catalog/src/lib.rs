@@ -1,0 +1,1 @@
+//! skyhop-catalog: TODO (see DESIGN.md).

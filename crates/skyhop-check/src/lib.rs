@@ -1,0 +1,1 @@
+//! skyhop-check: TODO (see DESIGN.md).

@@ -1,0 +1,345 @@
+//! skyhop-core: the few plain data types every other skyhop crate agrees on.
+//!
+//! It owns:
+//! - [`Finding`]: one thing a test found (check, parse, deps or catalog), the only input of reports;
+//! - [`Lock`] / [`Package`]: a resolved Python environment as sorted `(name, version)` pairs plus
+//!   where it came from, with `pip freeze` reading and writing;
+//! - [`Progress`]: how long-running library code reports progress without printing;
+//! - [`normalize_name`] (PEP 503) and [`cache_dir`] (where skyhop keeps its cache).
+//!
+//! It knows nothing of Airflow, files of a project or processes.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Breaks in the target version.
+    Error,
+    /// Deprecated, or will break later.
+    Warning,
+    /// Worth knowing, nothing breaks.
+    Info,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        })
+    }
+}
+
+/// Which test produced a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Check,
+    Parse,
+    Deps,
+    Catalog,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Source::Check => "check",
+            Source::Parse => "parse",
+            Source::Deps => "deps",
+            Source::Catalog => "catalog",
+        })
+    }
+}
+
+/// One thing a test found. Every test produces these; reports only read them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Path relative to the project root, with `/` separators (empty for project-wide findings).
+    pub path: String,
+    /// 1-based line; 0 when the finding has no line.
+    pub line: u32,
+    /// 1-based column; 0 when the finding has no column.
+    pub column: u32,
+    /// Stable rule code, e.g. `SKY301`.
+    pub rule: String,
+    pub severity: Severity,
+    /// One line saying what is wrong.
+    pub message: String,
+    /// What to use instead, when known (e.g. a new import path), else `None`.
+    pub replacement: Option<String>,
+    pub source: Source,
+}
+
+impl Finding {
+    /// `path:line:col` (parts left out when unknown).
+    pub fn location(&self) -> String {
+        match (self.line, self.column) {
+            (0, _) => self.path.clone(),
+            (l, 0) => format!("{}:{l}", self.path),
+            (l, c) => format!("{}:{l}:{c}", self.path),
+        }
+    }
+}
+
+/// PEP 503 normalized package name: lowercase, runs of `-`, `_`, `.` become one `-`.
+pub fn normalize_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut sep = false;
+    for ch in name.trim().chars() {
+        if matches!(ch, '-' | '_' | '.') {
+            sep = true;
+        } else {
+            if sep && !out.is_empty() {
+                out.push('-');
+            }
+            sep = false;
+            out.extend(ch.to_lowercase());
+        }
+    }
+    out
+}
+
+/// One package of a resolved environment.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Package {
+    /// PEP 503 normalized name.
+    pub name: String,
+    /// Version as written (PEP 440 text, may carry a `+local` part); empty for direct URLs
+    /// whose version is unknown.
+    pub version: String,
+    /// Direct URL (`name @ url`), when installed from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// Where a lock came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// `uv`, `docker`, `freeze`.
+    pub backend: String,
+    /// Python version the environment is for (`3.11`), when known.
+    pub python: Option<String>,
+    /// Resolution cut-off date (`YYYY-MM-DD`), when one was used.
+    pub exclude_newer: Option<String>,
+    /// Human-readable notes to show wherever results are shown (left-out packages, Python
+    /// fallbacks, ...).
+    pub notes: Vec<String>,
+}
+
+/// A resolved environment: sorted packages plus provenance.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lock {
+    pub packages: Vec<Package>,
+    pub provenance: Provenance,
+}
+
+/// A line of a `pip freeze` file that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}: `{text}`")]
+pub struct FreezeError {
+    pub line: usize,
+    pub text: String,
+    pub message: String,
+}
+
+impl Lock {
+    /// Builds a lock, normalizing names and sorting.
+    pub fn new(mut packages: Vec<Package>, provenance: Provenance) -> Self {
+        for p in &mut packages {
+            p.name = normalize_name(&p.name);
+        }
+        packages.sort();
+        packages.dedup_by(|a, b| a.name == b.name);
+        Lock {
+            packages,
+            provenance,
+        }
+    }
+
+    /// Reads `pip freeze` output: `name==version`, `name @ url`, `-e ...` (skipped with a note),
+    /// comments and blank lines.
+    pub fn from_freeze(text: &str, backend: &str) -> Result<Lock, FreezeError> {
+        let mut packages = Vec::new();
+        let mut notes = Vec::new();
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.split(" #").next().unwrap_or("").trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if line.starts_with("-e ") || line.starts_with("--") || line.starts_with("-") {
+                notes.push(format!("freeze line {} skipped: {line}", i + 1));
+                continue;
+            }
+            let err = |message: &str| FreezeError {
+                line: i + 1,
+                text: raw.to_string(),
+                message: message.to_string(),
+            };
+            if let Some((name, version)) = line.split_once("===") {
+                packages.push(pkg(name, version, None, &err)?);
+            } else if let Some((name, version)) = line.split_once("==") {
+                packages.push(pkg(name, version, None, &err)?);
+            } else if let Some((name, url)) = line.split_once(" @ ") {
+                packages.push(pkg(name, "", Some(url.trim().to_string()), &err)?);
+            } else {
+                return Err(err("expected `name==version` or `name @ url`"));
+            }
+        }
+        let mut lock = Lock::new(
+            packages,
+            Provenance {
+                backend: backend.to_string(),
+                ..Provenance::default()
+            },
+        );
+        lock.provenance.notes = notes;
+        Ok(lock)
+    }
+
+    /// `pip freeze` text, one `name==version` (or `name @ url`) per line, sorted.
+    pub fn to_freeze(&self) -> String {
+        let mut out = String::new();
+        for p in &self.packages {
+            match (&p.url, p.version.is_empty()) {
+                (Some(url), _) => out.push_str(&format!("{} @ {url}\n", p.name)),
+                (None, _) => out.push_str(&format!("{}=={}\n", p.name, p.version)),
+            }
+        }
+        out
+    }
+
+    /// The version of a package, by any spelling of its name.
+    pub fn version_of(&self, name: &str) -> Option<&str> {
+        let n = normalize_name(name);
+        self.packages
+            .iter()
+            .find(|p| p.name == n)
+            .map(|p| p.version.as_str())
+    }
+
+    /// Content hash of the package list (not the provenance): same packages, same hash.
+    pub fn hash(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(self.to_freeze().as_bytes());
+        if let Some(py) = &self.provenance.python {
+            h.update(b"\npython=");
+            h.update(py.as_bytes());
+        }
+        hex::encode(h.finalize())[..16].to_string()
+    }
+}
+
+fn pkg(
+    name: &str,
+    version: &str,
+    url: Option<String>,
+    err: &dyn Fn(&str) -> FreezeError,
+) -> Result<Package, FreezeError> {
+    let name = name.trim();
+    // strip extras: `name[extra]==1.0`
+    let name = name.split('[').next().unwrap_or(name).trim();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(err("not a package name"));
+    }
+    let version = version.trim();
+    if url.is_none() && version.is_empty() {
+        return Err(err("missing version"));
+    }
+    Ok(Package {
+        name: normalize_name(name),
+        version: version.to_string(),
+        url,
+    })
+}
+
+/// How library code reports progress without printing. The CLI implements it with progress
+/// bars; tests and libraries use [`NoProgress`].
+pub trait Progress: Send + Sync {
+    /// A long step starts (`total` items when countable).
+    fn begin(&self, step: &str, total: Option<u64>);
+    /// `n` more items of `step` are done.
+    fn advance(&self, step: &str, n: u64);
+    /// The step ended; `message` says how.
+    fn end(&self, step: &str, message: &str);
+    /// Something the user should see (a fallback, a skipped backend...).
+    fn note(&self, message: &str);
+}
+
+/// Progress that goes nowhere.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn begin(&self, _: &str, _: Option<u64>) {}
+    fn advance(&self, _: &str, _: u64) {}
+    fn end(&self, _: &str, _: &str) {}
+    fn note(&self, _: &str) {}
+}
+
+/// skyhop's cache directory: `$SKYHOP_CACHE_DIR`, else `$XDG_CACHE_HOME/skyhop`, else
+/// `~/.cache/skyhop`. Safe to delete at any time.
+pub fn cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("SKYHOP_CACHE_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir).join("skyhop");
+    }
+    dirs::cache_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("skyhop")
+}
+
+/// skyhop's own version, for reports and cache keys.
+pub const SKYHOP_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_names() {
+        assert_eq!(normalize_name("Foo_Bar.baz"), "foo-bar-baz");
+        assert_eq!(normalize_name("a--b__c"), "a-b-c");
+        assert_eq!(
+            normalize_name("apache_airflow_providers_celery"),
+            "apache-airflow-providers-celery"
+        );
+    }
+
+    #[test]
+    fn reads_and_writes_freeze() {
+        let text = "# comment\nFoo_Bar==1.0\nbaz @ file:///tmp/baz.whl\n\n-e git+https://x\napache-airflow==2.9.1+astro.1\n";
+        let lock = Lock::from_freeze(text, "freeze").unwrap();
+        assert_eq!(lock.packages.len(), 3);
+        assert_eq!(lock.version_of("foo-bar"), Some("1.0"));
+        assert_eq!(lock.version_of("apache_airflow"), Some("2.9.1+astro.1"));
+        assert_eq!(lock.provenance.notes.len(), 1);
+        assert_eq!(
+            lock.to_freeze(),
+            "apache-airflow==2.9.1+astro.1\nbaz @ file:///tmp/baz.whl\nfoo-bar==1.0\n"
+        );
+        let err = Lock::from_freeze("ok==1\nnot a line\n", "freeze").unwrap_err();
+        assert_eq!(err.line, 2);
+    }
+
+    #[test]
+    fn hash_depends_on_packages_only() {
+        let a = Lock::from_freeze("a==1\nb==2\n", "uv").unwrap();
+        let mut b = Lock::from_freeze("b==2\na==1\n", "freeze").unwrap();
+        assert_eq!(a.hash(), b.hash());
+        b.packages[0].version = "3".into();
+        assert_ne!(a.hash(), b.hash());
+    }
+}

@@ -1,0 +1,1 @@
+//! skyhop-deploy: TODO (see DESIGN.md).

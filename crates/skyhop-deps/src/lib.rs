@@ -1,0 +1,1 @@
+//! skyhop-deps: TODO (see DESIGN.md).

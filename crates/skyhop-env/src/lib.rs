@@ -1,0 +1,1 @@
+//! skyhop-env: TODO (see DESIGN.md).

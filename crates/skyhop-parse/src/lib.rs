@@ -1,0 +1,1 @@
+//! skyhop-parse: TODO (see DESIGN.md).

@@ -1,0 +1,1 @@
+//! skyhop-project: TODO (see DESIGN.md).

@@ -1,0 +1,1 @@
+//! skyhop-report: TODO (see DESIGN.md).
