@@ -1,0 +1,1 @@
+SELECT * FROM sales WHERE day = '{{ params.day }}';
