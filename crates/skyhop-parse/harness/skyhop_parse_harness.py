@@ -1,0 +1,689 @@
+"""skyhop parse harness: imports Airflow once, then parses each DAG file in a forked child.
+
+Shipped inside the skyhop binary and written to skyhop's cache; run by skyhop with the target
+environment's Python. Protocol:
+
+* stdin: one JSON object ``{"project_root", "files", "jobs", "timeout", "memory_limit_mb",
+  "db_template"}``; ``files`` are absolute paths.
+* stdout (a private copy of fd 1: anything Airflow or a DAG prints goes to stderr): one JSON
+  object per line, ``{"event": "ready", "python", "airflow", "import_seconds", "db_seconds"}``,
+  then ``{"event": "file", ...result}`` per file as each finishes, then ``{"event": "done"}``.
+  A problem that stops the whole run is ``{"event": "fatal", "error", "traceback"}`` (exit 2).
+
+A child never takes the run down: it runs in its own process group with an address-space limit;
+the parent kills it after ``timeout`` (+ grace, Airflow's own SIGALRM timeout fires first) and
+reports crashes (signals, ``os._exit``) with the DAG-file line found in faulthandler's dump.
+"""
+
+import json
+import os
+import sys
+import tempfile
+import time
+import traceback
+
+PROTOCOL_FD = None
+GRACE_SECONDS = 2.0
+OUTPUT_TAIL_BYTES = 4000
+
+
+def emit(obj):
+    data = (json.dumps(obj, default=str) + "\n").encode("utf-8", "replace")
+    while data:
+        n = os.write(PROTOCOL_FD, data)
+        data = data[n:]
+
+
+# ---------------------------------------------------------------------------------------------
+# Environment: a throwaway AIRFLOW_HOME, never the user's database.
+# ---------------------------------------------------------------------------------------------
+
+
+def prepare_environment(request, home):
+    project_root = request["project_root"]
+    for key in list(os.environ):
+        upper = key.upper()
+        if upper.startswith(("AIRFLOW__DATABASE__", "AIRFLOW__CORE__SQL_ALCHEMY")) or (
+            upper.startswith("AIRFLOW__") and upper.endswith(("_CMD", "_SECRET"))
+        ):
+            del os.environ[key]
+    dags = os.path.join(project_root, "dags")
+    plugins = os.path.join(project_root, "plugins")
+    os.environ.update(
+        {
+            "AIRFLOW_HOME": home,
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": "sqlite:///" + os.path.join(home, "airflow.db"),
+            "AIRFLOW__CORE__SQL_ALCHEMY_CONN": "sqlite:///" + os.path.join(home, "airflow.db"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_FOLDER": dags,
+            "AIRFLOW__CORE__PLUGINS_FOLDER": plugins,
+            "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": str(float(request["timeout"])),
+            "AIRFLOW__CORE__DAGBAG_IMPORT_ERROR_TRACEBACKS": "True",
+            "AIRFLOW__CORE__DAGBAG_IMPORT_ERROR_TRACEBACK_DEPTH": "50",
+            "AIRFLOW__CORE__LAZY_LOAD_PLUGINS": "True",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR",
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": os.path.join(home, "logs"),
+            "AIRFLOW__SCHEDULER__CHILD_PROCESS_LOG_DIRECTORY": os.path.join(home, "logs"),
+            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+    )
+    # As in a runtime image: the project root (for `include/`), dags/ and plugins/ importable.
+    for path in (plugins, dags, project_root):
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    sys.dont_write_bytecode = True
+
+
+def airflow_major(version):
+    try:
+        return int(version.split(".")[0])
+    except ValueError:
+        return 2
+
+
+def prepare_database(major, home, template):
+    """Airflow 2 reads a few tables while parsing (pools, dataset aliases): create the tables
+    from the models, without migrations. Airflow 3 parses without any database."""
+    if major >= 3:
+        return
+    import shutil
+
+    db = os.path.join(home, "airflow.db")
+    if template and os.path.isfile(template):
+        shutil.copyfile(template, db)
+        return
+    from airflow import settings
+    import airflow.models
+
+    try:
+        airflow.models.import_all_models()
+    except Exception:
+        pass
+    from airflow.models.base import Base
+
+    pending = list(Base.metadata.tables.values())
+    while pending:
+        failed = []
+        for table in pending:
+            try:
+                table.create(settings.engine, checkfirst=True)
+            except Exception:
+                failed.append(table)
+        if len(failed) == len(pending):
+            break
+        pending = failed
+    if template:
+        try:
+            os.makedirs(os.path.dirname(template), exist_ok=True)
+            tmp = template + ".%d.tmp" % os.getpid()
+            shutil.copyfile(db, tmp)
+            os.replace(tmp, template)
+        except OSError:
+            pass
+
+
+# ---------------------------------------------------------------------------------------------
+# Mocks: Variables, Connections and env vars answer with mock values, like the Astro harness.
+# ---------------------------------------------------------------------------------------------
+
+MOCK_VARIABLE_VALUE = "NON_DEFAULT_MOCKED_VARIABLE_VALUE"
+
+
+class MockJson(dict):
+    """What `Variable.get(..., deserialize_json=True)` returns: any key gives a mock value."""
+
+    def __missing__(self, key):
+        return "MOCKED_KEY_VALUE"
+
+    def get(self, key, default=None):
+        return dict.get(self, key, default if default is not None else "MOCKED_KEY_VALUE")
+
+
+def _is_sentinel(value):
+    return type(value).__name__ in ("ArgNotSet", "NOTSET") or type(value) is object
+
+
+def mock_variable_get(key, *args, **kwargs):
+    has_default, default = False, None
+    if args:
+        has_default, default = True, args[0]
+    for name in ("default_var", "default"):
+        if name in kwargs:
+            has_default, default = True, kwargs[name]
+    if has_default and _is_sentinel(default):
+        has_default = False
+    deserialize = kwargs.get("deserialize_json", args[1] if len(args) > 1 else False)
+    real = os.environ.get("AIRFLOW_VAR_" + str(key).upper())
+    if real is not None:
+        return json.loads(real) if deserialize else real
+    if has_default:
+        return default
+    return MockJson() if deserialize else MOCK_VARIABLE_VALUE
+
+
+def install_variable_mocks():
+    def wrap(cls):
+        original = cls.__dict__.get("get")
+
+        def get(inner_cls, key, *args, **kwargs):
+            return mock_variable_get(key, *args, **kwargs)
+
+        if original is not None:
+            cls.get = classmethod(get)
+
+    for module, name in (
+        ("airflow.models.variable", "Variable"),
+        ("airflow.sdk.definitions.variable", "Variable"),
+        ("airflow.sdk", "Variable"),
+    ):
+        cls = _load(module, name)
+        if cls is not None:
+            wrap(cls)
+
+
+def _load(module, name):
+    try:
+        mod = __import__(module, fromlist=[name])
+        return getattr(mod, name, None)
+    except Exception:
+        return None
+
+
+def install_connection_mocks():
+    model_conn = _load("airflow.models.connection", "Connection")
+    sdk_conn = _load("airflow.sdk.definitions.connection", "Connection")
+
+    def make(conn_cls, conn_id):
+        uri = os.environ.get("AIRFLOW_CONN_" + str(conn_id).upper())
+        if uri is not None:
+            try:
+                if uri.lstrip().startswith("{"):
+                    return conn_cls(conn_id=conn_id, **json.loads(uri))
+                if hasattr(conn_cls, "from_uri"):
+                    return conn_cls.from_uri(uri, conn_id=conn_id)
+                return conn_cls(conn_id=conn_id, uri=uri)
+            except Exception:
+                pass
+        try:
+            return conn_cls(conn_id=conn_id)
+        except TypeError:
+            return conn_cls(conn_id=conn_id, conn_type="generic")
+
+    if model_conn is not None:
+        model_conn.get_connection_from_secrets = classmethod(
+            lambda cls, conn_id: make(model_conn, conn_id)
+        )
+    if sdk_conn is not None:
+        sdk_conn.get = classmethod(lambda cls, conn_id: make(sdk_conn, conn_id))
+    default_conn = sdk_conn or model_conn
+    # With the task SDK, `airflow.hooks.base.BaseHook` is a deprecated alias of the SDK's.
+    modules = ("airflow.sdk.bases.hook",) if sdk_conn else ("airflow.hooks.base",)
+    for module in modules:
+        hook = _load(module, "BaseHook")
+        if hook is not None and default_conn is not None:
+            conn_cls = sdk_conn if module.startswith("airflow.sdk") and sdk_conn else default_conn
+            if not module.startswith("airflow.sdk") and model_conn is not None and sdk_conn is None:
+                conn_cls = model_conn
+            hook.get_connection = classmethod(
+                lambda cls, conn_id, _c=conn_cls: make(_c, conn_id)
+            )
+
+
+def install_env_mocks(project_root):
+    """`os.getenv`, `os.environ.get` and `os.environ[...]` called from project code answer a
+    missing variable with `MOCKED_<KEY>_VALUE`; Airflow's own calls are left alone."""
+    prefix = os.path.realpath(project_root) + os.sep
+
+    def from_project(depth):
+        try:
+            filename = sys._getframe(depth).f_code.co_filename
+        except ValueError:
+            return False
+        if not os.path.isabs(filename):  # `<frozen os>`, `<string>`...
+            return False
+        return filename.startswith(prefix) or os.path.realpath(filename).startswith(prefix)
+
+    def mock(key):
+        if key in ("JENKINS_HOME", "PYTEST_THEME"):
+            return None
+        return "MOCKED_%s_VALUE" % str(key).upper()
+
+    real_getenv = os.getenv
+    environ_cls = type(os.environ)
+    real_get = environ_cls.get
+    real_getitem = environ_cls.__getitem__
+
+    def getenv(key, default=None):
+        value = real_getenv(key, default)
+        if value is None and from_project(2):
+            return mock(key)
+        return value
+
+    def get(self, key, default=None):
+        value = real_get(self, key, default)
+        if value is None and self is os.environ and from_project(2):
+            return mock(key)
+        return value
+
+    def getitem(self, key):
+        try:
+            return real_getitem(self, key)
+        except KeyError:
+            if self is os.environ and from_project(2) and mock(key) is not None:
+                return mock(key)
+            raise
+
+    os.getenv = getenv
+    environ_cls.get = get
+    environ_cls.__getitem__ = getitem
+
+
+# ---------------------------------------------------------------------------------------------
+# One file, in a forked child.
+# ---------------------------------------------------------------------------------------------
+
+
+def load_dagbag_class():
+    for module in ("airflow.dag_processing.dagbag", "airflow.models.dagbag"):
+        cls = _load(module, "DagBag")
+        if cls is not None:
+            return cls, __import__(module, fromlist=["DagBag"])
+    raise ImportError("no DagBag in airflow.dag_processing.dagbag or airflow.models.dagbag")
+
+
+def in_file(filename, path):
+    if not filename:
+        return False
+    if filename == path:
+        return True
+    # Zip archives: `/project/dags/x.zip/module.py`.
+    return path.endswith(".zip") and filename.startswith(path + os.sep)
+
+
+def failing_line(exc, path):
+    if isinstance(exc, SyntaxError) and in_file(getattr(exc, "filename", None), path):
+        return exc.lineno
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if in_file(tb.tb_frame.f_code.co_filename, path):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def stack_line(path):
+    frame = sys._getframe(1)
+    while frame is not None:
+        if in_file(frame.f_code.co_filename, path):
+            return frame.f_lineno
+        frame = frame.f_back
+    return None
+
+
+def category_name(category):
+    module = getattr(category, "__module__", "builtins")
+    return category.__name__ if module == "builtins" else "%s.%s" % (module, category.__name__)
+
+
+def parse_one(path, dagbag_cls, dagbag_module):
+    import warnings
+
+    # Airflow 3 captures warnings and re-emits them after the import, losing the stack we use
+    # to find the DAG-file line: let them through live instead.
+    if hasattr(dagbag_module, "_capture_with_reraise"):
+        import contextlib
+
+        @contextlib.contextmanager
+        def passthrough():
+            yield []
+
+        dagbag_module._capture_with_reraise = passthrough
+
+    caught = []
+    real_format_exc = traceback.format_exc
+
+    def format_exc(*args, **kwargs):
+        info = sys.exc_info()
+        if info[1] is not None:
+            caught.append(info[1])
+        return real_format_exc(*args, **kwargs)
+
+    traceback.format_exc = format_exc
+
+    recorded = []
+
+    def showwarning(message, category, filename, lineno, file=None, line=None):
+        at = lineno if in_file(filename, path) else stack_line(path)
+        recorded.append(
+            {
+                "line": at,
+                "category": category_name(category),
+                "message": str(message),
+                "filename": filename,
+                "lineno": lineno,
+            }
+        )
+
+    start = time.monotonic()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = showwarning
+        bag = dagbag_cls(dag_folder=path, include_examples=False, collect_dags=False)
+        try:
+            bag.process_file(path, only_if_updated=False)
+        except (SystemExit, GeneratorExit) as exc:
+            # Airflow 2 catches only `Exception` around the import: record it as Airflow 3 does.
+            caught.append(exc)
+            bag.import_errors[path] = real_format_exc()
+    duration = time.monotonic() - start
+    traceback.format_exc = real_format_exc
+
+    result = {
+        "path": path,
+        "ok": not bag.import_errors,
+        "error": None,
+        "error_type": None,
+        "line": None,
+        "traceback": None,
+        "dag_ids": sorted(bag.dags),
+        "warnings": [
+            {"line": w["line"], "category": w["category"], "message": w["message"]}
+            for w in recorded
+        ],
+        "duration_ms": int(duration * 1000),
+    }
+    if bag.import_errors:
+        text = "\n".join(str(v) for v in bag.import_errors.values())
+        exc = caught[-1] if caught else None
+        if exc is not None:
+            result["error_type"] = type(exc).__name__
+            if isinstance(exc, SystemExit):
+                result["error"] = "the file called sys.exit(%r) while importing" % (exc.code,)
+            else:
+                result["error"] = str(exc) or type(exc).__name__
+            result["line"] = failing_line(exc, path)
+            result["traceback"] = "".join(
+                traceback.format_exception(type(exc), exc, exc.__traceback__)
+            )
+        else:
+            # Errors raised while bagging a DAG (cycles, duplicate ids): "Type: message".
+            head, sep, rest = text.strip().partition(": ")
+            if sep and head.replace(".", "").replace("_", "").isalnum():
+                result["error_type"], result["error"] = head.split(".")[-1], rest
+            else:
+                result["error_type"], result["error"] = "ImportError", text.strip()
+            result["traceback"] = text
+    return result
+
+
+def child_main(path, write_fd, output_path, request, dagbag_cls, dagbag_module):
+    import faulthandler
+    import resource
+    import signal
+
+    os.setpgid(0, 0)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    out = os.open(output_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    faulthandler.enable(file=sys.stderr, all_threads=False)
+    # DagBag installs a Python SIGSEGV handler, which cannot return from a real fault: keep
+    # faulthandler's, which dumps the stack and lets the process die.
+    real_signal = signal.signal
+
+    def guarded_signal(signum, handler):
+        if signum == signal.SIGSEGV:
+            return signal.getsignal(signum)
+        return real_signal(signum, handler)
+
+    signal.signal = guarded_signal
+    limit = request.get("memory_limit_mb")
+    if limit:
+        try:
+            with open("/proc/self/statm") as f:
+                current = int(f.read().split()[0]) * resource.getpagesize()
+            cap = current + int(limit) * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        except (OSError, ValueError):
+            pass
+    install_env_mocks(request["project_root"])
+    code = 0
+    try:
+        result = parse_one(path, dagbag_cls, dagbag_module)
+    except BaseException as exc:  # the harness itself failed on this file
+        result = {
+            "path": path,
+            "ok": False,
+            "error": "skyhop harness error: %s: %s" % (type(exc).__name__, exc),
+            "error_type": "HarnessError",
+            "line": None,
+            "traceback": traceback.format_exc(),
+            "dag_ids": [],
+            "warnings": [],
+            "duration_ms": 0,
+        }
+        code = 3
+    data = (json.dumps(result, default=str) + "\n").encode("utf-8", "replace")
+    try:
+        while data:
+            n = os.write(write_fd, data)
+            data = data[n:]
+    finally:
+        os._exit(code)
+
+
+# ---------------------------------------------------------------------------------------------
+# The pool.
+# ---------------------------------------------------------------------------------------------
+
+
+def output_tail(output_path):
+    try:
+        with open(output_path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - OUTPUT_TAIL_BYTES))
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def crash_line(text, path):
+    """The innermost DAG-file line of faulthandler's dump ('File "...", line N in ...')."""
+    import re
+
+    line = None
+    for match in re.finditer(r'File "([^"]+)", line (\d+)', text):
+        if in_file(match.group(1), path):
+            line = int(match.group(2))
+            if "most recent call first" in text:
+                return line
+    return line
+
+
+def failure(path, error_type, error, line, tb, duration):
+    return {
+        "path": path,
+        "ok": False,
+        "error": error,
+        "error_type": error_type,
+        "line": line,
+        "traceback": tb or None,
+        "dag_ids": [],
+        "warnings": [],
+        "duration_ms": int(duration * 1000),
+    }
+
+
+def finish(job, status, timed_out):
+    import signal
+
+    duration = time.monotonic() - job["start"]
+    path = job["path"]
+    tail = output_tail(job["output"])
+    data = bytes(job["buffer"]).decode("utf-8", "replace").strip()
+    if timed_out:
+        return failure(
+            path,
+            "Timeout",
+            "parsing did not finish within %ss; the process was killed" % job["timeout"],
+            crash_line(tail, path),
+            tail,
+            duration,
+        )
+    if data:
+        try:
+            return json.loads(data.splitlines()[-1])
+        except ValueError:
+            pass
+    if os.WIFSIGNALED(status):
+        signum = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(signum).name
+        except ValueError:
+            name = "signal %d" % signum
+        return failure(
+            path,
+            "Crash",
+            "the Python process crashed with %s while importing the file" % name,
+            crash_line(tail, path),
+            tail,
+            duration,
+        )
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+    return failure(
+        path,
+        "Exit",
+        "the file ended the Python process (exit status %d, e.g. os._exit) while importing" % code,
+        None,
+        tail,
+        duration,
+    )
+
+
+def stop(pid):
+    """SIGABRT first, so faulthandler dumps the stack (the line it hangs on), then SIGKILL."""
+    import signal
+
+    try:
+        os.kill(pid, signal.SIGABRT)
+    except OSError:
+        pass
+    for _ in range(20):
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.05)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    if not done:
+        os.waitpid(pid, 0)
+
+
+def run_pool(request, dagbag_cls, dagbag_module, scratch):
+    import select
+    import signal
+
+    files = list(request["files"])
+    jobs = max(1, int(request.get("jobs") or os.cpu_count() or 1))
+    timeout = float(request["timeout"])
+    running = {}
+    index = 0
+    while index < len(files) or running:
+        while index < len(files) and len(running) < jobs:
+            path = files[index]
+            output = os.path.join(scratch, "out-%d.txt" % index)
+            index += 1
+            read_fd, write_fd = os.pipe()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                os.close(read_fd)
+                child_main(path, write_fd, output, request, dagbag_cls, dagbag_module)
+            os.close(write_fd)
+            running[read_fd] = {
+                "pid": pid,
+                "path": path,
+                "output": output,
+                "start": time.monotonic(),
+                "buffer": bytearray(),
+                "timeout": timeout,
+            }
+        now = time.monotonic()
+        deadline = min(job["start"] + timeout + GRACE_SECONDS for job in running.values())
+        ready, _, _ = select.select(list(running), [], [], max(0.0, deadline - now))
+        for fd in ready:
+            job = running[fd]
+            chunk = os.read(fd, 65536)
+            if chunk:
+                job["buffer"].extend(chunk)
+                continue
+            os.close(fd)
+            del running[fd]
+            _, status = os.waitpid(job["pid"], 0)
+            emit(dict(finish(job, status, False), event="file"))
+        now = time.monotonic()
+        for fd, job in list(running.items()):
+            if now >= job["start"] + timeout + GRACE_SECONDS:
+                stop(job["pid"])
+                os.close(fd)
+                del running[fd]
+                emit(dict(finish(job, 0, True), event="file"))
+
+
+def main():
+    global PROTOCOL_FD
+    import shutil
+
+    PROTOCOL_FD = os.dup(1)
+    os.dup2(2, 1)  # whatever Airflow prints must not reach the protocol channel
+    request = json.loads(sys.stdin.read())
+    home = tempfile.mkdtemp(prefix="skyhop-parse-")
+    try:
+        prepare_environment(request, home)
+        start = time.monotonic()
+        try:
+            import airflow
+
+            version = getattr(airflow, "__version__", "unknown")
+            import_seconds = time.monotonic() - start
+            major = airflow_major(version)
+            start = time.monotonic()
+            prepare_database(major, home, request.get("db_template"))
+            db_seconds = time.monotonic() - start
+            dagbag_cls, dagbag_module = load_dagbag_class()
+            install_variable_mocks()
+            install_connection_mocks()
+        except BaseException as exc:
+            emit(
+                {
+                    "event": "fatal",
+                    "error": "%s: %s" % (type(exc).__name__, exc),
+                    "traceback": traceback.format_exc(),
+                }
+            )
+            return 2
+        emit(
+            {
+                "event": "ready",
+                "python": sys.version.split()[0],
+                "airflow": version,
+                "import_seconds": round(import_seconds, 3),
+                "db_seconds": round(db_seconds, 3),
+            }
+        )
+        run_pool(request, dagbag_cls, dagbag_module, home)
+        emit({"event": "done"})
+        return 0
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
