@@ -1,0 +1,177 @@
+//! Installed environments: a venv per lock in a content-addressed cache.
+//!
+//! `cache/venvs/<lock hash>/` is built in a temporary directory next to it and renamed into
+//! place when complete (with a marker file written last inside it), so a half-built venv is
+//! never reused; concurrent runs building the same venv wait on `cache/venvs/<hash>.lock`.
+//! Venvs are created `--relocatable` so their scripts survive the rename.
+//!
+//! Python fallback: when the lock's Python cannot be had, the nearest available one is used
+//! and a note says so. The lock was resolved for the wanted Python, so it is then installed
+//! *with* dependency resolution, every locked version pinned: uv keeps the lock's versions and
+//! adds what that Python needs besides (e.g. backports); a lock that cannot install at all on
+//! it fails with uv's explanation. Added packages are listed in a note. Without a fallback the
+//! lock is installed as is (`--no-deps`: the lock is complete).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::{Deserialize, Serialize};
+use skyhop_core::{Lock, Progress};
+
+use crate::cache::{Cache, lock_file, rename_into_place, temp_dir_in, write_atomic};
+use crate::uv::uv;
+use crate::{EnvError, cmd, python};
+
+/// The marker written last into a finished venv; it also records the [`Venv`].
+const MARKER: &str = "skyhop-venv.json";
+
+/// An installed environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Venv {
+    /// The venv directory.
+    pub root: PathBuf,
+    /// `root/bin/python`.
+    pub python: PathBuf,
+    /// Python `X.Y` the venv actually runs (may differ from the lock's: see `notes`).
+    pub python_version: String,
+    /// [`Lock::hash`] of the lock it was installed from (its cache key).
+    pub lock_hash: String,
+    /// Notes to show wherever its results are shown (Python fallback, added packages).
+    pub notes: Vec<String>,
+}
+
+/// Installs `lock` into its cached venv, or returns that venv when it already exists (no
+/// subprocess then).
+pub fn install(lock: &Lock, cache: &Cache, progress: &dyn Progress) -> Result<Venv, EnvError> {
+    let venvs = cache.dir("venvs")?;
+    let hash = lock.hash();
+    let root = venvs.join(&hash);
+    if let Some(venv) = read_marker(&root) {
+        return Ok(venv);
+    }
+    let _guard = lock_file(&venvs.join(format!("{hash}.lock")))?;
+    if let Some(venv) = read_marker(&root) {
+        return Ok(venv);
+    }
+    if root.exists() {
+        // No marker: a leftover from an older layout or a crash mid-rename. Never reuse it.
+        fs::remove_dir_all(&root)
+            .map_err(|e| EnvError::io(format!("cannot remove {}", root.display()), e))?;
+    }
+    progress.begin("installing", Some(lock.packages.len() as u64));
+    let result = build(lock, cache, &venvs, &hash, &root, progress);
+    match &result {
+        Ok(v) => {
+            for n in &v.notes {
+                progress.note(n);
+            }
+            progress.end(
+                "installing",
+                &format!(
+                    "{} packages on Python {}",
+                    lock.packages.len(),
+                    v.python_version
+                ),
+            );
+        }
+        Err(_) => progress.end("installing", "failed"),
+    }
+    result
+}
+
+fn build(
+    lock: &Lock,
+    cache: &Cache,
+    venvs: &Path,
+    hash: &str,
+    root: &Path,
+    progress: &dyn Progress,
+) -> Result<Venv, EnvError> {
+    let uv = uv(cache)?;
+    let wanted = lock
+        .provenance
+        .python
+        .clone()
+        .unwrap_or_else(|| "3.11".to_string());
+    let interp = python::find(&uv, &wanted, progress)?;
+    let tmp = temp_dir_in(venvs, &format!(".tmp-{hash}-"))?;
+    let dir = tmp.path().join("venv");
+    let mut c = Command::new(&uv);
+    c.args([
+        "venv",
+        "--quiet",
+        "--relocatable",
+        "--no-project",
+        "--python",
+    ])
+    .arg(&interp.path)
+    .arg(&dir);
+    cmd::run(&mut c, "")?;
+
+    let freeze = tmp.path().join("lock.txt");
+    write_atomic(&freeze, lock.to_freeze().as_bytes())?;
+    let venv_python = dir.join("bin").join("python");
+    let mut c = Command::new(&uv);
+    c.args(["pip", "install", "--quiet", "--python"])
+        .arg(&venv_python)
+        .arg("-r")
+        .arg(&freeze);
+    if interp.fallback_note.is_none() {
+        c.arg("--no-deps");
+    }
+    cmd::run(&mut c, "")?;
+
+    let mut notes: Vec<String> = interp.fallback_note.iter().cloned().collect();
+    if interp.fallback_note.is_some() {
+        let added = added_packages(&uv, &venv_python, lock)?;
+        if !added.is_empty() {
+            notes.push(format!(
+                "Python {} needs more packages than the lock for {wanted}: added {}",
+                interp.version,
+                added.join(", ")
+            ));
+        }
+    }
+    let venv = Venv {
+        root: root.to_path_buf(),
+        python: root.join("bin").join("python"),
+        python_version: interp.version,
+        lock_hash: hash.to_string(),
+        notes,
+    };
+    let marker = serde_json::to_string_pretty(&venv).unwrap_or_default();
+    write_atomic(&dir.join(MARKER), marker.as_bytes())?;
+    rename_into_place(&dir, root)?;
+    read_marker(root).ok_or_else(|| {
+        EnvError::io(
+            format!("venv {} vanished after it was built", root.display()),
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        )
+    })
+}
+
+/// `name==version` of the packages installed beyond the lock.
+fn added_packages(uv: &Path, python: &Path, lock: &Lock) -> Result<Vec<String>, EnvError> {
+    let mut c = Command::new(uv);
+    c.args(["pip", "freeze", "--python"]).arg(python);
+    let out = cmd::run(&mut c, "")?;
+    let installed =
+        Lock::from_freeze(&String::from_utf8_lossy(&out.stdout), "venv").unwrap_or_default();
+    Ok(installed
+        .packages
+        .iter()
+        .filter(|p| lock.version_of(&p.name).is_none())
+        .map(|p| format!("{}=={}", p.name, p.version))
+        .collect())
+}
+
+/// The finished venv at `root`, when its marker says it is complete and it still has a Python.
+fn read_marker(root: &Path) -> Option<Venv> {
+    let text = fs::read_to_string(root.join(MARKER)).ok()?;
+    let mut venv: Venv = serde_json::from_str(&text).ok()?;
+    // the cache may have been moved: trust the directory, not the recorded path
+    venv.root = root.to_path_buf();
+    venv.python = root.join("bin").join("python");
+    venv.python.exists().then_some(venv)
+}

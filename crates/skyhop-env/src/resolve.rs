@@ -1,0 +1,357 @@
+//! The `uv` backend: resolving an environment from the package index with `uv pip compile`,
+//! layered like a Runtime image and cached by its inputs.
+//!
+//! Layer 1, the base: `apache-airflow==V` plus the runtime's default provider pins, for the
+//! runtime's Python on Linux, as of the version's release date (`--exclude-newer`), so it
+//! matches what shipped. Layer 2, the user's `requirements.txt`, resolved on top of the base
+//! without the cutoff: Airflow and the runtime's pins are hard constraints (a pin that fights
+//! them is a conflict, as in the image), every other base version is a preference (kept unless
+//! a requirement needs otherwise, like `pip install` on top of an image keeps what is
+//! installed). So `requests==2.32.3` on an older runtime works exactly as it does in the image.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::{Deserialize, Serialize};
+use skyhop_core::{Lock, Progress, Provenance, normalize_name};
+
+use crate::cache::{Cache, key, lock_file, write_atomic};
+use crate::explain::{self, Layer};
+use crate::uv::{UV_VERSION, uv};
+use crate::{EnvError, cmd};
+
+/// The platform every environment is resolved for (Runtime images are Linux x86-64).
+pub const PYTHON_PLATFORM: &str = "x86_64-unknown-linux-gnu";
+
+/// Everything an environment is resolved from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvSpec {
+    /// Airflow version (`2.9.1`), PyPI spelling (no `+astro` part).
+    pub airflow: String,
+    /// Python `X.Y` the environment is for; it need not be installed to resolve.
+    pub python: String,
+    /// The runtime's default provider pins, name → version (or a specifier such as `>=1.2`).
+    pub base_pins: BTreeMap<String, String>,
+    /// `YYYY-MM-DD`: resolve the base as of this date (the version's release date + 1 day).
+    pub exclude_newer: Option<String>,
+    /// The project's `requirements.txt`, layered on top of the base.
+    pub requirements: Option<PathBuf>,
+    /// Replaces PyPI (`--index-url`).
+    pub index_url: Option<String>,
+    /// More indexes (`--extra-index-url`).
+    pub extra_index_urls: Vec<String>,
+    /// Base pins that exist only on Astronomer's index (e.g. `astronomer-providers-logging`):
+    /// left out with a note unless `index_url` is given.
+    pub unavailable: Vec<String>,
+}
+
+/// Resolves `spec` into a complete lock (every package pinned), from the lock cache when the
+/// same inputs were resolved before (no uv call then).
+pub fn resolve(spec: &EnvSpec, cache: &Cache, progress: &dyn Progress) -> Result<Lock, EnvError> {
+    let locks = cache.dir("locks")?;
+    let base_key = base_key(spec);
+    let requirements = match &spec.requirements {
+        Some(path) => Some(read_requirements(path)?),
+        None => None,
+    };
+    let final_key = match &requirements {
+        Some((path, text)) => key(&[&base_key, "requirements", &path.to_string_lossy(), text]),
+        None => base_key.clone(),
+    };
+    if let Some(lock) = read_cached(&locks, &final_key) {
+        return Ok(lock);
+    }
+    progress.begin("resolving", None);
+    let result = resolve_uncached(spec, cache, &locks, &base_key, &final_key, requirements);
+    match &result {
+        Ok(lock) => {
+            for note in &lock.provenance.notes {
+                progress.note(note);
+            }
+            progress.end(
+                "resolving",
+                &format!(
+                    "{} packages for Airflow {} on Python {}",
+                    lock.packages.len(),
+                    spec.airflow,
+                    spec.python
+                ),
+            );
+        }
+        Err(_) => progress.end("resolving", "failed"),
+    }
+    result
+}
+
+fn resolve_uncached(
+    spec: &EnvSpec,
+    cache: &Cache,
+    locks: &Path,
+    base_key: &str,
+    final_key: &str,
+    requirements: Option<(PathBuf, String)>,
+) -> Result<Lock, EnvError> {
+    // Two runs resolving the same inputs: the second waits and then reads the first's result.
+    let _guard = lock_file(&locks.join(format!("{final_key}.lock")))?;
+    if let Some(lock) = read_cached(locks, final_key) {
+        return Ok(lock);
+    }
+    let uv = uv(cache)?;
+    let base = match read_cached(locks, base_key) {
+        Some(lock) => lock,
+        None => {
+            let _base_guard = (base_key != final_key)
+                .then(|| lock_file(&locks.join(format!("{base_key}.lock"))))
+                .transpose()?;
+            match read_cached(locks, base_key) {
+                Some(lock) => lock,
+                None => {
+                    let lock = resolve_base(spec, &uv, locks)?;
+                    write_cached(locks, base_key, &lock)?;
+                    lock
+                }
+            }
+        }
+    };
+    let lock = match requirements {
+        None => base,
+        Some((path, text)) => resolve_layer(spec, &uv, locks, &base, &path, &text)?,
+    };
+    write_cached(locks, final_key, &lock)?;
+    Ok(lock)
+}
+
+/// The cache key of the base layer: every input that changes its result.
+fn base_key(spec: &EnvSpec) -> String {
+    let pins: Vec<String> = spec.base_pins.iter().map(|(n, v)| pin_line(n, v)).collect();
+    key(&[
+        "skyhop-env base v1",
+        UV_VERSION,
+        &spec.airflow,
+        &spec.python,
+        PYTHON_PLATFORM,
+        &pins.join(","),
+        spec.exclude_newer.as_deref().unwrap_or(""),
+        spec.index_url.as_deref().unwrap_or(""),
+        &spec.extra_index_urls.join(","),
+        &spec.unavailable.join(","),
+    ])
+}
+
+fn read_requirements(path: &Path) -> Result<(PathBuf, String), EnvError> {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let text = fs::read_to_string(&abs)
+        .map_err(|e| EnvError::io(format!("cannot read {}", path.display()), e))?;
+    Ok((abs, text))
+}
+
+/// `name==version`, or `name<spec>` when the pin is already a specifier.
+fn pin_line(name: &str, version: &str) -> String {
+    let v = version.trim();
+    if v.is_empty() || v == "*" {
+        name.to_string()
+    } else if v.starts_with(['=', '<', '>', '!', '~']) {
+        format!("{name}{v}")
+    } else {
+        format!("{name}=={v}")
+    }
+}
+
+fn is_unavailable(spec: &EnvSpec, name: &str) -> bool {
+    spec.index_url.is_none()
+        && spec
+            .unavailable
+            .iter()
+            .any(|u| normalize_name(u) == normalize_name(name))
+}
+
+/// Layer 1: Airflow + the runtime's pins as of the cutoff date. Pins the index does not have
+/// are left out with a note and the resolution retried.
+fn resolve_base(spec: &EnvSpec, uv: &Path, locks: &Path) -> Result<Lock, EnvError> {
+    let mut notes = Vec::new();
+    let mut pins: BTreeMap<String, String> = BTreeMap::new();
+    for (name, version) in &spec.base_pins {
+        if is_unavailable(spec, name) {
+            notes.push(format!(
+                "{} is only on Astronomer's package index: left out (pass --index-url to include it)",
+                pin_line(name, version)
+            ));
+        } else {
+            pins.insert(name.clone(), version.clone());
+        }
+    }
+    loop {
+        let mut input = format!("apache-airflow=={}\n", spec.airflow);
+        for (n, v) in &pins {
+            input.push_str(&pin_line(n, v));
+            input.push('\n');
+        }
+        let tmp = crate::cache::temp_dir_in(locks, ".tmp-resolve-")?;
+        let inp = tmp.path().join("base.in");
+        write_atomic(&inp, input.as_bytes())?;
+        let out = tmp.path().join("base.txt");
+        let mut c = compile_command(spec, uv, tmp.path(), &out);
+        c.arg(&inp);
+        if let Some(date) = &spec.exclude_newer {
+            c.args(["--exclude-newer", date]);
+        }
+        let output = cmd::output(&mut c, "")?;
+        if output.status.success() {
+            let mut lock = read_compiled(&out, spec)?;
+            lock.provenance.exclude_newer = spec.exclude_newer.clone();
+            lock.provenance.notes = notes;
+            return Ok(lock);
+        }
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        let missing = explain::not_in_registry(&stderr)
+            .filter(|m| pins.keys().any(|p| normalize_name(p) == *m));
+        match missing {
+            Some(name) => {
+                let (pin_name, version) = pins
+                    .iter()
+                    .find(|(p, _)| normalize_name(p) == name)
+                    .map(|(p, v)| (p.clone(), v.clone()))
+                    .unwrap_or_default();
+                pins.remove(&pin_name);
+                notes.push(format!(
+                    "{} is not on the package index: left out (pass --index-url if it comes from a private index)",
+                    pin_line(&pin_name, &version)
+                ));
+            }
+            None => {
+                return Err(
+                    explain::resolution_error(spec, Layer::Base, &stderr, &pins, None).into(),
+                );
+            }
+        }
+    }
+}
+
+/// Layer 2: the user's requirements on top of the base, without the cutoff.
+fn resolve_layer(
+    spec: &EnvSpec,
+    uv: &Path,
+    locks: &Path,
+    base: &Lock,
+    requirements: &Path,
+    text: &str,
+) -> Result<Lock, EnvError> {
+    let tmp = crate::cache::temp_dir_in(locks, ".tmp-resolve-")?;
+    // Hard constraints: what the image fixes (Airflow and the runtime's own pins, as locked).
+    let mut fixed = format!("apache-airflow=={}\n", spec.airflow);
+    for name in spec.base_pins.keys() {
+        if let Some(v) = base.version_of(name) {
+            fixed.push_str(&format!("{name}=={v}\n"));
+        }
+    }
+    let constraints = tmp.path().join("constraints.txt");
+    write_atomic(&constraints, fixed.as_bytes())?;
+    // Preferences: uv keeps the versions already in the output file when it can.
+    let out = tmp.path().join("layered.txt");
+    write_atomic(&out, base.to_freeze().as_bytes())?;
+    let mut c = compile_command(spec, uv, tmp.path(), &out);
+    c.arg(&constraints)
+        .arg(requirements)
+        .arg("-c")
+        .arg(&constraints);
+    let output = cmd::output(&mut c, "")?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(explain::resolution_error(
+            spec,
+            Layer::Requirements,
+            &stderr,
+            &spec.base_pins,
+            Some((requirements, text)),
+        )
+        .into());
+    }
+    let mut lock = read_compiled(&out, spec)?;
+    lock.provenance.exclude_newer = base.provenance.exclude_newer.clone();
+    lock.provenance.notes = base.provenance.notes.clone();
+    Ok(lock)
+}
+
+fn compile_command(spec: &EnvSpec, uv: &Path, dir: &Path, out: &Path) -> Command {
+    let mut c = Command::new(uv);
+    c.current_dir(dir)
+        .args(["pip", "compile", "--quiet", "--no-header", "--no-annotate"])
+        .args(["--python-version", &spec.python])
+        .args(["--python-platform", PYTHON_PLATFORM])
+        .arg("-o")
+        .arg(out);
+    if let Some(url) = &spec.index_url {
+        c.args(["--index-url", url]);
+    }
+    for url in &spec.extra_index_urls {
+        c.args(["--extra-index-url", url]);
+    }
+    c
+}
+
+/// Reads `uv pip compile` output into a lock for `spec`'s Python.
+fn read_compiled(path: &Path, spec: &EnvSpec) -> Result<Lock, EnvError> {
+    let text = fs::read_to_string(path)
+        .map_err(|e| EnvError::io(format!("cannot read {}", path.display()), e))?;
+    let cleaned: String = text
+        .lines()
+        .map(|l| l.split(" ;").next().unwrap_or("").trim_end())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut lock = Lock::from_freeze(&cleaned, "uv").map_err(|source| EnvError::Freeze {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    lock.provenance.python = Some(spec.python.clone());
+    Ok(lock)
+}
+
+fn read_cached(locks: &Path, key: &str) -> Option<Lock> {
+    let text = fs::read_to_string(locks.join(format!("{key}.txt"))).ok()?;
+    let prov = fs::read_to_string(locks.join(format!("{key}.json"))).ok()?;
+    let provenance: Provenance = serde_json::from_str(&prov).ok()?;
+    let mut lock = Lock::from_freeze(&text, "uv").ok()?;
+    lock.provenance = provenance;
+    Some(lock)
+}
+
+/// Writes the provenance first and the package list last: the `.txt` appearing means the entry
+/// is complete.
+fn write_cached(locks: &Path, key: &str, lock: &Lock) -> Result<(), EnvError> {
+    let prov = serde_json::to_string_pretty(&lock.provenance).unwrap_or_default();
+    write_atomic(&locks.join(format!("{key}.json")), prov.as_bytes())?;
+    write_atomic(
+        &locks.join(format!("{key}.txt")),
+        lock.to_freeze().as_bytes(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pin_lines() {
+        assert_eq!(pin_line("a", "1.0"), "a==1.0");
+        assert_eq!(pin_line("a", ">=1.0"), "a>=1.0");
+        assert_eq!(pin_line("a", ""), "a");
+    }
+
+    #[test]
+    fn base_key_depends_on_inputs() {
+        let a = EnvSpec {
+            airflow: "2.9.1".into(),
+            python: "3.11".into(),
+            ..EnvSpec::default()
+        };
+        let mut b = a.clone();
+        assert_eq!(base_key(&a), base_key(&b));
+        b.exclude_newer = Some("2024-05-07".into());
+        assert_ne!(base_key(&a), base_key(&b));
+        let mut c = a.clone();
+        c.base_pins.insert("x".into(), "1".into());
+        assert_ne!(base_key(&a), base_key(&c));
+    }
+}
