@@ -1,1 +1,45 @@
-//! skyhop-report: TODO (see DESIGN.md).
+//! skyhop-report: turns the results of an upgrade test into files people read.
+//!
+//! It owns the report's input ([`ReportData`], plain serde data the CLI fills), the verdict
+//! ([`verdict`]) and the "what to do" table ([`actions`]) computed from it, and every output
+//! format: HTML ([`render_html`], one self-contained page from the minijinja templates under
+//! `templates/`), Markdown, JSON, SARIF 2.1.0, GitHub Actions annotations, and the report folder
+//! ([`write_report_dir`]).
+//!
+//! It knows nothing of how findings were found: no checking, parsing or resolving here.
+
+mod actions;
+mod data;
+mod error;
+mod github;
+mod html;
+mod json;
+mod markdown;
+mod sarif;
+mod write;
+
+pub use actions::{Action, actions};
+pub use data::{
+    Consideration, EnvMeta, ParsedFile, ReportData, TestStatus, TestSummary, Verdict, verdict,
+};
+pub use error::{ReportError, Result};
+pub use github::render_github;
+pub use html::{render_html, try_render_html};
+pub use json::render_json;
+pub use markdown::render_markdown;
+pub use sarif::render_sarif;
+pub use write::{REPORT_FILES, write_report_dir};
+
+/// The distinct fixes (replacements) of the findings in `path`, in finding order.
+pub(crate) fn fixes_for(data: &ReportData, path: &str) -> Vec<String> {
+    let mut fixes: Vec<String> = Vec::new();
+    for f in data::sorted_findings(data) {
+        if f.path == path
+            && let Some(r) = &f.replacement
+            && !fixes.contains(r)
+        {
+            fixes.push(r.clone());
+        }
+    }
+    fixes
+}

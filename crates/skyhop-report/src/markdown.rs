@@ -1,0 +1,272 @@
+//! `report.md`: the report as GitHub-flavoured Markdown.
+
+use std::fmt::Write;
+
+use crate::{ReportData, actions, data, verdict};
+
+/// Escapes text for a Markdown table cell or list item: pipes, backticks, angle brackets and
+/// newlines cannot break the layout or inject HTML.
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '|' => out.push_str("\\|"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '*' | '_' | '`' | '[' | ']' | '\\' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+/// Inline code span that survives backticks in the text.
+fn code(text: &str) -> String {
+    let text = text.replace(['\n', '\r'], " ").replace('|', "\\|");
+    if text.contains('`') {
+        format!("`` {text} ``")
+    } else {
+        format!("`{text}`")
+    }
+}
+
+fn opt(value: &Option<String>) -> String {
+    value.as_deref().map(esc).unwrap_or_else(|| "—".to_string())
+}
+
+/// Renders the whole report as Markdown.
+pub fn render_markdown(data: &ReportData) -> String {
+    let mut md = String::new();
+    let v = verdict(data);
+    let icon = match v {
+        crate::Verdict::Safe => "✅",
+        crate::Verdict::NeedsChanges => "❌",
+        crate::Verdict::Blocked => "⛔",
+    };
+    let kind = if data.is_downgrade {
+        "Downgrade test"
+    } else {
+        "Upgrade test"
+    };
+    let _ = writeln!(
+        md,
+        "# {kind}: {} → {}\n",
+        esc(&data.current.label),
+        esc(&data.target.label)
+    );
+    let _ = writeln!(md, "**{icon} Verdict: {}.** {}\n", v.as_str(), v.headline());
+    if let Some(reason) = &data.blocked {
+        let _ = writeln!(md, "> {}\n", esc(reason));
+    }
+    let (e, w, i) = data::severity_counts(&data.findings);
+    let failing = data.parse_files.iter().filter(|p| !p.ok).count();
+    let mut counts = [
+        crate::actions::plural(e, "error"),
+        crate::actions::plural(w, "warning"),
+        crate::actions::plural(i, "note"),
+    ]
+    .join(", ");
+    if !data.parse_files.is_empty() {
+        counts.push_str(&format!(
+            "; {failing} of {} DAG files fail to import",
+            data.parse_files.len()
+        ));
+    }
+    let _ = writeln!(md, "{counts}.\n");
+
+    let acts = actions(data);
+    md.push_str("## What to do\n\n");
+    if acts.is_empty() {
+        md.push_str("Nothing: upgrade when ready.\n\n");
+    } else {
+        md.push_str("| # | Level | Action | Files |\n|---|---|---|---|\n");
+        for (n, a) in acts.iter().enumerate() {
+            let mut action = format!("**{}**", esc(&a.title));
+            if let Some(d) = &a.detail {
+                let _ = write!(action, "<br>{}", esc(d));
+            }
+            let files = files_cell(&a.files);
+            let _ = writeln!(md, "| {} | {} | {action} | {files} |", n + 1, a.level);
+        }
+        md.push('\n');
+    }
+
+    environments(&mut md, data);
+    results(&mut md, data);
+    findings(&mut md, data);
+    failing_files(&mut md, data);
+    dependencies(&mut md, data);
+
+    if !data.considerations.is_empty() {
+        md.push_str("## Upgrade considerations\n\n");
+        for c in &data.considerations {
+            let _ = writeln!(md, "### {}\n\n{}\n", esc(&c.title), esc(&c.text));
+        }
+    }
+    if !data.notes.is_empty() {
+        md.push_str("## Notes\n\n");
+        for n in &data.notes {
+            let _ = writeln!(md, "- {}", esc(n));
+        }
+        md.push('\n');
+    }
+    md
+}
+
+fn files_cell(files: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut cell: Vec<String> = files.iter().take(SHOWN).map(|f| code(f)).collect();
+    if files.len() > SHOWN {
+        cell.push(format!("and {} more", files.len() - SHOWN));
+    }
+    cell.join(", ")
+}
+
+fn environments(md: &mut String, data: &ReportData) {
+    let (c, t) = (&data.current, &data.target);
+    md.push_str("## Environments\n\n| | Current | Target |\n|---|---|---|\n");
+    let python = |e: &crate::EnvMeta| match &e.python_note {
+        Some(note) => format!("{} ({})", esc(&e.python), esc(note)),
+        None => esc(&e.python),
+    };
+    let rows = [
+        ("Version", esc(&c.label), esc(&t.label)),
+        ("Astro Runtime", opt(&c.runtime), opt(&t.runtime)),
+        ("Airflow", esc(&c.airflow), esc(&t.airflow)),
+        ("Python", python(c), python(t)),
+        ("Environment from", esc(&c.backend), esc(&t.backend)),
+        ("Image", opt(&c.image), opt(&t.image)),
+    ];
+    for (name, a, b) in rows {
+        let _ = writeln!(md, "| {name} | {a} | {b} |");
+    }
+    let _ = writeln!(
+        md,
+        "\nProject {} · skyhop {} · generated {}\n",
+        code(&data.project),
+        esc(&data.skyhop_version),
+        esc(&data.generated_at)
+    );
+}
+
+fn results(md: &mut String, data: &ReportData) {
+    if data.tests.is_empty() {
+        return;
+    }
+    md.push_str("## Results\n\n| Test | Status | Summary | Duration |\n|---|---|---|---|\n");
+    for t in &data.tests {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            esc(&t.name),
+            t.status.as_str(),
+            esc(&t.summary),
+            duration(t.duration_ms)
+        );
+    }
+    md.push('\n');
+}
+
+/// `850 ms`, `12.3 s`.
+pub(crate) fn duration(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    }
+}
+
+fn findings(md: &mut String, data: &ReportData) {
+    if data.findings.is_empty() {
+        return;
+    }
+    let _ = writeln!(md, "## Findings ({})\n", data.findings.len());
+    md.push_str("| Level | Location | Rule | Test | Message | Fix |\n|---|---|---|---|---|---|\n");
+    for f in data::sorted_findings(data) {
+        let location = if f.path.is_empty() {
+            "project".to_string()
+        } else {
+            code(&f.location())
+        };
+        let fix = f.replacement.as_deref().map(code).unwrap_or_default();
+        let _ = writeln!(
+            md,
+            "| {} | {location} | {} | {} | {} | {fix} |",
+            f.severity,
+            esc(&f.rule),
+            f.source,
+            esc(&f.message)
+        );
+    }
+    md.push('\n');
+}
+
+fn failing_files(md: &mut String, data: &ReportData) {
+    let failing: Vec<_> = data.parse_files.iter().filter(|p| !p.ok).collect();
+    if failing.is_empty() {
+        return;
+    }
+    let _ = writeln!(md, "## DAG files that fail to import ({})\n", failing.len());
+    md.push_str("| File | Error | Fix |\n|---|---|---|\n");
+    for p in failing {
+        let location = match p.line {
+            Some(l) => format!("{}:{l}", p.path),
+            None => p.path.clone(),
+        };
+        let error = match (&p.error_type, &p.error) {
+            (Some(t), Some(e)) => format!("{t}: {e}"),
+            (Some(t), None) => t.clone(),
+            (None, Some(e)) => e.clone(),
+            (None, None) => "import failed".to_string(),
+        };
+        let fixes: Vec<String> = crate::fixes_for(data, &p.path)
+            .into_iter()
+            .map(|f| code(&f))
+            .collect();
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} |",
+            code(&location),
+            esc(&error),
+            fixes.join("<br>")
+        );
+    }
+    md.push('\n');
+}
+
+fn dependencies(md: &mut String, data: &ReportData) {
+    let Some(cmp) = &data.comparison else {
+        return;
+    };
+    let _ = writeln!(md, "## Dependency changes ({})\n", cmp.changes.len());
+    if cmp.is_empty() {
+        md.push_str("No package changes.\n\n");
+        return;
+    }
+    let bumps = cmp.major_provider_bumps();
+    if !bumps.is_empty() {
+        md.push_str("### Major provider bumps (read these changelogs first)\n\n");
+        for c in bumps {
+            let _ = writeln!(
+                md,
+                "- {} {} → {} ([changelog]({}))",
+                code(&c.name),
+                esc(c.old.as_deref().unwrap_or("?")),
+                esc(c.new.as_deref().unwrap_or("?")),
+                c.changelog_url
+            );
+        }
+        md.push('\n');
+    }
+    for (section, changes) in cmp.sections() {
+        let _ = writeln!(md, "### {}\n", section.title().trim_end_matches(':'));
+        for c in changes {
+            let _ = writeln!(md, "- {}", code(&c.line()));
+        }
+        md.push('\n');
+    }
+}

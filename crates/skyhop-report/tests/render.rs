@@ -1,0 +1,164 @@
+//! Snapshot and behaviour tests of every renderer on the fixture report.
+
+mod common;
+
+use skyhop_core::Severity;
+use skyhop_report::{
+    ReportData, TestStatus, Verdict, render_github, render_html, render_json, render_markdown,
+    render_sarif, verdict, write_report_dir,
+};
+
+#[test]
+fn markdown_snapshot() {
+    insta::assert_snapshot!("markdown", render_markdown(&common::fixture()));
+}
+
+#[test]
+fn json_snapshot() {
+    let json = render_json(&common::fixture());
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["verdict"], "needs_changes");
+    // The JSON reads back as report data.
+    let back: ReportData = serde_json::from_value(value).unwrap();
+    assert_eq!(back, common::fixture());
+    insta::assert_snapshot!("json", json);
+}
+
+#[test]
+fn sarif_snapshot_has_required_fields() {
+    let data = common::fixture();
+    let sarif = render_sarif(&data.findings, "0.1.0");
+    let v: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let run = &v["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "skyhop");
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        ["SKY301", "SKY302", "SKY310", "SKY501", "SKY601", "SKY900"]
+    );
+    for result in run["results"].as_array().unwrap() {
+        assert!(result["message"]["text"].is_string());
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], result["ruleId"]);
+        if let Some(locations) = result.get("locations") {
+            let loc = &locations[0]["physicalLocation"];
+            assert!(loc["artifactLocation"]["uri"].is_string());
+            assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
+        }
+    }
+    insta::assert_snapshot!("sarif", sarif);
+}
+
+#[test]
+fn github_snapshot() {
+    insta::assert_snapshot!("github", render_github(&common::fixture().findings));
+}
+
+#[test]
+fn verdicts() {
+    let mut data = common::fixture();
+    assert_eq!(verdict(&data), Verdict::NeedsChanges);
+    data.blocked = Some("the target environment could not be resolved".into());
+    assert_eq!(verdict(&data), Verdict::Blocked);
+    data.blocked = None;
+    data.findings.retain(|f| f.severity != Severity::Error);
+    data.parse_files.retain(|p| p.ok);
+    data.tests
+        .iter_mut()
+        .for_each(|t| t.status = TestStatus::Passed);
+    assert_eq!(verdict(&data), Verdict::Safe);
+    data.parse_files[0].ok = false;
+    assert_eq!(verdict(&data), Verdict::NeedsChanges);
+}
+
+#[test]
+fn actions_group_findings() {
+    let acts = skyhop_report::actions(&common::fixture());
+    let titles: Vec<&str> = acts.iter().map(|a| a.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Fix 1 DAG file that fails to import under 3.1-12",
+            "Fix SKY301 at 2 places in 1 file",
+            "Fix SKY302 at 1 place in 1 file",
+            "Fix SKY900 at 1 place in 1 file",
+            "Add apache-airflow-providers-standard to requirements.txt",
+            "Fix SKY310 at 1 place in 1 file",
+            "Python 3.11 → 3.12",
+            "Read the changelogs of 1 provider with a major version bump",
+            "Read 1 upgrade consideration for the versions crossed",
+        ]
+    );
+}
+
+#[test]
+fn html_escapes_everything() {
+    let html = render_html(&common::fixture());
+    assert!(!html.contains("<script>alert(1)</script>"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"));
+    assert_eq!(html.matches("<script>").count(), 1, "only our own script");
+    assert!(
+        !html.contains("http://") && !html.contains("src="),
+        "no network"
+    );
+    assert!(html.contains("data-verdict=\"needs_changes\""));
+}
+
+#[test]
+fn html_of_a_blocked_downgrade() {
+    let mut data = common::fixture();
+    data.is_downgrade = true;
+    data.blocked = Some("no version of `foo` supports Python 3.12: pin it".into());
+    let html = render_html(&data);
+    assert!(html.contains("Downgrade test"));
+    assert!(html.contains("data-verdict=\"blocked\""));
+    assert!(html.contains("no version of `foo` supports Python 3.12: pin it"));
+}
+
+#[test]
+fn writes_the_report_folder_and_keeps_other_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("upgrade-test-11.3.0--3.1-12");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("mine.txt"), "keep").unwrap();
+    std::fs::write(out.join("report.md"), "old").unwrap();
+    let data = common::fixture();
+    let written = write_report_dir(
+        &out,
+        &data,
+        &[("dependency_compare.txt", b"Apache Airflow Update:\n")],
+    )
+    .unwrap();
+    let names: Vec<_> = written
+        .iter()
+        .map(|p| p.file_name().unwrap().to_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "dependency_compare.txt",
+            "report.html",
+            "report.md",
+            "report.json",
+            "check-results.sarif"
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("mine.txt")).unwrap(),
+        "keep"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("report.md")).unwrap(),
+        render_markdown(&data)
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+    let err = write_report_dir(&out, &data, &[("../escape", b"x")]).unwrap_err();
+    assert!(err.to_string().contains("../escape"), "{err}");
+}
