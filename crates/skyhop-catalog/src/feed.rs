@@ -1,0 +1,535 @@
+//! Refreshing the catalog: Astronomer's updates feed and PyPI's release dates, cached for a
+//! day under `<cache>/catalog/`, never required.
+//!
+//! Feed format (Astro CLI `airflow_versions/types.go`): `runtimeVersions` (Airflow 2 runtimes,
+//! keys `11.8.0`) and `runtimeVersionsV3` (keys `3.1-12`), each value
+//! `{"metadata": {airflowVersion, channel, releaseDate, pythonVersions, defaultPythonVersion,
+//! yanked, yankedReason, endOfMaintenance, endOfBasicSupport}, "migrations": {airflowDatabase}}`.
+//! Feed entries win over embedded ones field by field; embedded facts the feed does not carry
+//! (default providers, LTS) are kept.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use pep440_rs::Version;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::airflow::AirflowInfo;
+use crate::catalog::{Catalog, Confidence, RuntimeInfo};
+use crate::data::{parse_date, python_key};
+use crate::version::RuntimeVersion;
+
+/// Astronomer's Runtime updates feed (what the Astro CLI reads).
+pub const FEED_URL: &str = "https://updates.astronomer.io/astronomer-runtime";
+/// PyPI's JSON API for apache-airflow (release upload dates, yanked releases).
+pub const PYPI_URL: &str = "https://pypi.org/pypi/apache-airflow/json";
+/// How long a cached download is fresh.
+pub const CACHE_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+/// Network timeout of each download.
+pub const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
+
+const FEED_CACHE: &str = "astro-runtime-feed.json";
+const PYPI_CACHE: &str = "pypi-apache-airflow.json";
+
+/// When to go to the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Refresh {
+    /// Use the cache while it is less than a day old, else download.
+    #[default]
+    Auto,
+    /// Download now (falls back to the cache when unreachable).
+    Force,
+    /// Never download; use whatever is cached.
+    Offline,
+}
+
+/// Downloads a URL as text. Injected so tests never touch the network.
+pub trait Fetcher: Sync {
+    fn get(&self, url: &str) -> Result<String, String>;
+}
+
+/// [`Fetcher`] over HTTPS with a short timeout (honours `HTTPS_PROXY`).
+#[derive(Debug, Clone)]
+pub struct HttpFetcher {
+    pub timeout: Duration,
+}
+
+impl Default for HttpFetcher {
+    fn default() -> Self {
+        HttpFetcher {
+            timeout: FETCH_TIMEOUT,
+        }
+    }
+}
+
+impl Fetcher for HttpFetcher {
+    fn get(&self, url: &str) -> Result<String, String> {
+        let agent = ureq::AgentBuilder::new()
+            .timeout(self.timeout)
+            .try_proxy_from_env(true)
+            .user_agent(&format!("skyhop/{}", skyhop_core::SKYHOP_VERSION))
+            .build();
+        let resp = agent
+            .get(url)
+            .set("Accept", "application/json")
+            .call()
+            .map_err(|e| e.to_string())?;
+        resp.into_string().map_err(|e| e.to_string())
+    }
+}
+
+/// True when `SKYHOP_OFFLINE` is set to anything but empty, `0` or `false`.
+pub fn offline_from_env() -> bool {
+    std::env::var("SKYHOP_OFFLINE")
+        .map(|v| !matches!(v.trim(), "" | "0" | "false" | "no"))
+        .unwrap_or(false)
+}
+
+#[derive(Serialize, Deserialize)]
+struct Cached {
+    fetched_at: String,
+    url: String,
+    data: Value,
+}
+
+impl Catalog {
+    /// The embedded catalog merged with the Astro updates feed and PyPI release dates: fresh
+    /// when reachable (3 s timeout, cached for a day under `cache_dir/catalog/`), else cached,
+    /// else embedded only. Never fails; `notes` say what was used when it is not the fresh feed.
+    /// `SKYHOP_OFFLINE=1` skips all network.
+    pub fn load(cache_dir: &Path, refresh: Refresh) -> (Catalog, Vec<String>) {
+        let refresh = if offline_from_env() {
+            Refresh::Offline
+        } else {
+            refresh
+        };
+        Catalog::load_with(
+            cache_dir,
+            refresh,
+            &HttpFetcher::default(),
+            Timestamp::now(),
+        )
+    }
+
+    /// [`Catalog::load`] with the downloader and the clock injected.
+    pub fn load_with(
+        cache_dir: &Path,
+        refresh: Refresh,
+        fetcher: &dyn Fetcher,
+        now: Timestamp,
+    ) -> (Catalog, Vec<String>) {
+        let dir = cache_dir.join("catalog");
+        let mut catalog = Catalog::embedded();
+        catalog.origin.offline = refresh == Refresh::Offline;
+        let mut notes = Vec::new();
+        let (pypi, feed) = std::thread::scope(|s| {
+            let pypi = s.spawn(|| {
+                obtain(&dir, PYPI_CACHE, PYPI_URL, refresh, fetcher, now, |body| {
+                    parse_pypi(body).map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
+                })
+            });
+            let feed = obtain(&dir, FEED_CACHE, FEED_URL, refresh, fetcher, now, |body| {
+                let v: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
+                check_feed_shape(&v)?;
+                Ok(v)
+            });
+            let pypi = pypi
+                .join()
+                .unwrap_or_else(|_| Obtained::none("PyPI download thread failed"));
+            (pypi, feed)
+        });
+
+        notes.extend(pypi.note.map(|n| format!("PyPI release dates: {n}")));
+        if let Some((data, at)) = pypi.data {
+            match serde_json::from_value::<BTreeMap<String, PypiRelease>>(data) {
+                Ok(rel) => {
+                    catalog.merge_pypi(&rel);
+                    catalog.origin.pypi_fetched_at = Some(at);
+                }
+                Err(e) => notes.push(format!("PyPI release dates: cached copy unreadable ({e})")),
+            }
+        }
+        notes.extend(feed.note.map(|n| format!("Astro updates feed: {n}")));
+        if let Some((data, at)) = feed.data {
+            match catalog.merge_feed(&data) {
+                Ok(skipped) => {
+                    catalog.origin.feed_fetched_at = Some(at);
+                    notes.extend(skipped);
+                }
+                Err(e) => notes.push(format!("Astro updates feed: not merged ({e})")),
+            }
+        }
+        (catalog, notes)
+    }
+
+    /// Merges one Astro updates feed document. Returns notes on entries it skipped; an error
+    /// when the document has neither `runtimeVersions` nor `runtimeVersionsV3`.
+    pub fn merge_feed(&mut self, feed: &Value) -> Result<Vec<String>, String> {
+        check_feed_shape(feed)?;
+        let mut notes = Vec::new();
+        for section in ["runtimeVersions", "runtimeVersionsV3"] {
+            let Some(entries) = feed.get(section).and_then(Value::as_object) else {
+                continue;
+            };
+            for (key, entry) in entries {
+                let Ok(version) = RuntimeVersion::parse(key) else {
+                    notes.push(format!("feed entry `{key}` skipped: not a Runtime version"));
+                    continue;
+                };
+                let meta = entry.get("metadata").unwrap_or(&Value::Null);
+                let text = |k: &str| {
+                    meta.get(k)
+                        .and_then(Value::as_str)
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                };
+                let Some(airflow) = text("airflowVersion") else {
+                    notes.push(format!("feed entry `{key}` skipped: no airflowVersion"));
+                    continue;
+                };
+                let info = self
+                    .runtimes
+                    .entry(version)
+                    .or_insert_with(|| RuntimeInfo::new(version, airflow.clone()));
+                info.airflow = airflow;
+                if let Some(d) = text("releaseDate").and_then(|d| parse_date(&d).ok()) {
+                    info.release_date = Some(d);
+                }
+                info.channel = text("channel");
+                info.yanked = truthy(meta.get("yanked"));
+                info.yanked_reason = if info.yanked {
+                    text("yankedReason").or(info.yanked_reason.take())
+                } else {
+                    None
+                };
+                if let Some(pys) = meta.get("pythonVersions").and_then(Value::as_array) {
+                    let pys: Vec<String> = pys
+                        .iter()
+                        .filter_map(|p| p.as_str().map(str::to_string))
+                        .collect();
+                    if !pys.is_empty() {
+                        info.pythons = pys;
+                        info.pythons_derived = false;
+                    }
+                }
+                if let Some(p) = text("defaultPythonVersion") {
+                    info.default_python = Some(p);
+                }
+                if let Some(d) = text("endOfMaintenance").and_then(|d| parse_date(&d).ok()) {
+                    info.end_of_maintenance = Some(d);
+                    info.end_of_maintenance_basis = None;
+                }
+                if let Some(d) = text("endOfBasicSupport").and_then(|d| parse_date(&d).ok()) {
+                    info.end_of_basic_support = Some(d);
+                }
+                if let Some(m) = entry
+                    .get("migrations")
+                    .and_then(|m| m.get("airflowDatabase"))
+                {
+                    info.db_migration = Some(truthy(Some(m)));
+                }
+                info.confidence = Confidence::Feed;
+                info.source = FEED_URL.to_string();
+            }
+        }
+        self.fill_from_siblings();
+        Ok(notes)
+    }
+
+    /// Merges PyPI release data: upload dates and yanked flags win; new final releases are
+    /// added with the Pythons of their minor's other releases.
+    pub fn merge_pypi(&mut self, releases: &BTreeMap<String, PypiRelease>) {
+        for (key, rel) in releases {
+            let Ok(version) = Version::from_str(key) else {
+                continue;
+            };
+            let date = parse_date(&rel.date).ok();
+            if let Some(info) = self.airflow.get_mut(&version) {
+                info.release_date = date.or(info.release_date);
+                info.yanked = rel.yanked;
+                info.yanked_reason = rel.yanked_reason.clone();
+                continue;
+            }
+            let pythons = self.pythons_of_minor(&version);
+            self.airflow.insert(
+                version.clone(),
+                AirflowInfo {
+                    version,
+                    release_date: date,
+                    pythons,
+                    yanked: rel.yanked,
+                    yanked_reason: rel.yanked_reason.clone(),
+                },
+            );
+        }
+    }
+
+    /// Pythons of the closest known release at or below `v` in the same minor, else of the
+    /// newest release below it.
+    fn pythons_of_minor(&self, v: &Version) -> Vec<String> {
+        let minor = |x: &Version| x.release().get(..2).map(<[u64]>::to_vec);
+        let below = self.airflow.range(..v.clone()).rev();
+        let mut fallback = None;
+        for (k, info) in below {
+            if minor(k) == minor(v) {
+                return info.pythons.clone();
+            }
+            fallback.get_or_insert_with(|| info.pythons.clone());
+        }
+        let above = self.airflow.range(v.clone()..);
+        for (k, info) in above {
+            if minor(k) == minor(v) {
+                return info.pythons.clone();
+            }
+        }
+        fallback.unwrap_or_default()
+    }
+
+    /// Gives feed-only entries what their line's other versions know (default Python,
+    /// maintenance, LTS) and what their Airflow release says (Pythons); adds Airflow versions
+    /// only the feed names.
+    fn fill_from_siblings(&mut self) {
+        let versions: Vec<RuntimeVersion> = self.runtimes.keys().copied().collect();
+        for v in &versions {
+            let line = v.line();
+            let sibling = |f: &dyn Fn(&RuntimeInfo) -> bool| -> Option<RuntimeInfo> {
+                let before = self.runtimes.range(..*v).rev().map(|(_, r)| r);
+                let after = self.runtimes.range(*v..).skip(1).map(|(_, r)| r);
+                before
+                    .take_while(|r| r.version.line() == line)
+                    .find(|r| f(r))
+                    .or_else(|| {
+                        after
+                            .take_while(|r| r.version.line() == line)
+                            .find(|r| f(r))
+                    })
+                    .cloned()
+            };
+            let Some(info) = self.runtimes.get(v) else {
+                continue;
+            };
+            let need_py = info.default_python.is_none();
+            let need_eom = info.end_of_maintenance.is_none();
+            let need_lts = info.lts.is_none();
+            let py = need_py
+                .then(|| sibling(&|r| r.default_python.is_some()))
+                .flatten();
+            let eom = need_eom
+                .then(|| sibling(&|r| r.end_of_maintenance.is_some()))
+                .flatten();
+            let lts = need_lts.then(|| sibling(&|r| r.lts.is_some())).flatten();
+            if let Some(info) = self.runtimes.get_mut(v) {
+                if let Some(s) = py {
+                    info.default_python = s.default_python;
+                }
+                if let Some(s) = eom {
+                    info.end_of_maintenance = s.end_of_maintenance;
+                    info.end_of_maintenance_basis = s.end_of_maintenance_basis;
+                }
+                if let Some(s) = lts {
+                    info.lts = s.lts;
+                }
+            }
+        }
+        // Airflow versions only the feed names.
+        let named: Vec<Version> = self
+            .runtimes
+            .values()
+            .filter_map(RuntimeInfo::airflow_version)
+            .collect();
+        for a in named {
+            if !self.airflow.contains_key(&a) {
+                let pythons = self.pythons_of_minor(&a);
+                self.airflow.insert(
+                    a.clone(),
+                    AirflowInfo {
+                        version: a,
+                        release_date: None,
+                        pythons,
+                        yanked: false,
+                        yanked_reason: None,
+                    },
+                );
+            }
+        }
+        self.derive_pythons();
+        for info in self.runtimes.values_mut() {
+            info.pythons.sort_by_key(|p| python_key(p));
+            info.pythons.dedup();
+        }
+    }
+}
+
+fn truthy(v: Option<&Value>) -> bool {
+    match v {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}
+
+fn check_feed_shape(v: &Value) -> Result<(), String> {
+    let has = |k: &str| v.get(k).is_some_and(Value::is_object);
+    if has("runtimeVersions") || has("runtimeVersionsV3") {
+        Ok(())
+    } else {
+        Err("no `runtimeVersions` or `runtimeVersionsV3` object in the feed".into())
+    }
+}
+
+/// One Apache Airflow release on PyPI, as skyhop caches it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PypiRelease {
+    /// First upload (`YYYY-MM-DD`).
+    pub date: String,
+    #[serde(default)]
+    pub yanked: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub yanked_reason: Option<String>,
+}
+
+/// Reads PyPI's JSON API document for apache-airflow: final `X.Y.Z` releases from 2.0.0 on.
+pub fn parse_pypi(body: &str) -> Result<BTreeMap<String, PypiRelease>, String> {
+    let doc: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    let releases = doc
+        .get("releases")
+        .and_then(Value::as_object)
+        .ok_or("no `releases` object")?;
+    let mut out = BTreeMap::new();
+    for (key, files) in releases {
+        let Ok(v) = Version::from_str(key) else {
+            continue;
+        };
+        if v.any_prerelease() || v.is_post() || v.release().len() != 3 || v.release()[0] < 2 {
+            continue;
+        }
+        let files = files.as_array().map(Vec::as_slice).unwrap_or_default();
+        let date = files
+            .iter()
+            .filter_map(|f| {
+                f.get("upload_time_iso_8601")
+                    .or_else(|| f.get("upload_time"))
+                    .and_then(Value::as_str)
+            })
+            .min();
+        let Some(date) = date else { continue };
+        let yanked = !files.is_empty() && files.iter().all(|f| truthy(f.get("yanked")));
+        let yanked_reason = files
+            .iter()
+            .find_map(|f| f.get("yanked_reason").and_then(Value::as_str))
+            .filter(|r| yanked && !r.is_empty())
+            .map(str::to_string);
+        out.insert(
+            key.clone(),
+            PypiRelease {
+                date: date.get(..10).unwrap_or(date).to_string(),
+                yanked,
+                yanked_reason,
+            },
+        );
+    }
+    Ok(out)
+}
+
+struct Obtained {
+    /// The data and when it was fetched (RFC 3339).
+    data: Option<(Value, String)>,
+    note: Option<String>,
+}
+
+impl Obtained {
+    fn none(note: &str) -> Self {
+        Obtained {
+            data: None,
+            note: Some(note.to_string()),
+        }
+    }
+}
+
+/// Cache-or-download of one source. `parse` turns the body into what is cached.
+fn obtain(
+    dir: &Path,
+    file: &str,
+    url: &str,
+    refresh: Refresh,
+    fetcher: &dyn Fetcher,
+    now: Timestamp,
+    parse: impl Fn(&str) -> Result<Value, String>,
+) -> Obtained {
+    let path = dir.join(file);
+    let cached = read_cache(&path);
+    let fresh = cached.as_ref().is_some_and(|c| {
+        Timestamp::from_str(&c.fetched_at)
+            .ok()
+            .and_then(|t| now.duration_since(t).try_into().ok())
+            .is_some_and(|age: Duration| age < CACHE_TTL)
+    });
+    let use_cache = |why: String| match &cached {
+        Some(c) => Obtained {
+            data: Some((c.data.clone(), c.fetched_at.clone())),
+            note: Some(format!(
+                "{why}; using the copy cached on {}",
+                c.fetched_at.get(..10).unwrap_or(&c.fetched_at)
+            )),
+        },
+        None => Obtained {
+            data: None,
+            note: Some(format!("{why}; using the embedded snapshot only")),
+        },
+    };
+    match refresh {
+        Refresh::Offline => return use_cache("offline".into()),
+        Refresh::Auto if fresh => {
+            let c = cached.as_ref().expect("fresh implies cached");
+            return Obtained {
+                data: Some((c.data.clone(), c.fetched_at.clone())),
+                note: None,
+            };
+        }
+        _ => {}
+    }
+    let body = match fetcher.get(url) {
+        Ok(b) => b,
+        Err(e) => return use_cache(format!("{url} not reachable ({e})")),
+    };
+    let data = match parse(&body) {
+        Ok(d) => d,
+        Err(e) => return use_cache(format!("{url} sent an unreadable document ({e})")),
+    };
+    let fetched_at = now.to_string();
+    let entry = Cached {
+        fetched_at: fetched_at.clone(),
+        url: url.to_string(),
+        data,
+    };
+    let note = write_cache(&path, &entry)
+        .err()
+        .map(|e| format!("could not write the cache {} ({e})", path.display()));
+    Obtained {
+        data: Some((entry.data, fetched_at)),
+        note,
+    }
+}
+
+fn read_cache(path: &Path) -> Option<Cached> {
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Writes atomically (temporary file + rename) so readers never see half a file.
+fn write_cache(path: &Path, entry: &Cached) -> std::io::Result<()> {
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    std::fs::create_dir_all(&dir)?;
+    let tmp: PathBuf = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("cache"),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, serde_json::to_vec(entry)?)?;
+    std::fs::rename(&tmp, path)
+}
