@@ -162,3 +162,20 @@ fn writes_the_report_folder_and_keeps_other_files() {
     let err = write_report_dir(&out, &data, &[("../escape", b"x")]).unwrap_err();
     assert!(err.to_string().contains("../escape"), "{err}");
 }
+
+#[test]
+fn an_empty_report_is_safe_and_says_so() {
+    let data = ReportData {
+        skyhop_version: "0.1.0".into(),
+        ..ReportData::default()
+    };
+    assert_eq!(verdict(&data), Verdict::Safe);
+    assert!(skyhop_report::actions(&data).is_empty());
+    assert!(render_markdown(&data).contains("Nothing: upgrade when ready."));
+    let html = render_html(&data);
+    assert!(html.contains("data-verdict=\"safe\""));
+    assert!(html.contains("Nothing to do"));
+    assert_eq!(render_github(&[]), "");
+    let sarif: serde_json::Value = serde_json::from_str(&render_sarif(&[], "0.1.0")).unwrap();
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 0);
+}
