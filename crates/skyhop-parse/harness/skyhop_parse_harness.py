@@ -327,6 +327,19 @@ def category_name(category):
     return category.__name__ if module == "builtins" else "%s.%s" % (module, category.__name__)
 
 
+def unique_warnings(recorded):
+    """One warning per (line, category, message), as Python's `default` action shows them
+    (`from airflow.decorators import dag` warns twice for the same line)."""
+    seen = set()
+    out = []
+    for w in recorded:
+        key = (w["line"], w["category"], w["message"])
+        if key not in seen:
+            seen.add(key)
+            out.append({"line": w["line"], "category": w["category"], "message": w["message"]})
+    return out
+
+
 def parse_one(path, dagbag_cls, dagbag_module):
     import warnings
 
@@ -388,10 +401,7 @@ def parse_one(path, dagbag_cls, dagbag_module):
         "line": None,
         "traceback": None,
         "dag_ids": sorted(bag.dags),
-        "warnings": [
-            {"line": w["line"], "category": w["category"], "message": w["message"]}
-            for w in recorded
-        ],
+        "warnings": unique_warnings(recorded),
         "duration_ms": int(duration * 1000),
     }
     if bag.import_errors:
