@@ -1,1 +1,43 @@
-//! skyhop-deploy: TODO (see DESIGN.md).
+//! skyhop-deploy: running a project's Airflow and deploying it, with history and rollback.
+//!
+//! It owns:
+//! - the local Airflow supervisor ([`DevServer`] for `skyhop dev`, [`LocalTarget`]): Airflow's
+//!   components as detached processes on this machine, no Docker, with logs, pids and health;
+//! - deployments ([`Deployment`]): settings, environment variables (secret values never
+//!   listed), content-addressed code [`bundle`]s, metadata DB backups ([`MetaDb`]), deploys
+//!   that refuse downgrades and switch back by themselves when Airflow is unhealthy, the
+//!   history ([`DeployRecord`]) and rollbacks ([`RollbackPlan`]), all in one SQLite store per
+//!   deployment, serialised by a file lock and safe against `kill -9`;
+//! - the [`Target`] trait, so a Kubernetes (Helm chart) target can sit next to the local one.
+//!
+//! It knows nothing of catalogs, Dockerfiles, parse tests or reports: the CLI passes the
+//! Airflow version, Runtime label, environment root and parse result as plain data. Nothing
+//! here prints; progress goes through [`skyhop_core::Progress`].
+
+pub mod api;
+pub mod bundle;
+mod deployment;
+mod dev;
+mod error;
+mod local;
+pub mod metadb;
+mod process;
+mod rollback;
+mod store;
+mod sys;
+mod target;
+mod versions;
+
+pub use api::{AirflowApi, Health};
+pub use deployment::{
+    DEFAULT_HEALTH_TIMEOUT, DEFAULT_PORT, DeployOutcome, DeployRequest, Deployment,
+    DeploymentConfig, DeploymentStatus, EnvVar, RollbackRequest, deployments_dir, list,
+};
+pub use dev::{DevServer, DevSpec};
+pub use error::{DeployError, Result};
+pub use local::LocalTarget;
+pub use metadb::MetaDb;
+pub use rollback::RollbackPlan;
+pub use store::{DeployKind, DeployRecord, DeployStatus};
+pub use target::{ProcessStatus, RunSpec, Target, TargetStatus};
+pub use versions::{airflow_major, compare_airflow, compare_runtime};

@@ -1,0 +1,760 @@
+//! Deployments: named places a project is deployed to, with their settings, environment
+//! variables, deploys, history and rollbacks.
+//!
+//! On disk, `<project>/.skyhop/deployments/<name>/` holds `state.db` (the SQLite store),
+//! `lock` (held during deploys and rollbacks), `current` (the active deploy id, a convenience
+//! copy of the store's pointer, replaced by rename), `bundles/<hash>/`, `backups/`, the default
+//! SQLite metadata DB `airflow.db`, and `run/` (the local target's homes, logs and pids).
+//!
+//! Crash safety: a deploy is written as `pending` before anything changes, each step's phase
+//! is committed before the step starts, and the active pointer only moves (in one transaction)
+//! after Airflow reports healthy. When skyhop is killed, the next [`Deployment::open`] marks
+//! the entry `interrupted`, and the next [`Deployment::recover`] (run first by every deploy,
+//! rollback and start) stops what the interrupted deploy started, restores the metadata DB
+//! backup when the DB was touched, and starts the active deploy again.
+
+use std::cmp::Ordering;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use skyhop_core::Progress;
+
+use crate::api::Health;
+use crate::bundle;
+use crate::error::{DeployError, IoContext, Result};
+use crate::local::LocalTarget;
+use crate::metadb::{MetaDb, redact_url};
+use crate::rollback::RollbackPlan;
+use crate::store::{DeployKind, DeployRecord, DeployStatus, NewRecord, Phase, Store};
+use crate::target::{RunSpec, Target, TargetStatus};
+use crate::versions::{compare_airflow, compare_runtime};
+
+/// Default port of a deployment's web UI / API server.
+pub const DEFAULT_PORT: u16 = 8080;
+/// Default time a deploy waits for Airflow to report healthy.
+pub const DEFAULT_HEALTH_TIMEOUT: Duration = Duration::from_secs(240);
+
+/// A deployment's settings (kept across deploys and rollbacks).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentConfig {
+    pub name: String,
+    /// PostgreSQL URL of the metadata DB; `None` for SQLite in the deployment directory.
+    /// May hold a password: show it with [`DeploymentConfig::db_display`].
+    #[serde(skip_serializing)]
+    pub db_url: Option<String>,
+    pub port: u16,
+    /// RFC 3339 creation time.
+    pub created: String,
+}
+
+impl DeploymentConfig {
+    /// The metadata DB, password hidden.
+    pub fn db_display(&self) -> String {
+        match &self.db_url {
+            Some(u) => redact_url(u),
+            None => "SQLite (in the deployment directory)".to_string(),
+        }
+    }
+}
+
+/// An environment variable of a deployment as listed: secret values are never returned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvVar {
+    pub key: String,
+    /// The value, or `None` for a secret.
+    pub value: Option<String>,
+    pub secret: bool,
+}
+
+impl std::fmt::Display for EnvVar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.value {
+            Some(v) => write!(f, "{}={v}", self.key),
+            None => write!(f, "{}=**** (secret)", self.key),
+        }
+    }
+}
+
+/// What to deploy. The CLI fills it from the project, the catalog and the environment crate.
+#[derive(Debug, Clone)]
+pub struct DeployRequest {
+    pub description: String,
+    /// The project whose code is bundled.
+    pub project_root: PathBuf,
+    /// Airflow version of the environment.
+    pub airflow_version: String,
+    /// Astro Runtime label, when the project is on Runtime.
+    pub runtime: Option<String>,
+    /// Root of the installed environment (`bin/airflow`), e.g. `skyhop_env::Venv::root`.
+    pub venv: PathBuf,
+    /// Hash of the environment's lock.
+    pub lock_hash: String,
+    /// The parse test passed (the CLI runs it before calling [`Deployment::deploy`]).
+    pub parse_ok: bool,
+    /// `--force`: deploy even though the parse test was skipped or failed.
+    pub forced: bool,
+    /// How long to wait for Airflow to report healthy.
+    pub health_timeout: Duration,
+    /// Orders Runtime labels; `None` uses [`crate::compare_runtime`].
+    pub runtime_order: Option<fn(&str, &str) -> Option<Ordering>>,
+}
+
+/// What to roll back to.
+#[derive(Debug, Clone)]
+pub struct RollbackRequest {
+    /// The deploy whose code and version come back.
+    pub deploy_id: i64,
+    pub description: String,
+    /// The user confirmed the consequences (`--yes`); needed when Airflow goes down.
+    pub confirmed: bool,
+    /// The environment of that deploy, when the one it ran with is gone (rebuilt by the CLI
+    /// from the deploy's lock); `None` uses the recorded one.
+    pub venv: Option<PathBuf>,
+    pub health_timeout: Duration,
+}
+
+/// How a deploy or rollback ended. A failed deploy that was switched back is not an `Err`:
+/// `record.status` is [`DeployStatus::FailedRolledBack`] and `message` says why.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeployOutcome {
+    pub record: DeployRecord,
+    /// One or more sentences on what happened.
+    pub message: String,
+    /// The health that ended the wait, when Airflow became healthy.
+    pub health: Option<Health>,
+    /// The UI / API URL.
+    pub url: String,
+}
+
+/// What a deployment is and runs now.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeploymentStatus {
+    pub config: DeploymentConfig,
+    pub active: Option<DeployRecord>,
+    pub target: TargetStatus,
+    /// A deploy was interrupted and [`Deployment::recover`] has not run yet.
+    pub recovery_needed: bool,
+}
+
+enum DbOp {
+    Migrate,
+    Downgrade { newer: Box<RunSpec> },
+}
+
+/// Held while a deploy or rollback runs (an exclusive lock on the `lock` file).
+struct LockGuard(#[allow(dead_code)] fs::File);
+
+/// One deployment of a project.
+pub struct Deployment {
+    dir: PathBuf,
+    config: DeploymentConfig,
+    store: Store,
+    target: Box<dyn Target>,
+}
+
+impl std::fmt::Debug for Deployment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deployment")
+            .field("dir", &self.dir)
+            .field("name", &self.config.name)
+            .finish()
+    }
+}
+
+/// Where the deployments of a project live.
+pub fn deployments_dir(project_root: &Path) -> PathBuf {
+    project_root.join(".skyhop").join("deployments")
+}
+
+/// Names of the project's deployments, sorted.
+pub fn list(project_root: &Path) -> Result<Vec<String>> {
+    let dir = deployments_dir(project_root);
+    let mut names: Vec<String> = match fs::read_dir(&dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().join("state.db").is_file())
+            .filter_map(|e| e.file_name().to_str().map(str::to_string))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e).at(&dir),
+    };
+    names.sort();
+    Ok(names)
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn valid_env_key(key: &str) -> bool {
+    !key.is_empty()
+        && !key.starts_with(|c: char| c.is_ascii_digit())
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn who() -> String {
+    ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+impl Deployment {
+    /// Creates deployment `name` of the project (`db_url`: PostgreSQL, else SQLite).
+    pub fn create(
+        project_root: &Path,
+        name: &str,
+        db_url: Option<&str>,
+        port: Option<u16>,
+    ) -> Result<Deployment> {
+        if !valid_name(name) {
+            return Err(DeployError::BadName(name.to_string()));
+        }
+        let dir = deployments_dir(project_root).join(name);
+        if dir.join("state.db").exists() {
+            return Err(DeployError::DeploymentExists(name.to_string(), dir));
+        }
+        MetaDb::from_url(db_url, &dir.join("airflow.db"))?;
+        fs::create_dir_all(&dir).at(&dir)?;
+        let store = Store::open(&dir.join("state.db"))?;
+        store.set_config("name", name)?;
+        store.set_config("port", &port.unwrap_or(DEFAULT_PORT).to_string())?;
+        store.set_config("created", &jiff::Timestamp::now().to_string())?;
+        if let Some(u) = db_url {
+            store.set_config("db_url", u)?;
+        }
+        drop(store);
+        Deployment::open(project_root, name)
+    }
+
+    /// Opens deployment `name`; when no deploy is running, marks entries of a killed skyhop
+    /// `interrupted` (see [`Deployment::recover`]).
+    pub fn open(project_root: &Path, name: &str) -> Result<Deployment> {
+        if !valid_name(name) {
+            return Err(DeployError::BadName(name.to_string()));
+        }
+        let dir = deployments_dir(project_root).join(name);
+        if !dir.join("state.db").is_file() {
+            return Err(DeployError::NoSuchDeployment(name.to_string()));
+        }
+        let store = Store::open(&dir.join("state.db"))?;
+        let config = DeploymentConfig {
+            name: name.to_string(),
+            db_url: store.get_config("db_url")?,
+            port: store
+                .get_config("port")?
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(DEFAULT_PORT),
+            created: store.get_config("created")?.unwrap_or_default(),
+        };
+        let target = Box::new(LocalTarget::new(dir.join("run")));
+        let mut d = Deployment {
+            dir,
+            config,
+            store,
+            target,
+        };
+        if let Ok(_lock) = d.lock() {
+            d.reconcile()?;
+        }
+        Ok(d)
+    }
+
+    /// The deployment's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The deployment's settings.
+    pub fn config(&self) -> &DeploymentConfig {
+        &self.config
+    }
+
+    fn lock(&self) -> Result<LockGuard> {
+        let path = self.dir.join("lock");
+        let f = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .at(&path)?;
+        match f.try_lock() {
+            Ok(()) => Ok(LockGuard(f)),
+            Err(fs::TryLockError::WouldBlock) => Err(DeployError::Locked(path)),
+            Err(fs::TryLockError::Error(e)) => Err(e).at(&path),
+        }
+    }
+
+    /// Marks pending entries interrupted and remembers what recovery must undo. Lock held.
+    fn reconcile(&mut self) -> Result<()> {
+        for r in self.store.interrupt_pending()? {
+            let phase = r.phase.unwrap_or(Phase::Prepared);
+            if phase >= Phase::Stopping {
+                let restore = if phase >= Phase::DbChanging {
+                    r.backup.as_ref().map(|b| b.display().to_string())
+                } else {
+                    None
+                };
+                self.store.set_config(
+                    "recovery",
+                    &serde_json::json!({ "deploy": r.id, "restore": restore }).to_string(),
+                )?;
+            }
+        }
+        self.write_pointer()
+    }
+
+    /// Rewrites the `current` pointer file from the store (temp file + rename).
+    fn write_pointer(&self) -> Result<()> {
+        let path = self.dir.join("current");
+        let want = match self.store.active_id()? {
+            Some(id) => format!("{id}\n"),
+            None => String::new(),
+        };
+        if fs::read_to_string(&path).ok().as_deref() == Some(want.as_str()) {
+            return Ok(());
+        }
+        let tmp = self.dir.join("current.tmp");
+        fs::write(&tmp, want).at(&tmp)?;
+        fs::rename(&tmp, &path).at(&path)
+    }
+
+    fn db(&self) -> Result<MetaDb> {
+        MetaDb::from_url(self.config.db_url.as_deref(), &self.dir.join("airflow.db"))
+    }
+
+    fn bundles(&self) -> PathBuf {
+        self.dir.join("bundles")
+    }
+
+    fn env_pairs(&self) -> Result<Vec<(String, String)>> {
+        Ok(self
+            .store
+            .env()?
+            .into_iter()
+            .map(|(k, v, _)| (k, v))
+            .collect())
+    }
+
+    /// The spec that runs `record`: its bundle and environment, today's settings and env vars.
+    fn spec_for(&self, record: &DeployRecord, venv: Option<&Path>) -> Result<RunSpec> {
+        Ok(RunSpec {
+            label: format!("{} deploy {}", self.config.name, record.id),
+            deploy_id: Some(record.id),
+            airflow_version: record.airflow.clone(),
+            runtime: record.runtime.clone(),
+            venv: venv.map_or_else(|| record.venv.clone(), Path::to_path_buf),
+            code_dir: bundle::path(&self.bundles(), &record.code_hash),
+            port: self.config.port,
+            db: self.db()?,
+            env: self.env_pairs()?,
+        })
+    }
+
+    /// Every deploy and rollback, oldest first.
+    pub fn history(&self) -> Result<Vec<DeployRecord>> {
+        self.store.history()
+    }
+
+    /// The deploy running now (the last one that succeeded and was switched to).
+    pub fn active(&self) -> Result<Option<DeployRecord>> {
+        Ok(self.history()?.into_iter().find(|r| r.active))
+    }
+
+    fn record(&self, id: i64) -> Result<DeployRecord> {
+        self.history()?
+            .into_iter()
+            .find(|r| r.id == id)
+            .ok_or(DeployError::NoSuchDeploy(id))
+    }
+
+    /// Sets an environment variable (applied at the next deploy, rollback or restart).
+    pub fn set_env(&self, key: &str, value: &str, secret: bool) -> Result<()> {
+        if !valid_env_key(key) {
+            return Err(DeployError::BadEnvName(key.to_string()));
+        }
+        self.store.set_env(key, value, secret)
+    }
+
+    /// Removes an environment variable; `false` when it was not set.
+    pub fn unset_env(&self, key: &str) -> Result<bool> {
+        self.store.unset_env(key)
+    }
+
+    /// The environment variables, secret values left out.
+    pub fn list_env(&self) -> Result<Vec<EnvVar>> {
+        Ok(self
+            .store
+            .env()?
+            .into_iter()
+            .map(|(key, value, secret)| EnvVar {
+                key,
+                value: (!secret).then_some(value),
+                secret,
+            })
+            .collect())
+    }
+
+    /// Settings, active deploy, processes and health.
+    pub fn status(&self) -> Result<DeploymentStatus> {
+        Ok(DeploymentStatus {
+            config: self.config.clone(),
+            active: self.active()?,
+            target: self.target.status()?,
+            recovery_needed: self
+                .store
+                .get_config("recovery")?
+                .is_some_and(|t| !t.is_empty()),
+        })
+    }
+
+    /// The last `lines` lines of each component's log (or only `component`'s).
+    pub fn logs(&self, component: Option<&str>, lines: usize) -> Result<Vec<(String, String)>> {
+        self.target.logs(component, lines)
+    }
+
+    /// Undoes what a killed deploy or rollback left: stops its processes, restores the
+    /// metadata DB when it was touched, and starts the active deploy again. Returns what it
+    /// did, or `None` when there was nothing to recover.
+    pub fn recover(&mut self, progress: &dyn Progress) -> Result<Option<String>> {
+        let _lock = self.lock()?;
+        self.recover_locked(progress)
+    }
+
+    fn recover_locked(&mut self, progress: &dyn Progress) -> Result<Option<String>> {
+        self.reconcile()?;
+        let Some(text) = self.store.get_config("recovery")?.filter(|t| !t.is_empty()) else {
+            return Ok(None);
+        };
+        let info: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let id = info.get("deploy").and_then(|v| v.as_i64()).unwrap_or(0);
+        progress.note(&format!(
+            "deploy {id} was interrupted; putting the previous deploy back"
+        ));
+        self.target.stop(progress)?;
+        let mut done = vec![format!("stopped what interrupted deploy {id} had started")];
+        if let Some(backup) = info.get("restore").and_then(|v| v.as_str()) {
+            let backup = PathBuf::from(backup);
+            if backup.is_file() {
+                self.db()?.restore(&backup)?;
+                done.push(format!(
+                    "restored the metadata DB from {}",
+                    backup.display()
+                ));
+            }
+        }
+        if let Some(active) = self.active()? {
+            let spec = self.spec_for(&active, None)?;
+            self.target.start(&spec, progress)?;
+            self.target
+                .wait_healthy(&spec, DEFAULT_HEALTH_TIMEOUT, progress)?;
+            done.push(format!(
+                "deploy {} (Airflow {}) runs again",
+                active.id, active.airflow
+            ));
+        }
+        // An empty value means "nothing to recover".
+        self.store.set_config("recovery", "")?;
+        Ok(Some(done.join("; ")))
+    }
+
+    /// Starts the active deploy (after a reboot or `stop`), with the current env vars.
+    pub fn start(&mut self, progress: &dyn Progress) -> Result<Health> {
+        let _lock = self.lock()?;
+        self.recover_locked(progress)?;
+        let active = self
+            .active()?
+            .ok_or_else(|| DeployError::NothingDeployed(self.config.name.clone()))?;
+        let spec = self.spec_for(&active, None)?;
+        self.target.start(&spec, progress)?;
+        self.target
+            .wait_healthy(&spec, DEFAULT_HEALTH_TIMEOUT, progress)
+    }
+
+    /// Stops the deployment's processes.
+    pub fn stop(&mut self, progress: &dyn Progress) -> Result<()> {
+        let _lock = self.lock()?;
+        self.target.stop(progress)
+    }
+
+    /// Deploys the project: checks the parse result and versions, stores the code bundle,
+    /// backs up and migrates the metadata DB, starts the new processes and waits until they
+    /// are healthy, then switches the active deploy. When anything fails after the old deploy
+    /// was stopped, switches back by itself (status `failed-rolled-back`).
+    pub fn deploy(
+        &mut self,
+        req: &DeployRequest,
+        progress: &dyn Progress,
+    ) -> Result<DeployOutcome> {
+        let _lock = self.lock()?;
+        self.recover_locked(progress)?;
+        if !req.parse_ok && !req.forced {
+            return Err(DeployError::ParseFailed);
+        }
+        let active = self.active()?;
+        if let Some(a) = &active {
+            self.refuse_downgrade(a, req)?;
+        }
+        if !req.venv.join("bin/airflow").is_file() {
+            return Err(DeployError::NoAirflow(req.venv.clone()));
+        }
+        progress.begin("store the code bundle", None);
+        let code_hash = bundle::store(&req.project_root, &self.bundles())?;
+        progress.end("store the code bundle", &code_hash);
+        let id = self.store.insert_pending(
+            &NewRecord {
+                description: &req.description,
+                runtime: req.runtime.as_deref(),
+                airflow: &req.airflow_version,
+                code_hash: &code_hash,
+                lock_hash: &req.lock_hash,
+                venv: &req.venv,
+                kind: DeployKind::Deploy,
+                forced: req.forced || !req.parse_ok,
+            },
+            &who(),
+        )?;
+        let record = self.record(id)?;
+        let new = self.spec_for(&record, None)?;
+        let previous = match &active {
+            Some(a) => Some(self.spec_for(a, None)?),
+            None => None,
+        };
+        self.switch(
+            id,
+            new,
+            DbOp::Migrate,
+            previous,
+            req.health_timeout,
+            progress,
+        )
+    }
+
+    fn refuse_downgrade(&self, active: &DeployRecord, req: &DeployRequest) -> Result<()> {
+        let airflow_lower = compare_airflow(&req.airflow_version, &active.airflow)?.is_lt();
+        let order = req.runtime_order.unwrap_or(compare_runtime);
+        let runtime_lower = match (&req.runtime, &active.runtime) {
+            (Some(new), Some(old)) => order(new, old) == Some(Ordering::Less),
+            _ => false,
+        };
+        if !airflow_lower && !runtime_lower {
+            return Ok(());
+        }
+        let version = |af: &str, rt: Option<&str>| match rt {
+            Some(rt) => format!("Astro Runtime {rt} (Airflow {af})"),
+            None => format!("Airflow {af}"),
+        };
+        let earlier = self
+            .history()?
+            .into_iter()
+            .rev()
+            .find(|r| {
+                r.status == DeployStatus::Succeeded
+                    && r.airflow == req.airflow_version
+                    && r.runtime == req.runtime
+            })
+            .map(|r| format!(" (deploy {} ran it)", r.id))
+            .unwrap_or_default();
+        Err(DeployError::Downgrade(format!(
+            "cannot deploy a downgraded version: deployment `{}` runs {} (deploy {}) and this project is on {}. \
+             Set the project to {} or newer, or go back to an earlier deploy with `skyhop rollback <DEPLOY_ID>`{earlier}; \
+             see `skyhop deploy history`",
+            self.config.name,
+            version(&active.airflow, active.runtime.as_deref()),
+            active.id,
+            version(&req.airflow_version, req.runtime.as_deref()),
+            version(&active.airflow, active.runtime.as_deref()),
+        )))
+    }
+
+    /// What rolling back to `deploy_id` would do.
+    pub fn plan_rollback(&self, deploy_id: i64) -> Result<RollbackPlan> {
+        let to = self.record(deploy_id)?;
+        if to.status != DeployStatus::Succeeded {
+            return Err(DeployError::Other(format!(
+                "deploy {deploy_id} {}; only deploys that succeeded can be restored",
+                match to.status {
+                    DeployStatus::FailedRolledBack => "failed and was rolled back",
+                    DeployStatus::Interrupted => "was interrupted",
+                    _ => "is still running",
+                }
+            )));
+        }
+        let from = self
+            .active()?
+            .ok_or_else(|| DeployError::NothingDeployed(self.config.name.clone()))?;
+        let downgrade = compare_airflow(&to.airflow, &from.airflow)?.is_lt();
+        Ok(RollbackPlan::new(
+            deploy_id,
+            (&from.airflow, from.runtime.as_deref()),
+            (&to.airflow, to.runtime.as_deref()),
+            &to.code_hash,
+            downgrade,
+        ))
+    }
+
+    /// Rolls back to a past deploy's code and version, keeping env vars and settings. When
+    /// Airflow goes down, needs `confirmed` (else `Err(NeedsConfirmation(plan))`), and
+    /// downgrades the metadata DB with the newer environment after backing it up. The rollback
+    /// is a new history entry.
+    pub fn rollback(
+        &mut self,
+        req: &RollbackRequest,
+        progress: &dyn Progress,
+    ) -> Result<DeployOutcome> {
+        let _lock = self.lock()?;
+        self.recover_locked(progress)?;
+        let plan = self.plan_rollback(req.deploy_id)?;
+        if plan.downgrade && !req.confirmed {
+            return Err(DeployError::NeedsConfirmation(Box::new(plan)));
+        }
+        let to = self.record(req.deploy_id)?;
+        let from = self
+            .active()?
+            .ok_or_else(|| DeployError::NothingDeployed(self.config.name.clone()))?;
+        let venv = req.venv.clone().unwrap_or_else(|| to.venv.clone());
+        if !venv.join("bin/airflow").is_file() {
+            return Err(DeployError::Other(format!(
+                "the environment of deploy {} ({}) is gone; rebuild it for lock {} and pass it to the rollback",
+                to.id,
+                venv.display(),
+                to.lock_hash
+            )));
+        }
+        if !bundle::path(&self.bundles(), &to.code_hash).is_dir() {
+            return Err(DeployError::Other(format!(
+                "the code bundle {} of deploy {} is missing from {}",
+                to.code_hash,
+                to.id,
+                self.bundles().display()
+            )));
+        }
+        let previous = self.spec_for(&from, None)?;
+        if plan.downgrade && !previous.venv.join("bin/airflow").is_file() {
+            return Err(DeployError::Other(format!(
+                "the metadata DB downgrade needs the environment of the running deploy {} ({}), which is gone; rebuild it first",
+                from.id,
+                previous.venv.display()
+            )));
+        }
+        let id = self.store.insert_pending(
+            &NewRecord {
+                description: &req.description,
+                runtime: to.runtime.as_deref(),
+                airflow: &to.airflow,
+                code_hash: &to.code_hash,
+                lock_hash: &to.lock_hash,
+                venv: &venv,
+                kind: DeployKind::Rollback { restored: to.id },
+                forced: false,
+            },
+            &who(),
+        )?;
+        let record = self.record(id)?;
+        let new = self.spec_for(&record, None)?;
+        let op = if plan.downgrade {
+            DbOp::Downgrade {
+                newer: Box::new(previous.clone()),
+            }
+        } else {
+            DbOp::Migrate
+        };
+        self.switch(id, new, op, Some(previous), req.health_timeout, progress)
+    }
+
+    /// Stops the old deploy, backs up and changes the DB, starts `new`, waits for health and
+    /// switches; on failure restores the DB backup and the previous deploy.
+    fn switch(
+        &mut self,
+        id: i64,
+        new: RunSpec,
+        op: DbOp,
+        previous: Option<RunSpec>,
+        timeout: Duration,
+        progress: &dyn Progress,
+    ) -> Result<DeployOutcome> {
+        let db = self.db()?;
+        let ext = if db.is_sqlite() { "db" } else { "sql" };
+        let backup = self.dir.join("backups").join(format!("before-{id}.{ext}"));
+        let mut backed_up = false;
+        let attempt = (|| -> Result<Health> {
+            self.store.set_phase(id, Phase::Stopping)?;
+            self.target.stop(progress)?;
+            progress.begin("back up the metadata DB", None);
+            db.backup(&backup)?;
+            progress.end("back up the metadata DB", &backup.display().to_string());
+            self.store.set_backup(id, &backup)?;
+            backed_up = true;
+            self.store.set_phase(id, Phase::DbChanging)?;
+            match &op {
+                DbOp::Migrate => self.target.migrate(&new, progress)?,
+                DbOp::Downgrade { newer } => {
+                    self.target
+                        .downgrade(newer, &new.airflow_version, progress)?
+                }
+            }
+            self.store.set_phase(id, Phase::Starting)?;
+            self.target.start(&new, progress)?;
+            self.target.wait_healthy(&new, timeout, progress)
+        })();
+        let url = format!("http://127.0.0.1:{}", new.port);
+        match attempt {
+            Ok(health) => {
+                self.store.finish(id, DeployStatus::Succeeded, None)?;
+                self.write_pointer()?;
+                Ok(DeployOutcome {
+                    record: self.record(id)?,
+                    message: format!(
+                        "deploy {id} is active: Airflow {} is healthy at {url}",
+                        new.airflow_version
+                    ),
+                    health: Some(health),
+                    url,
+                })
+            }
+            Err(e) => {
+                let mut said = vec![format!("deploy {id} failed: {e}")];
+                let _ = self.target.stop(progress);
+                if backed_up {
+                    match db.restore(&backup) {
+                        Ok(()) => said.push("the metadata DB was restored from its backup".into()),
+                        Err(re) => said.push(format!(
+                            "restoring the metadata DB from {} failed too: {re}",
+                            backup.display()
+                        )),
+                    }
+                }
+                if let Some(prev) = &previous {
+                    let back = self
+                        .target
+                        .start(prev, progress)
+                        .and_then(|()| self.target.wait_healthy(prev, timeout, progress));
+                    said.push(match back {
+                        Ok(_) => format!(
+                            "switched back: {} (Airflow {}) runs again",
+                            prev.label, prev.airflow_version
+                        ),
+                        Err(e2) => format!("switching back to {} failed too: {e2}", prev.label),
+                    });
+                } else {
+                    said.push("nothing ran before this deploy, so nothing runs now".into());
+                }
+                let message = said.join("; ");
+                self.store
+                    .finish(id, DeployStatus::FailedRolledBack, Some(&message))?;
+                Ok(DeployOutcome {
+                    record: self.record(id)?,
+                    message,
+                    health: None,
+                    url,
+                })
+            }
+        }
+    }
+}

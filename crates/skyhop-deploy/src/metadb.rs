@@ -1,0 +1,235 @@
+//! The Airflow metadata database of a deployment: its connection string, backups and restores.
+//!
+//! SQLite (a file in the state directory) is backed up by copying the file while Airflow is
+//! stopped; PostgreSQL with `pg_dump` to a plain SQL file and restored with `psql` into an
+//! emptied `public` schema.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DeployError, IoContext, Result};
+use crate::process::run_checked;
+
+/// Where a deployment's Airflow metadata lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum MetaDb {
+    /// A SQLite file (the default, in the state directory).
+    Sqlite { path: PathBuf },
+    /// A PostgreSQL database, by SQLAlchemy/libpq URL (`postgresql://user@host:port/db`).
+    Postgres { url: String },
+}
+
+impl MetaDb {
+    /// From a `--db-url`: `None` gives SQLite at `default_sqlite`.
+    pub fn from_url(url: Option<&str>, default_sqlite: &Path) -> Result<MetaDb> {
+        match url.map(str::trim).filter(|u| !u.is_empty()) {
+            None => Ok(MetaDb::Sqlite {
+                path: default_sqlite.to_path_buf(),
+            }),
+            Some(u) if u.starts_with("sqlite:///") => Ok(MetaDb::Sqlite {
+                path: PathBuf::from(&u["sqlite:///".len()..]),
+            }),
+            Some(u) if u.starts_with("postgres") => Ok(MetaDb::Postgres { url: u.to_string() }),
+            Some(u) => Err(DeployError::Other(format!(
+                "`{u}` is not a supported database URL: use `postgresql://user:password@host:port/db` or leave it out for SQLite"
+            ))),
+        }
+    }
+
+    /// `AIRFLOW__DATABASE__SQL_ALCHEMY_CONN` for this database.
+    pub fn sql_alchemy_conn(&self) -> String {
+        match self {
+            MetaDb::Sqlite { path } => format!("sqlite:///{}", path.display()),
+            MetaDb::Postgres { url } => {
+                let rest = url
+                    .strip_prefix("postgresql+psycopg2://")
+                    .or_else(|| url.strip_prefix("postgresql://"))
+                    .or_else(|| url.strip_prefix("postgres://"))
+                    .unwrap_or(url);
+                format!("postgresql+psycopg2://{rest}")
+            }
+        }
+    }
+
+    /// The libpq URL (`postgresql://…`) for `pg_dump`/`psql`.
+    fn libpq_url(&self) -> Option<String> {
+        match self {
+            MetaDb::Postgres { .. } => Some(self.sql_alchemy_conn().replacen(
+                "postgresql+psycopg2://",
+                "postgresql://",
+                1,
+            )),
+            MetaDb::Sqlite { .. } => None,
+        }
+    }
+
+    /// Whether the database uses the SQLite backend (Airflow 2 then needs the SequentialExecutor).
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, MetaDb::Sqlite { .. })
+    }
+
+    /// The connection string with any password replaced by `****`, for messages.
+    pub fn display(&self) -> String {
+        match self {
+            MetaDb::Sqlite { path } => format!("SQLite {}", path.display()),
+            MetaDb::Postgres { url } => format!("PostgreSQL {}", redact_url(url)),
+        }
+    }
+
+    /// Backs the database up to `dest` (a file). A SQLite database that does not exist yet is
+    /// backed up as "absent" (an empty marker), so restoring removes it again.
+    pub fn backup(&self, dest: &Path) -> Result<()> {
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent).at(parent)?;
+        }
+        let tmp = dest.with_extension("tmp");
+        match self {
+            MetaDb::Sqlite { path } => {
+                if path.exists() {
+                    fs::copy(path, &tmp).at(path)?;
+                } else {
+                    fs::write(&tmp, b"").at(&tmp)?;
+                }
+            }
+            MetaDb::Postgres { .. } => {
+                let url = self.libpq_url().unwrap_or_default();
+                let mut cmd = Command::new(pg_tool("pg_dump")?);
+                cmd.arg("--no-owner")
+                    .arg("--no-privileges")
+                    .arg("-f")
+                    .arg(&tmp)
+                    .arg(&url);
+                run_checked(&mut cmd, "pg_dump")?;
+            }
+        }
+        fs::rename(&tmp, dest).at(dest)
+    }
+
+    /// Restores a backup made by [`MetaDb::backup`]. Airflow must be stopped.
+    pub fn restore(&self, backup: &Path) -> Result<()> {
+        match self {
+            MetaDb::Sqlite { path } => {
+                let empty = fs::metadata(backup).at(backup)?.len() == 0;
+                for suffix in ["-wal", "-shm", "-journal"] {
+                    let mut side = path.clone().into_os_string();
+                    side.push(suffix);
+                    let _ = fs::remove_file(PathBuf::from(side));
+                }
+                if empty {
+                    let _ = fs::remove_file(path);
+                    return Ok(());
+                }
+                let tmp = path.with_extension("restore-tmp");
+                fs::copy(backup, &tmp).at(backup)?;
+                fs::rename(&tmp, path).at(path)
+            }
+            MetaDb::Postgres { .. } => {
+                let url = self.libpq_url().unwrap_or_default();
+                let psql = pg_tool("psql")?;
+                let mut wipe = Command::new(&psql);
+                wipe.args(["-v", "ON_ERROR_STOP=1", "-q", "-c"])
+                    .arg("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+                    .arg(&url);
+                run_checked(&mut wipe, "psql (empty the public schema)")?;
+                let mut load = Command::new(&psql);
+                load.args(["-v", "ON_ERROR_STOP=1", "-q", "-f"])
+                    .arg(backup)
+                    .arg(&url);
+                run_checked(&mut load, "psql (restore the backup)")?;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Replaces the password of `scheme://user:password@host` with `****`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:****@{host}"),
+        None => url.to_string(),
+    }
+}
+
+/// Finds a PostgreSQL client tool on `PATH` or under `/usr/lib/postgresql/*/bin` (Debian).
+pub fn pg_tool(name: &str) -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    }) {
+        return Ok(p);
+    }
+    pg_bin_dir()
+        .map(|d| d.join(name))
+        .filter(|p| p.is_file())
+        .ok_or_else(|| DeployError::MissingTool(name.to_string()))
+}
+
+/// The newest `/usr/lib/postgresql/<major>/bin` directory, when PostgreSQL is installed there.
+pub fn pg_bin_dir() -> Option<PathBuf> {
+    let mut dirs: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let major = e.file_name().to_str()?.parse().ok()?;
+            Some((major, e.path().join("bin")))
+        })
+        .filter(|(_, p)| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs.pop().map(|(_, p)| p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_strings() {
+        let db = MetaDb::from_url(None, Path::new("/s/airflow.db")).unwrap();
+        assert_eq!(db.sql_alchemy_conn(), "sqlite:////s/airflow.db");
+        let pg =
+            MetaDb::from_url(Some("postgresql://u:pw@127.0.0.1:5433/af"), Path::new("/x")).unwrap();
+        assert_eq!(
+            pg.sql_alchemy_conn(),
+            "postgresql+psycopg2://u:pw@127.0.0.1:5433/af"
+        );
+        assert_eq!(
+            pg.libpq_url().unwrap(),
+            "postgresql://u:pw@127.0.0.1:5433/af"
+        );
+        assert_eq!(
+            pg.display(),
+            "PostgreSQL postgresql://u:****@127.0.0.1:5433/af"
+        );
+        assert!(MetaDb::from_url(Some("mysql://x"), Path::new("/x")).is_err());
+    }
+
+    #[test]
+    fn sqlite_backup_and_restore_round_trip() {
+        let d = tempfile::tempdir().unwrap();
+        let db = MetaDb::Sqlite {
+            path: d.path().join("a.db"),
+        };
+        let b0 = d.path().join("b0");
+        db.backup(&b0).unwrap(); // absent
+        fs::write(d.path().join("a.db"), "v1").unwrap();
+        let b1 = d.path().join("b1");
+        db.backup(&b1).unwrap();
+        fs::write(d.path().join("a.db"), "v2").unwrap();
+        db.restore(&b1).unwrap();
+        assert_eq!(fs::read_to_string(d.path().join("a.db")).unwrap(), "v1");
+        db.restore(&b0).unwrap();
+        assert!(!d.path().join("a.db").exists());
+    }
+}

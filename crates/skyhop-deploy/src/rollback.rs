@@ -1,0 +1,87 @@
+//! What a rollback will do, shown before it happens.
+
+use serde::Serialize;
+
+/// The consequences of rolling back to a past deploy, for the CLI to show (and, when
+/// `downgrade` is set, to ask confirmation for).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RollbackPlan {
+    /// The deploy whose code and version come back.
+    pub deploy_id: i64,
+    pub from_airflow: String,
+    pub to_airflow: String,
+    pub from_runtime: Option<String>,
+    pub to_runtime: Option<String>,
+    /// The code bundle that comes back.
+    pub code_hash: String,
+    /// Airflow goes down a version: the metadata DB is downgraded (needs confirmation).
+    pub downgrade: bool,
+    /// One line per consequence, in the order they happen.
+    pub consequences: Vec<String>,
+}
+
+impl RollbackPlan {
+    pub(crate) fn new(
+        deploy_id: i64,
+        (from_airflow, from_runtime): (&str, Option<&str>),
+        (to_airflow, to_runtime): (&str, Option<&str>),
+        code_hash: &str,
+        downgrade: bool,
+    ) -> RollbackPlan {
+        let mut consequences = vec![format!(
+            "the code of deploy {deploy_id} (bundle {code_hash}) replaces the running code"
+        )];
+        let version = |af: &str, rt: Option<&str>| match rt {
+            Some(rt) => format!("Astro Runtime {rt} (Airflow {af})"),
+            None => format!("Airflow {af}"),
+        };
+        if downgrade {
+            consequences.extend([
+                format!(
+                    "{} goes back to {}",
+                    version(from_airflow, from_runtime),
+                    version(to_airflow, to_runtime)
+                ),
+                "running tasks fail immediately when the processes restart".to_string(),
+                format!(
+                    "the metadata DB is backed up, then downgraded to the Airflow {to_airflow} schema: data of features Airflow {to_airflow} does not have is erased"
+                ),
+            ]);
+        } else if from_airflow != to_airflow || from_runtime != to_runtime {
+            consequences.push(format!(
+                "{} becomes {}",
+                version(from_airflow, from_runtime),
+                version(to_airflow, to_runtime)
+            ));
+        }
+        consequences
+            .push("environment variables and deployment settings stay as they are now".to_string());
+        RollbackPlan {
+            deploy_id,
+            from_airflow: from_airflow.to_string(),
+            to_airflow: to_airflow.to_string(),
+            from_runtime: from_runtime.map(str::to_string),
+            to_runtime: to_runtime.map(str::to_string),
+            code_hash: code_hash.to_string(),
+            downgrade,
+            consequences,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn downgrade_plan_text() {
+        let plan = RollbackPlan::new(
+            1,
+            ("3.1.3", Some("3.1-5")),
+            ("2.10.5", Some("12.7.1")),
+            "0123abcd",
+            true,
+        );
+        insta::assert_snapshot!(plan.consequences.join("\n"));
+    }
+}
