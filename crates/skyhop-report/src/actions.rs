@@ -143,7 +143,7 @@ fn grouped_findings(findings: &[Finding]) -> Vec<Action> {
         let files: BTreeSet<&str> = group.iter().map(|f| f.path.as_str()).collect();
         let first = group[0];
         let detail = match (group.len(), &first.replacement) {
-            (1, Some(r)) => format!("{} Use instead: {r}", first.message),
+            (1, Some(r)) => crate::with_fix(&first.message, r),
             (1, None) => first.message.clone(),
             (_, _) => format!("e.g. {}: {}", first.location(), first.message),
         };

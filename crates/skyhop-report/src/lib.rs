@@ -43,3 +43,13 @@ pub(crate) fn fixes_for(data: &ReportData, path: &str) -> Vec<String> {
     }
     fixes
 }
+
+/// `message` followed by its fix: `"<message>. Fix: <fix>"` (no doubled full stop).
+pub(crate) fn with_fix(message: &str, fix: &str) -> String {
+    let message = message.trim_end();
+    if message.ends_with(['.', '!', '?', ':']) {
+        format!("{message} Fix: {fix}")
+    } else {
+        format!("{message}. Fix: {fix}")
+    }
+}

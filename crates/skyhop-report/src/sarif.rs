@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
-use skyhop_core::{Finding, Severity};
+use skyhop_core::{Finding, Severity, Source};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -15,12 +15,27 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
+/// Where a finding points in SARIF: its path, line (1 when unknown: SARIF lines start at 1) and
+/// column (0 = leave out). Project-wide findings (no path) point at line 1 of the file they are
+/// about: `requirements.txt` for dependency findings, the `Dockerfile` (which names the
+/// version) for the others.
+fn location(f: &Finding) -> (&str, u32, u32) {
+    let path = match (f.path.as_str(), f.source) {
+        ("", Source::Deps) => "requirements.txt",
+        ("", _) => "Dockerfile",
+        (path, _) => path,
+    };
+    let line = f.line.max(1);
+    let column = if f.line > 0 { f.column } else { 0 };
+    (path, line, column)
+}
+
 /// Renders findings as one SARIF 2.1.0 run of the tool `skyhop` at `tool_version`.
 ///
 /// Each distinct rule code becomes a `reportingDescriptor` (its first message as the short
 /// description); each finding a `result` with `ruleId`/`ruleIndex`, `level`, the message (plus
-/// the fix when known) and, when it has a path, a physical location (line and column only when
-/// known, as SARIF requires them to be ≥ 1). Project-wide findings get no location.
+/// the fix when known) and one physical location, as GitHub code scanning rejects results
+/// without one (see [`location`]).
 pub fn render_sarif(findings: &[Finding], tool_version: &str) -> String {
     let mut rules: BTreeMap<&str, &Finding> = BTreeMap::new();
     for f in findings {
@@ -41,29 +56,27 @@ pub fn render_sarif(findings: &[Finding], tool_version: &str) -> String {
     let results: Vec<Value> = findings
         .iter()
         .map(|f| {
-            let mut text = f.message.clone();
-            if let Some(r) = &f.replacement {
-                text.push_str(&format!(" Use instead: {r}"));
-            }
+            let text = match &f.replacement {
+                Some(r) => crate::with_fix(&f.message, r),
+                None => f.message.clone(),
+            };
             let mut result = json!({
                 "ruleId": f.rule,
                 "ruleIndex": index[f.rule.as_str()],
                 "level": level(f.severity),
                 "message": { "text": text },
             });
-            if !f.path.is_empty() {
-                let mut physical = json!({
-                    "artifactLocation": { "uri": f.path, "uriBaseId": "%SRCROOT%" },
-                });
-                if f.line > 0 {
-                    let mut region = json!({ "startLine": f.line });
-                    if f.column > 0 {
-                        region["startColumn"] = json!(f.column);
-                    }
-                    physical["region"] = region;
-                }
-                result["locations"] = json!([{ "physicalLocation": physical }]);
+            let (uri, line, column) = location(f);
+            let mut region = json!({ "startLine": line });
+            if column > 0 {
+                region["startColumn"] = json!(column);
             }
+            result["locations"] = json!([{
+                "physicalLocation": {
+                    "artifactLocation": { "uri": uri, "uriBaseId": "%SRCROOT%" },
+                    "region": region,
+                }
+            }]);
             if let Some(r) = &f.replacement {
                 result["properties"] = json!({ "replacement": r });
             }

@@ -42,11 +42,10 @@ fn sarif_snapshot_has_required_fields() {
         assert!(result["message"]["text"].is_string());
         let index = result["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[index]["id"], result["ruleId"]);
-        if let Some(locations) = result.get("locations") {
-            let loc = &locations[0]["physicalLocation"];
-            assert!(loc["artifactLocation"]["uri"].is_string());
-            assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
-        }
+        // GitHub code scanning needs one location with a line on every result.
+        let loc = &result["locations"][0]["physicalLocation"];
+        assert!(!loc["artifactLocation"]["uri"].as_str().unwrap().is_empty());
+        assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
     }
     insta::assert_snapshot!("sarif", sarif);
 }
