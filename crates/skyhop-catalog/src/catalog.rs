@@ -397,6 +397,25 @@ impl Catalog {
             .min()
     }
 
+    /// A heading for a line: `Runtime 9 (Airflow 2.7)`, `Runtime 3.1-N (Airflow 3.1)`.
+    pub fn line_title(&self, line: Line) -> String {
+        match line {
+            Line::Major(m) => {
+                let airflow = self
+                    .runtimes
+                    .values()
+                    .find(|r| r.version.line() == line)
+                    .and_then(RuntimeInfo::airflow_version)
+                    .and_then(|a| a.release().get(..2).map(|r| format!("{}.{}", r[0], r[1])));
+                match airflow {
+                    Some(a) => format!("Runtime {m} (Airflow {a})"),
+                    None => format!("Runtime {m}"),
+                }
+            }
+            Line::Airflow3(x, y) => format!("Runtime {x}.{y}-N (Airflow {x}.{y})"),
+        }
+    }
+
     /// Lines the catalog knows, in order.
     pub fn lines(&self) -> Vec<Line> {
         let mut lines: Vec<Line> = self.runtimes.keys().map(RuntimeVersion::line).collect();
@@ -430,4 +449,159 @@ pub fn today() -> Date {
     jiff::Timestamp::now()
         .to_zoned(jiff::tz::TimeZone::UTC)
         .date()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn v(s: &str) -> RuntimeVersion {
+        RuntimeVersion::parse(s).unwrap()
+    }
+
+    #[test]
+    fn runtime_11_3_0_ships_airflow_2_9_1_with_its_provider_pins() {
+        let c = Catalog::embedded();
+        let r = c.runtime(&v("11.3.0")).unwrap();
+        assert_eq!(r.airflow, "2.9.1");
+        assert_eq!(r.release_date.unwrap().to_string(), "2024-05-06");
+        assert_eq!(r.default_python.as_deref(), Some("3.11"));
+        assert_eq!(r.lts, Some(true));
+        assert_eq!(r.end_of_maintenance.unwrap().to_string(), "2025-10-31");
+        assert_eq!(
+            r.providers
+                .get("apache-airflow-providers-amazon")
+                .map(String::as_str),
+            Some("8.20.0")
+        );
+        assert_eq!(
+            r.providers
+                .get("apache-airflow-providers-google")
+                .map(String::as_str),
+            Some("10.17.0")
+        );
+        assert_eq!(r.providers.len(), 22);
+        assert_eq!(r.slim_providers.as_ref().map(BTreeMap::len), Some(13));
+        assert_eq!(r.image(""), "quay.io/astronomer/astro-runtime:11.3.0");
+        assert_eq!(c.runtime(&v("11.8.0")).unwrap().airflow, "2.9.3");
+    }
+
+    #[test]
+    fn eras_have_their_image_repository() {
+        let c = Catalog::embedded();
+        let af3 = c.runtime(&v("3.1-12")).unwrap();
+        assert_eq!(
+            af3.image("-python-3.11"),
+            "astrocrpublic.azurecr.io/runtime:3.1-12-python-3.11"
+        );
+        assert_eq!(af3.tag_format(), "X.Y-Z[-ubi9][-python-X.Y][-slim][-base]");
+        assert_eq!(
+            c.runtime(&v("13.4.0")).unwrap().image_repository(),
+            "quay.io/astronomer/astro-runtime"
+        );
+    }
+
+    #[test]
+    fn yanked_versions_and_nearest_good() {
+        let c = Catalog::embedded();
+        let r = c.runtime(&v("8.0.0")).unwrap();
+        assert!(r.yanked);
+        assert_eq!(
+            r.yanked_reason.as_deref(),
+            Some("Does not apply cluster policies defined through pluggy.")
+        );
+        let good = |s: &str| c.nearest_good(&v(s)).map(|r| r.version.to_string());
+        assert_eq!(good("8.0.0").as_deref(), Some("8.1.0"));
+        assert_eq!(good("9.0.0").as_deref(), Some("9.7.0"));
+        assert_eq!(good("9.4.0").as_deref(), Some("9.7.0"));
+        assert_eq!(good("11.0.0").as_deref(), Some("11.2.0"));
+        assert_eq!(good("3.0-9").as_deref(), Some("3.0-10"));
+    }
+
+    #[test]
+    fn queries() {
+        let c = Catalog::embedded();
+        let for_291: Vec<String> = c
+            .runtimes_for_airflow("2.9.1")
+            .iter()
+            .map(|r| r.version.to_string())
+            .collect();
+        assert_eq!(for_291, ["11.3.0", "11.4.0"]);
+        assert_eq!(c.runtimes_for_airflow("2.9.1+astro.1").len(), 2);
+        assert!(c.runtimes_for_airflow("2.9").is_empty());
+        let all: Vec<RuntimeVersion> = c.runtimes().map(|r| r.version).collect();
+        assert!(all.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(
+            all.first().map(ToString::to_string).as_deref(),
+            Some("2.1.1")
+        );
+        let af: Vec<&Version> = c.airflow_versions().map(|a| &a.version).collect();
+        assert!(af.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(c.airflow("2.9.1").unwrap().pythons.len(), 5);
+        assert_eq!(
+            c.airflow("2.10.5")
+                .unwrap()
+                .release_date
+                .unwrap()
+                .to_string(),
+            "2025-02-10"
+        );
+        assert!(c.airflow("3.0.5").unwrap().yanked);
+        assert_eq!(c.latest_airflow().unwrap().version.to_string(), "3.3.2");
+        assert!(c.latest_runtime(true).is_some());
+        assert_eq!(
+            c.line_for_airflow(&Version::from_str("2.9.3").unwrap()),
+            Some(Line::Major(11))
+        );
+        assert_eq!(
+            c.line_for_airflow(&Version::from_str("3.1.0").unwrap()),
+            Some(Line::Airflow3(3, 1))
+        );
+    }
+
+    #[test]
+    fn statuses_on_a_fixed_day() {
+        let c = Catalog::embedded();
+        let day = Date::constant(2026, 11, 22);
+        let status = |s: &str| c.runtime(&v(s)).unwrap().status(day);
+        assert_eq!(status("13.4.0"), Status::Current);
+        assert_eq!(status("3.1-12"), Status::Current);
+        assert_eq!(
+            status("11.8.0"),
+            Status::EndOfMaintenance {
+                since: Date::constant(2025, 10, 31)
+            }
+        );
+        assert!(matches!(status("8.0.0"), Status::Yanked { .. }));
+        // Runtime 12's end of maintenance is derived, and says so.
+        let r12 = c.runtime(&v("12.8.0")).unwrap();
+        assert!(r12.end_of_maintenance_basis.is_some());
+        assert!(matches!(r12.status(day), Status::EndOfMaintenance { .. }));
+    }
+
+    #[test]
+    fn pythons_are_published_or_derived() {
+        let c = Catalog::embedded();
+        let r9 = c.runtime(&v("9.7.0")).unwrap();
+        assert_eq!(r9.pythons, ["3.8", "3.9", "3.10", "3.11"]);
+        let r7 = c.runtime(&v("7.4.0")).unwrap();
+        assert_eq!(r7.pythons, ["3.9"]);
+        let r32 = c.runtime(&v("3.2-6")).unwrap();
+        assert_eq!(r32.default_python.as_deref(), Some("3.13"));
+        assert!(!r32.pythons_derived);
+        assert!(c.runtime(&v("3.1-12")).unwrap().pythons_derived);
+    }
+
+    #[test]
+    fn unknown_version_messages() {
+        let c = Catalog::embedded();
+        let text = format!(
+            "{}\n{}\n{}\n",
+            c.unknown_runtime(&v("12.7.0")),
+            c.unknown_runtime(&v("3.9-1")),
+            c.unknown_airflow(&Version::from_str("2.9.9").unwrap()),
+        );
+        insta::assert_snapshot!(text);
+    }
 }

@@ -187,7 +187,7 @@ fn build() -> Result<Catalog, String> {
         origin: Origin::default(),
         airflow_end_of_life,
     };
-    catalog.derive_pythons();
+    catalog.fill_from_siblings();
     Ok(catalog)
 }
 

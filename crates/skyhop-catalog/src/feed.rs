@@ -158,7 +158,11 @@ impl Catalog {
             match catalog.merge_feed(&data) {
                 Ok(skipped) => {
                     catalog.origin.feed_fetched_at = Some(at);
-                    notes.extend(skipped);
+                    notes.extend(
+                        skipped
+                            .into_iter()
+                            .map(|n| format!("Astro updates feed: {n}")),
+                    );
                 }
                 Err(e) => notes.push(format!("Astro updates feed: not merged ({e})")),
             }
@@ -177,7 +181,7 @@ impl Catalog {
             };
             for (key, entry) in entries {
                 let Ok(version) = RuntimeVersion::parse(key) else {
-                    notes.push(format!("feed entry `{key}` skipped: not a Runtime version"));
+                    notes.push(format!("entry `{key}` skipped: not a Runtime version"));
                     continue;
                 };
                 let meta = entry.get("metadata").unwrap_or(&Value::Null);
@@ -189,7 +193,7 @@ impl Catalog {
                         .map(str::to_string)
                 };
                 let Some(airflow) = text("airflowVersion") else {
-                    notes.push(format!("feed entry `{key}` skipped: no airflowVersion"));
+                    notes.push(format!("entry `{key}` skipped: no airflowVersion"));
                     continue;
                 };
                 let info = self
@@ -293,7 +297,7 @@ impl Catalog {
     /// Gives feed-only entries what their line's other versions know (default Python,
     /// maintenance, LTS) and what their Airflow release says (Pythons); adds Airflow versions
     /// only the feed names.
-    fn fill_from_siblings(&mut self) {
+    pub(crate) fn fill_from_siblings(&mut self) {
         let versions: Vec<RuntimeVersion> = self.runtimes.keys().copied().collect();
         for v in &versions {
             let line = v.line();
@@ -532,4 +536,197 @@ fn write_cache(path: &Path, entry: &Cached) -> std::io::Result<()> {
     ));
     std::fs::write(&tmp, serde_json::to_vec(entry)?)?;
     std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::Date;
+    use std::sync::Mutex;
+
+    const FEED: &str = include_str!("../tests/fixtures/feed.json");
+    const PYPI: &str = include_str!("../tests/fixtures/pypi.json");
+
+    /// Serves the fixtures, or fails like a network without connectivity; counts calls.
+    struct FakeFetcher {
+        online: bool,
+        calls: Mutex<Vec<String>>,
+    }
+
+    impl FakeFetcher {
+        fn new(online: bool) -> Self {
+            FakeFetcher {
+                online,
+                calls: Mutex::new(Vec::new()),
+            }
+        }
+        fn calls(&self) -> usize {
+            self.calls.lock().map(|c| c.len()).unwrap_or(0)
+        }
+    }
+
+    impl Fetcher for FakeFetcher {
+        fn get(&self, url: &str) -> Result<String, String> {
+            if let Ok(mut c) = self.calls.lock() {
+                c.push(url.to_string());
+            }
+            match (self.online, url) {
+                (false, _) => Err("dns error: failed to lookup address".into()),
+                (true, FEED_URL) => Ok(FEED.to_string()),
+                (true, PYPI_URL) => Ok(PYPI.to_string()),
+                (true, other) => Err(format!("unexpected url {other}")),
+            }
+        }
+    }
+
+    fn v(s: &str) -> RuntimeVersion {
+        RuntimeVersion::parse(s).unwrap()
+    }
+
+    fn ts(s: &str) -> Timestamp {
+        Timestamp::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn feed_entries_win_and_fill_gaps() {
+        let mut c = Catalog::embedded();
+        let feed: Value = serde_json::from_str(FEED).unwrap();
+        let notes = c.merge_feed(&feed).unwrap();
+        assert_eq!(
+            notes,
+            ["entry `not-a-version` skipped: not a Runtime version"]
+        );
+        // new AF2 entry: default Python, LTS and maintenance come from its line
+        let r = c.runtime(&v("12.7.0")).unwrap();
+        assert_eq!(r.airflow, "2.10.5");
+        assert_eq!(r.default_python.as_deref(), Some("3.12"));
+        assert_eq!(r.channel.as_deref(), Some("deprecated"));
+        assert_eq!(r.db_migration, Some(true));
+        assert_eq!(r.confidence, Confidence::Feed);
+        assert!(r.end_of_maintenance.is_some());
+        // the feed wins: 3.2-1 is not yanked there
+        assert!(!c.runtime(&v("3.2-1")).unwrap().yanked);
+        // embedded facts the feed lacks are kept
+        let r118 = c.runtime(&v("11.8.0")).unwrap();
+        assert_eq!(r118.lts, Some(true));
+        assert_eq!(r118.providers.len(), 23);
+        // new AF3 entry with its Pythons, and its Airflow version added
+        let r = c.runtime(&v("3.3-9")).unwrap();
+        assert_eq!(r.pythons, ["3.12", "3.13", "3.14"]);
+        assert!(c.airflow("3.3.3").is_some());
+        let today = Date::constant(2026, 11, 22);
+        assert_eq!(
+            c.runtime(&v("3.4-1")).unwrap().status(today),
+            crate::Status::Prerelease {
+                channel: "beta".into()
+            }
+        );
+        assert_eq!(
+            c.latest_runtime(false).map(|r| r.version.to_string()),
+            Some("3.3-9".into())
+        );
+        assert!(c.merge_feed(&serde_json::json!({"other": 1})).is_err());
+    }
+
+    #[test]
+    fn pypi_dates_and_yanks() {
+        let rel = parse_pypi(PYPI).unwrap();
+        let keys: Vec<&String> = rel.keys().collect();
+        assert_eq!(keys, ["2.9.1", "3.1.4", "3.3.3"]);
+        assert_eq!(rel["3.3.3"].date, "2026-11-04");
+        assert!(rel["3.1.4"].yanked);
+        let mut c = Catalog::embedded();
+        c.merge_pypi(&rel);
+        let a = c.airflow("3.3.3").unwrap();
+        assert_eq!(a.pythons, ["3.10", "3.11", "3.12", "3.13", "3.14"]);
+        assert_eq!(a.release_date, Some(Date::constant(2026, 11, 4)));
+        assert!(c.airflow("3.1.4").unwrap().yanked);
+    }
+
+    #[test]
+    fn load_caches_for_a_day_and_falls_back_offline() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = ts("2026-11-22T10:00:00Z");
+
+        // online: both sources fetched and cached
+        let online = FakeFetcher::new(true);
+        let (c, notes) = Catalog::load_with(dir.path(), Refresh::Auto, &online, now);
+        assert_eq!(
+            notes,
+            ["Astro updates feed: entry `not-a-version` skipped: not a Runtime version"]
+        );
+        assert_eq!(online.calls(), 2);
+        assert!(c.runtime(&v("3.3-9")).is_some());
+        assert!(dir.path().join("catalog").join(FEED_CACHE).is_file());
+        assert!(dir.path().join("catalog").join(PYPI_CACHE).is_file());
+        assert!(c.source_text().contains("Astro updates feed of 2026-11-22"));
+
+        // within a day: the cache is used, no network
+        let offline = FakeFetcher::new(false);
+        let later = ts("2026-11-22T20:00:00Z");
+        let (c, notes) = Catalog::load_with(dir.path(), Refresh::Auto, &offline, later);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_eq!(offline.calls(), 0);
+        assert!(c.runtime(&v("3.3-9")).is_some());
+
+        // after a day and unreachable: the stale cache, with a note
+        let next_week = ts("2026-11-29T10:00:00Z");
+        let (c, notes) = Catalog::load_with(dir.path(), Refresh::Auto, &offline, next_week);
+        assert_eq!(offline.calls(), 2);
+        assert!(c.runtime(&v("3.3-9")).is_some());
+        insta::assert_snapshot!(notes.join("\n"));
+
+        // offline mode: no network at all
+        let (_, notes) = Catalog::load_with(dir.path(), Refresh::Offline, &offline, next_week);
+        assert_eq!(offline.calls(), 2);
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        assert!(
+            notes[..2]
+                .iter()
+                .all(|n| n.contains("offline; using the copy cached on 2026-11-22"))
+        );
+    }
+
+    #[test]
+    fn load_without_cache_or_network_is_the_embedded_catalog() {
+        let dir = tempfile::tempdir().unwrap();
+        let offline = FakeFetcher::new(false);
+        let (c, notes) = Catalog::load_with(
+            dir.path(),
+            Refresh::Force,
+            &offline,
+            ts("2026-11-22T10:00:00Z"),
+        );
+        assert_eq!(c.runtimes().count(), Catalog::embedded().runtimes().count());
+        assert!(c.runtime(&v("3.3-9")).is_none());
+        insta::assert_snapshot!(notes.join("\n"));
+        let unknown = c.unknown_runtime(&v("3.3-9")).to_string();
+        assert!(
+            unknown.contains("could not read Astronomer's live updates feed"),
+            "{unknown}"
+        );
+    }
+
+    #[test]
+    fn corrupt_cache_and_bad_documents_are_notes() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("catalog");
+        std::fs::create_dir_all(&cache).unwrap();
+        std::fs::write(cache.join(FEED_CACHE), "{not json").unwrap();
+        struct Garbage;
+        impl Fetcher for Garbage {
+            fn get(&self, _: &str) -> Result<String, String> {
+                Ok("<html>maintenance</html>".into())
+            }
+        }
+        let (c, notes) = Catalog::load_with(
+            dir.path(),
+            Refresh::Auto,
+            &Garbage,
+            ts("2026-11-22T10:00:00Z"),
+        );
+        assert_eq!(c.runtimes().count(), Catalog::embedded().runtimes().count());
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes.iter().all(|n| n.contains("unreadable document")));
+    }
 }

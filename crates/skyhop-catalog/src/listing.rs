@@ -262,3 +262,92 @@ fn python_range(pys: &[String]) -> String {
             .join(","),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: Date = Date::constant(2026, 11, 22);
+
+    #[test]
+    fn json_lists_every_version_with_status() {
+        let c = Catalog::embedded();
+        let out = versions_output(
+            &c,
+            ListOptions {
+                json: true,
+                ..ListOptions::default()
+            },
+            DAY,
+        );
+        let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let rows = doc["runtimes"].as_array().unwrap();
+        let row = |v: &str| rows.iter().find(|r| r["version"] == v).unwrap().clone();
+        assert_eq!(row("11.8.0")["airflow"], "2.9.3");
+        assert_eq!(row("11.8.0")["status"], "end-of-maintenance");
+        assert_eq!(row("8.0.0")["status"], "yanked");
+        assert_eq!(
+            row("8.0.0")["reason"],
+            "Does not apply cluster policies defined through pluggy."
+        );
+        assert_eq!(
+            row("3.1-12")["image_repository"],
+            "astrocrpublic.azurecr.io/runtime"
+        );
+        assert_eq!(rows.len(), c.runtimes().count());
+        insta::assert_snapshot!(serde_json::to_string_pretty(&row("8.0.0")).unwrap());
+    }
+
+    #[test]
+    fn default_table_lists_current_versions() {
+        let c = Catalog::embedded();
+        let rows = runtime_rows(&c, false, DAY);
+        assert!(rows.iter().all(|r| r.status == Status::Current));
+        assert!(!rows.iter().any(|r| r.version.to_string() == "11.8.0"));
+        insta::assert_snapshot!(render_table(&rows));
+    }
+
+    #[test]
+    fn all_table_marks_yanked_and_end_of_maintenance() {
+        let c = Catalog::embedded();
+        let rows: Vec<VersionRow> = runtime_rows(&c, true, DAY)
+            .into_iter()
+            .filter(|r| {
+                matches!(
+                    r.version.to_string().as_str(),
+                    "11.8.0" | "9.6.0" | "8.1.0" | "8.0.0"
+                )
+            })
+            .collect();
+        insta::assert_snapshot!(render_table(&rows));
+    }
+
+    #[test]
+    fn airflow_table() {
+        let c = Catalog::embedded();
+        let current = airflow_rows(&c, false, DAY);
+        assert!(current.iter().all(|r| r.version.starts_with('3')));
+        let all = airflow_rows(&c, true, DAY);
+        let r291 = all.iter().find(|r| r.version == "2.9.1").unwrap();
+        assert_eq!(r291.runtimes.len(), 2);
+        let rows: Vec<AirflowRow> = all
+            .into_iter()
+            .filter(|r| {
+                matches!(
+                    r.version.as_str(),
+                    "3.1.4" | "3.0.6" | "2.10.5" | "2.9.1" | "2.0.0"
+                )
+            })
+            .collect();
+        insta::assert_snapshot!(render_airflow_table(&rows));
+    }
+
+    #[test]
+    fn python_ranges() {
+        let s = |v: &[&str]| python_range(&v.iter().map(|p| p.to_string()).collect::<Vec<_>>());
+        assert_eq!(s(&["3.8", "3.9", "3.10"]), "3.8-3.10");
+        assert_eq!(s(&["3.9"]), "3.9");
+        assert_eq!(s(&[]), "-");
+        assert_eq!(s(&["3.8", "3.11"]), "3.8,3.11");
+    }
+}
