@@ -25,6 +25,14 @@ struct FindingView<'a> {
 }
 
 #[derive(Serialize)]
+struct ParsedView<'a> {
+    path: &'a str,
+    ok: bool,
+    dag_ids: &'a [String],
+    duration: String,
+}
+
+#[derive(Serialize)]
 struct FailingView {
     location: String,
     error_type: Option<String>,
@@ -45,7 +53,7 @@ struct ChangeView<'a> {
     name: &'a str,
     from: String,
     to: String,
-    changelog_url: &'a str,
+    changelog_url: Option<&'a str>,
     is_provider: bool,
 }
 
@@ -66,7 +74,7 @@ fn change_view(c: &Change) -> ChangeView<'_> {
         name: &c.name,
         from: side(&c.old, &c.old_url),
         to: side(&c.new, &c.new_url),
-        changelog_url: &c.changelog_url,
+        changelog_url: crate::web_url(&c.changelog_url),
         is_provider: is_provider(&c.name) || c.name == "apache-airflow",
     }
 }
@@ -158,6 +166,17 @@ pub fn try_render_html(data: &ReportData) -> Result<String, ReportError> {
         })
         .collect();
     let passing = data.parse_files.iter().filter(|p| p.ok).count();
+    let mut parsed: Vec<ParsedView> = data
+        .parse_files
+        .iter()
+        .map(|p| ParsedView {
+            path: &p.path,
+            ok: p.ok,
+            dag_ids: &p.dag_ids,
+            duration: duration(p.duration_ms),
+        })
+        .collect();
+    parsed.sort_by(|a, b| (a.ok, a.path).cmp(&(b.ok, b.path)));
     let tests: Vec<TestView> = data
         .tests
         .iter()
@@ -168,9 +187,12 @@ pub fn try_render_html(data: &ReportData) -> Result<String, ReportError> {
             duration: duration(t.duration_ms),
         })
         .collect();
-    let (bumps, sections): (Vec<&Change>, Vec<SectionView>) = match &data.comparison {
+    let (bumps, sections): (Vec<ChangeView>, Vec<SectionView>) = match &data.comparison {
         Some(cmp) => (
-            cmp.major_provider_bumps(),
+            cmp.major_provider_bumps()
+                .into_iter()
+                .map(change_view)
+                .collect(),
             cmp.sections()
                 .into_iter()
                 .map(|(s, changes)| SectionView {
@@ -195,6 +217,7 @@ pub fn try_render_html(data: &ReportData) -> Result<String, ReportError> {
         sources => sources,
         failing => failing,
         passing => passing,
+        parsed => parsed,
         tests => tests,
         bumps => bumps,
         sections => sections,

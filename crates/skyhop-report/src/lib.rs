@@ -53,3 +53,9 @@ pub(crate) fn with_fix(message: &str, fix: &str) -> String {
         format!("{message}. Fix: {fix}")
     }
 }
+
+/// `url` when it is a web address (`https://` or `http://`), so report data read back from
+/// JSON cannot smuggle a `javascript:` link into a page.
+pub(crate) fn web_url(url: &str) -> Option<&str> {
+    (url.starts_with("https://") || url.starts_with("http://")).then_some(url)
+}

@@ -104,7 +104,8 @@ pub fn render_markdown(data: &ReportData) -> String {
     if !data.considerations.is_empty() {
         md.push_str("## Upgrade considerations\n\n");
         for c in &data.considerations {
-            let _ = writeln!(md, "### {}\n\n{}\n", esc(&c.title), esc(&c.text));
+            let text = c.text.replace('<', "&lt;").replace('>', "&gt;");
+            let _ = writeln!(md, "### {}\n\n{}\n", esc(&c.title), text.trim_end());
         }
     }
     if !data.notes.is_empty() {
@@ -206,8 +207,18 @@ fn findings(md: &mut String, data: &ReportData) {
 }
 
 fn failing_files(md: &mut String, data: &ReportData) {
+    if data.parse_files.is_empty() {
+        return;
+    }
     let failing: Vec<_> = data.parse_files.iter().filter(|p| !p.ok).collect();
     if failing.is_empty() {
+        let _ = writeln!(
+            md,
+            "## DAG files\n\nAll {} DAG files import under {}.\n",
+            data.parse_files.len(),
+            esc(&data.target.label)
+        );
+        all_files(md, data);
         return;
     }
     let _ = writeln!(md, "## DAG files that fail to import ({})\n", failing.len());
@@ -236,6 +247,30 @@ fn failing_files(md: &mut String, data: &ReportData) {
         );
     }
     md.push('\n');
+    all_files(md, data);
+}
+
+fn all_files(md: &mut String, data: &ReportData) {
+    let mut files: Vec<_> = data.parse_files.iter().collect();
+    files.sort_by(|a, b| (a.ok, &a.path).cmp(&(b.ok, &b.path)));
+    md.push_str("<details><summary>Every DAG file</summary>\n\n");
+    md.push_str("| File | Result | DAG ids | Time |\n|---|---|---|---|\n");
+    for p in files {
+        let ids: Vec<String> = p.dag_ids.iter().map(|d| code(d)).collect();
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            code(&p.path),
+            if p.ok { "imports" } else { "fails" },
+            if ids.is_empty() {
+                "—".to_string()
+            } else {
+                ids.join(" ")
+            },
+            duration(p.duration_ms)
+        );
+    }
+    md.push_str("\n</details>\n\n");
 }
 
 fn dependencies(md: &mut String, data: &ReportData) {
@@ -251,13 +286,15 @@ fn dependencies(md: &mut String, data: &ReportData) {
     if !bumps.is_empty() {
         md.push_str("### Major provider bumps (read these changelogs first)\n\n");
         for c in bumps {
+            let link = crate::web_url(&c.changelog_url)
+                .map(|u| format!(" ([changelog]({u}))"))
+                .unwrap_or_default();
             let _ = writeln!(
                 md,
-                "- {} {} → {} ([changelog]({}))",
+                "- {} {} → {}{link}",
                 code(&c.name),
                 esc(c.old.as_deref().unwrap_or("?")),
                 esc(c.new.as_deref().unwrap_or("?")),
-                c.changelog_url
             );
         }
         md.push('\n');

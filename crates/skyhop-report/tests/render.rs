@@ -178,3 +178,13 @@ fn an_empty_report_is_safe_and_says_so() {
     let sarif: serde_json::Value = serde_json::from_str(&render_sarif(&[], "0.1.0")).unwrap();
     assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 0);
 }
+
+#[test]
+fn only_web_links_are_rendered() {
+    let mut data = common::fixture();
+    for change in &mut data.comparison.as_mut().unwrap().changes {
+        change.changelog_url = "javascript:alert(1)".into();
+    }
+    assert!(!render_html(&data).contains("javascript:"));
+    assert!(!render_markdown(&data).contains("javascript:"));
+}
