@@ -109,21 +109,17 @@ fn build(
     .arg(&dir);
     cmd::run(&mut c, "")?;
 
-    let freeze = tmp.path().join("lock.txt");
-    write_atomic(&freeze, lock.to_freeze().as_bytes())?;
     let venv_python = dir.join("bin").join("python");
-    let mut c = Command::new(&uv);
-    c.args(["pip", "install", "--quiet", "--python"])
-        .arg(&venv_python)
-        .arg("-r")
-        .arg(&freeze);
-    if interp.fallback_note.is_none() {
-        c.arg("--no-deps");
-    }
-    cmd::run(&mut c, "")?;
+    let fallback = interp.fallback_note.is_some();
+    let (left_out, with_deps) = install_packages(&uv, &venv_python, tmp.path(), lock, fallback)?;
 
     let mut notes: Vec<String> = interp.fallback_note.iter().cloned().collect();
-    if interp.fallback_note.is_some() {
+    for p in &left_out {
+        notes.push(format!(
+            "{p} could not be built here (it needs system libraries): left out of the venv, so code importing it fails"
+        ));
+    }
+    if with_deps {
         let added = added_packages(&uv, &venv_python, lock)?;
         if !added.is_empty() {
             notes.push(format!(
@@ -151,6 +147,58 @@ fn build(
     })
 }
 
+/// Installs the lock into the venv at `python`: `--no-deps` (the lock is complete) unless
+/// `with_deps` (Python fallback: let uv add what that Python needs, every locked version
+/// pinned). A package whose sdist cannot be built here (e.g. `mysqlclient` without its system
+/// libraries) is left out and the install retried without it (and without dependency
+/// resolution, which would bring it back). Returns the left-out packages and whether
+/// dependencies were resolved.
+fn install_packages(
+    uv: &Path,
+    python: &Path,
+    tmp: &Path,
+    lock: &Lock,
+    mut with_deps: bool,
+) -> Result<(Vec<String>, bool), EnvError> {
+    let mut packages = lock.clone();
+    let mut left_out = Vec::new();
+    let freeze = tmp.join("lock.txt");
+    loop {
+        write_atomic(&freeze, packages.to_freeze().as_bytes())?;
+        let mut c = Command::new(uv);
+        c.args(["pip", "install", "--quiet", "--python"])
+            .arg(python)
+            .arg("-r")
+            .arg(&freeze);
+        if !with_deps {
+            c.arg("--no-deps");
+        }
+        let out = cmd::output(&mut c, "")?;
+        if out.status.success() {
+            return Ok((left_out, with_deps));
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let failed = failed_build(&stderr)
+            .and_then(|name| packages.packages.iter().position(|p| p.name == name));
+        match failed {
+            Some(i) if left_out.len() < 10 => {
+                let p = packages.packages.remove(i);
+                left_out.push(format!("{}=={}", p.name, p.version));
+                with_deps = false;
+            }
+            _ => return Err(cmd::failed(&c, &out)),
+        }
+    }
+}
+
+/// The package of uv's ``Failed to build `name==version` ``, normalized.
+fn failed_build(stderr: &str) -> Option<String> {
+    let (_, rest) = stderr.split_once("Failed to build `")?;
+    let (req, _) = rest.split_once('`')?;
+    let name = req.split("==").next()?;
+    Some(skyhop_core::normalize_name(name))
+}
+
 /// `name==version` of the packages installed beyond the lock.
 fn added_packages(uv: &Path, python: &Path, lock: &Lock) -> Result<Vec<String>, EnvError> {
     let mut c = Command::new(uv);
@@ -174,4 +222,16 @@ fn read_marker(root: &Path) -> Option<Venv> {
     venv.root = root.to_path_buf();
     venv.python = root.join("bin").join("python");
     venv.python.exists().then_some(venv)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_failed_builds() {
+        let e = "Resolved 1 package in 129ms\nerror: Failed to build `mysqlclient==2.2.4`\n  cause: The build backend returned an error\n";
+        assert_eq!(failed_build(e).as_deref(), Some("mysqlclient"));
+        assert_eq!(failed_build("error: something else"), None);
+    }
 }

@@ -1,0 +1,199 @@
+//! Real resolutions against the package index (uv's index cache makes reruns fast; the lock
+//! cache makes identical reruns instant). They use the shared cache.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use skyhop_core::NoProgress;
+use skyhop_env::{Cache, EnvError, EnvSpec, install, resolve};
+
+/// Runtime 11.3.0-like: Airflow 2.9.1 and the slim image's provider pins, as of its release.
+fn runtime_11_3_spec() -> EnvSpec {
+    let pins: BTreeMap<String, String> = [
+        ("apache-airflow-providers-celery", "3.7.0"),
+        ("apache-airflow-providers-common-io", "1.3.1"),
+        ("apache-airflow-providers-common-sql", "1.13.0"),
+        ("apache-airflow-providers-fab", "1.1.0"),
+        ("apache-airflow-providers-ftp", "3.9.0"),
+        ("apache-airflow-providers-http", "4.11.0"),
+        ("apache-airflow-providers-imap", "3.6.0"),
+        ("apache-airflow-providers-smtp", "1.7.0"),
+        ("apache-airflow-providers-sqlite", "3.8.0"),
+        ("astronomer-providers-logging", "1.4.7"),
+    ]
+    .into_iter()
+    .map(|(n, v)| (n.to_string(), v.to_string()))
+    .collect();
+    EnvSpec {
+        airflow: "2.9.1".into(),
+        python: "3.11".into(),
+        base_pins: pins,
+        exclude_newer: Some("2024-05-07".into()),
+        unavailable: vec!["astronomer-providers-logging".into()],
+        ..EnvSpec::default()
+    }
+}
+
+#[test]
+fn runtime_like_base_is_resolved_as_of_its_date() {
+    let cache = Cache::default();
+    let lock = resolve(&runtime_11_3_spec(), &cache, &NoProgress).unwrap();
+    assert_eq!(lock.version_of("apache-airflow"), Some("2.9.1"));
+    assert_eq!(
+        lock.version_of("apache-airflow-providers-celery"),
+        Some("3.7.0")
+    );
+    assert_eq!(lock.version_of("astronomer-providers-logging"), None);
+    // requests 2.32.0 came out on 2024-05-20: the cutoff keeps the older one
+    assert_eq!(lock.version_of("requests"), Some("2.31.0"));
+    assert_eq!(lock.provenance.backend, "uv");
+    assert_eq!(lock.provenance.python.as_deref(), Some("3.11"));
+    assert_eq!(lock.provenance.exclude_newer.as_deref(), Some("2024-05-07"));
+    assert_eq!(
+        lock.provenance.notes,
+        vec![
+            "astronomer-providers-logging==1.4.7 is only on Astronomer's package index: left out (pass --index-url to include it)"
+        ]
+    );
+
+    // an identical second run comes from the lock cache, without calling uv
+    let start = Instant::now();
+    let again = resolve(&runtime_11_3_spec(), &cache, &NoProgress).unwrap();
+    assert!(start.elapsed().as_secs_f64() < 1.0, "{:?}", start.elapsed());
+    assert_eq!(again, lock);
+}
+
+#[test]
+fn pins_missing_from_the_index_are_left_out_with_a_note() {
+    let mut spec = runtime_11_3_spec();
+    spec.base_pins.retain(|n, _| n.ends_with("celery"));
+    spec.base_pins
+        .insert("skyhop-test-no-such-package-xyz".into(), "1.0".into());
+    let lock = resolve(&spec, &Cache::default(), &NoProgress).unwrap();
+    assert_eq!(lock.version_of("apache-airflow"), Some("2.9.1"));
+    assert!(
+        lock.provenance.notes.iter().any(|n| n
+            == "skyhop-test-no-such-package-xyz==1.0 is not on the package index: left out (pass --index-url if it comes from a private index)"),
+        "{:?}",
+        lock.provenance.notes
+    );
+}
+
+#[test]
+fn user_requirements_are_layered_on_the_base() {
+    let cache = Cache::default();
+    let dir = tempfile::tempdir().unwrap();
+    let req = dir.path().join("requirements.txt");
+    std::fs::write(
+        &req,
+        "# newer than the runtime\nrequests==2.32.3\nmethodtools\n",
+    )
+    .unwrap();
+    let base = resolve(&runtime_11_3_spec(), &cache, &NoProgress).unwrap();
+    let mut spec = runtime_11_3_spec();
+    spec.requirements = Some(req);
+    let lock = resolve(&spec, &cache, &NoProgress).unwrap();
+    // the user's pin wins over the base's cutoff, as `pip install` on the image does
+    assert_eq!(lock.version_of("requests"), Some("2.32.3"));
+    assert!(lock.version_of("methodtools").is_some());
+    // the runtime's own packages stay as shipped
+    assert_eq!(lock.version_of("apache-airflow"), Some("2.9.1"));
+    assert_eq!(
+        lock.version_of("apache-airflow-providers-celery"),
+        Some("3.7.0")
+    );
+    let changed: Vec<_> = base
+        .packages
+        .iter()
+        .filter(|p| lock.version_of(&p.name) != Some(p.version.as_str()))
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(
+        changed,
+        vec!["requests"],
+        "only what the user asked for moves"
+    );
+    assert_eq!(lock.provenance.notes, base.provenance.notes);
+}
+
+#[test]
+fn a_conflicting_pin_names_the_requirement_and_what_to_do() {
+    let cache = Cache::default();
+    let dir = tempfile::tempdir().unwrap();
+    let req = dir.path().join("requirements.txt");
+    std::fs::write(
+        &req,
+        "requests==2.32.3\n# Airflow 2 needs SQLAlchemy 1.4\nSQLAlchemy==2.0.30\n",
+    )
+    .unwrap();
+    let mut spec = runtime_11_3_spec();
+    spec.requirements = Some(req.clone());
+    let err = resolve(&spec, &cache, &NoProgress).unwrap_err();
+    let EnvError::Resolution(res) = &err else {
+        panic!("expected a resolution error, got {err}");
+    };
+    assert_eq!(
+        res.requirement
+            .as_deref()
+            .map(|r| r.replace(&dir.path().display().to_string(), "[DIR]")),
+        Some("SQLAlchemy==2.0.30 ([DIR]/requirements.txt:3)".to_string())
+    );
+    let text = err
+        .to_string()
+        .replace(&dir.path().display().to_string(), "[DIR]");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn resolves_for_a_python_that_is_not_installed() {
+    // Python 3.13's markers and wheels, without needing it: uv resolves for the target
+    let spec = EnvSpec {
+        airflow: "3.1.3".into(),
+        python: "3.13".into(),
+        exclude_newer: Some("2025-11-15".into()),
+        ..EnvSpec::default()
+    };
+    let lock = resolve(&spec, &Cache::default(), &NoProgress).unwrap();
+    assert_eq!(lock.version_of("apache-airflow"), Some("3.1.3"));
+    assert!(lock.version_of("apache-airflow-task-sdk").is_some());
+    assert_eq!(lock.provenance.python.as_deref(), Some("3.13"));
+}
+
+#[test]
+fn airflow_3_for_python_3_12_installs_or_falls_back_with_a_note() {
+    let cache = Cache::default();
+    let spec = EnvSpec {
+        airflow: "3.1.3".into(),
+        python: "3.12".into(),
+        exclude_newer: Some("2025-11-15".into()),
+        ..EnvSpec::default()
+    };
+    let lock = resolve(&spec, &cache, &NoProgress).unwrap();
+    assert_eq!(lock.version_of("apache-airflow"), Some("3.1.3"));
+    let venv = install(&lock, &cache, &NoProgress).unwrap();
+    if venv.python_version == "3.12" {
+        assert!(venv.notes.is_empty(), "{:?}", venv.notes);
+    } else {
+        assert_eq!(
+            venv.notes[0],
+            format!(
+                "Python 3.12 is not available; using {} instead: results may differ",
+                venv.python_version
+            )
+        );
+    }
+    let out = std::process::Command::new(&venv.python)
+        .args(["-c", "import airflow.sdk, sys; print(sys.version_info[:2])"])
+        .env("AIRFLOW_HOME", dir_for_airflow_home())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn dir_for_airflow_home() -> std::path::PathBuf {
+    std::env::temp_dir().join("skyhop-env-test-airflow-home")
+}
