@@ -1,1 +1,42 @@
-//! skyhop-project: TODO (see DESIGN.md).
+//! skyhop-project: reading and rewriting the files of an Airflow / Astro project, byte-exactly.
+//!
+//! It owns:
+//! - [`Dockerfile`]: a BuildKit-compatible parser that keeps every byte, the build stages and
+//!   their classified base image ([`BaseImage`]: Astro Runtime, Apache Airflow, Astronomer
+//!   Certified, custom), `ARG` defaults, `ENV` settings, and the rewrite of the base image tag
+//!   ([`Dockerfile::rewrite_base`]);
+//! - [`Requirements`] (requirements.txt per PEP 508, includes followed, byte-exact
+//!   [`Requirements::pin`]) and [`Packages`] (packages.txt);
+//! - [`DotEnv`] (.env);
+//! - DAG discovery the way Airflow does it ([`dag_files`], `.airflowignore` in both syntaxes,
+//!   the safe-mode heuristic);
+//! - [`Project`], tying those together, and file helpers ([`write_atomic`], [`unified_diff`]).
+//!
+//! It knows nothing of environments, version catalogs or what a version means: it reports the
+//! raw version strings it reads (`11.3.0`, `3.1-12`, `2.10.5`) and writes the ones it is given.
+//! Nothing here prints.
+
+pub mod dags;
+pub mod dockerfile;
+pub mod dotenv;
+mod fsutil;
+pub mod packages;
+mod project;
+pub mod requirements;
+mod text;
+
+pub use dags::{
+    DagDiscovery, DagFile, DagFileKind, DiscoveryOptions, IgnoreSyntax, WalkProblem, dag_files,
+};
+pub use dockerfile::{
+    Arg, BaseImage, Change, Dockerfile, DockerfileError, EnvVar, ErrorKind, Family, ImageRef,
+    LocatedBase, NewBase, Rewrite, Stage,
+};
+pub use dotenv::{DotEnv, DotEnvError, EnvEntry};
+pub use fsutil::{unified_diff, write_atomic};
+pub use packages::{AptPackage, Packages, PackagesError};
+pub use project::{Project, ProjectError};
+pub use requirements::{
+    IndexUrls, PinResult, Requirement, Requirements, RequirementsError, RequirementsErrorKind,
+};
+pub use text::TextError;
