@@ -24,6 +24,7 @@ import traceback
 
 PROTOCOL_FD = None
 GRACE_SECONDS = 2.0
+STARTED = b"S"
 OUTPUT_TAIL_BYTES = 4000
 
 
@@ -461,6 +462,8 @@ def child_main(path, write_fd, output_path, request, dagbag_cls, dagbag_module):
             pass
     install_env_mocks(request["project_root"])
     code = 0
+    # Tell the parent the import starts now: its timeout clock starts here, like Airflow's.
+    os.write(write_fd, STARTED)
     try:
         result = parse_one(path, dagbag_cls, dagbag_module)
     except BaseException as exc:  # the harness itself failed on this file
@@ -623,6 +626,7 @@ def run_pool(request, dagbag_cls, dagbag_module, scratch):
                 "output": output,
                 "start": time.monotonic(),
                 "buffer": bytearray(),
+                "started": False,
                 "timeout": timeout,
             }
         now = time.monotonic()
@@ -632,6 +636,10 @@ def run_pool(request, dagbag_cls, dagbag_module, scratch):
             job = running[fd]
             chunk = os.read(fd, 65536)
             if chunk:
+                if not job["started"] and chunk.startswith(STARTED):
+                    job["started"] = True
+                    job["start"] = time.monotonic()
+                    chunk = chunk[len(STARTED):]
                 job["buffer"].extend(chunk)
                 continue
             os.close(fd)
