@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::airflow::{AirflowInfo, base_version, parse_airflow_version};
 use crate::considerations::Consideration;
-use crate::version::{Line, RuntimeVersion, Scheme};
+use crate::version::{Line, RuntimeVersion};
 
 /// How much a fact about a Runtime version can be trusted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -421,14 +421,6 @@ impl Catalog {
         let mut lines: Vec<Line> = self.runtimes.keys().map(RuntimeVersion::line).collect();
         lines.dedup();
         lines
-    }
-
-    /// Scheme of a line.
-    pub fn scheme_of(line: Line) -> Scheme {
-        match line {
-            Line::Major(_) => Scheme::Semver,
-            Line::Airflow3(..) => Scheme::Airflow3,
-        }
     }
 }
 

@@ -217,33 +217,6 @@ fn to_info(key: &str, r: RawRelease, default_conf: Confidence) -> Result<Runtime
     Ok(info)
 }
 
-impl Catalog {
-    /// Fills `pythons` where no list is published: images before Runtime 9 had one Python (the
-    /// default); from Runtime 9 on, `-python-X.Y` images follow the Pythons Airflow is tested
-    /// with (Runtime 9.0.0 release notes list exactly Airflow 2.7's 3.8–3.11).
-    pub(crate) fn derive_pythons(&mut self) {
-        let airflow = &self.airflow;
-        for info in self.runtimes.values_mut() {
-            if !info.pythons.is_empty() {
-                continue;
-            }
-            let early = matches!(info.version.line(), Line::Major(m) if m < 9);
-            if early {
-                info.pythons = info.default_python.iter().cloned().collect();
-            } else if let Some(a) = info.airflow_version().and_then(|v| airflow.get(&v)) {
-                info.pythons = a.pythons.clone();
-                info.pythons_derived = true;
-            }
-            if let Some(d) = &info.default_python
-                && !info.pythons.contains(d)
-            {
-                info.pythons.push(d.clone());
-                info.pythons.sort_by_key(|p| python_key(p));
-            }
-        }
-    }
-}
-
 /// Sort key of `3.11` → (3, 11).
 pub(crate) fn python_key(p: &str) -> (u32, u32) {
     let (a, b) = p.split_once('.').unwrap_or((p, "0"));

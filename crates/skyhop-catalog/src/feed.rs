@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use crate::airflow::AirflowInfo;
 use crate::catalog::{Catalog, Confidence, RuntimeInfo};
-use crate::data::{parse_date, python_key};
+use crate::data::parse_date;
 use crate::version::RuntimeVersion;
 
 /// Astronomer's Runtime updates feed (what the Astro CLI reads).
@@ -270,101 +270,6 @@ impl Catalog {
                     yanked_reason: rel.yanked_reason.clone(),
                 },
             );
-        }
-    }
-
-    /// Pythons of the closest known release at or below `v` in the same minor, else of the
-    /// newest release below it.
-    fn pythons_of_minor(&self, v: &Version) -> Vec<String> {
-        let minor = |x: &Version| x.release().get(..2).map(<[u64]>::to_vec);
-        let below = self.airflow.range(..v.clone()).rev();
-        let mut fallback = None;
-        for (k, info) in below {
-            if minor(k) == minor(v) {
-                return info.pythons.clone();
-            }
-            fallback.get_or_insert_with(|| info.pythons.clone());
-        }
-        let above = self.airflow.range(v.clone()..);
-        for (k, info) in above {
-            if minor(k) == minor(v) {
-                return info.pythons.clone();
-            }
-        }
-        fallback.unwrap_or_default()
-    }
-
-    /// Gives feed-only entries what their line's other versions know (default Python,
-    /// maintenance, LTS) and what their Airflow release says (Pythons); adds Airflow versions
-    /// only the feed names.
-    pub(crate) fn fill_from_siblings(&mut self) {
-        let versions: Vec<RuntimeVersion> = self.runtimes.keys().copied().collect();
-        for v in &versions {
-            let line = v.line();
-            let sibling = |f: &dyn Fn(&RuntimeInfo) -> bool| -> Option<RuntimeInfo> {
-                let before = self.runtimes.range(..*v).rev().map(|(_, r)| r);
-                let after = self.runtimes.range(*v..).skip(1).map(|(_, r)| r);
-                before
-                    .take_while(|r| r.version.line() == line)
-                    .find(|r| f(r))
-                    .or_else(|| {
-                        after
-                            .take_while(|r| r.version.line() == line)
-                            .find(|r| f(r))
-                    })
-                    .cloned()
-            };
-            let Some(info) = self.runtimes.get(v) else {
-                continue;
-            };
-            let need_py = info.default_python.is_none();
-            let need_eom = info.end_of_maintenance.is_none();
-            let need_lts = info.lts.is_none();
-            let py = need_py
-                .then(|| sibling(&|r| r.default_python.is_some()))
-                .flatten();
-            let eom = need_eom
-                .then(|| sibling(&|r| r.end_of_maintenance.is_some()))
-                .flatten();
-            let lts = need_lts.then(|| sibling(&|r| r.lts.is_some())).flatten();
-            if let Some(info) = self.runtimes.get_mut(v) {
-                if let Some(s) = py {
-                    info.default_python = s.default_python;
-                }
-                if let Some(s) = eom {
-                    info.end_of_maintenance = s.end_of_maintenance;
-                    info.end_of_maintenance_basis = s.end_of_maintenance_basis;
-                }
-                if let Some(s) = lts {
-                    info.lts = s.lts;
-                }
-            }
-        }
-        // Airflow versions only the feed names.
-        let named: Vec<Version> = self
-            .runtimes
-            .values()
-            .filter_map(RuntimeInfo::airflow_version)
-            .collect();
-        for a in named {
-            if !self.airflow.contains_key(&a) {
-                let pythons = self.pythons_of_minor(&a);
-                self.airflow.insert(
-                    a.clone(),
-                    AirflowInfo {
-                        version: a,
-                        release_date: None,
-                        pythons,
-                        yanked: false,
-                        yanked_reason: None,
-                    },
-                );
-            }
-        }
-        self.derive_pythons();
-        for info in self.runtimes.values_mut() {
-            info.pythons.sort_by_key(|p| python_key(p));
-            info.pythons.dedup();
         }
     }
 }
@@ -728,5 +633,24 @@ mod tests {
         assert_eq!(c.runtimes().count(), Catalog::embedded().runtimes().count());
         assert_eq!(notes.len(), 2, "{notes:?}");
         assert!(notes.iter().all(|n| n.contains("unreadable document")));
+    }
+
+    /// Real network (PyPI only; Astronomer's feed host is not reachable from CI machines):
+    /// `cargo test -p skyhop-catalog -- --ignored real_pypi`.
+    #[test]
+    #[ignore = "needs network"]
+    fn real_pypi() {
+        let body = HttpFetcher::default().get(PYPI_URL).unwrap();
+        let rel = parse_pypi(&body).unwrap();
+        assert_eq!(rel["2.9.1"].date, "2024-05-06");
+        assert!(rel["3.0.5"].yanked);
+        let dir = tempfile::tempdir().unwrap();
+        let (c, notes) = Catalog::load_with(
+            dir.path(),
+            Refresh::Force,
+            &HttpFetcher::default(),
+            Timestamp::now(),
+        );
+        assert!(c.origin().pypi_fetched_at.is_some(), "{notes:?}");
     }
 }

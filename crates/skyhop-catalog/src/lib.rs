@@ -17,6 +17,7 @@ pub mod airflow;
 pub mod catalog;
 pub mod considerations;
 mod data;
+mod derive;
 pub mod feed;
 pub mod listing;
 pub mod upgrade;

@@ -465,6 +465,33 @@ mod tests {
     }
 
     #[test]
+    fn odd_input_never_panics() {
+        for s in [
+            "١٢.٣.٠",
+            "11.3.0-é",
+            "3.1-12\u{0}",
+            "é",
+            "11.",
+            "11..0",
+            ".1.2",
+            "3.-1",
+            "3.1-",
+            "3.1--1",
+            "-",
+            "--",
+            "1.2.3-python-",
+            " 11.3.0 ",
+            "4294967296.0.0",
+            "3.1-4294967296",
+        ] {
+            let _ = RuntimeVersion::parse(s);
+            let _ = split_runtime_tag(s);
+            let _ = tag_python(s);
+        }
+        assert_eq!(v(" 11.3.0 ").to_string(), "11.3.0");
+    }
+
+    #[test]
     fn parse_error_messages() {
         let inputs = [
             "11.3",
