@@ -74,6 +74,12 @@ pub enum RequirementsErrorKind {
     MissingValue(String),
 }
 
+/// An include that failed: at the `-r` line itself, or inside the included file.
+enum IncludeError {
+    Here(RequirementsErrorKind),
+    Inside(RequirementsError),
+}
+
 /// One named requirement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Requirement {
@@ -194,7 +200,7 @@ impl Requirements {
             text: String::new(),
             kind: RequirementsErrorKind::Text(e),
         })?;
-        let mut stack = vec![canonical(path)];
+        let mut stack = vec![(canonical(path), display.to_string())];
         reqs.parse_file(path, display, text, false, &mut stack)?;
         Ok(reqs)
     }
@@ -211,7 +217,7 @@ impl Requirements {
         display: &str,
     ) -> Result<Requirements, RequirementsError> {
         let mut reqs = Requirements::default();
-        let mut stack = vec![canonical(path)];
+        let mut stack = vec![(canonical(path), display.to_string())];
         reqs.parse_file(path, display, text.to_string(), false, &mut stack)?;
         Ok(reqs)
     }
@@ -283,7 +289,7 @@ impl Requirements {
         display: &str,
         text: String,
         constraint: bool,
-        stack: &mut Vec<PathBuf>,
+        stack: &mut Vec<(PathBuf, String)>,
     ) -> Result<(), RequirementsError> {
         let file_index = self.files.len();
         self.files.push(RequirementsFile {
@@ -313,7 +319,10 @@ impl Requirements {
                             is_constraint,
                             stack,
                         )
-                        .map_err(err)?;
+                        .map_err(|e| match e {
+                            IncludeError::Here(kind) => err(kind),
+                            IncludeError::Inside(inner) => inner,
+                        })?;
                     }
                     "--editable" => {
                         let value = value.unwrap_or_default();
@@ -370,8 +379,8 @@ impl Requirements {
         target: &str,
         constraint: bool,
         is_constraint_line: bool,
-        stack: &mut Vec<PathBuf>,
-    ) -> Result<(), RequirementsErrorKind> {
+        stack: &mut Vec<(PathBuf, String)>,
+    ) -> Result<(), IncludeError> {
         let is_url = target.contains("://");
         self.includes.push(Include {
             target: target.to_string(),
@@ -392,38 +401,28 @@ impl Requirements {
             _ => target.to_string(),
         };
         let canon = canonical(&path);
-        if let Some(pos) = stack.iter().position(|p| *p == canon) {
-            let mut chain: Vec<String> = stack[pos..]
-                .iter()
-                .map(|p| {
-                    p.file_name()
-                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-                })
-                .collect();
+        if let Some(pos) = stack.iter().position(|(p, _)| *p == canon) {
+            let mut chain: Vec<String> = stack[pos..].iter().map(|(_, d)| d.clone()).collect();
             chain.push(display.clone());
-            return Err(RequirementsErrorKind::Cycle {
+            return Err(IncludeError::Here(RequirementsErrorKind::Cycle {
                 path: display,
                 chain: chain.join(" -> "),
-            });
+            }));
         }
-        let text = read_text(&path).map_err(|e| RequirementsErrorKind::Include {
-            path: display.clone(),
-            reason: match e {
-                TextError::Io(reason) => reason,
-                other => other.to_string(),
-            },
+        let text = read_text(&path).map_err(|e| {
+            IncludeError::Here(RequirementsErrorKind::Include {
+                path: display.clone(),
+                reason: match e {
+                    TextError::Io(reason) => reason,
+                    other => other.to_string(),
+                },
+            })
         })?;
-        stack.push(canon);
+        stack.push((canon, display.clone()));
         let result = self.parse_file(&path, &display, text, constraint, stack);
         stack.pop();
-        result.map_err(|e| match e.kind {
-            // Errors inside the included file keep their own location: re-wrap as a message.
-            RequirementsErrorKind::Cycle { .. } => e.kind,
-            _ => RequirementsErrorKind::Include {
-                path: display.clone(),
-                reason: e.to_string(),
-            },
-        })
+        // Problems inside the included file keep their own file and line.
+        result.map_err(IncludeError::Inside)
     }
 
     fn requirement_line(
@@ -718,13 +717,16 @@ fn edit_points(req: &Mapped) -> (Option<usize>, Option<Range<usize>>) {
 }
 
 fn invalid(e: &pep508_rs::Pep508Error, input: &str) -> RequirementsErrorKind {
-    // `Pep508Error`'s own Display can panic on non-ASCII input; build the message here.
-    let chars = input.chars().count();
-    let column = (e.start <= chars).then_some(e.start);
+    // `Pep508Error`'s own Display can panic on odd spans; build the message here. Its span is
+    // in bytes of `input`; the caret is placed in characters.
+    let column = input.get(..e.start).map(|s| s.chars().count());
+    let width = input
+        .get(e.start..(e.start + e.len).min(input.len()))
+        .map_or(1, |s| s.chars().count());
     RequirementsErrorKind::Invalid {
         message: e.message.to_string(),
         column,
-        width: e.len.min(chars.saturating_sub(e.start)).max(1),
+        width: width.max(1),
     }
 }
 
