@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::version::Line;
+use crate::version::{Line, RuntimeVersion};
 
 /// When a consideration is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +40,9 @@ pub struct Consideration {
     pub title: String,
     pub text: String,
     pub source: String,
+    /// Shown only when the current Runtime is older than this version (the consideration
+    /// concerns the patches before it, e.g. yanked builds or a bug fixed in it).
+    pub relevant_below: Option<RuntimeVersion>,
 }
 
 #[derive(Deserialize)]
@@ -56,6 +59,8 @@ struct RawConsideration {
     title: String,
     text: String,
     source: String,
+    #[serde(default)]
+    relevant_below: Option<RuntimeVersion>,
 }
 
 /// Parses `considerations.json`.
@@ -72,6 +77,7 @@ pub(crate) fn parse(json: &str) -> Result<Vec<Consideration>, String> {
                 title: c.title,
                 text: c.text,
                 source: c.source,
+                relevant_below: c.relevant_below,
             })
         })
         .collect()

@@ -10,7 +10,9 @@
 //! Considerations shown: those of every Runtime line from the current one to the target one,
 //! **both included**. The current line is included because several of its considerations
 //! concern its later patches (8.4.0's cncf-kubernetes 7, the 11.0.0–11.2.0 local bug, yanked
-//! ranges), and the issue asks for Runtime 5 → 9 to show 5, 6, 8 and 9 (7 has none). For
+//! ranges), and the issue asks for Runtime 5 → 9 to show 5, 6, 8 and 9 (7 has none). Those
+//! that only concern patches before some version (`relevant_below`) are left out when the
+//! current Runtime is already past it (11.3.0 → 11.8.0 does not repeat the 11.0.0 yank). For
 //! `apache/airflow` images only considerations with `scope: airflow` are shown.
 
 use std::fmt;
@@ -694,6 +696,10 @@ impl Catalog {
             .considerations
             .iter()
             .filter(|k| runtime_scope || k.scope == Scope::Airflow)
+            .filter(|k| {
+                k.relevant_below
+                    .is_none_or(|below| cur.runtime.is_none_or(|c| c < below))
+            })
             .filter(|k| match k.when {
                 When::Crossed => lines.contains(&k.line),
                 When::Af2ToAf3 => af2_to_af3,
@@ -887,6 +893,28 @@ mod tests {
         );
         assert!(!p.comparison.is_downgrade);
         insta::assert_snapshot!(p.render());
+    }
+
+    #[test]
+    fn considerations_of_earlier_patches_are_left_out() {
+        let titles = |cur: &str| -> Vec<String> {
+            plan(rt(cur), rt("11.8.0"), true)
+                .considerations
+                .iter()
+                .map(|k| k.title.clone())
+                .collect()
+        };
+        let from_11_3 = titles("11.3.0");
+        assert!(
+            !from_11_3.iter().any(|t| t.contains("yanked")),
+            "{from_11_3:?}"
+        );
+        assert!(!from_11_3.iter().any(|t| t.contains("locally")));
+        let from_11_2 = titles("11.2.0");
+        assert!(from_11_2.iter().any(|t| t.contains("locally")));
+        assert!(!from_11_2.iter().any(|t| t.contains("yanked")));
+        let from_10 = titles("10.9.0");
+        assert!(from_10.iter().any(|t| t.contains("yanked")));
     }
 
     #[test]
