@@ -391,10 +391,9 @@ fn obtain(
             note: Some(format!("{why}; using the embedded snapshot only")),
         },
     };
-    match refresh {
-        Refresh::Offline => return use_cache("offline".into()),
-        Refresh::Auto if fresh => {
-            let c = cached.as_ref().expect("fresh implies cached");
+    match (refresh, &cached) {
+        (Refresh::Offline, _) => return use_cache("offline".into()),
+        (Refresh::Auto, Some(c)) if fresh => {
             return Obtained {
                 data: Some((c.data.clone(), c.fetched_at.clone())),
                 note: None,

@@ -405,11 +405,9 @@ impl Catalog {
         };
 
         let comparison = self.comparison(&cur, &tgt);
-        let name = |e: &End| match (&e.target, e.runtime) {
-            (Target::Runtime(_), Some(r)) | (Target::Airflow(_), Some(r)) => {
-                format!("Runtime {r}")
-            }
-            (t, None) => t.to_string(),
+        let name = |e: &End| match e.runtime {
+            Some(r) => format!("Runtime {r}"),
+            None => e.target.to_string(),
         };
         let same_runtime = cur.runtime.is_some() && cur.runtime == tgt.runtime;
         if comparison.is_same || same_runtime {
