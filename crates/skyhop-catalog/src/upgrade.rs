@@ -132,6 +132,30 @@ pub enum UpgradeRefusal {
     },
 }
 
+impl UpgradeRefusal {
+    /// Stable short name of the refusal (`same-version`, `downgrade`, `yanked`, ...), for JSON
+    /// output and exit-code mapping.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            UpgradeRefusal::BadRuntimeVersion(_) | UpgradeRefusal::BadAirflowVersion(_) => {
+                "invalid-version"
+            }
+            UpgradeRefusal::Unknown(_) => "unknown-version",
+            UpgradeRefusal::NoRuntimeForAirflow { .. } => "no-runtime-for-airflow",
+            UpgradeRefusal::SameVersion { .. } => "same-version",
+            UpgradeRefusal::Downgrade { .. } => "downgrade",
+            UpgradeRefusal::Yanked { .. } => "yanked",
+            UpgradeRefusal::Airflow3TooEarly { .. } => "airflow3-too-early",
+            UpgradeRefusal::Deprecated { .. } => "deprecated",
+        }
+    }
+
+    /// True when nothing is wrong, there is just nothing to do (same version).
+    pub fn is_nothing_to_do(&self) -> bool {
+        matches!(self, UpgradeRefusal::SameVersion { .. })
+    }
+}
+
 /// How the Python of the image changes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PythonChange {
@@ -854,10 +878,8 @@ mod tests {
 
     #[test]
     fn downgrade_and_af3_refusals_have_their_kind() {
-        assert!(matches!(
-            refuse(rt("11.3.0"), rt("9.17.0"), true),
-            UpgradeRefusal::Downgrade { .. }
-        ));
+        assert_eq!(refuse(rt("11.3.0"), rt("9.17.0"), true).kind(), "downgrade");
+        assert!(refuse(rt("11.3.0"), rt("11.3.0"), true).is_nothing_to_do());
         match refuse(rt("11.3.0"), rt("3.1-12"), true) {
             UpgradeRefusal::Airflow3TooEarly { bridge, .. } => {
                 assert_eq!(bridge, "the latest 12.x/13.x (Runtime 13.11.0)")
