@@ -1,0 +1,400 @@
+//! Command-line arguments (clap derive). Only shapes here; behaviour lives in `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Upgrade Apache Airflow and Astro Runtime projects safely, without Docker.
+///
+/// skyhop knows every Runtime / Airflow version, tests a project against a target version
+/// (real environments resolved with uv, a dependency compare, a static check of every DAG and a
+/// real DAG parse test), writes a report, upgrades the Dockerfile, pins providers, and runs,
+/// deploys and rolls back the project locally.
+///
+/// Exit codes: 0 ok / safe, 1 findings that break (or a failed deploy), 2 usage or input error
+/// (including a refused upgrade), 3 an environment could not be built.
+#[derive(Debug, Parser)]
+#[command(name = "skyhop", version, about, long_about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List Astro Runtime (or Apache Airflow) versions from the catalog.
+    Versions(VersionsArgs),
+    /// Rewrite the Dockerfile's base image to a newer Runtime / Airflow version.
+    Upgrade(UpgradeArgs),
+    /// Test a project against a target version and write a report folder.
+    #[command(name = "upgrade-test")]
+    UpgradeTest(UpgradeTestArgs),
+    /// Statically check DAG code against what really exists in the target version.
+    Check(CheckArgs),
+    /// Import every DAG file under the target Airflow, one isolated child per file.
+    Parse(ParseArgs),
+    /// Print the resolved environment of a version in `pip freeze` format.
+    Freeze(FreezeArgs),
+    /// Compare two environments (`pip freeze` files) like the Astro CLI's dependency test.
+    Compare(CompareArgs),
+    /// Pin every provider package of the current environment into requirements.txt.
+    #[command(name = "pin-providers")]
+    PinProviders(PinArgs),
+    /// Explain a check rule (`skyhop rule SKY301`), or list all rules.
+    Rule(RuleArgs),
+    /// Run the project's Airflow locally (no Docker).
+    #[command(subcommand)]
+    Dev(DevCommand),
+    /// Create deployments and manage their environment variables.
+    #[command(subcommand)]
+    Deployment(DeploymentCommand),
+    /// Deploy the project to a local deployment (`skyhop deploy history` lists deploys).
+    Deploy(DeployArgs),
+    /// Roll a deployment back to an earlier deploy.
+    Rollback(RollbackArgs),
+}
+
+/// `--project DIR`, shared by every command that reads a project.
+#[derive(Debug, Clone, Args)]
+pub struct ProjectArg {
+    /// The Astro / Airflow project directory (holds the Dockerfile).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub project: PathBuf,
+}
+
+/// Which version to work against. With none, commands use the project's current version.
+#[derive(Debug, Clone, Default, Args)]
+pub struct VersionArgs {
+    /// Astro Runtime version, e.g. `12.0.0` or `3.1-12`.
+    #[arg(long, value_name = "VERSION", conflicts_with = "airflow_version")]
+    pub runtime_version: Option<String>,
+    /// Apache Airflow version, e.g. `3.1.3`.
+    #[arg(long, value_name = "VERSION")]
+    pub airflow_version: Option<String>,
+}
+
+/// Environment sources other than resolution.
+#[derive(Debug, Clone, Default, Args)]
+pub struct EnvSourceArgs {
+    /// Use this `pip freeze` file as the current environment instead of resolving it.
+    #[arg(long, value_name = "FILE")]
+    pub current_freeze: Option<PathBuf>,
+    /// Use this `pip freeze` file as the target environment instead of resolving it.
+    #[arg(long, value_name = "FILE")]
+    pub target_freeze: Option<PathBuf>,
+    /// How environments are built: `uv` (resolve from the package index) or `docker`
+    /// (`pip freeze` inside the image; needs a Docker engine).
+    #[arg(long, value_enum, default_value_t = Backend::Uv)]
+    pub backend: Backend,
+    /// Extra package index for packages not on PyPI (e.g. Astronomer's own).
+    #[arg(long, value_name = "URL")]
+    pub index_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    #[default]
+    Uv,
+    Docker,
+}
+
+#[derive(Debug, Args)]
+pub struct VersionsArgs {
+    /// List Apache Airflow versions instead of Astro Runtime versions.
+    #[arg(long)]
+    pub airflow: bool,
+    /// Include yanked and end-of-maintenance versions.
+    #[arg(long)]
+    pub all: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Fetch the live Astro updates feed now (falls back to the embedded catalog offline).
+    #[arg(long)]
+    pub refresh: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    #[command(flatten)]
+    pub project: ProjectArg,
+    #[command(flatten)]
+    pub version: VersionArgs,
+    /// Write without asking (scripts, CI). Without it, skyhop asks on a terminal and writes
+    /// nothing otherwise.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Show the change as a unified diff and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Allow a deprecated / end-of-maintenance target version.
+    #[arg(long)]
+    pub allow_deprecated: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TextOrJson {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    Sarif,
+    Github,
+}
+
+#[derive(Debug, Args)]
+pub struct UpgradeTestArgs {
+    #[command(flatten)]
+    pub project: ProjectArg,
+    #[command(flatten)]
+    pub version: VersionArgs,
+    /// Test against this image (`quay.io/astronomer/astro-runtime:12.0.0`, `apache/airflow:3.1.3`).
+    #[arg(long, value_name = "IMAGE", conflicts_with_all = ["runtime_version", "airflow_version"])]
+    pub image_name: Option<String>,
+    #[command(flatten)]
+    pub env: EnvSourceArgs,
+    /// Run the dependency (version) test.
+    #[arg(long)]
+    pub version_test: bool,
+    /// Run the DAG parse test.
+    #[arg(long)]
+    pub dag_test: bool,
+    /// Run the static check of DAG code.
+    #[arg(long)]
+    pub lint_test: bool,
+    /// Where to write `upgrade-test-<current>--<new>/` (default: the project directory).
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Terminal output format.
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
+    /// Parallel DAG parse workers (default: number of cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files or folders to check (default: the project's DAG files).
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub project: ProjectArg,
+    #[command(flatten)]
+    pub version: VersionArgs,
+    /// Use this `pip freeze` file as the target environment.
+    #[arg(long, value_name = "FILE")]
+    pub target_freeze: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+    /// Apply safe fixes (import moves, renamed keywords) in place.
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: show the fixes as a diff and write nothing.
+    #[arg(long, requires = "fix")]
+    pub diff: bool,
+    /// Check only with the curated rules, without building the target environment.
+    #[arg(long)]
+    pub no_env: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ParseArgs {
+    #[command(flatten)]
+    pub project: ProjectArg,
+    #[command(flatten)]
+    pub version: VersionArgs,
+    /// Use this `pip freeze` file as the environment.
+    #[arg(long, value_name = "FILE")]
+    pub target_freeze: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
+    /// Parallel workers (default: number of cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Per-file timeout in seconds (default: Airflow's dagbag_import_timeout, 30).
+    #[arg(long, value_name = "S")]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct FreezeArgs {
+    #[command(flatten)]
+    pub project: ProjectArg,
+    #[command(flatten)]
+    pub version: VersionArgs,
+    /// `uv` resolves from the package index; `docker` runs `pip freeze` in the image.
+    #[arg(long, value_enum, default_value_t = Backend::Uv)]
+    pub backend: Backend,
+    /// Leave out the project's requirements.txt (only the image's own packages).
+    #[arg(long)]
+    pub no_requirements: bool,
+    /// Extra package index for packages not on PyPI.
+    #[arg(long, value_name = "URL")]
+    pub index_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The old environment (`pip freeze` file).
+    pub old: PathBuf,
+    /// The new environment (`pip freeze` file).
+    pub new: PathBuf,
+    /// Print JSON: every change with its kind.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    #[command(flatten)]
+    pub project: ProjectArg,
+    /// Show the change as a unified diff and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RuleArgs {
+    /// Rule code, e.g. SKY301. Without it, all rules are listed.
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevCommand {
+    /// Start the scheduler, API server / webserver, triggerer (and DAG processor on Airflow 3).
+    Start(DevArgs),
+    /// Stop, pick up a changed Dockerfile / requirements (migrating the DB), and start again.
+    Restart(DevArgs),
+    /// Stop every process.
+    Stop(DevArgs),
+    /// Versions, processes, URL and health.
+    Status(DevArgs),
+    /// Print the last lines of every process log.
+    Logs(DevLogsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    #[command(flatten)]
+    pub project: ProjectArg,
+    /// Port of the web UI / API server.
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Metadata DB URL (default: SQLite in the project's .skyhop/ state dir).
+    #[arg(long, value_name = "URL")]
+    pub db_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DevLogsArgs {
+    #[command(flatten)]
+    pub project: ProjectArg,
+    /// Lines per process.
+    #[arg(long, short = 'n', default_value_t = 40)]
+    pub lines: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeploymentCommand {
+    /// Create a deployment.
+    Create(DeploymentCreateArgs),
+    /// Manage a deployment's environment variables.
+    #[command(subcommand)]
+    Env(DeploymentEnvCommand),
+    /// List deployments.
+    List(ProjectArg),
+}
+
+#[derive(Debug, Args)]
+pub struct DeploymentCreateArgs {
+    /// Deployment name.
+    pub name: String,
+    #[command(flatten)]
+    pub project: ProjectArg,
+    /// Metadata DB URL (default: SQLite in the deployment's directory).
+    #[arg(long, value_name = "URL")]
+    pub db_url: Option<String>,
+    /// Port of the web UI / API server.
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeploymentEnvCommand {
+    /// Set `KEY=VALUE`.
+    Set {
+        name: String,
+        /// `KEY=VALUE`
+        assignment: String,
+        /// Never print or record the value.
+        #[arg(long)]
+        secret: bool,
+        #[command(flatten)]
+        project: ProjectArg,
+    },
+    /// Remove KEY.
+    Unset {
+        name: String,
+        key: String,
+        #[command(flatten)]
+        project: ProjectArg,
+    },
+    /// List variables (secret values shown as ****).
+    List {
+        name: String,
+        #[command(flatten)]
+        project: ProjectArg,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    #[command(subcommand)]
+    pub sub: Option<DeploySub>,
+    #[command(flatten)]
+    pub project: ProjectArg,
+    /// The deployment (default: the only one).
+    #[arg(long)]
+    pub deployment: Option<String>,
+    /// What this deploy is about.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Skip the parse test.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeploySub {
+    /// Every deploy with id, time, description, versions, code hash and status.
+    History {
+        #[command(flatten)]
+        project: ProjectArg,
+        #[arg(long)]
+        deployment: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The deploy to restore (see `skyhop deploy history`).
+    pub deploy_id: String,
+    #[command(flatten)]
+    pub project: ProjectArg,
+    #[arg(long)]
+    pub deployment: Option<String>,
+    /// Why (recorded in the history).
+    #[arg(long)]
+    pub description: String,
+    /// Do not ask for confirmation when the rollback lowers the Airflow version.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}

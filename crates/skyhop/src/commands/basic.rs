@@ -1,0 +1,138 @@
+//! `versions`, `freeze`, `compare`, `pin-providers`.
+
+use skyhop_catalog::{ListOptions, Refresh, listing, today};
+use skyhop_project::{unified_diff, write_atomic};
+
+use super::load_project;
+use crate::cli::{Backend, CompareArgs, FreezeArgs, PinArgs, VersionsArgs};
+use crate::target::{self, Ctx};
+use crate::{CmdResult, Failure, exit};
+
+pub fn versions(args: VersionsArgs) -> CmdResult {
+    let refresh = if args.refresh {
+        Refresh::Force
+    } else {
+        Refresh::Auto
+    };
+    let (catalog, notes) = skyhop_catalog::Catalog::load(&skyhop_core::cache_dir(), refresh);
+    let out = listing::versions_output(
+        &catalog,
+        ListOptions {
+            airflow: args.airflow,
+            all: args.all,
+            json: args.json,
+        },
+        today(),
+    );
+    print!("{out}");
+    if !args.json {
+        for n in notes {
+            eprintln!("note: {n}");
+        }
+    }
+    Ok(exit::OK)
+}
+
+pub fn freeze(args: FreezeArgs) -> CmdResult {
+    let ctx = Ctx::new(false)?;
+    let project = load_project(&args.project.project).ok();
+    let pinned = match target::from_args(&ctx, &args.version)? {
+        Some(p) => p,
+        None => {
+            let project = load_project(&args.project.project)?;
+            target::current(&ctx, &project)?
+        }
+    };
+    let project_ref = if args.no_requirements {
+        None
+    } else {
+        project.as_ref()
+    };
+    let lock = target::lock(
+        &ctx,
+        &pinned,
+        project_ref,
+        args.backend,
+        args.index_url.as_deref(),
+    )?;
+    print!("{}", lock.to_freeze());
+    for note in &lock.provenance.notes {
+        eprintln!("note: {note}");
+    }
+    if args.backend == Backend::Uv {
+        eprintln!(
+            "resolved {} packages for {} with uv{}",
+            lock.packages.len(),
+            pinned.describe(),
+            lock.provenance
+                .exclude_newer
+                .as_deref()
+                .map(|d| format!(", as of {d}"))
+                .unwrap_or_default()
+        );
+    }
+    Ok(exit::OK)
+}
+
+pub fn compare(args: CompareArgs) -> CmdResult {
+    let old = target::freeze(&args.old)?;
+    let new = target::freeze(&args.new)?;
+    let cmp = skyhop_deps::compare(&old, &new);
+    if args.json {
+        println!("{}", cmp.to_json());
+    } else {
+        print!("{}", cmp.to_text());
+    }
+    Ok(exit::OK)
+}
+
+pub fn pin_providers(args: PinArgs) -> CmdResult {
+    let ctx = Ctx::new(false)?;
+    let project = load_project(&args.project.project)?;
+    let pinned = target::current(&ctx, &project)?;
+    let lock = target::lock(&ctx, &pinned, Some(&project), Backend::Uv, None)?;
+    let pins: Vec<(String, String)> = lock
+        .packages
+        .iter()
+        .filter(|p| skyhop_deps::is_provider(&p.name) && p.url.is_none())
+        .map(|p| (p.name.clone(), p.version.clone()))
+        .collect();
+    let path = project.requirements_path();
+    let reqs = match &project.requirements {
+        Some(r) => r.clone(),
+        None => skyhop_project::Requirements::parse_str("", &path, "requirements.txt")
+            .map_err(Failure::usage)?,
+    };
+    let result = reqs.pin(&pins);
+    for a in &result.already_pinned {
+        eprintln!(
+            "requirements.txt:{}: {} is already pinned ({}), left alone (environment has {})",
+            a.line, a.name, a.spec, a.wanted
+        );
+    }
+    for n in &result.not_edited {
+        eprintln!("{}:{}: {} not edited: {}", n.file, n.line, n.name, n.reason);
+    }
+    for p in &result.pinned {
+        match p.line {
+            Some(line) => eprintln!("requirements.txt:{line}: pin {}=={}", p.name, p.version),
+            None => eprintln!("requirements.txt: add {}=={}", p.name, p.version),
+        }
+    }
+    let old = reqs.root_text();
+    if result.new_text == old {
+        eprintln!("requirements.txt: nothing to change");
+        return Ok(exit::OK);
+    }
+    if args.dry_run {
+        print!(
+            "{}",
+            unified_diff(old, &result.new_text, "requirements.txt")
+        );
+        return Ok(exit::OK);
+    }
+    write_atomic(&path, result.new_text.as_bytes())
+        .map_err(|e| Failure::usage(format!("{}: cannot write: {e}", path.display())))?;
+    eprintln!("wrote {}", path.display());
+    Ok(exit::OK)
+}

@@ -1,0 +1,52 @@
+//! One module per command family; [`run`] dispatches.
+
+mod basic;
+mod deploy;
+mod lint;
+mod upgrade;
+mod upgrade_test;
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+
+use skyhop_project::Project;
+
+use crate::cli::{Cli, Command};
+use crate::{CmdResult, Failure};
+
+pub fn run(cli: Cli) -> CmdResult {
+    match cli.command {
+        Command::Versions(a) => basic::versions(a),
+        Command::Upgrade(a) => upgrade::upgrade(a),
+        Command::UpgradeTest(a) => upgrade_test::upgrade_test(a),
+        Command::Check(a) => lint::check(a),
+        Command::Parse(a) => lint::parse(a),
+        Command::Freeze(a) => basic::freeze(a),
+        Command::Compare(a) => basic::compare(a),
+        Command::PinProviders(a) => basic::pin_providers(a),
+        Command::Rule(a) => lint::rule(a),
+        Command::Dev(c) => deploy::dev(c),
+        Command::Deployment(c) => deploy::deployment(c),
+        Command::Deploy(a) => deploy::deploy(a),
+        Command::Rollback(a) => deploy::rollback(a),
+    }
+}
+
+/// Loads the project in `dir`; a bad file is a usage error naming the file and line.
+pub fn load_project(dir: &Path) -> Result<Project, Failure> {
+    Project::load(dir).map_err(|e| Failure::usage(format!("{}: {e}", dir.display())))
+}
+
+/// Asks a yes/no question on the terminal; `false` when stdin is not a terminal.
+pub fn confirm(question: &str) -> bool {
+    if !std::io::stdin().is_terminal() {
+        return false;
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    if std::io::stdin().lock().read_line(&mut answer).is_err() {
+        return false;
+    }
+    matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+}
