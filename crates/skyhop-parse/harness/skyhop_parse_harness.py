@@ -4,7 +4,8 @@ Shipped inside the skyhop binary and written to skyhop's cache; run by skyhop wi
 environment's Python. Protocol:
 
 * stdin: one JSON object ``{"project_root", "files", "jobs", "timeout", "memory_limit_mb",
-  "db_template"}``; ``files`` are absolute paths.
+  "db_template", "pycache"}``; ``files`` are absolute paths, ``db_template`` a directory where
+  the empty Airflow 2 database is kept between runs, ``pycache`` where bytecode is written.
 * stdout (a private copy of fd 1: anything Airflow or a DAG prints goes to stderr): one JSON
   object per line, ``{"event": "ready", "python", "airflow", "import_seconds", "db_seconds"}``,
   then ``{"event": "file", ...result}`` per file as each finishes, then ``{"event": "done"}``.
@@ -66,14 +67,20 @@ def prepare_environment(request, home):
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": os.path.join(home, "logs"),
             "AIRFLOW__SCHEDULER__CHILD_PROCESS_LOG_DIRECTORY": os.path.join(home, "logs"),
             "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-            "PYTHONDONTWRITEBYTECODE": "1",
         }
     )
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     # As in a runtime image: the project root (for `include/`), dags/ and plugins/ importable.
     for path in (plugins, dags, project_root):
         if path not in sys.path:
             sys.path.insert(0, path)
-    sys.dont_write_bytecode = True
+    # Bytecode goes to skyhop's cache, never next to the project's files; Airflow's own modules
+    # (venvs are installed without .pyc) are compiled once, not by every run and child.
+    if request.get("pycache"):
+        sys.pycache_prefix = request["pycache"]
+        sys.dont_write_bytecode = False
+    else:
+        sys.dont_write_bytecode = True
 
 
 def airflow_major(version):
@@ -81,6 +88,16 @@ def airflow_major(version):
         return int(version.split(".")[0])
     except ValueError:
         return 2
+
+
+def db_template(directory, version):
+    """Where the empty-tables database of this environment is kept between runs."""
+    if not directory:
+        return None
+    import hashlib
+
+    key = hashlib.sha256(os.path.realpath(sys.prefix).encode()).hexdigest()[:12]
+    return os.path.join(directory, "airflow-%s-%s.db" % (version, key))
 
 
 def prepare_database(major, home, template):
@@ -283,6 +300,45 @@ def install_env_mocks(project_root):
 # ---------------------------------------------------------------------------------------------
 # One file, in a forked child.
 # ---------------------------------------------------------------------------------------------
+
+
+# Modules most DAG files import, loaded once in the parent so that children do not each import
+# them again. Only canonical, non-deprecated modules: a deprecated module warns when imported,
+# and that warning must happen in the child parsing the file that imports it.
+PRELOAD = {
+    2: (
+        "airflow.models.baseoperator",
+        "airflow.task.priority_strategy",
+        "airflow.operators.empty",
+        "airflow.operators.bash",
+        "airflow.operators.python",
+        "airflow.sensors.base",
+        "airflow.decorators",
+        "airflow.utils.task_group",
+    ),
+    3: (
+        "airflow.sdk",
+        "airflow.task.priority_strategy",
+        "airflow.providers.standard.operators.empty",
+        "airflow.providers.standard.operators.bash",
+        "airflow.providers.standard.operators.python",
+        "airflow.providers.standard.sensors.time_delta",
+        "airflow.serialization.serialized_objects",
+    ),
+}
+
+
+def preload(major):
+    import importlib
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for module in PRELOAD.get(min(major, 3), ()):
+            try:
+                importlib.import_module(module)
+            except Exception:
+                pass
 
 
 def load_dagbag_class():
@@ -673,9 +729,10 @@ def main():
             import_seconds = time.monotonic() - start
             major = airflow_major(version)
             start = time.monotonic()
-            prepare_database(major, home, request.get("db_template"))
+            prepare_database(major, home, db_template(request.get("db_template"), version))
             db_seconds = time.monotonic() - start
             dagbag_cls, dagbag_module = load_dagbag_class()
+            preload(major)
             install_variable_mocks()
             install_connection_mocks()
         except BaseException as exc:

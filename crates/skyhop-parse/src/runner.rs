@@ -120,6 +120,7 @@ pub fn parse_with_cache(
         "timeout": opts.timeout.as_secs_f64(),
         "memory_limit_mb": opts.memory_limit_mb,
         "db_template": harness::harness_dir(cache).join("db").to_string_lossy(),
+        "pycache": cache.join("pycache").to_string_lossy(),
     });
 
     let mut command = Command::new(python);
@@ -130,7 +131,6 @@ pub fn parse_with_cache(
         .env_remove("PYTHONPATH")
         .env_remove("PYTHONHOME")
         .env_remove("PYTHONSTARTUP")
-        .env("PYTHONDONTWRITEBYTECODE", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -132,10 +132,9 @@ fn check(version: &str, report: &ParseReport, progress: &[String]) {
         ("AirflowTaskTimeout".into(), Some(2))
     );
     // A file that blocks SIGALRM is killed by the harness; the line comes from the stack dump.
-    assert_eq!(
-        failure(report, "ignores_alarm.py"),
-        ("Timeout".into(), Some(5))
-    );
+    let (kind, line) = failure(report, "ignores_alarm.py");
+    assert_eq!(kind, "Timeout");
+    assert!(matches!(line, Some(5 | 6)), "{line:?}"); // `while True:` or its `pass`
     assert_eq!(failure(report, "segfault.py"), ("Crash".into(), Some(4)));
     assert!(
         file(report, "segfault.py")

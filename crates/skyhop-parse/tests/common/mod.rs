@@ -5,20 +5,18 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Python of a venv holding plain `apache-airflow==version`.
+/// Python of a venv holding plain `apache-airflow==version` (built once by skyhop-env into
+/// skyhop's cache, reused afterwards).
 pub fn airflow_python(version: &str) -> PathBuf {
-    let warm = match version {
-        "2.10.5" => "/tmp/warm/v2105/bin/python",
-        "3.1.3" => "/tmp/warm/v313/bin/python",
-        other => panic!("no venv for Airflow {other}"),
-    };
-    PathBuf::from(warm)
+    let venv = skyhop_env::airflow_venv(version, &skyhop_env::Cache::default())
+        .unwrap_or_else(|e| panic!("cannot build an Airflow {version} venv: {e}"));
+    venv.python
 }
 
 /// Directory holding the example DAGs of the apache-airflow `version` wheel.
 pub fn example_dags(version: &str) -> PathBuf {
-    assert_eq!(version, "2.10.5");
-    PathBuf::from("/tmp/warm/v2105/lib/python3.11/site-packages/airflow/example_dags")
+    skyhop_env::airflow_example_dags(version, &skyhop_env::Cache::default())
+        .unwrap_or_else(|e| panic!("cannot get the Airflow {version} example DAGs: {e}"))
 }
 
 /// Copies `from` into `to` recursively (skipping `__pycache__`).
