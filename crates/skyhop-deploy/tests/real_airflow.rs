@@ -1,0 +1,499 @@
+//! Real Airflow on loopback: deploys Airflow 2.10.5, then 3.1.3, rolls back, survives a
+//! `kill -9` in the middle of a deploy, switches back by itself from a failing deploy, and does
+//! the same on a real PostgreSQL server.
+//!
+//! Environments come from skyhop-env (`airflow_venv`, cached), or from the directories in
+//! `SKYHOP_TEST_VENV_2` / `SKYHOP_TEST_VENV_3`. The scenarios run one after the other (a global
+//! lock) because each runs several Airflow processes; every process is stopped by a drop guard.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use skyhop_core::NoProgress;
+use skyhop_deploy::{
+    AirflowApi, DeployError, DeployKind, DeployRequest, DeployStatus, Deployment, LocalTarget,
+    RollbackRequest, Target,
+};
+
+const AF2: &str = "2.10.5";
+const AF3: &str = "3.1.3";
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A free loopback port.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// The environment of Airflow `version` (with `extra` requirements), or `None` (test skipped).
+fn venv(version: &str, extra: Option<&str>) -> Option<PathBuf> {
+    let var = format!("SKYHOP_TEST_VENV_{}", &version[..1]);
+    if extra.is_none()
+        && let Some(p) = std::env::var_os(&var).map(PathBuf::from)
+    {
+        return Some(p);
+    }
+    let cache = skyhop_env::Cache::default();
+    let result = match extra {
+        None => skyhop_env::airflow_venv(version, &cache),
+        Some(req) => (|| {
+            let dir = cache.root.join("test-requirements").join(req);
+            let file = dir.join("requirements.txt");
+            std::fs::create_dir_all(&dir)
+                .and_then(|()| std::fs::write(&file, format!("{req}\n")))
+                .expect("the test requirements file");
+            let exclude_newer = skyhop_env::release_date("apache-airflow", version, &cache)
+                .ok()
+                .and_then(|d| skyhop_env::day_after(&d));
+            let spec = skyhop_env::EnvSpec {
+                airflow: version.to_string(),
+                python: skyhop_env::TEST_PYTHON.to_string(),
+                exclude_newer,
+                requirements: Some(file),
+                ..Default::default()
+            };
+            let lock = skyhop_env::resolve(&spec, &cache, &NoProgress)?;
+            skyhop_env::install(&lock, &cache, &NoProgress)
+        })(),
+    };
+    match result {
+        Ok(v) => Some(v.root),
+        Err(e) => {
+            eprintln!("SKIPPED: no Airflow {version} environment ({e}); set {var}");
+            None
+        }
+    }
+}
+
+/// Stops whatever a deployment runs when the test ends, even on panic.
+struct StopOnDrop(PathBuf);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        let _ = LocalTarget::new(self.0.join("run")).stop(&NoProgress);
+    }
+}
+
+/// A project whose DAG ids start with `$SKYHOP_DAG_PREFIX`, so the DAGs Airflow serves prove
+/// that the deployment's env vars reached it.
+fn write_project(root: &Path, dags: &[&str]) {
+    let d = root.join("dags");
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    for name in dags {
+        std::fs::write(
+            d.join(format!("{name}.py")),
+            format!(
+                "import datetime, os\nfrom airflow import DAG\n\n\
+                 with DAG(os.environ.get('SKYHOP_DAG_PREFIX', 'noenv') + '_{name}',\n\
+                 \x20        start_date=datetime.datetime(2024, 1, 1), schedule=None):\n\
+                 \x20   pass\n"
+            ),
+        )
+        .unwrap();
+    }
+    std::fs::write(root.join("requirements.txt"), "").unwrap();
+}
+
+fn request(root: &Path, version: &str, venv: &Path, description: &str) -> DeployRequest {
+    DeployRequest {
+        description: description.to_string(),
+        project_root: root.to_path_buf(),
+        airflow_version: version.to_string(),
+        runtime: None,
+        venv: venv.to_path_buf(),
+        lock_hash: format!("lock-{version}"),
+        parse_ok: true,
+        forced: false,
+        health_timeout: Duration::from_secs(240),
+        runtime_order: None,
+    }
+}
+
+fn rollback(id: i64, confirmed: bool) -> RollbackRequest {
+    RollbackRequest {
+        deploy_id: id,
+        description: format!("back to {id}"),
+        confirmed,
+        venv: None,
+        health_timeout: Duration::from_secs(240),
+    }
+}
+
+/// Waits until the API serves every DAG of `want` (the DAG processor takes a while).
+fn wait_for_dags(api: &AirflowApi, want: &[&str]) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let got = api.dag_ids().unwrap_or_default();
+        if want.iter().all(|w| got.iter().any(|g| g == w)) || Instant::now() > deadline {
+            return got;
+        }
+        std::thread::sleep(Duration::from_secs(2));
+    }
+}
+
+fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
+    let t = Instant::now();
+    let r = f();
+    eprintln!("TIMING {what}: {:.1} s", t.elapsed().as_secs_f64());
+    r
+}
+
+/// Deploy A (2.10.5), deploy B (3.1.3), refuse a downgrade, roll back to A; then kill -9 a
+/// deploy midway and recover; then a failing deploy switches back by itself.
+#[test]
+fn deploy_upgrade_rollback_kill_and_fail_on_sqlite() {
+    let _serial = serial();
+    let (Some(v2), Some(v3)) = (venv(AF2, None), venv(AF3, None)) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let port = free_port();
+    write_project(root, &["a"]);
+    let mut dep = Deployment::create(root, "prod", None, Some(port)).unwrap();
+    let _guard = StopOnDrop(dep.dir().to_path_buf());
+    dep.set_env("SKYHOP_DAG_PREFIX", "prod", false).unwrap();
+    dep.set_env("SKYHOP_TEST_SECRET", "s3cr3t-value", true)
+        .unwrap();
+
+    // Deploy A.
+    let a = timed("deploy A (2.10.5, sqlite)", || {
+        dep.deploy(&request(root, AF2, &v2, "first"), &NoProgress)
+    })
+    .unwrap();
+    assert_eq!(a.record.status, DeployStatus::Succeeded, "{}", a.message);
+    let api2 = AirflowApi::new(port, 2);
+    assert_eq!(api2.version().unwrap(), AF2);
+    let dags = timed("DAGs served (2.10.5)", || wait_for_dags(&api2, &["prod_a"]));
+    assert!(dags.contains(&"prod_a".to_string()), "{dags:?}");
+
+    // Deploy B: Airflow 3 with one more DAG.
+    write_project(root, &["a", "b"]);
+    let b = timed("deploy B (3.1.3, sqlite)", || {
+        dep.deploy(&request(root, AF3, &v3, "to Airflow 3"), &NoProgress)
+    })
+    .unwrap();
+    assert_eq!(b.record.status, DeployStatus::Succeeded, "{}", b.message);
+    assert_ne!(a.record.code_hash, b.record.code_hash);
+    let api3 = AirflowApi::new(port, 3);
+    assert_eq!(api3.version().unwrap(), AF3);
+    let dags = timed("DAGs served (3.1.3)", || {
+        wait_for_dags(&api3, &["prod_a", "prod_b"])
+    });
+    assert!(dags.contains(&"prod_b".to_string()), "{dags:?}");
+
+    // Deploying 2.10.5 again is a downgrade: refused, pointing at rollback.
+    let err = dep
+        .deploy(&request(root, AF2, &v2, "oops"), &NoProgress)
+        .unwrap_err();
+    assert!(matches!(err, DeployError::Downgrade(_)));
+    let text = err.to_string();
+    assert!(
+        text.contains("skyhop rollback") && text.contains("deploy 1 ran it"),
+        "{text}"
+    );
+
+    // Roll back to A: needs confirmation first, then downgrades the DB.
+    let err = dep
+        .rollback(&rollback(a.record.id, false), &NoProgress)
+        .unwrap_err();
+    let DeployError::NeedsConfirmation(plan) = err else {
+        panic!("expected a confirmation request, got {err}");
+    };
+    assert!(plan.downgrade && plan.to_airflow == AF2);
+    let r = timed("rollback to A (db downgrade 3.1.3 -> 2.10.5)", || {
+        dep.rollback(&rollback(a.record.id, true), &NoProgress)
+    })
+    .unwrap();
+    assert_eq!(r.record.status, DeployStatus::Succeeded, "{}", r.message);
+    assert_eq!(
+        r.record.kind,
+        DeployKind::Rollback {
+            restored: a.record.id
+        }
+    );
+    assert_eq!(r.record.code_hash, a.record.code_hash);
+    assert_eq!(api2.version().unwrap(), AF2);
+    let dags = wait_for_dags(&api2, &["prod_a"]);
+    assert!(dags.contains(&"prod_a".to_string()), "{dags:?}");
+    let running = dep.status().unwrap().target.running.unwrap();
+    assert!(!running.code_dir.join("dags/b.py").exists());
+
+    // Env vars stayed, the secret is never shown, not even in JSON.
+    let env = dep.list_env().unwrap();
+    assert_eq!(env.len(), 2);
+    assert_eq!(env[0].to_string(), "SKYHOP_DAG_PREFIX=prod");
+    assert_eq!(env[1].to_string(), "SKYHOP_TEST_SECRET=**** (secret)");
+    let history = dep.history().unwrap();
+    let json = serde_json::to_string(&history).unwrap()
+        + &serde_json::to_string(&dep.status().unwrap()).unwrap()
+        + &serde_json::to_string(&env).unwrap();
+    assert!(!json.contains("s3cr3t-value"));
+    let statuses: Vec<_> = history.iter().map(|h| (h.id, h.status, h.active)).collect();
+    assert_eq!(
+        statuses,
+        [
+            (1, DeployStatus::Succeeded, false),
+            (2, DeployStatus::Succeeded, false),
+            (3, DeployStatus::Succeeded, true)
+        ]
+    );
+
+    // kill -9 in the middle of a deploy of B: once its processes are starting.
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_deploy", "--nocapture", "--test-threads=1"])
+        .env(
+            "SKYHOP_DEPLOY_CHILD",
+            format!("{}\n{}", root.display(), v3.display()),
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let run_dir = dep.dir().join("run");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let st = LocalTarget::new(&run_dir).status().unwrap();
+        if st.running.as_ref().and_then(|s| s.deploy_id) == Some(4) && !st.processes.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the child deploy never started its processes"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the child deploy ended on its own"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let mut dep = Deployment::open(root, "prod").unwrap();
+    let h = dep.history().unwrap();
+    assert_eq!(h.len(), 4);
+    assert_eq!(h[3].status, DeployStatus::Interrupted);
+    assert!(h[2].active, "the previous deploy stays active");
+    assert!(dep.status().unwrap().recovery_needed);
+    let said = timed("recover after kill -9", || dep.recover(&NoProgress))
+        .unwrap()
+        .unwrap();
+    assert!(said.contains("runs again"), "{said}");
+    assert_eq!(api2.version().unwrap(), AF2);
+    assert!(dep.status().unwrap().target.is_healthy());
+    assert_eq!(dep.active().unwrap().unwrap().id, 3);
+
+    // A deploy whose environment cannot migrate: switched back by itself.
+    let broken = tmp.path().join("broken-venv");
+    std::fs::create_dir_all(broken.join("bin")).unwrap();
+    let fake = broken.join("bin/airflow");
+    std::fs::write(&fake, "#!/bin/sh\necho 'broken environment' >&2\nexit 3\n").unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let f = timed("failing deploy + automatic switch back", || {
+        dep.deploy(&request(root, "2.10.6", &broken, "broken"), &NoProgress)
+    })
+    .unwrap();
+    assert_eq!(f.record.status, DeployStatus::FailedRolledBack);
+    assert!(f.message.contains("broken environment"), "{}", f.message);
+    assert!(f.message.contains("runs again"), "{}", f.message);
+    assert_eq!(api2.version().unwrap(), AF2);
+    assert_eq!(dep.active().unwrap().unwrap().id, 3);
+    let json = serde_json::to_string_pretty(&dep.history().unwrap()).unwrap();
+    assert!(json.contains("\"failed-rolled-back\"") && json.contains("\"interrupted\""));
+}
+
+/// Not a test on its own: the child process of the kill -9 scenario.
+#[test]
+fn child_deploy() {
+    let Ok(args) = std::env::var("SKYHOP_DEPLOY_CHILD") else {
+        return;
+    };
+    let (root, venv) = args.split_once('\n').unwrap();
+    let mut dep = Deployment::open(Path::new(root), "prod").unwrap();
+    let _ = dep.deploy(
+        &request(Path::new(root), AF3, Path::new(venv), "killed midway"),
+        &NoProgress,
+    );
+}
+
+/// A PostgreSQL server in a temporary directory, stopped on drop.
+struct Postgres {
+    bin: PathBuf,
+    data: PathBuf,
+    port: u16,
+    as_user: Option<&'static str>,
+    _dir: tempfile::TempDir,
+}
+
+impl Postgres {
+    fn start() -> Option<Postgres> {
+        let Some(bin) = skyhop_deploy::metadb::pg_bin_dir() else {
+            eprintln!(
+                "SKIPPED: PostgreSQL server binaries are absent (/usr/lib/postgresql/*/bin); \
+                 run crates/skyhop-deploy/setup-postgres.sh"
+            );
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        // Root cannot run postgres: run the server as the `postgres` user Debian creates.
+        let as_user =
+            (Command::new("id").arg("-u").output().ok()?.stdout == b"0\n").then_some("postgres");
+        if as_user.is_some() {
+            Command::new("chown")
+                .args(["-R", "postgres"])
+                .arg(dir.path())
+                .status()
+                .ok()?;
+            Command::new("chmod")
+                .arg("755")
+                .arg(dir.path())
+                .status()
+                .ok()?;
+        }
+        let port = free_port();
+        let pg = Postgres {
+            bin,
+            data,
+            port,
+            as_user,
+            _dir: dir,
+        };
+        pg.run(
+            "initdb",
+            &[
+                "-D",
+                &pg.data(),
+                "-U",
+                "airflow",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+            ],
+        )?;
+        let opts = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            pg.data()
+        );
+        let log = format!("{}/server.log", pg.data());
+        pg.run(
+            "pg_ctl",
+            &["-D", &pg.data(), "-o", &opts, "-l", &log, "-w", "start"],
+        )?;
+        pg.run(
+            "createdb",
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "-U",
+                "airflow",
+                "airflow",
+            ],
+        )?;
+        Some(pg)
+    }
+
+    fn data(&self) -> String {
+        self.data.display().to_string()
+    }
+
+    fn url(&self) -> String {
+        format!("postgresql://airflow@127.0.0.1:{}/airflow", self.port)
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) -> Option<()> {
+        let exe = self.bin.join(tool);
+        let mut cmd = match self.as_user {
+            Some(u) => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", u, "--"]).arg(&exe);
+                c
+            }
+            None => Command::new(&exe),
+        };
+        let out = cmd.args(args).current_dir("/").output().ok()?;
+        if out.status.success() {
+            Some(())
+        } else {
+            eprintln!(
+                "SKIPPED: {tool} failed: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            None
+        }
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = self.run("pg_ctl", &["-D", &self.data(), "-m", "immediate", "stop"]);
+    }
+}
+
+/// Deploy A then B on a real PostgreSQL, roll back to A (pg_dump backup, DB downgrade).
+#[test]
+fn deploy_upgrade_rollback_on_postgres() {
+    let _serial = serial();
+    let Some(pg) = Postgres::start() else {
+        return;
+    };
+    let (Some(v2), Some(v3)) = (
+        venv(AF2, Some("psycopg2-binary")),
+        venv(AF3, Some("psycopg2-binary")),
+    ) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let port = free_port();
+    write_project(root, &["a"]);
+    let mut dep = Deployment::create(root, "pg", Some(&pg.url()), Some(port)).unwrap();
+    let _guard = StopOnDrop(dep.dir().to_path_buf());
+    dep.set_env("SKYHOP_DAG_PREFIX", "pg", false).unwrap();
+
+    let a = timed("deploy A (2.10.5, postgres)", || {
+        dep.deploy(&request(root, AF2, &v2, "first"), &NoProgress)
+    })
+    .unwrap();
+    assert_eq!(a.record.status, DeployStatus::Succeeded, "{}", a.message);
+    write_project(root, &["a", "b"]);
+    let b = timed("deploy B (3.1.3, postgres)", || {
+        dep.deploy(&request(root, AF3, &v3, "to Airflow 3"), &NoProgress)
+    })
+    .unwrap();
+    assert_eq!(b.record.status, DeployStatus::Succeeded, "{}", b.message);
+    let api3 = AirflowApi::new(port, 3);
+    assert_eq!(api3.version().unwrap(), AF3);
+    let dags = wait_for_dags(&api3, &["pg_a", "pg_b"]);
+    assert!(dags.contains(&"pg_b".to_string()), "{dags:?}");
+    let backup = dep.dir().join("backups/before-2.sql");
+    assert!(
+        std::fs::read_to_string(&backup)
+            .unwrap()
+            .contains("CREATE TABLE")
+    );
+
+    let r = timed("rollback to A (postgres)", || {
+        dep.rollback(&rollback(a.record.id, true), &NoProgress)
+    })
+    .unwrap();
+    assert_eq!(r.record.status, DeployStatus::Succeeded, "{}", r.message);
+    let api2 = AirflowApi::new(port, 2);
+    assert_eq!(api2.version().unwrap(), AF2);
+    let dags = wait_for_dags(&api2, &["pg_a"]);
+    assert!(dags.contains(&"pg_a".to_string()), "{dags:?}");
+    assert_eq!(dep.list_env().unwrap().len(), 1);
+}
