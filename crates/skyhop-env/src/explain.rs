@@ -26,6 +26,18 @@ pub(crate) fn not_in_registry(stderr: &str) -> Option<String> {
     (!name.contains(' ')).then(|| normalize_name(name))
 }
 
+/// uv's hint that a *pinned* version was published after the `--exclude-newer` cutoff:
+/// (`name==version`, `YYYY-MM-DD` it was published).
+pub(crate) fn pin_after_cutoff(stderr: &str) -> Option<(String, String)> {
+    let (_, rest) = stderr.split_once("hint: `")?;
+    let (name, rest) = rest.split_once('`')?;
+    let rest = rest.strip_prefix(" was filtered by `exclude-newer`")?;
+    let (_, rest) = rest.split_once("The requested version, v")?;
+    let (version, rest) = rest.split_once(", was published at ")?;
+    let date = rest.get(..10)?;
+    Some((format!("{name}=={version}"), date.to_string()))
+}
+
 /// The lines of uv's stderr that explain the failure, without uv's decoration.
 pub(crate) fn why_lines(stderr: &str) -> Vec<String> {
     let lines: Vec<String> = stderr
@@ -178,6 +190,19 @@ mod tests {
             Some("astronomer-providers-logging")
         );
         assert_eq!(not_in_registry(CONFLICT), None);
+    }
+
+    #[test]
+    fn finds_pins_newer_than_the_cutoff() {
+        let e = "error: No solution found when resolving dependencies\n  cause: Because there is no version of apache-airflow-providers-celery==3.10.5 and you require apache-airflow-providers-celery==3.10.5, we can conclude that your requirements are unsatisfiable.\n\nhint: `apache-airflow-providers-celery` was filtered by `exclude-newer` to only include packages uploaded before 2025-03-02T00:00:00Z. The requested version, v3.10.5, was published at 2025-04-09T12:08:23.05Z. Consider using `exclude-newer-package` to override the cutoff for this package.\n";
+        assert_eq!(
+            pin_after_cutoff(e),
+            Some((
+                "apache-airflow-providers-celery==3.10.5".to_string(),
+                "2025-04-09".to_string()
+            ))
+        );
+        assert_eq!(pin_after_cutoff(CONFLICT), None);
     }
 
     #[test]

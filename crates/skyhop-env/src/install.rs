@@ -11,6 +11,9 @@
 //! adds what that Python needs besides (e.g. backports); a lock that cannot install at all on
 //! it fails with uv's explanation. Added packages are listed in a note. Without a fallback the
 //! lock is installed as is (`--no-deps`: the lock is complete).
+//!
+//! A package whose sdist cannot be built on this machine (e.g. `mysqlclient` without its
+//! system libraries) is left out of the venv with a note instead of failing the whole venv.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -41,9 +44,29 @@ pub struct Venv {
     pub notes: Vec<String>,
 }
 
-/// Installs `lock` into its cached venv, or returns that venv when it already exists (no
-/// subprocess then).
+/// Where packages are installed from (PyPI when empty). Pass the ones the lock was resolved
+/// with ([`crate::EnvSpec::indexes`]) when they include a private index.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Indexes {
+    /// Replaces PyPI (`--index-url`).
+    pub index_url: Option<String>,
+    /// More indexes (`--extra-index-url`).
+    pub extra_index_urls: Vec<String>,
+}
+
+/// Installs `lock` (from PyPI) into its cached venv, or returns that venv when it already
+/// exists (no subprocess then).
 pub fn install(lock: &Lock, cache: &Cache, progress: &dyn Progress) -> Result<Venv, EnvError> {
+    install_with(lock, &Indexes::default(), cache, progress)
+}
+
+/// [`install`] from the given package indexes.
+pub fn install_with(
+    lock: &Lock,
+    indexes: &Indexes,
+    cache: &Cache,
+    progress: &dyn Progress,
+) -> Result<Venv, EnvError> {
     let venvs = cache.dir("venvs")?;
     let hash = lock.hash();
     let root = venvs.join(&hash);
@@ -60,7 +83,7 @@ pub fn install(lock: &Lock, cache: &Cache, progress: &dyn Progress) -> Result<Ve
             .map_err(|e| EnvError::io(format!("cannot remove {}", root.display()), e))?;
     }
     progress.begin("installing", Some(lock.packages.len() as u64));
-    let result = build(lock, cache, &venvs, &hash, &root, progress);
+    let result = build(lock, indexes, cache, &venvs, &hash, &root, progress);
     match &result {
         Ok(v) => {
             for n in &v.notes {
@@ -82,6 +105,7 @@ pub fn install(lock: &Lock, cache: &Cache, progress: &dyn Progress) -> Result<Ve
 
 fn build(
     lock: &Lock,
+    indexes: &Indexes,
     cache: &Cache,
     venvs: &Path,
     hash: &str,
@@ -111,7 +135,8 @@ fn build(
 
     let venv_python = dir.join("bin").join("python");
     let fallback = interp.fallback_note.is_some();
-    let (left_out, with_deps) = install_packages(&uv, &venv_python, tmp.path(), lock, fallback)?;
+    let (left_out, with_deps) =
+        install_packages(&uv, &venv_python, tmp.path(), lock, indexes, fallback)?;
 
     let mut notes: Vec<String> = interp.fallback_note.iter().cloned().collect();
     for p in &left_out {
@@ -158,6 +183,7 @@ fn install_packages(
     python: &Path,
     tmp: &Path,
     lock: &Lock,
+    indexes: &Indexes,
     mut with_deps: bool,
 ) -> Result<(Vec<String>, bool), EnvError> {
     let mut packages = lock.clone();
@@ -172,6 +198,12 @@ fn install_packages(
             .arg(&freeze);
         if !with_deps {
             c.arg("--no-deps");
+        }
+        if let Some(url) = &indexes.index_url {
+            c.args(["--index-url", url]);
+        }
+        for url in &indexes.extra_index_urls {
+            c.args(["--extra-index-url", url]);
         }
         let out = cmd::output(&mut c, "")?;
         if out.status.success() {

@@ -19,6 +19,7 @@ use skyhop_core::{Lock, Progress, Provenance, normalize_name};
 
 use crate::cache::{Cache, key, lock_file, write_atomic};
 use crate::explain::{self, Layer};
+use crate::index_cache;
 use crate::uv::{UV_VERSION, uv};
 use crate::{EnvError, cmd};
 
@@ -28,7 +29,7 @@ pub const PYTHON_PLATFORM: &str = "x86_64-unknown-linux-gnu";
 /// Everything an environment is resolved from.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnvSpec {
-    /// Airflow version (`2.9.1`), PyPI spelling (no `+astro` part).
+    /// Airflow version (`2.9.1`); a `+astro.N` local part is ignored (PyPI has none).
     pub airflow: String,
     /// Python `X.Y` the environment is for; it need not be installed to resolve.
     pub python: String,
@@ -45,6 +46,22 @@ pub struct EnvSpec {
     /// Base pins that exist only on Astronomer's index (e.g. `astronomer-providers-logging`):
     /// left out with a note unless `index_url` is given.
     pub unavailable: Vec<String>,
+}
+
+impl EnvSpec {
+    /// The indexes to install this spec's lock from (see [`crate::install_with`]).
+    pub fn indexes(&self) -> crate::Indexes {
+        crate::Indexes {
+            index_url: self.index_url.clone(),
+            extra_index_urls: self.extra_index_urls.clone(),
+        }
+    }
+
+    /// `apache-airflow==V` without any local version part.
+    fn airflow_pin(&self) -> String {
+        let v = self.airflow.split('+').next().unwrap_or("").trim();
+        format!("apache-airflow=={v}")
+    }
 }
 
 /// Resolves `spec` into a complete lock (every package pinned), from the lock cache when the
@@ -182,8 +199,9 @@ fn resolve_base(spec: &EnvSpec, uv: &Path, locks: &Path) -> Result<Lock, EnvErro
             pins.insert(name.clone(), version.clone());
         }
     }
-    loop {
-        let mut input = format!("apache-airflow=={}\n", spec.airflow);
+    let mut cutoff = spec.exclude_newer.clone();
+    for _attempt in 0..spec.base_pins.len() + 3 {
+        let mut input = format!("{}\n", spec.airflow_pin());
         for (n, v) in &pins {
             input.push_str(&pin_line(n, v));
             input.push('\n');
@@ -192,19 +210,41 @@ fn resolve_base(spec: &EnvSpec, uv: &Path, locks: &Path) -> Result<Lock, EnvErro
         let inp = tmp.path().join("base.in");
         write_atomic(&inp, input.as_bytes())?;
         let out = tmp.path().join("base.txt");
-        let mut c = compile_command(spec, uv, tmp.path(), &out);
-        c.arg(&inp);
-        if let Some(date) = &spec.exclude_newer {
-            c.args(["--exclude-newer", date]);
+        let stderr = match offline_base(spec, uv, tmp.path(), &inp, cutoff.as_deref())? {
+            Offline::Fresh(mut lock) => {
+                lock.provenance.exclude_newer = cutoff;
+                lock.provenance.notes = notes;
+                return Ok(lock);
+            }
+            // a pin's publication date does not change: the offline explanation is enough
+            Offline::Failed(stderr) if explain::pin_after_cutoff(&stderr).is_some() => stderr,
+            Offline::Failed(_) | Offline::NotUsable => {
+                let mut c = compile_command(spec, uv, tmp.path(), &out);
+                c.arg(&inp);
+                if let Some(date) = &cutoff {
+                    c.args(["--exclude-newer", date]);
+                }
+                let output = cmd::output(&mut c, "")?;
+                if output.status.success() {
+                    let mut lock = read_compiled(&out, spec)?;
+                    lock.provenance.exclude_newer = cutoff;
+                    lock.provenance.notes = notes;
+                    return Ok(lock);
+                }
+                String::from_utf8_lossy(&output.stderr).to_string()
+            }
+        };
+        // A pin published after the cutoff: the date is too early; move it to the pin's day.
+        if let (Some(old), Some((pin, published))) = (&cutoff, explain::pin_after_cutoff(&stderr))
+            && let Some(next) = crate::pypi::day_after(&published)
+            && next > *old
+        {
+            notes.push(format!(
+                "the cutoff date {old} is earlier than {pin} (published {published}): resolved as of {next} instead"
+            ));
+            cutoff = Some(next);
+            continue;
         }
-        let output = cmd::output(&mut c, "")?;
-        if output.status.success() {
-            let mut lock = read_compiled(&out, spec)?;
-            lock.provenance.exclude_newer = spec.exclude_newer.clone();
-            lock.provenance.notes = notes;
-            return Ok(lock);
-        }
-        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
         let missing = explain::not_in_registry(&stderr)
             .filter(|m| pins.keys().any(|p| normalize_name(p) == *m));
         match missing {
@@ -227,6 +267,57 @@ fn resolve_base(spec: &EnvSpec, uv: &Path, locks: &Path) -> Result<Lock, EnvErro
             }
         }
     }
+    Err(EnvError::NotFound(format!(
+        "cannot resolve Airflow {} for Python {}: gave up after too many retries ({})",
+        spec.airflow,
+        spec.python,
+        notes.join("; ")
+    )))
+}
+
+/// What resolving the base from uv's cache alone gave.
+enum Offline {
+    /// As good as asking the index (see [`crate::index_cache`]).
+    Fresh(Lock),
+    /// Failed, with uv's stderr.
+    Failed(String),
+    /// Not tried, or its result cannot be trusted: resolve online.
+    NotUsable,
+}
+
+fn offline_base(
+    spec: &EnvSpec,
+    uv: &Path,
+    dir: &Path,
+    input: &Path,
+    cutoff: Option<&str>,
+) -> Result<Offline, EnvError> {
+    let Some(cutoff) = cutoff else {
+        return Ok(Offline::NotUsable);
+    };
+    if spec.index_url.is_some() || !spec.extra_index_urls.is_empty() {
+        return Ok(Offline::NotUsable);
+    }
+    let Some(uv_cache) = index_cache::uv_cache_dir(uv) else {
+        return Ok(Offline::NotUsable);
+    };
+    let out = dir.join("base-offline.txt");
+    let mut c = compile_command(spec, uv, dir, &out);
+    c.arg(input).args(["--exclude-newer", cutoff, "--offline"]);
+    let output = cmd::output(&mut c, "")?;
+    if !output.status.success() {
+        return Ok(Offline::Failed(
+            String::from_utf8_lossy(&output.stderr).to_string(),
+        ));
+    }
+    let lock = read_compiled(&out, spec)?;
+    Ok(
+        if index_cache::pages_fresh_since(&uv_cache, &lock, cutoff) {
+            Offline::Fresh(lock)
+        } else {
+            Offline::NotUsable
+        },
+    )
 }
 
 /// Layer 2: the user's requirements on top of the base, without the cutoff.
@@ -240,7 +331,7 @@ fn resolve_layer(
 ) -> Result<Lock, EnvError> {
     let tmp = crate::cache::temp_dir_in(locks, ".tmp-resolve-")?;
     // Hard constraints: what the image fixes (Airflow and the runtime's own pins, as locked).
-    let mut fixed = format!("apache-airflow=={}\n", spec.airflow);
+    let mut fixed = format!("{}\n", spec.airflow_pin());
     for name in spec.base_pins.keys() {
         if let Some(v) = base.version_of(name) {
             fixed.push_str(&format!("{name}=={v}\n"));
