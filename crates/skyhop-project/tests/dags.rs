@@ -76,7 +76,11 @@ fn check(major: u32, syntax: IgnoreSyntax, expected: &[&str], skipped: &[&str]) 
         ..DiscoveryOptions::for_airflow_major(major)
     };
     let found = dag_files(&root, &opts);
-    let got: Vec<&str> = found.dag_files.iter().map(|f| f.relative.as_str()).collect();
+    let got: Vec<&str> = found
+        .dag_files
+        .iter()
+        .map(|f| f.relative.as_str())
+        .collect();
     assert_eq!(got, expected, "Airflow {major} {syntax:?}");
     let got_skipped: Vec<&str> = found
         .skipped_by_safe_mode
@@ -209,7 +213,11 @@ fn loops_and_unreadable_directories_are_reported_not_fatal() {
     write(&root, ".airflowignore", b"valid\n(unclosed\n");
     let found = dag_files(&root, &DiscoveryOptions::default());
     std::fs::set_permissions(root.join("locked"), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let got: Vec<&str> = found.dag_files.iter().map(|f| f.relative.as_str()).collect();
+    let got: Vec<&str> = found
+        .dag_files
+        .iter()
+        .map(|f| f.relative.as_str())
+        .collect();
     assert_eq!(got, vec!["a_dag.py", "sub/b_dag.py"]);
     let problems: Vec<String> = found
         .problems
@@ -222,7 +230,10 @@ fn loops_and_unreadable_directories_are_reported_not_fatal() {
         "sub/back: symlink loop: this directory was already walked; skipped".to_string(),
     ];
     if !running_as_root {
-        expected.insert(1, "locked: cannot read the directory: permission denied".into());
+        expected.insert(
+            1,
+            "locked: cannot read the directory: permission denied".into(),
+        );
     }
     assert_eq!(problems, expected);
 }

@@ -68,7 +68,10 @@ fn parses_the_fixture_with_includes() {
     );
     let celery = &reqs.find("apache_airflow_providers_celery")[0];
     assert_eq!(celery.extras, vec!["redis"]);
-    assert_eq!(celery.marker.as_deref(), Some("python_full_version >= '3.9'"));
+    assert_eq!(
+        celery.marker.as_deref(),
+        Some("python_full_version >= '3.9'")
+    );
     assert_eq!(celery.name, "Apache_Airflow_Providers_Celery");
     let http = &reqs.find("apache-airflow-providers-http")[0];
     assert_eq!(http.hashes.len(), 1);
@@ -77,7 +80,10 @@ fn parses_the_fixture_with_includes() {
     assert!(!reqs.find("pandas")[0].is_pinned());
     assert_eq!(reqs.constraints()[0].normalized, "urllib3");
     let idx = reqs.index_urls();
-    assert_eq!(idx.extra_index_urls, vec!["https://pypi.example.com/simple"]);
+    assert_eq!(
+        idx.extra_index_urls,
+        vec!["https://pypi.example.com/simple"]
+    );
     assert_eq!(idx.trusted_hosts, vec!["pypi.example.com"]);
     assert_eq!(idx.index_url, None);
     assert_eq!(reqs.includes().len(), 2);
@@ -91,7 +97,10 @@ fn options_urls_and_unnamed() {
     )
     .unwrap();
     let idx = reqs.index_urls();
-    assert_eq!(idx.index_url.as_deref(), Some("https://second.example/simple"));
+    assert_eq!(
+        idx.index_url.as_deref(),
+        Some("https://second.example/simple")
+    );
     assert_eq!(idx.find_links, vec!["./wheels"]);
     assert!(idx.no_index);
     let xpkg = &reqs.find("xpkg")[0];
@@ -204,7 +213,10 @@ fn error_messages() {
     case("missing", &tmp.path().join("nope.txt"));
     case("binary", &write("bin.txt", b"a==1\n\0\0"));
     case("non-UTF-8", &write("latin.txt", b"a==1\ncaf\xe9==1\n"));
-    case("bad version", &write("v.txt", b"pandas>=2.1,<2.3\nrequests==\n"));
+    case(
+        "bad version",
+        &write("v.txt", b"pandas>=2.1,<2.3\nrequests==\n"),
+    );
     case("unknown short option", &write("n.txt", b"\n\n-x foo\n"));
     case("bad name", &write("p.txt", b"(name)==1\n"));
     case("garbage", &write("g.txt", b"pandas >= 2.1 / foo\n"));
@@ -215,6 +227,8 @@ fn error_messages() {
     case("missing include", &write("i.txt", b"-r other.txt\n"));
     case("error in include", &write("j.txt", b"-r v.txt\n"));
     case("cycle", &dir().join("cycle-a.txt"));
-    let text = out.join("\n").replace(&tmp.path().display().to_string(), "<tmp>");
+    let text = out
+        .join("\n")
+        .replace(&tmp.path().display().to_string(), "<tmp>");
     insta::assert_snapshot!(text);
 }

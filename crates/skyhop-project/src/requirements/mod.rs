@@ -487,6 +487,31 @@ impl Requirements {
             return Ok(());
         }
 
+        if let Some(at) = non_ascii_outside_quotes(&req.text) {
+            // Names, versions and markers are ASCII (and pep508_rs 0.9 can panic on such input).
+            let ch = req.text[at..].chars().next().unwrap_or('?');
+            return Err(RequirementsErrorKind::Invalid {
+                message: format!(
+                    "unexpected character `{ch}`: names, versions and markers are plain ASCII"
+                ),
+                column: Some(req.text[..at].chars().count()),
+                width: 1,
+            });
+        }
+        let name_len = req
+            .text
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+            .unwrap_or(req.text.len());
+        if let Some(last) = req.text[..name_len].chars().last()
+            && matches!(last, '-' | '_' | '.')
+        {
+            // pep508_rs 0.9 panics on such names; say what is wrong ourselves.
+            return Err(RequirementsErrorKind::Invalid {
+                message: format!("a package name must end with a letter or digit, not `{last}`"),
+                column: Some(name_len - 1),
+                width: 1,
+            });
+        }
         let parsed = Pep508Requirement::<pep508_rs::VerbatimUrl>::from_str(&req.text)
             .map_err(|e| invalid(&e, &req.text))?;
         let (specifier, url) = match &parsed.version_or_url {
@@ -728,6 +753,31 @@ fn invalid(e: &pep508_rs::Pep508Error, input: &str) -> RequirementsErrorKind {
         column,
         width: width.max(1),
     }
+}
+
+/// Byte index of the first non-ASCII character outside quotes and outside a `@ url` token.
+fn non_ascii_outside_quotes(text: &str) -> Option<usize> {
+    #[derive(PartialEq)]
+    enum State {
+        Plain,
+        Quoted(char),
+        BeforeUrl,
+        Url,
+    }
+    let mut state = State::Plain;
+    for (i, c) in text.char_indices() {
+        state = match state {
+            State::Quoted(q) if c == q => State::Plain,
+            State::Quoted(q) => State::Quoted(q),
+            State::BeforeUrl if c.is_whitespace() => State::BeforeUrl,
+            State::BeforeUrl | State::Url if !c.is_whitespace() => State::Url,
+            State::Plain if c == '\'' || c == '"' => State::Quoted(c),
+            State::Plain if c == '@' => State::BeforeUrl,
+            State::Plain if !c.is_ascii() => return Some(i),
+            _ => State::Plain,
+        };
+    }
+    None
 }
 
 fn canonical(path: &Path) -> PathBuf {

@@ -145,6 +145,12 @@ impl Requirements {
             if !out.is_empty() && !out.ends_with('\n') {
                 out.push_str(eol);
             }
+            // A last line ending in `\` continues onto the next one: end it with a blank line.
+            let body = out.strip_suffix('\n').unwrap_or(&out);
+            let last_line = body.strip_suffix('\r').unwrap_or(body).rsplit('\n').next();
+            if out.ends_with('\n') && last_line.is_some_and(|l| l.ends_with('\\')) {
+                out.push_str(eol);
+            }
             for line in appended {
                 out.push_str(&line);
                 out.push_str(eol);
