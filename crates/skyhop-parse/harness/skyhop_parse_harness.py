@@ -658,6 +658,12 @@ def run_pool(request, dagbag_cls, dagbag_module, scratch):
     import select
     import signal
 
+    import gc
+
+    # Objects that exist before forking are never collected in a child: moving them out of the
+    # collector's reach keeps children from touching (and so copying) the parent's memory.
+    gc.collect()
+    gc.freeze()
     files = list(request["files"])
     jobs = max(1, int(request.get("jobs") or os.cpu_count() or 1))
     timeout = float(request["timeout"])

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Measures `skyhop-parse` on a generated 50-file project (realistic DAGs: classic operators,
+# TaskFlow, task groups, dynamic mapping, parse-time Variable reads) under real Airflow.
+#
+# Usage: crates/skyhop-parse/bench.sh [airflow-version] [repeats]
+# Prints one JSON line per run, then a summary: time per file after the one Airflow import
+# (target <= 0.5 s) and the speed-up from 1 to 2 jobs (target >= 1.7x), with min/median/max.
+set -euo pipefail
+VERSION="${1:-3.1.3}"
+REPEATS="${2:-3}"
+cd "$(dirname "$0")/../.."
+PROJECT="$(mktemp -d)"
+trap 'rm -rf "$PROJECT"' EXIT
+mkdir -p "$PROJECT/dags" "$PROJECT/include"
+
+python3 crates/skyhop-parse/bench/gen_project.py "$PROJECT"
+
+cargo build -q -p skyhop-parse --example bench
+BENCH=target/debug/examples/bench
+OUT="$(mktemp)"
+for r in $(seq "$REPEATS"); do
+  for jobs in 1 2; do
+    "$BENCH" "$VERSION" "$PROJECT" "$jobs" | tee -a "$OUT"
+  done
+done
+
+python3 - "$OUT" <<'PY'
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+one = [r for r in runs if r["jobs"] == 1]
+two = [r for r in runs if r["jobs"] == 2]
+def spread(xs):
+    return "min %.3f / median %.3f / max %.3f" % (min(xs), statistics.median(xs), max(xs))
+print("Airflow %s, %d files, failed %d" % (runs[0]["airflow"], runs[0]["files"], runs[0]["failed"]))
+print("Airflow import (s):               " + spread([r["import_s"] for r in runs]))
+print("1 job: wall time per file (s):    " + spread([r["wall_per_file_s"] for r in one]) + "   target <= 0.5")
+print("2 jobs: wall time per file (s):   " + spread([r["wall_per_file_s"] for r in two]))
+print("import of one file in child (ms): " + spread([r["mean_file_import_ms"] for r in runs]))
+speedups = [a["parse_wall_s"] / b["parse_wall_s"] for a, b in zip(one, two)]
+print("speed-up 1 -> 2 jobs (x):         " + spread(speedups) + "   target >= 1.7")
+PY
+rm -f "$OUT"
