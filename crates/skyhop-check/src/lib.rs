@@ -1,1 +1,283 @@
-//! skyhop-check: TODO (see DESIGN.md).
+//! skyhop-check: the static checker that finds every line of DAG code that breaks in a
+//! target Airflow version, before running it.
+//!
+//! It owns:
+//! - parsing DAG files (`ruff_python_parser`, in parallel with rayon) and per-file name
+//!   resolution ([`analyze`]): imports and aliases, relative and local imports, attribute
+//!   chains, objects built from known classes, `try/except ImportError` fallbacks,
+//!   `TYPE_CHECKING` blocks, imports inside task functions;
+//! - the [`ApiIndex`] of a target environment, built by running the embedded
+//!   `introspect.py` with that environment's Python once and cached as JSON;
+//! - the curated rules, as data files under `rules/` embedded at build time ([`rules`]), with
+//!   their docs ([`rule_doc`], [`all_rules`]) and version ranges;
+//! - text / JSON output ([`to_text`], [`to_json`]) and safe fixes ([`fix`], [`unified_diff`],
+//!   [`apply_fixes`]).
+//!
+//! It knows nothing of how environments are made (it gets a Python path or an index), of
+//! projects' files other than the DAG files and config settings it is handed, and of reports
+//! (SARIF / GitHub output belong to skyhop-report).
+
+pub mod analyze;
+mod files;
+mod fix;
+pub mod index;
+mod output;
+pub mod rules;
+pub mod version;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use skyhop_core::{Finding, Severity, Source};
+
+pub use analyze::Checked;
+pub use files::{MAX_FILE_BYTES, collect_python_files};
+pub use fix::{FileFix, FixError, apply_fixes, fix, unified_diff};
+pub use index::{ApiIndex, IndexError, Resolved};
+pub use output::{to_json, to_text};
+pub use rules::{RuleDoc, all_rules, rule_doc};
+pub use version::Version;
+
+/// One `AIRFLOW__SECTION__KEY=value` setting found in a Dockerfile `ENV` line or `.env`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigSetting {
+    /// The variable name, e.g. `AIRFLOW__WEBSERVER__WEB_SERVER_PORT`.
+    pub key: String,
+    pub value: String,
+    /// Path relative to the project root (`Dockerfile`, `.env`).
+    pub path: String,
+    /// 1-based line.
+    pub line: u32,
+}
+
+/// What to check against.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// Target Airflow version (`3.1.3`).
+    pub target_airflow: String,
+    /// Current Airflow version, when known: behaviour changes fire only when crossed.
+    pub current_airflow: Option<String>,
+    /// Configuration set through the environment.
+    pub config_env: Vec<ConfigSetting>,
+}
+
+/// Checks `files` (paths of Python DAG files) against the target. Paths in findings are
+/// relative to `root`. With `index` = `None` only the curated tables are used.
+/// Sorted by path, line, column, rule.
+pub fn check(
+    files: &[PathBuf],
+    root: &Path,
+    index: Option<&ApiIndex>,
+    opts: &CheckOptions,
+) -> Vec<Finding> {
+    check_detailed(files, root, index, opts)
+        .into_iter()
+        .map(|c| c.finding)
+        .collect()
+}
+
+/// Like [`check`], also telling for each finding whether it breaks while Airflow imports the
+/// file (module-level code) or only when a task runs.
+pub fn check_detailed(
+    files: &[PathBuf],
+    root: &Path,
+    index: Option<&ApiIndex>,
+    opts: &CheckOptions,
+) -> Vec<Checked> {
+    let target = Version::parse(&opts.target_airflow)
+        .or_else(|| index.and_then(|i| i.airflow_version.as_deref().and_then(Version::parse)))
+        .unwrap_or_else(|| Version::parse("3.0").expect("literal version"));
+    let local_tops = files::local_top_levels(files, root);
+    let ctx = analyze::Ctx {
+        index,
+        target_text: if opts.target_airflow.is_empty() {
+            index
+                .and_then(|i| i.airflow_version.clone())
+                .unwrap_or_else(|| "3.0".into())
+        } else {
+            opts.target_airflow.clone()
+        },
+        target,
+        current: opts.current_airflow.as_deref().and_then(Version::parse),
+        local_tops: &local_tops,
+    };
+    let mut out: Vec<Checked> = files
+        .par_iter()
+        .flat_map_iter(|path| check_file(path, root, &ctx))
+        .collect();
+    out.extend(config_findings(&opts.config_env, &ctx.target));
+    if let Some(index) = index {
+        out.extend(provider_findings(index));
+    }
+    out.sort_by(|a, b| {
+        let (a, b) = (&a.finding, &b.finding);
+        (&a.path, a.line, a.column, &a.rule, &a.message)
+            .cmp(&(&b.path, b.line, b.column, &b.rule, &b.message))
+    });
+    out.dedup_by(|a, b| a.finding == b.finding);
+    out
+}
+
+/// Path of `path` relative to `root`, with `/` separators.
+pub(crate) fn relative(path: &Path, root: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.to_string_lossy().replace('\\', "/")
+}
+
+fn check_file(path: &Path, root: &Path, ctx: &analyze::Ctx<'_>) -> Vec<Checked> {
+    let rel = relative(path, root);
+    let source = match files::read_source(path) {
+        Ok(s) => s,
+        Err(message) => {
+            return vec![Checked {
+                finding: file_finding(&rel, 0, 0, "SKY002", message),
+                at_import: true,
+            }];
+        }
+    };
+    match ruff_python_parser::parse_module(&source) {
+        Ok(parsed) => {
+            let analyzer = analyze::Analyzer::new(ctx, &rel, &source);
+            analyzer.run(&parsed.syntax().body)
+        }
+        Err(err) => {
+            let lines = ruff_source_file::LineIndex::from_source_text(&source);
+            let pos = lines.line_column(err.location.start(), &source);
+            vec![Checked {
+                finding: file_finding(
+                    &rel,
+                    pos.line.get() as u32,
+                    pos.column.get() as u32,
+                    "SKY001",
+                    format!("syntax error: {}", err.error),
+                ),
+                at_import: true,
+            }]
+        }
+    }
+}
+
+fn file_finding(path: &str, line: u32, column: u32, rule: &str, message: String) -> Finding {
+    Finding {
+        path: path.to_string(),
+        line,
+        column,
+        rule: rule.to_string(),
+        severity: Severity::Error,
+        message,
+        replacement: None,
+        source: Source::Check,
+    }
+}
+
+fn config_findings(settings: &[ConfigSetting], target: &Version) -> Vec<Checked> {
+    let mut out = Vec::new();
+    for s in settings {
+        let Some(rest) = s.key.strip_prefix("AIRFLOW__") else {
+            continue;
+        };
+        let Some((section, key)) = rest.split_once("__") else {
+            continue;
+        };
+        let (section, key) = (section.to_lowercase(), key.to_lowercase());
+        let key = key.strip_suffix("_cmd").unwrap_or(&key).to_string();
+        let key = key.strip_suffix("_secret").unwrap_or(&key).to_string();
+        let Some(rule) = rules::rules()
+            .config
+            .iter()
+            .find(|c| c.section == section && (c.key == key || c.key == "*"))
+        else {
+            continue;
+        };
+        let Some(severity) = rule.range.severity(target) else {
+            continue;
+        };
+        let verb = if severity == Severity::Error {
+            "was removed"
+        } else {
+            "is deprecated"
+        };
+        let when = rule.range.when(severity);
+        let (message, replacement) = match (&rule.new_section, &rule.new_key) {
+            (Some(ns), Some(nk)) => {
+                let nk = if nk == "*" { key.as_str() } else { nk.as_str() };
+                let new = format!("AIRFLOW__{}__{}", ns.to_uppercase(), nk.to_uppercase());
+                (
+                    format!(
+                        "`{}` ([{section}] {key}) {verb} in Airflow {when}: it is now [{ns}] {nk}; set `{new}` instead",
+                        s.key
+                    ),
+                    Some(new),
+                )
+            }
+            _ => (
+                format!(
+                    "`{}` ([{section}] {key}) {verb} in Airflow {when}{}",
+                    s.key,
+                    rule.message
+                        .as_deref()
+                        .map(|m| format!(": {m}"))
+                        .unwrap_or_else(|| "; the setting has no effect".into())
+                ),
+                None,
+            ),
+        };
+        // A renamed option keeps working until the old name is removed: an ignored setting
+        // does not break the deployment, it silently stops applying.
+        out.push(Checked {
+            finding: Finding {
+                path: s.path.clone(),
+                line: s.line,
+                column: 1,
+                rule: "SKY401".into(),
+                severity,
+                message,
+                replacement,
+                source: Source::Check,
+            },
+            at_import: false,
+        });
+    }
+    out
+}
+
+fn provider_findings(index: &ApiIndex) -> Vec<Checked> {
+    let mut out = Vec::new();
+    let airflow = index.airflow_version.clone().unwrap_or_default();
+    for rule in &rules::rules().providers {
+        let all = rule.packages.iter().all(|(name, spec)| {
+            let version = if name == "apache-airflow" {
+                Some(airflow.as_str())
+            } else {
+                index.installed(name)
+            };
+            version.is_some_and(|v| version::satisfies(v, spec))
+        });
+        if all {
+            out.push(Checked {
+                finding: Finding {
+                    path: String::new(),
+                    line: 0,
+                    column: 0,
+                    rule: rule.rule.clone(),
+                    severity: Severity::Error,
+                    message: rule.message.clone(),
+                    replacement: Some(rule.use_instead.clone()),
+                    source: Source::Check,
+                },
+                at_import: false,
+            });
+        }
+    }
+    out
+}
+
+/// Unique paths of files with at least one error finding.
+pub fn files_with_errors(findings: &[Finding]) -> HashSet<String> {
+    findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error && !f.path.is_empty())
+        .map(|f| f.path.clone())
+        .collect()
+}

@@ -1,0 +1,118 @@
+//! Reading DAG files safely, finding them, and knowing which top-level modules are the
+//! project's own code (the DAG folder, `plugins/`, `include/` are on `sys.path` in Airflow).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use skyhop_core::{Finding, Severity, Source};
+
+/// Files larger than this are reported, not parsed.
+pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// The file as UTF-8 text, or a one-line reason it cannot be checked.
+pub(crate) fn read_source(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read file: {e}"))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "file is {} MB, larger than the {} MB limit: not checked",
+            meta.len() / (1024 * 1024),
+            MAX_FILE_BYTES / (1024 * 1024)
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read file: {e}"))?;
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+    String::from_utf8(bytes.to_vec()).map_err(|e| {
+        format!(
+            "file is not UTF-8 (invalid byte at offset {}): not checked",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// Top-level module names that resolve to the project's own files: entries of `root`,
+/// `root/dags`, `root/plugins`, `root/include` and of every directory holding a checked file
+/// (and its parents up to `root`).
+pub(crate) fn local_top_levels(files: &[PathBuf], root: &Path) -> HashSet<String> {
+    let mut dirs: HashSet<PathBuf> = HashSet::new();
+    for sub in ["", "dags", "plugins", "include"] {
+        dirs.insert(root.join(sub));
+    }
+    for f in files {
+        let mut dir = f.parent();
+        while let Some(d) = dir {
+            if !dirs.insert(d.to_path_buf()) || !d.starts_with(root) || d == root {
+                break;
+            }
+            dir = d.parent();
+        }
+    }
+    let mut tops = HashSet::new();
+    for d in dirs {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            let stem = name.strip_suffix(".py").unwrap_or(&name);
+            if !stem.is_empty() && stem.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                tops.insert(stem.to_string());
+            }
+        }
+    }
+    tops.remove("airflow");
+    tops
+}
+
+/// All `.py` files under `paths` (files are taken as given), sorted, plus findings for
+/// what could not be walked (unreadable directories, symlink loops). Hidden directories and
+/// `__pycache__` are skipped.
+pub fn collect_python_files(paths: &[PathBuf], root: &Path) -> (Vec<PathBuf>, Vec<Finding>) {
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    for p in paths {
+        if p.is_file() {
+            files.push(p.clone());
+            continue;
+        }
+        let walker = walkdir::WalkDir::new(p)
+            .follow_links(true)
+            .into_iter()
+            .filter_entry(|e| {
+                let name = e.file_name().to_string_lossy();
+                e.depth() == 0 || !(name.starts_with('.') || name == "__pycache__")
+            });
+        for entry in walker {
+            match entry {
+                Ok(e) => {
+                    if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "py") {
+                        files.push(e.into_path());
+                    }
+                }
+                Err(err) => {
+                    let path = err
+                        .path()
+                        .map(|p| crate::relative(p, root))
+                        .unwrap_or_default();
+                    let what = if err.loop_ancestor().is_some() {
+                        "symlink loop: not followed".to_string()
+                    } else {
+                        format!("cannot read: {err}")
+                    };
+                    problems.push(Finding {
+                        path,
+                        line: 0,
+                        column: 0,
+                        rule: "SKY002".into(),
+                        severity: Severity::Warning,
+                        message: what,
+                        replacement: None,
+                        source: Source::Check,
+                    });
+                }
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    (files, problems)
+}

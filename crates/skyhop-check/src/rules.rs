@@ -1,0 +1,349 @@
+//! Curated rules as data: the JSON tables under `rules/`, embedded at build time, their docs,
+//! and the version ranges that decide what fires for a target (and current) Airflow version.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+use skyhop_core::Severity;
+
+use crate::version::Version;
+
+/// Documentation of one rule, shown by `skyhop rule CODE`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleDoc {
+    /// Stable code, e.g. `SKY301`.
+    pub code: String,
+    /// Short kebab-case name.
+    pub name: String,
+    /// One line.
+    pub summary: String,
+    /// What it does.
+    pub what: String,
+    /// Why it breaks.
+    pub why: String,
+    /// Example of code it reports.
+    pub example: String,
+    /// Use instead.
+    pub use_instead: String,
+    /// Applies to versions.
+    pub versions: String,
+}
+
+impl RuleDoc {
+    /// The doc as Markdown with the sections *What it does / Why it breaks / Example /
+    /// Use instead / Applies to versions*.
+    pub fn to_markdown(&self) -> String {
+        format!(
+            "# {} ({})\n\n{}\n\n## What it does\n{}\n\n## Why it breaks\n{}\n\n## Example\n```python\n{}\n```\n\n## Use instead\n{}\n\n## Applies to versions\n{}\n",
+            self.code,
+            self.name,
+            self.summary,
+            self.what,
+            self.why,
+            self.example,
+            self.use_instead,
+            self.versions
+        )
+    }
+}
+
+/// Versions where a table entry applies.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Range {
+    /// First version that warns about it.
+    #[serde(default)]
+    pub deprecated: Option<String>,
+    /// First version where it breaks.
+    #[serde(default)]
+    pub removed: Option<String>,
+}
+
+impl Range {
+    /// Severity for a target version: error once removed, warning once deprecated, else none.
+    pub fn severity(&self, target: &Version) -> Option<Severity> {
+        let at = |v: &Option<String>| v.as_deref().and_then(Version::parse);
+        if at(&self.removed).is_some_and(|r| *target >= r) {
+            return Some(Severity::Error);
+        }
+        if at(&self.deprecated).is_some_and(|d| *target >= d) {
+            return Some(Severity::Warning);
+        }
+        None
+    }
+
+    /// The version text to quote in messages.
+    pub fn when(&self, severity: Severity) -> &str {
+        match severity {
+            Severity::Error => self.removed.as_deref().unwrap_or("?"),
+            _ => self.deprecated.as_deref().unwrap_or("?"),
+        }
+    }
+}
+
+/// A moved or removed name (`old` may end with `.**`: the whole module tree).
+#[derive(Debug, Clone, Deserialize)]
+pub struct NameRule {
+    pub old: String,
+    #[serde(default = "default_name_rule")]
+    pub rule: String,
+    pub new: Option<String>,
+    pub package: Option<String>,
+    pub message: Option<String>,
+    /// Breaks at run time even though the name still imports (e.g. DB access in Airflow 3).
+    #[serde(default)]
+    pub semantic: bool,
+    #[serde(flatten)]
+    pub range: Range,
+}
+
+fn default_name_rule() -> String {
+    "SKY201".into()
+}
+
+/// A renamed or removed keyword argument.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ArgumentRule {
+    /// `dag`, `operator`, a qualified class name, or `*Suffix`.
+    pub callee: String,
+    pub name: String,
+    pub rule: String,
+    pub new: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Severity once removed, when not `error` (the argument is accepted but ignored).
+    #[serde(default)]
+    pub severity: Option<Severity>,
+    #[serde(flatten)]
+    pub range: Range,
+}
+
+/// A removed template-context key.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ContextKey {
+    pub key: String,
+    pub new: Option<String>,
+    #[serde(flatten)]
+    pub range: Range,
+}
+
+/// A renamed or removed configuration option (`key` may be `*`: the whole section).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConfigRule {
+    pub section: String,
+    pub key: String,
+    pub new_section: Option<String>,
+    pub new_key: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(flatten)]
+    pub range: Range,
+}
+
+/// A known-bad combination of installed package versions.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProviderRule {
+    pub rule: String,
+    /// `(package, version specifier)`; all must match.
+    pub packages: Vec<(String, String)>,
+    pub message: String,
+    pub use_instead: String,
+}
+
+/// All curated tables.
+#[derive(Debug)]
+pub struct Rules {
+    pub docs: Vec<RuleDoc>,
+    pub names: Vec<NameRule>,
+    pub arguments: Vec<ArgumentRule>,
+    pub context_keys: Vec<ContextKey>,
+    pub config: Vec<ConfigRule>,
+    pub providers: Vec<ProviderRule>,
+    pub packages: HashMap<String, String>,
+    exact: HashMap<String, usize>,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> T {
+    match serde_json::from_str(text) {
+        Ok(v) => v,
+        // The tables are embedded at build time and covered by tests: a failure here is a bug
+        // in the shipped data, not in user input.
+        Err(e) => panic!("embedded rule table rules/{file} is invalid: {e}"),
+    }
+}
+
+/// The embedded tables, parsed once.
+pub fn rules() -> &'static Rules {
+    static RULES: OnceLock<Rules> = OnceLock::new();
+    RULES.get_or_init(|| {
+        let mut names: Vec<NameRule> = parse(
+            "names_extra.json",
+            include_str!("../rules/names_extra.json"),
+        );
+        names.extend(parse::<Vec<NameRule>>(
+            "names.json",
+            include_str!("../rules/names.json"),
+        ));
+        let mut exact = HashMap::new();
+        for (i, n) in names.iter().enumerate() {
+            exact.entry(n.old.clone()).or_insert(i);
+        }
+        Rules {
+            docs: parse("rules.json", include_str!("../rules/rules.json")),
+            names,
+            arguments: parse("arguments.json", include_str!("../rules/arguments.json")),
+            context_keys: parse(
+                "context_keys.json",
+                include_str!("../rules/context_keys.json"),
+            ),
+            config: parse("config.json", include_str!("../rules/config.json")),
+            providers: parse("providers.json", include_str!("../rules/providers.json")),
+            packages: parse("packages.json", include_str!("../rules/packages.json")),
+            exact,
+        }
+    })
+}
+
+impl Rules {
+    /// The name rule for a qualified name: exact match first, then the longest `prefix.**`.
+    pub fn name_rule(&self, qualname: &str) -> Option<&NameRule> {
+        if let Some(&i) = self.exact.get(qualname) {
+            return Some(&self.names[i]);
+        }
+        let mut best: Option<&NameRule> = None;
+        for n in &self.names {
+            if let Some(prefix) = n.old.strip_suffix(".**") {
+                let hit = qualname == prefix
+                    || qualname
+                        .strip_prefix(prefix)
+                        .is_some_and(|r| r.starts_with('.'));
+                if hit && best.is_none_or(|b| b.old.len() < n.old.len()) {
+                    best = Some(n);
+                }
+            }
+        }
+        best
+    }
+
+    /// The first name rule whose old path is `qualname` or lies under it (for `import a.b`).
+    pub fn name_rule_under(&self, module: &str) -> Option<&NameRule> {
+        self.name_rule(module).or_else(|| {
+            self.names.iter().find(|n| {
+                n.old
+                    .strip_prefix(module)
+                    .is_some_and(|r| r.starts_with('.'))
+                    && n.old.ends_with(".**")
+            })
+        })
+    }
+
+    /// Argument rules for a keyword of a call to `callee` (qualified), which is a DAG
+    /// constructor / decorator (`is_dag`) or an operator (`is_operator`).
+    pub fn argument_rule(
+        &self,
+        callee: &str,
+        is_dag: bool,
+        is_operator: bool,
+        keyword: &str,
+    ) -> Option<&ArgumentRule> {
+        self.arguments.iter().find(|a| {
+            a.name == keyword
+                && match a.callee.as_str() {
+                    "dag" => is_dag,
+                    "operator" => is_operator,
+                    c => match c.strip_prefix('*') {
+                        Some(suffix) => callee.ends_with(suffix),
+                        None => c == callee,
+                    },
+                }
+        })
+    }
+}
+
+/// Distribution to add to requirements.txt for a top-level module.
+pub fn package_for_module(top: &str) -> String {
+    if top == "airflow" {
+        return "apache-airflow".into();
+    }
+    rules()
+        .packages
+        .get(top)
+        .cloned()
+        .unwrap_or_else(|| top.replace('_', "-"))
+}
+
+/// Docs of every rule, by code.
+pub fn all_rules() -> Vec<RuleDoc> {
+    rules().docs.clone()
+}
+
+/// The doc of one rule (`SKY301`, case-insensitive).
+pub fn rule_doc(code: &str) -> Option<RuleDoc> {
+    rules()
+        .docs
+        .iter()
+        .find(|d| d.code.eq_ignore_ascii_case(code.trim()))
+        .cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_load_and_have_docs() {
+        let r = rules();
+        assert!(r.names.len() > 300);
+        let codes: Vec<&str> = r.docs.iter().map(|d| d.code.as_str()).collect();
+        for n in &r.names {
+            assert!(codes.contains(&n.rule.as_str()), "{} has no doc", n.rule);
+        }
+        for a in &r.arguments {
+            assert!(codes.contains(&a.rule.as_str()), "{} has no doc", a.rule);
+        }
+        for d in &r.docs {
+            assert!(d.code.starts_with("SKY") && !d.what.is_empty() && !d.example.is_empty());
+        }
+    }
+
+    #[test]
+    fn name_rules_match_exact_and_wildcards() {
+        let r = rules();
+        let bash = r
+            .name_rule("airflow.operators.bash_operator.BashOperator")
+            .unwrap();
+        assert_eq!(
+            bash.new.as_deref(),
+            Some("airflow.providers.standard.operators.bash.BashOperator")
+        );
+        assert_eq!(
+            r.name_rule("airflow.contrib.hooks.x.Y").unwrap().old,
+            "airflow.contrib.**"
+        );
+        assert_eq!(
+            r.name_rule("airflow.operators.subdag.SubDagOperator")
+                .unwrap()
+                .rule,
+            "SKY304"
+        );
+        assert!(r.name_rule("airflow.operators.bashx").is_none());
+    }
+
+    #[test]
+    fn ranges_pick_severity() {
+        let r = Range {
+            deprecated: Some("2.4".into()),
+            removed: Some("3.0".into()),
+        };
+        let v = |s| Version::parse(s).unwrap();
+        assert_eq!(r.severity(&v("2.3")), None);
+        assert_eq!(r.severity(&v("2.10.5")), Some(Severity::Warning));
+        assert_eq!(r.severity(&v("3.1.3")), Some(Severity::Error));
+        assert!(
+            rule_doc("sky302")
+                .unwrap()
+                .to_markdown()
+                .contains("## Why it breaks")
+        );
+    }
+}
