@@ -679,7 +679,10 @@ def run_pool(request, dagbag_cls, dagbag_module, scratch):
             sys.stderr.flush()
             pid = os.fork()
             if pid == 0:
-                os.close(read_fd)
+                # The child keeps only its own pipe: a process the DAG file leaves behind must
+                # not hold skyhop's channel or another file's pipe open.
+                for fd in [read_fd, PROTOCOL_FD, *running]:
+                    os.close(fd)
                 child_main(path, write_fd, output, request, dagbag_cls, dagbag_module)
             os.close(write_fd)
             running[read_fd] = {
@@ -703,10 +706,17 @@ def run_pool(request, dagbag_cls, dagbag_module, scratch):
                     job["start"] = time.monotonic()
                     chunk = chunk[len(STARTED):]
                 job["buffer"].extend(chunk)
-                continue
+                if not job["buffer"].endswith(b"\n"):
+                    continue  # the result line is not complete yet
+            # The result is complete (or the child died): reap it, then whatever it left
+            # behind in its process group.
             os.close(fd)
             del running[fd]
             _, status = os.waitpid(job["pid"], 0)
+            try:
+                os.killpg(job["pid"], signal.SIGKILL)
+            except OSError:
+                pass
             emit(dict(finish(job, status, False), event="file"))
         now = time.monotonic()
         for fd, job in list(running.items()):

@@ -96,3 +96,34 @@ fn assert_no_bytecode(dir: &Path) {
         "the harness wrote bytecode into the project"
     );
 }
+
+/// Under their own Airflow the example DAGs all import, including those that read the metadata
+/// database while parsing (dataset aliases, pools): the throwaway SQLite holds the tables.
+#[test]
+fn example_dags_of_2_10_5_under_2_10_5_all_import() {
+    let python = common::airflow_python("2.10.5");
+    let project = tempfile::tempdir().unwrap();
+    common::copy_dir(
+        &common::example_dags("2.10.5"),
+        &project.path().join("dags"),
+    );
+    let files = common::dag_files(&project.path().join("dags"));
+    let opts = ParseOptions {
+        jobs: 2,
+        timeout: Duration::from_secs(60),
+        ..ParseOptions::default()
+    };
+    let report = parse(&python, project.path(), &files, &opts, &NoProgress).unwrap();
+    assert_eq!(report.airflow, "2.10.5");
+    let failures: Vec<String> = report
+        .failures()
+        .map(|f| format!("{}: {}", f.location(), f.summary()))
+        .collect();
+    assert_eq!(failures, Vec::<String>::new());
+    let alias = report
+        .files
+        .iter()
+        .find(|f| f.path == "dags/example_dataset_alias.py")
+        .unwrap();
+    assert!(alias.dag_ids.len() >= 2, "{alias:?}");
+}
