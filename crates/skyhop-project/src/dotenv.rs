@@ -19,7 +19,7 @@ pub struct EnvEntry {
 /// A problem in a .env file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DotEnvError {
-    #[error("{file}: {error}")]
+    #[error("{}", crate::text::located(file, error))]
     Text { file: String, error: TextError },
     #[error("{file}:{line}: {message}")]
     Syntax {

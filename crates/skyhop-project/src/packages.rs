@@ -22,7 +22,7 @@ pub struct AptPackage {
 /// A problem in packages.txt.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PackagesError {
-    #[error("{file}: {error}")]
+    #[error("{}", crate::text::located(file, error))]
     Text { file: String, error: TextError },
     #[error(
         "{file}:{line}: `{spec}` is not an apt package name (lowercase letters, digits, `+`, `-`, `.`)"

@@ -29,6 +29,14 @@ impl TextError {
     }
 }
 
+/// `file:line: message` for a text problem (`file: message` when it has no line).
+pub(crate) fn located(file: &str, error: &TextError) -> String {
+    match error.line() {
+        0 => format!("{file}: {error}"),
+        l => format!("{file}:{l}: {error}"),
+    }
+}
+
 /// Reads a file as UTF-8 text, refusing binary and non-UTF-8 content.
 pub(crate) fn read_text(path: &Path) -> Result<String, TextError> {
     let bytes = std::fs::read(path).map_err(|e| TextError::Io(io_reason(&e)))?;

@@ -45,7 +45,7 @@ impl fmt::Display for DockerfileError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ErrorKind {
     #[error(
-        "no Dockerfile found; skyhop reads the project's base image from it (is this an Astro project directory?)"
+        "not found; skyhop reads the project's base image from the Dockerfile (is this an Astro project directory?)"
     )]
     Missing,
     #[error("{0}")]

@@ -1,0 +1,130 @@
+//! The project model on the bundled example project and on small made-up ones.
+
+use std::path::{Path, PathBuf};
+
+use skyhop_project::{BaseImage, DiscoveryOptions, Project};
+
+fn example() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/astro-project")
+}
+
+#[test]
+fn loads_the_example_project() {
+    let p = Project::load(&example()).unwrap();
+    let current = p.current_image().unwrap();
+    assert_eq!(current.line, 1);
+    assert!(matches!(
+        current.base,
+        BaseImage::AstroRuntime { ref version, .. } if version == "11.3.0"
+    ));
+    let reqs = p.requirements.as_ref().unwrap();
+    assert!(!reqs.find("apache-airflow-providers-slack").is_empty());
+    assert!(
+        p.packages
+            .as_ref()
+            .is_some_and(|pk| !pk.packages.is_empty())
+    );
+    assert!(
+        p.env
+            .as_ref()
+            .is_some_and(|e| !e.airflow_config().is_empty())
+    );
+    assert!(p.include_dir.is_some());
+    assert!(p.tests_dir.is_some());
+    let dags = p.dag_files(&DiscoveryOptions::for_airflow_major(2));
+    let names: Vec<&str> = dags.dag_files.iter().map(|f| f.relative.as_str()).collect();
+    assert!(names.contains(&"daily_sales_report.py"), "{names:?}");
+    assert!(names.contains(&"reporting/weekly_digest.py"), "{names:?}");
+    assert!(
+        !names.contains(&"scratch_notes.py"),
+        "ignored by .airflowignore"
+    );
+    assert!(dags.ignored.contains(&"scratch_notes.py".to_string()));
+    assert_eq!(
+        p.relative(&p.dags_dir.join("reporting/weekly_digest.py")),
+        "dags/reporting/weekly_digest.py"
+    );
+}
+
+fn project(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, content) in files {
+        let p = dir.path().join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+    dir
+}
+
+fn load_error(files: &[(&str, &[u8])]) -> String {
+    let dir = project(files);
+    match Project::load(dir.path()) {
+        Ok(p) => match p.current_image() {
+            Ok(b) => format!("no error: {b:?}"),
+            Err(e) => e.to_string(),
+        },
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn minimal_project_has_only_a_dockerfile() {
+    let dir = project(&[("Dockerfile", b"FROM apache/airflow:2.10.5\n")]);
+    let p = Project::load(dir.path()).unwrap();
+    assert!(p.requirements.is_none() && p.packages.is_none() && p.env.is_none());
+    assert_eq!(p.current_image().unwrap().base.version(), Some("2.10.5"));
+    assert!(
+        p.dag_files(&DiscoveryOptions::default())
+            .dag_files
+            .is_empty()
+    );
+}
+
+/// What a user sees when a project cannot be read.
+#[test]
+fn project_error_messages() {
+    type Files<'a> = Vec<(&'a str, &'a [u8])>;
+    let cases: Vec<(&str, Files)> = vec![
+        ("no Dockerfile", vec![("requirements.txt", b"a==1\n")]),
+        ("binary Dockerfile", vec![("Dockerfile", b"\x7fELF\0\0\0")]),
+        (
+            "custom image",
+            vec![("Dockerfile", b"FROM my.registry.example/airflow:1.0\n")],
+        ),
+        (
+            "bad requirements",
+            vec![
+                ("Dockerfile", b"FROM apache/airflow:2.10.5\n"),
+                ("requirements.txt", b"pandas>=2.1\nrequests===\n"),
+            ],
+        ),
+        (
+            "bad packages",
+            vec![
+                ("Dockerfile", b"FROM apache/airflow:2.10.5\n"),
+                ("packages.txt", b"libpq-dev\nRUN apt-get\n"),
+            ],
+        ),
+        (
+            "bad .env",
+            vec![
+                ("Dockerfile", b"FROM apache/airflow:2.10.5\n"),
+                (".env", b"A=1\nB=\"unclosed\n"),
+            ],
+        ),
+        (
+            "non-UTF-8 .env",
+            vec![
+                ("Dockerfile", b"FROM apache/airflow:2.10.5\n"),
+                (".env", b"A=caf\xe9\n"),
+            ],
+        ),
+    ];
+    let mut out = Vec::new();
+    for (what, files) in &cases {
+        out.push(format!("{what}: {}", load_error(files)));
+    }
+    let e = Project::load(Path::new("/nonexistent/skyhop/project")).unwrap_err();
+    out.push(format!("not a directory: {e}"));
+    insta::assert_snapshot!(out.join("\n"));
+}
