@@ -45,7 +45,10 @@ def prepare_environment(request, home):
     project_root = request["project_root"]
     for key in list(os.environ):
         upper = key.upper()
-        if upper.startswith(("AIRFLOW__DATABASE__", "AIRFLOW__CORE__SQL_ALCHEMY")) or (
+        # The user's database, secrets backend and `_CMD`/`_SECRET` settings are never used.
+        if upper.startswith(
+            ("AIRFLOW__DATABASE__", "AIRFLOW__CORE__SQL_ALCHEMY", "AIRFLOW__SECRETS__")
+        ) or (
             upper.startswith("AIRFLOW__") and upper.endswith(("_CMD", "_SECRET"))
         ):
             del os.environ[key]
@@ -181,23 +184,15 @@ def mock_variable_get(key, *args, **kwargs):
 
 
 def install_variable_mocks():
-    def wrap(cls):
-        original = cls.__dict__.get("get")
+    """`Variable.get` of Airflow 2 (`airflow.models`) and of the task SDK (`airflow.sdk`)."""
 
-        def get(inner_cls, key, *args, **kwargs):
-            return mock_variable_get(key, *args, **kwargs)
+    def get(cls, key, *args, **kwargs):
+        return mock_variable_get(key, *args, **kwargs)
 
-        if original is not None:
-            cls.get = classmethod(get)
-
-    for module, name in (
-        ("airflow.models.variable", "Variable"),
-        ("airflow.sdk.definitions.variable", "Variable"),
-        ("airflow.sdk", "Variable"),
-    ):
-        cls = _load(module, name)
+    for module in ("airflow.models.variable", "airflow.sdk.definitions.variable"):
+        cls = _load(module, "Variable")
         if cls is not None:
-            wrap(cls)
+            cls.get = classmethod(get)
 
 
 def _load(module, name):
@@ -234,18 +229,11 @@ def install_connection_mocks():
         )
     if sdk_conn is not None:
         sdk_conn.get = classmethod(lambda cls, conn_id: make(sdk_conn, conn_id))
-    default_conn = sdk_conn or model_conn
     # With the task SDK, `airflow.hooks.base.BaseHook` is a deprecated alias of the SDK's.
-    modules = ("airflow.sdk.bases.hook",) if sdk_conn else ("airflow.hooks.base",)
-    for module in modules:
-        hook = _load(module, "BaseHook")
-        if hook is not None and default_conn is not None:
-            conn_cls = sdk_conn if module.startswith("airflow.sdk") and sdk_conn else default_conn
-            if not module.startswith("airflow.sdk") and model_conn is not None and sdk_conn is None:
-                conn_cls = model_conn
-            hook.get_connection = classmethod(
-                lambda cls, conn_id, _c=conn_cls: make(_c, conn_id)
-            )
+    hook = _load("airflow.sdk.bases.hook" if sdk_conn else "airflow.hooks.base", "BaseHook")
+    hook_conn = sdk_conn or model_conn
+    if hook is not None and hook_conn is not None:
+        hook.get_connection = classmethod(lambda cls, conn_id: make(hook_conn, conn_id))
 
 
 def install_env_mocks(project_root):
@@ -393,7 +381,7 @@ def unique_warnings(recorded):
         key = (w["line"], w["category"], w["message"])
         if key not in seen:
             seen.add(key)
-            out.append({"line": w["line"], "category": w["category"], "message": w["message"]})
+            out.append(w)
     return out
 
 
@@ -426,15 +414,7 @@ def parse_one(path, dagbag_cls, dagbag_module):
 
     def showwarning(message, category, filename, lineno, file=None, line=None):
         at = lineno if in_file(filename, path) else stack_line(path)
-        recorded.append(
-            {
-                "line": at,
-                "category": category_name(category),
-                "message": str(message),
-                "filename": filename,
-                "lineno": lineno,
-            }
-        )
+        recorded.append({"line": at, "category": category_name(category), "message": str(message)})
 
     start = time.monotonic()
     with warnings.catch_warnings():
