@@ -7,6 +7,14 @@ use std::path::Path;
 /// given the permissions of the file it replaces, then renamed over it. Readers see the old or
 /// the new content, never a mix; on error the old file is untouched.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    // Write through a symlink to its target rather than replacing the link with a file.
+    let resolved;
+    let path = if path.is_symlink() {
+        resolved = std::fs::canonicalize(path)?;
+        resolved.as_path()
+    } else {
+        path
+    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -67,5 +75,10 @@ mod tests {
         let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(leftovers, 1);
         write_atomic(&dir.path().join("fresh.txt"), b"x").unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&f, &link).unwrap();
+        write_atomic(&link, b"through").unwrap();
+        assert!(link.is_symlink());
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "through");
     }
 }

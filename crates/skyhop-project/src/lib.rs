@@ -35,7 +35,7 @@ pub use dockerfile::{
 pub use dotenv::{DotEnv, DotEnvError, EnvEntry};
 pub use fsutil::{unified_diff, write_atomic};
 pub use packages::{AptPackage, Packages, PackagesError};
-pub use project::{Project, ProjectError};
+pub use project::{ConfigSetting, Project, ProjectError};
 pub use requirements::{
     IndexUrls, PinResult, Requirement, Requirements, RequirementsError, RequirementsErrorKind,
 };

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::dags::{DagDiscovery, DiscoveryOptions, dag_files};
+use crate::dags::{DagDiscovery, DiscoveryOptions, IgnoreSyntax, dag_files};
 use crate::dockerfile::{Dockerfile, DockerfileError, LocatedBase};
 use crate::dotenv::{DotEnv, DotEnvError};
 use crate::packages::{Packages, PackagesError};
@@ -23,6 +23,32 @@ pub enum ProjectError {
     DotEnv(#[from] DotEnvError),
     #[error("{0}: not a directory; pass the project directory (the one holding the Dockerfile)")]
     NotADirectory(String),
+}
+
+/// An Airflow configuration option set through an `AIRFLOW__SECTION__KEY` variable.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ConfigSetting {
+    /// Section, lower-cased (`core`).
+    pub section: String,
+    /// Key, lower-cased (`dag_concurrency`).
+    pub key: String,
+    /// The variable as written (`AIRFLOW__CORE__DAG_CONCURRENCY`).
+    pub env: String,
+    /// The value (`None`: a bare `KEY` line in .env, taken from the host).
+    pub value: Option<String>,
+    /// `Dockerfile` or `.env`.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+}
+
+/// `AIRFLOW__CORE__X` → `("core", "x")`; other names → `None`. `_CMD` and `_SECRET` variants
+/// keep their suffix in the key (`sql_alchemy_conn_cmd`).
+fn airflow_key(name: &str) -> Option<(String, String)> {
+    let rest = name.strip_prefix("AIRFLOW__")?;
+    let (section, key) = rest.split_once("__")?;
+    (!section.is_empty() && !key.is_empty())
+        .then(|| (section.to_ascii_lowercase(), key.to_ascii_lowercase()))
 }
 
 /// A loaded project. Optional files are `None` when absent.
@@ -88,6 +114,59 @@ impl Project {
     /// missing tags and `latest` are errors naming the line.
     pub fn current_image(&self) -> Result<LocatedBase, ProjectError> {
         Ok(self.dockerfile.base_image()?)
+    }
+
+    /// Airflow's DAG discovery defaults for `airflow_major`, overridden by the project's
+    /// `AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX` / `AIRFLOW__CORE__DAG_DISCOVERY_SAFE_MODE`
+    /// settings (Dockerfile ENV, then .env, the later winning as in `astro dev start`).
+    pub fn discovery_options(&self, airflow_major: u32) -> DiscoveryOptions {
+        let mut opts = DiscoveryOptions::for_airflow_major(airflow_major);
+        for s in self.config_settings() {
+            let value = s.value.as_deref().unwrap_or("").trim().to_ascii_lowercase();
+            match (s.section.as_str(), s.key.as_str()) {
+                ("core", "dag_ignore_file_syntax") => match value.as_str() {
+                    "glob" => opts.syntax = IgnoreSyntax::Glob,
+                    "regexp" => opts.syntax = IgnoreSyntax::Regexp,
+                    _ => {}
+                },
+                ("core", "dag_discovery_safe_mode") => {
+                    opts.safe_mode = !matches!(value.as_str(), "false" | "0" | "f" | "no");
+                }
+                _ => {}
+            }
+        }
+        opts
+    }
+
+    /// Every `AIRFLOW__SECTION__KEY` setting of the project: the final image's Dockerfile ENV
+    /// first, then .env (which `astro dev start` applies on top).
+    pub fn config_settings(&self) -> Vec<ConfigSetting> {
+        let mut out = Vec::new();
+        for e in self.dockerfile.final_env() {
+            if let Some((section, key)) = airflow_key(&e.key) {
+                out.push(ConfigSetting {
+                    section,
+                    key,
+                    env: e.key.clone(),
+                    value: Some(e.value.clone()),
+                    file: "Dockerfile".into(),
+                    line: e.line,
+                });
+            }
+        }
+        for e in self.env.iter().flat_map(|env| &env.entries) {
+            if let Some((section, key)) = airflow_key(&e.key) {
+                out.push(ConfigSetting {
+                    section,
+                    key,
+                    env: e.key.clone(),
+                    value: e.value.clone(),
+                    file: ".env".into(),
+                    line: e.line,
+                });
+            }
+        }
+        out
     }
 
     /// DAG files of `dags/`, found the way Airflow finds them.

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use skyhop_project::{BaseImage, DiscoveryOptions, Project};
+use skyhop_project::{BaseImage, DiscoveryOptions, IgnoreSyntax, Project};
 
 fn example() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/astro-project")
@@ -40,6 +40,23 @@ fn loads_the_example_project() {
         "ignored by .airflowignore"
     );
     assert!(dags.ignored.contains(&"scratch_notes.py".to_string()));
+    let settings: Vec<String> = p
+        .config_settings()
+        .iter()
+        .map(|s| {
+            format!(
+                "{}:{} [{}] {} = {:?}",
+                s.file, s.line, s.section, s.key, s.value
+            )
+        })
+        .collect();
+    insta::assert_snapshot!(settings.join("\n"), @r#"
+    Dockerfile:4 [core] dag_concurrency = Some("16")
+    Dockerfile:5 [webserver] expose_config = Some("True")
+    .env:2 [core] load_examples = Some("False")
+    .env:3 [scheduler] dag_dir_list_interval = Some("30")
+    .env:4 [webserver] expose_config = Some("True")
+    "#);
     assert_eq!(
         p.relative(&p.dags_dir.join("reporting/weekly_digest.py")),
         "dags/reporting/weekly_digest.py"
@@ -65,6 +82,27 @@ fn load_error(files: &[(&str, &[u8])]) -> String {
         },
         Err(e) => e.to_string(),
     }
+}
+
+#[test]
+fn discovery_options_follow_project_settings() {
+    let dir = project(&[
+        (
+            "Dockerfile",
+            b"FROM quay.io/astronomer/astro-runtime:11.3.0 AS base\nENV AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX=glob\nFROM base\nENV OTHER=1\n",
+        ),
+        (".env", b"AIRFLOW__CORE__DAG_DISCOVERY_SAFE_MODE=False\n"),
+    ]);
+    let p = Project::load(dir.path()).unwrap();
+    let opts = p.discovery_options(2);
+    assert_eq!(opts.syntax, IgnoreSyntax::Glob);
+    assert!(!opts.safe_mode);
+    assert!(!opts.airflow3);
+    assert_eq!(
+        p.dockerfile.final_env().len(),
+        2,
+        "ENV of the parent stage counts"
+    );
 }
 
 #[test]

@@ -232,3 +232,58 @@ fn error_messages() {
         .replace(&tmp.path().display().to_string(), "<tmp>");
     insta::assert_snapshot!(text);
 }
+
+#[test]
+fn real_world_lines() {
+    let text = r#"apache-airflow-providers-snowflake==5.5.1
+git+https://github.com/org/repo.git@main#egg=repo
+mypkg @ git+https://${GITHUB_TOKEN}@github.com/org/mypkg.git@v1.0
+dbt-core>=1.5,<1.8; python_version >= "3.8"
+apache-airflow[celery]==2.9.1
+-e .
+--extra-index-url=https://${ARTIFACTORY_USER}:${ARTIFACTORY_TOKEN}@artifactory.example.com/simple
+package==1.0 \
+    --hash=sha256:aaaa \
+    --hash=sha256:bbbb
+requests[security] ~= 2.28
+apache-airflow-providers-google==10.*
+my-local @ file:///usr/local/airflow/include/pkg
+astronomer-cosmos[dbt-snowflake]>=1.4.0
+"#;
+    let reqs = parse(text).unwrap();
+    let got: Vec<(&str, bool, usize)> = reqs
+        .requirements()
+        .iter()
+        .map(|r| (r.normalized.as_str(), r.is_pinned(), r.line))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("apache-airflow-providers-snowflake", true, 1),
+            ("repo", true, 2),
+            ("mypkg", true, 3),
+            ("dbt-core", false, 4),
+            ("apache-airflow", true, 5),
+            ("package", true, 8),
+            ("requests", false, 11),
+            ("apache-airflow-providers-google", false, 12),
+            ("my-local", true, 13),
+            ("astronomer-cosmos", false, 14),
+        ]
+    );
+    assert_eq!(
+        reqs.find("package")[0].hashes,
+        vec!["sha256:aaaa", "sha256:bbbb"]
+    );
+    assert_eq!(reqs.unnamed()[0].target, ".");
+    assert!(reqs.unnamed()[0].editable);
+    let pinned = reqs.pin(&[
+        ("apache-airflow-providers-google", "10.17.0"),
+        ("astronomer-cosmos", "1.4.3"),
+    ]);
+    assert_eq!(
+        pinned.new_text,
+        text.replace("google==10.*", "google==10.17.0")
+            .replace("snowflake]>=1.4.0", "snowflake]==1.4.3")
+    );
+}

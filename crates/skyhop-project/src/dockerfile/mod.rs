@@ -305,10 +305,27 @@ impl Dockerfile {
         &self.env
     }
 
-    /// `ENV` settings of the final stage (those the running image has, besides the base's).
+    /// `ENV` settings the final image has on top of its base: those of the final stage and of
+    /// the stages it builds on (`FROM builder`), in order.
     pub fn final_env(&self) -> Vec<&EnvVar> {
-        let start = self.stages.last().map_or(0, |s| s.line);
-        self.env.iter().filter(|e| e.line > start).collect()
+        let mut chain = Vec::new();
+        let mut index = self.stages.len() - 1;
+        loop {
+            chain.push(index);
+            match self.stages[index].from_stage {
+                Some(parent) if parent < index => index = parent,
+                _ => break,
+            }
+        }
+        let range = |i: usize| {
+            let start = self.stages[i].line;
+            let end = self.stages.get(i + 1).map_or(usize::MAX, |s| s.line);
+            start..end
+        };
+        self.env
+            .iter()
+            .filter(|e| chain.iter().any(|&i| range(i).contains(&e.line)))
+            .collect()
     }
 
     /// `AIRFLOW__SECTION__KEY` settings: `(section, key, var)` for every such ENV.
