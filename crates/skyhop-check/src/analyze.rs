@@ -220,13 +220,8 @@ impl<'a> Analyzer<'a> {
             Resolved::MissingName { module: parent, .. } => {
                 self.reported.insert(module.to_string());
                 let (message, replacement) = self.missing_module_message(module, &parent);
-                self.push(
-                    range.start(),
-                    "SKY101",
-                    Severity::Error,
-                    message,
-                    replacement,
-                );
+                let rule = specific_rule(module).unwrap_or("SKY101");
+                self.push(range.start(), rule, Severity::Error, message, replacement);
                 false
             }
             Resolved::NotInstalled { module: m, package } => {
@@ -387,13 +382,11 @@ impl<'a> Analyzer<'a> {
             return false;
         };
         let verb = match severity {
-            Severity::Error => "removed",
-            _ => "deprecated",
+            Severity::Error if rule.semantic => "does not work from",
+            Severity::Error => "was removed in",
+            _ => "is deprecated since",
         };
-        let mut message = format!(
-            "`{qualname}` was {verb} in Airflow {}",
-            rule.range.when(severity)
-        );
+        let mut message = format!("`{qualname}` {verb} Airflow {}", rule.range.when(severity));
         if let Some(text) = &rule.message {
             message.push_str(&format!(": {text}"));
         }
@@ -413,7 +406,7 @@ impl<'a> Analyzer<'a> {
 
     /// Checks a use of `qualname` (an imported name or an attribute chain). `attrs_only`:
     /// the chain starts at an imported class or function, whose import was checked already.
-    fn check_name(&mut self, qualname: &str, range: TextRange, attrs_only: bool) {
+    fn check_name(&mut self, qualname: &str, range: TextRange, attrs_only: bool, import: bool) {
         if self.type_checking > 0 || self.isolated > 0 || self.is_local(qualname) {
             return;
         }
@@ -453,13 +446,9 @@ impl<'a> Analyzer<'a> {
                 }
                 self.reported.insert(format!("{module}.{name}"));
                 let replacement = self.replacement_for(qualname, &module, &name, &mut message);
-                self.push(
-                    range.start(),
-                    "SKY102",
-                    Severity::Error,
-                    message,
-                    replacement,
-                );
+                let rule =
+                    specific_rule(qualname).unwrap_or(if import { "SKY102" } else { "SKY105" });
+                self.push(range.start(), rule, Severity::Error, message, replacement);
             }
             Resolved::MissingAttr { class, attr } => {
                 let message = format!(
@@ -962,7 +951,7 @@ impl<'a> Analyzer<'a> {
             }
             let qual = format!("{module}.{name}");
             if module_ok {
-                self.check_name(&qual, alias.range, false);
+                self.check_name(&qual, alias.range, false, true);
             }
             let is_module = self
                 .ctx
@@ -1182,7 +1171,7 @@ impl<'a> Visitor<'a> for Analyzer<'a> {
                         chain_head(expr).and_then(|h| self.lookup(h)),
                         Some(Binding::Symbol(_))
                     );
-                    self.check_name(&q, a.attr.range, attrs_only);
+                    self.check_name(&q, a.attr.range, attrs_only, false);
                 } else {
                     visitor::walk_expr(self, expr);
                 }
@@ -1264,6 +1253,15 @@ impl<'a> Visitor<'a> for CallableCollector {
         }
         visitor::walk_expr(self, expr);
     }
+}
+
+/// The curated rule code for a missing name when it is more specific than "not found"
+/// (SubDAGs, Smart Sensors, ...).
+fn specific_rule(qualname: &str) -> Option<&'static str> {
+    rules()
+        .name_rule_under(qualname)
+        .map(|r| r.rule.as_str())
+        .filter(|r| *r != "SKY201")
 }
 
 fn chain_head(expr: &Expr) -> Option<&str> {

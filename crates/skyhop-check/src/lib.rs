@@ -34,7 +34,7 @@ use skyhop_core::{Finding, Severity, Source};
 pub use analyze::Checked;
 pub use files::{MAX_FILE_BYTES, collect_python_files};
 pub use fix::{FileFix, FixError, apply_fixes, fix, unified_diff};
-pub use index::{ApiIndex, IndexError, Resolved};
+pub use index::{ApiIndex, Distribution, IndexError, Resolved};
 pub use output::{to_json, to_text};
 pub use rules::{RuleDoc, all_rules, rule_doc};
 pub use version::Version;
@@ -190,15 +190,21 @@ fn config_findings(settings: &[ConfigSetting], target: &Version) -> Vec<Checked>
         else {
             continue;
         };
-        let Some(severity) = rule.range.severity(target) else {
+        let Some(mut severity) = rule.range.severity(target) else {
             continue;
         };
-        let verb = if severity == Severity::Error {
+        if rule.new_key.is_none() {
+            // A removed option is ignored: nothing breaks, the setting stops applying.
+            severity = Severity::Warning;
+        }
+        let verb = if rule.range.severity(target) == Some(Severity::Error) {
             "was removed"
         } else {
             "is deprecated"
         };
-        let when = rule.range.when(severity);
+        let when = rule
+            .range
+            .when(rule.range.severity(target).unwrap_or(severity));
         let (message, replacement) = match (&rule.new_section, &rule.new_key) {
             (Some(ns), Some(nk)) => {
                 let nk = if nk == "*" { key.as_str() } else { nk.as_str() };
