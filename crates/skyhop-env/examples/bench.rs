@@ -1,6 +1,7 @@
 //! Timings of the environment layer (see `bench.sh`):
 //! 1. both environments of an upgrade (Runtime 11.3.0 → 12.8.0, standard images' provider
-//!    pins) resolved concurrently, index cache warm, lock cache empty;
+//!    pins, plus a small project requirements.txt) resolved concurrently, index cache warm,
+//!    lock cache empty;
 //! 2. the same again (lock cache);
 //! 3. installing a venv that is already in the cache.
 //!
@@ -55,6 +56,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         exclude_newer: Some("2025-03-01".into()),
         ..EnvSpec::default()
     };
+
+    let project = tempfile::tempdir()?;
+    let requirements = project.path().join("requirements.txt");
+    std::fs::write(&requirements, "requests==2.32.3\nmethodtools\nsix\n")?;
+    let (mut old, mut new) = (old, new);
+    old.requirements = Some(requirements.clone());
+    new.requirements = Some(requirements);
 
     // a fresh lock cache that shares the default cache's uv
     let shared = Cache::default();

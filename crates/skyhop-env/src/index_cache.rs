@@ -6,14 +6,16 @@
 //! uploaded before the cutoff: a cached page fetched after the cutoff has all of them. So the
 //! base layer is first resolved `--offline`, and that result is kept only when the cached PyPI
 //! page of every package in it was fetched (or revalidated) after the cutoff; otherwise the
-//! resolution runs online as usual.
+//! resolution runs online as usual. The project's requirements (no cutoff: "newest now") are
+//! resolved offline on top of the base when the pages of every package they add or change were
+//! fetched within [`RECENT`].
 //!
 //! This reads uv's cache layout (`<uv cache dir>/simple-v28/pypi/<name>.rkyv`), which is tied to
 //! the pinned [`crate::UV_VERSION`]; when the layout is not there, nothing is trusted.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use skyhop_core::Lock;
 
@@ -48,6 +50,24 @@ pub(crate) fn pages_fresh_since(uv_cache: &Path, lock: &Lock, cutoff: &str) -> b
         })
 }
 
+/// How old a cached page may be for a resolution without a cutoff ("the newest version now").
+/// uv itself revalidates PyPI pages after 10 minutes; skyhop accepts a day for the packages a
+/// project's requirements add or change on top of a runtime.
+pub(crate) const RECENT: Duration = Duration::from_secs(24 * 3600);
+
+/// Whether the cached PyPI page of each of `names` was fetched within [`RECENT`].
+pub(crate) fn pages_recent(uv_cache: &Path, names: &[&str]) -> bool {
+    let Some(since) = SystemTime::now().checked_sub(RECENT) else {
+        return false;
+    };
+    let pages = uv_cache.join(SIMPLE_BUCKET).join("pypi");
+    names.iter().all(|n| {
+        std::fs::metadata(pages.join(format!("{n}.rkyv")))
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t >= since)
+    })
+}
+
 fn midnight_utc(date: &str) -> Option<SystemTime> {
     let d: jiff::civil::Date = date.parse().ok()?;
     let ts = d.to_zoned(jiff::tz::TimeZone::UTC).ok()?.timestamp();
@@ -76,5 +96,8 @@ mod tests {
             "fetched before"
         );
         assert!(!pages_fresh_since(dir.path(), &lock, "not a date"));
+        assert!(pages_recent(dir.path(), &["a", "b"]));
+        assert!(pages_recent(dir.path(), &[]));
+        assert!(!pages_recent(dir.path(), &["c"]));
     }
 }

@@ -74,7 +74,15 @@ pub fn resolve(spec: &EnvSpec, cache: &Cache, progress: &dyn Progress) -> Result
         None => None,
     };
     let final_key = match &requirements {
-        Some((path, text)) => key(&[&base_key, "requirements", &path.to_string_lossy(), text]),
+        Some((path, text)) => {
+            // the file's place matters only when it refers to other files
+            let place = if refers_to_files(text) {
+                path.to_string_lossy().into_owned()
+            } else {
+                String::new()
+            };
+            key(&[&base_key, "requirements", &place, text])
+        }
         None => base_key.clone(),
     };
     if let Some(lock) = read_cached(&locks, &final_key) {
@@ -162,6 +170,17 @@ fn read_requirements(path: &Path) -> Result<(PathBuf, String), EnvError> {
     let text = fs::read_to_string(&abs)
         .map_err(|e| EnvError::io(format!("cannot read {}", path.display()), e))?;
     Ok((abs, text))
+}
+
+/// Whether a requirements file includes others (`-r`, `-c`) or local paths, so that its
+/// meaning depends on where it is.
+fn refers_to_files(text: &str) -> bool {
+    text.lines()
+        .map(|l| l.split(" #").next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .any(|l| {
+            l.starts_with('-') || l.starts_with('.') || l.starts_with('/') || l.contains("file:")
+        })
 }
 
 /// `name==version`, or `name<spec>` when the pin is already a specifier.
@@ -340,14 +359,43 @@ fn resolve_layer(
     let constraints = tmp.path().join("constraints.txt");
     write_atomic(&constraints, fixed.as_bytes())?;
     // Preferences: uv keeps the versions already in the output file when it can.
+    let compile =
+        |out: &Path, offline: bool| -> Result<(Command, std::process::Output), EnvError> {
+            write_atomic(out, base.to_freeze().as_bytes())?;
+            let mut c = compile_command(spec, uv, tmp.path(), out);
+            c.arg(&constraints)
+                .arg(requirements)
+                .arg("-c")
+                .arg(&constraints);
+            if offline {
+                c.arg("--offline");
+            }
+            let output = cmd::output(&mut c, "")?;
+            Ok((c, output))
+        };
+    // From uv's cache alone when what the requirements add or change was fetched recently.
+    if spec.index_url.is_none()
+        && spec.extra_index_urls.is_empty()
+        && let Some(uv_cache) = index_cache::uv_cache_dir(uv)
+    {
+        let out = tmp.path().join("layered-offline.txt");
+        if compile(&out, true)?.1.status.success() {
+            let mut lock = read_compiled(&out, spec)?;
+            let changed: Vec<&str> = lock
+                .packages
+                .iter()
+                .filter(|p| base.version_of(&p.name) != Some(p.version.as_str()))
+                .map(|p| p.name.as_str())
+                .collect();
+            if index_cache::pages_recent(&uv_cache, &changed) {
+                lock.provenance.exclude_newer = base.provenance.exclude_newer.clone();
+                lock.provenance.notes = base.provenance.notes.clone();
+                return Ok(lock);
+            }
+        }
+    }
     let out = tmp.path().join("layered.txt");
-    write_atomic(&out, base.to_freeze().as_bytes())?;
-    let mut c = compile_command(spec, uv, tmp.path(), &out);
-    c.arg(&constraints)
-        .arg(requirements)
-        .arg("-c")
-        .arg(&constraints);
-    let output = cmd::output(&mut c, "")?;
+    let (_, output) = compile(&out, false)?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         return Err(explain::resolution_error(
@@ -422,6 +470,16 @@ fn write_cached(locks: &Path, key: &str, lock: &Lock) -> Result<(), EnvError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn requirements_referring_to_files() {
+        assert!(!refers_to_files(
+            "# c\nrequests==2.32.3\nfoo @ https://x/y.whl\n"
+        ));
+        assert!(refers_to_files("-r base.txt\n"));
+        assert!(refers_to_files("./libs/mine\n"));
+        assert!(refers_to_files("mine @ file:///x\n"));
+    }
 
     #[test]
     fn pin_lines() {
