@@ -4,8 +4,16 @@
 use std::cmp::Ordering;
 
 /// A release version as its numeric segments.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Version(Vec<u64>);
+
+impl PartialEq for Version {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Version {}
 
 impl Version {
     /// Parses the leading `N(.N)*` of `text`; `None` when it does not start with a digit.
