@@ -1,6 +1,6 @@
 //! Progress bars on a terminal, plain lines otherwise: the CLI's `skyhop_core::Progress`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -12,6 +12,7 @@ use skyhop_core::Progress;
 pub struct Bars {
     multi: MultiProgress,
     bars: Mutex<HashMap<String, (ProgressBar, Instant)>>,
+    shown_notes: Mutex<HashSet<String>>,
     tty: bool,
     quiet: bool,
 }
@@ -27,6 +28,7 @@ impl Bars {
         Bars {
             multi,
             bars: Mutex::new(HashMap::new()),
+            shown_notes: Mutex::new(HashSet::new()),
             tty,
             quiet,
         }
@@ -99,6 +101,12 @@ impl Progress for Bars {
     }
 
     fn note(&self, message: &str) {
+        // Each note once per run, however many steps report it.
+        if let Ok(mut shown) = self.shown_notes.lock()
+            && !shown.insert(message.to_string())
+        {
+            return;
+        }
         self.line(&format!("  note: {message}"));
     }
 }

@@ -1,6 +1,7 @@
 //! `versions`, `freeze`, `compare`, `pin-providers`.
 
 use skyhop_catalog::{ListOptions, Refresh, listing, today};
+use skyhop_core::Progress;
 use skyhop_project::{unified_diff, write_atomic};
 
 use super::load_project;
@@ -57,7 +58,7 @@ pub fn freeze(args: FreezeArgs) -> CmdResult {
     )?;
     print!("{}", lock.to_freeze());
     for note in &lock.provenance.notes {
-        eprintln!("note: {note}");
+        ctx.progress.note(note);
     }
     if args.backend == Backend::Uv {
         eprintln!(

@@ -7,7 +7,7 @@ use skyhop_core::Progress;
 use skyhop_project::Project;
 
 use super::load_project;
-use crate::cli::{Backend, CheckArgs, ParseArgs, RuleArgs, TextOrJson, VersionArgs};
+use crate::cli::{CheckArgs, CheckFormat, ParseArgs, RuleArgs, TextOrJson, VersionArgs};
 use crate::target::{self, Ctx, Pinned};
 use crate::{CmdResult, Failure, exit};
 
@@ -16,6 +16,8 @@ pub struct Env {
     pub pinned: Pinned,
     pub lock: skyhop_core::Lock,
     pub venv: skyhop_env::Venv,
+    /// Pins of requirements.txt loosened because they conflict with this version.
+    pub relaxed: Vec<target::Relaxed>,
 }
 
 /// Pins the version (args, freeze file, or the project's current one) and builds its venv.
@@ -25,25 +27,30 @@ pub fn target_env(
     version: &VersionArgs,
     freeze: Option<&PathBuf>,
 ) -> Result<Env, Failure> {
-    let (pinned, lock) = match freeze {
+    let (pinned, lock, relaxed) = match freeze {
         Some(path) => {
             let lock = target::freeze(path)?;
-            (target::from_freeze(&lock, path)?, lock)
+            (target::from_freeze(&lock, path)?, lock, Vec::new())
         }
         None => {
             let pinned = match target::from_args(ctx, version)? {
                 Some(p) => p,
                 None => target::current(ctx, project)?,
             };
-            let lock = target::lock(ctx, &pinned, Some(project), Backend::Uv, None)?;
-            (pinned, lock)
+            let (lock, relaxed) = target::lock_relaxed(ctx, &pinned, project, None)?;
+            (pinned, lock, relaxed)
         }
     };
     let venv = target::venv(ctx, &lock, &ctx.progress)?;
     for note in &venv.notes {
         ctx.progress.note(note);
     }
-    Ok(Env { pinned, lock, venv })
+    Ok(Env {
+        pinned,
+        lock,
+        venv,
+        relaxed,
+    })
 }
 
 pub fn parse(args: ParseArgs) -> CmdResult {
@@ -108,10 +115,138 @@ fn default_jobs() -> usize {
         .unwrap_or(2)
 }
 
-pub fn check(_args: CheckArgs) -> CmdResult {
-    Err(Failure::usage("check: not wired yet"))
+pub fn check(args: CheckArgs) -> CmdResult {
+    let ctx = Ctx::new(args.format != CheckFormat::Text)?;
+    let project = load_project(&args.project.project)?;
+    let current = target::current(&ctx, &project).ok();
+    let (target_airflow, index) = if args.no_env {
+        let pinned = match target::from_args(&ctx, &args.version)? {
+            Some(p) => p,
+            None => current.clone().ok_or_else(|| {
+                Failure::usage("--no-env needs --runtime-version or --airflow-version (the project's base image is not a known Airflow image)")
+            })?,
+        };
+        (pinned.airflow, None)
+    } else {
+        let env = target_env(&ctx, &project, &args.version, args.target_freeze.as_ref())?;
+        let index = build_index(&ctx, &env)?;
+        (env.pinned.airflow.clone(), Some(index))
+    };
+    let files = check_files(&project, &args.paths, &target_airflow);
+    let opts = check_options(&project, &target_airflow, current.as_ref());
+    let mut findings = files.1;
+    findings.extend(skyhop_check::check(
+        &files.0,
+        &project.root,
+        index.as_ref(),
+        &opts,
+    ));
+    if args.fix {
+        let fixes = skyhop_check::fix(&files.0, &findings);
+        if args.diff {
+            print!("{}", skyhop_check::unified_diff(&fixes));
+            return Ok(exit::OK);
+        }
+        skyhop_check::apply_fixes(&fixes).map_err(Failure::usage)?;
+        eprintln!(
+            "fixed {} file(s); run skyhop check again for what is left",
+            fixes.len()
+        );
+        return Ok(exit::OK);
+    }
+    let out = match args.format {
+        CheckFormat::Text => skyhop_check::to_text(&findings),
+        CheckFormat::Json => skyhop_check::to_json(&findings),
+        CheckFormat::Sarif => skyhop_report::render_sarif(&findings, skyhop_core::SKYHOP_VERSION),
+        CheckFormat::Github => skyhop_report::render_github(&findings),
+    };
+    print!("{out}");
+    if !out.ends_with('\n') && !out.is_empty() {
+        println!();
+    }
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == skyhop_core::Severity::Error)
+        .count();
+    Ok(if errors > 0 { exit::FINDINGS } else { exit::OK })
 }
 
-pub fn rule(_args: RuleArgs) -> CmdResult {
-    Err(Failure::usage("rule: not wired yet"))
+/// The index of what exists in the target environment (cached per environment).
+pub fn build_index(ctx: &Ctx, env: &Env) -> Result<skyhop_check::ApiIndex, Failure> {
+    skyhop_check::ApiIndex::build(&env.venv.python, &env.venv.lock_hash, &ctx.progress)
+        .map_err(Failure::env)
+}
+
+/// The Python files to check: `paths` when given, else the DAG files the target Airflow would
+/// parse plus the project's `include/` and `plugins/` code (DAGs import it). Walk problems
+/// come back as findings.
+pub fn check_files(
+    project: &Project,
+    paths: &[PathBuf],
+    airflow: &str,
+) -> (Vec<PathBuf>, Vec<skyhop_core::Finding>) {
+    if !paths.is_empty() {
+        let abs: Vec<PathBuf> = paths
+            .iter()
+            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+            .collect();
+        return skyhop_check::collect_python_files(&abs, &project.root);
+    }
+    let discovery = target::dag_files(project, airflow);
+    let mut files: Vec<PathBuf> = discovery
+        .dag_files
+        .iter()
+        .filter(|f| f.path.extension().is_some_and(|e| e == "py"))
+        .map(|f| f.path.clone())
+        .collect();
+    let extra: Vec<PathBuf> = [&project.include_dir, &project.plugins_dir]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    let (more, problems) = skyhop_check::collect_python_files(&extra, &project.root);
+    files.extend(more);
+    files.sort();
+    files.dedup();
+    (files, problems)
+}
+
+/// Check options: target and current Airflow, and the project's `AIRFLOW__*` settings.
+pub fn check_options(
+    project: &Project,
+    target_airflow: &str,
+    current: Option<&Pinned>,
+) -> skyhop_check::CheckOptions {
+    skyhop_check::CheckOptions {
+        target_airflow: target_airflow.to_string(),
+        current_airflow: current.map(|c| c.airflow.clone()),
+        config_env: target::config_env(project)
+            .into_iter()
+            .map(|(key, value, path, line)| skyhop_check::ConfigSetting {
+                key,
+                value,
+                path,
+                line,
+            })
+            .collect(),
+    }
+}
+
+pub fn rule(args: RuleArgs) -> CmdResult {
+    match args.code {
+        Some(code) => {
+            let doc = skyhop_check::rule_doc(&code.to_ascii_uppercase()).ok_or_else(|| {
+                Failure::usage(format!(
+                    "unknown rule `{code}`: `skyhop rule` lists every rule"
+                ))
+            })?;
+            print!("{}", doc.to_markdown());
+        }
+        None => {
+            for doc in skyhop_check::all_rules() {
+                println!("{:<8} {:<36} {}", doc.code, doc.name, doc.summary);
+            }
+        }
+    }
+    Ok(exit::OK)
 }

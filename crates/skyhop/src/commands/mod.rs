@@ -34,7 +34,9 @@ pub fn run(cli: Cli) -> CmdResult {
 
 /// Loads the project in `dir`; a bad file is a usage error naming the file and line.
 pub fn load_project(dir: &Path) -> Result<Project, Failure> {
-    Project::load(dir).map_err(|e| Failure::usage(format!("{}: {e}", dir.display())))
+    // Absolute, so that paths handed to other processes mean the same there.
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    Project::load(&dir).map_err(|e| Failure::usage(format!("{}: {e}", dir.display())))
 }
 
 /// Asks a yes/no question on the terminal; `false` when stdin is not a terminal.

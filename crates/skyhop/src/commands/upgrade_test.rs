@@ -1,8 +1,664 @@
-//! `upgrade-test`.
+//! `skyhop upgrade-test`: both environments, the dependency compare, the static check and the
+//! parse test, joined into `upgrade-test-<current>--<new>/`. Never touches the project.
 
-use crate::cli::UpgradeTestArgs;
-use crate::{CmdResult, Failure};
+use std::time::Instant;
 
-pub fn upgrade_test(_a: UpgradeTestArgs) -> CmdResult {
-    Err(Failure::usage("upgrade-test: not wired yet"))
+use skyhop_catalog::{RuntimeVersion, Target, UpgradeOptions, UpgradeRefusal};
+use skyhop_core::{Finding, Lock, Progress, Severity, Source};
+use skyhop_project::{NewBase, Project};
+use skyhop_report::{Consideration, EnvMeta, ParsedFile, ReportData, TestStatus, TestSummary};
+
+use super::lint::{self, Env};
+use super::load_project;
+use crate::cli::{Backend, TextOrJson, UpgradeTestArgs};
+use crate::target::{self, Ctx, Pinned, Relaxed};
+use crate::{CmdResult, Failure, exit};
+
+/// Which tests run: all when no flag was given, like the Astro CLI.
+struct Tests {
+    version: bool,
+    dag: bool,
+    lint: bool,
+}
+
+pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
+    let started = Instant::now();
+    let json = args.format == TextOrJson::Json;
+    let tests = if args.version_test || args.dag_test || args.lint_test {
+        Tests {
+            version: args.version_test,
+            dag: args.dag_test,
+            lint: args.lint_test,
+        }
+    } else {
+        Tests {
+            version: true,
+            dag: true,
+            lint: true,
+        }
+    };
+    let ctx = Ctx::new(false)?;
+    let project = load_project(&args.project.project)?;
+
+    // 1. Both ends.
+    let (current, current_freeze) = match &args.env.current_freeze {
+        Some(path) => {
+            let lock = target::freeze(path)?;
+            (target::from_freeze(&lock, path)?, Some(lock))
+        }
+        None => (target::current(&ctx, &project)?, None),
+    };
+    let (new, target_freeze) = match (&args.env.target_freeze, &args.image_name) {
+        (Some(path), _) => {
+            let lock = target::freeze(path)?;
+            (target::from_freeze(&lock, path)?, Some(lock))
+        }
+        (None, Some(image)) => (target::image(&ctx, image)?, None),
+        (None, None) => match target::from_args(&ctx, &args.version)? {
+            Some(p) => (p, None),
+            None => (latest_for(&ctx, &current)?, None),
+        },
+    };
+    let dir_name = format!("upgrade-test-{}--{}", current.label, new.label);
+    let out_dir = args
+        .output
+        .clone()
+        .unwrap_or_else(|| project.root.clone())
+        .join(&dir_name);
+    eprintln!(
+        "skyhop upgrade-test: {} -> {}",
+        current.describe(),
+        new.describe()
+    );
+
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    let mut summaries: Vec<TestSummary> = Vec::new();
+
+    // 2. What the catalog knows about this crossing.
+    let (considerations, is_downgrade) =
+        catalog_findings(&ctx, &current, &new, &mut findings, &mut notes);
+
+    // 3. Both environments, concurrently.
+    let t_env = Instant::now();
+    let (cur_lock, new_lock) = std::thread::scope(|s| {
+        let cur = s.spawn(|| match current_freeze.clone() {
+            Some(lock) => Ok((lock, Vec::new())),
+            None => env_lock(
+                &ctx,
+                &current,
+                &project,
+                &args.env.backend,
+                args.env.index_url.as_deref(),
+            ),
+        });
+        let new_l = s.spawn(|| match target_freeze.clone() {
+            Some(lock) => Ok((lock, Vec::new())),
+            None => env_lock(
+                &ctx,
+                &new,
+                &project,
+                &args.env.backend,
+                args.env.index_url.as_deref(),
+            ),
+        });
+        (join(cur), join(new_l))
+    });
+    let env_ms = t_env.elapsed().as_millis() as u64;
+    let mut blocked: Option<String> = None;
+    let cur_lock = match cur_lock {
+        Ok((lock, _)) => Some(lock),
+        Err(f) => {
+            notes.push(format!("current environment: {}", f.message));
+            None
+        }
+    };
+    let (new_lock, relaxed) = match new_lock {
+        Ok((lock, relaxed)) => (Some(lock), relaxed),
+        Err(f) => {
+            blocked = Some(format!(
+                "the {} environment could not be built: {}",
+                new.describe(),
+                f.message
+            ));
+            (None, Vec::new())
+        }
+    };
+    for r in &relaxed {
+        findings.push(relaxed_finding(r, &new));
+    }
+    for lock in [&cur_lock, &new_lock].into_iter().flatten() {
+        notes.extend(lock.provenance.notes.iter().cloned());
+    }
+
+    // 4. The dependency compare.
+    let comparison = match (&cur_lock, &new_lock) {
+        (Some(a), Some(b)) if tests.version => {
+            let cmp = skyhop_deps::compare(a, b);
+            let majors = cmp.major_provider_bumps().len();
+            summaries.push(TestSummary {
+                name: "dependency".into(),
+                status: if majors > 0 || !relaxed.is_empty() {
+                    TestStatus::Warnings
+                } else {
+                    TestStatus::Passed
+                },
+                summary: format!(
+                    "{} package changes, {} major provider bumps{}",
+                    cmp.changes.len(),
+                    majors,
+                    if relaxed.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {} conflicting pins", relaxed.len())
+                    }
+                ),
+                duration_ms: env_ms,
+            });
+            Some(cmp)
+        }
+        _ => {
+            if tests.version {
+                summaries.push(skipped("dependency", "an environment could not be built"));
+            }
+            None
+        }
+    };
+
+    // 5. The target venv, then the static check and the parse test side by side.
+    let mut parse_files = Vec::new();
+    let mut python_note = None;
+    if tests.dag || tests.lint {
+        let env = match &new_lock {
+            Some(lock) => match target::venv(&ctx, lock, &ctx.progress) {
+                Ok(venv) => Some(Env {
+                    pinned: new.clone(),
+                    lock: lock.clone(),
+                    venv,
+                    relaxed: relaxed.clone(),
+                }),
+                Err(f) => {
+                    blocked.get_or_insert(format!(
+                        "the {} environment could not be installed: {}",
+                        new.describe(),
+                        f.message
+                    ));
+                    None
+                }
+            },
+            None => None,
+        };
+        if let Some(env) = &env {
+            python_note = python_note_of(env, &new);
+            if let Some(n) = &python_note {
+                ctx.progress.note(n);
+            }
+        }
+        let (lint_result, parse_result) = std::thread::scope(|s| {
+            let lint_h = s.spawn(|| {
+                (tests.lint && env.is_some())
+                    .then(|| run_lint(&ctx, &project, env.as_ref(), &current, &new))
+            });
+            let parse_h = s.spawn(|| {
+                (tests.dag)
+                    .then(|| {
+                        env.as_ref()
+                            .map(|e| timed(|| lint::run_parse(&ctx, &project, e, args.jobs, None)))
+                    })
+                    .flatten()
+            });
+            (
+                lint_h.join().unwrap_or(None),
+                parse_h.join().unwrap_or(None),
+            )
+        });
+        match lint_result {
+            Some((Ok(mut fs), ms)) => {
+                let errors = count(&fs, Severity::Error);
+                let warnings = count(&fs, Severity::Warning);
+                summaries.push(TestSummary {
+                    name: "check".into(),
+                    status: status_of(errors, warnings),
+                    summary: format!(
+                        "{errors} errors, {warnings} warnings in {} files",
+                        files_of(&fs)
+                    ),
+                    duration_ms: ms,
+                });
+                findings.append(&mut fs);
+            }
+            Some((Err(f), _)) => summaries.push(failed("check", &f.message)),
+            None if tests.lint => summaries.push(skipped("check", "no target environment")),
+            None => {}
+        }
+        match parse_result {
+            Some((Ok(report), ms)) => {
+                let failed_n = report.failures().count();
+                summaries.push(TestSummary {
+                    name: "parse".into(),
+                    status: if failed_n > 0 {
+                        TestStatus::Failed
+                    } else if report.warning_count() > 0 {
+                        TestStatus::Warnings
+                    } else {
+                        TestStatus::Passed
+                    },
+                    summary: format!(
+                        "{} DAG files: {} ok, {failed_n} failed, {} warnings (Airflow {}, Python {})",
+                        report.files.len(),
+                        report.files.len() - failed_n,
+                        report.warning_count(),
+                        report.airflow,
+                        report.python
+                    ),
+                    duration_ms: ms,
+                });
+                findings.extend(skyhop_parse::to_findings(&report));
+                parse_files = report
+                    .files
+                    .iter()
+                    .map(|f| ParsedFile {
+                        path: f.path.clone(),
+                        ok: f.ok,
+                        error: f.error.clone(),
+                        error_type: f.error_type.clone(),
+                        line: f.line,
+                        dag_ids: f.dag_ids.clone(),
+                        duration_ms: f.duration_ms,
+                    })
+                    .collect();
+            }
+            Some((Err(f), _)) => summaries.push(failed("parse", &f.message)),
+            None if tests.dag => summaries.push(skipped("parse", "no target environment")),
+            None => {}
+        }
+    }
+
+    // 6. The report folder.
+    let data = ReportData {
+        current: meta(
+            &current,
+            cur_lock.as_ref(),
+            None,
+            &args.env.backend,
+            current_freeze.is_some(),
+        ),
+        target: meta(
+            &new,
+            new_lock.as_ref(),
+            python_note.clone(),
+            &args.env.backend,
+            target_freeze.is_some(),
+        ),
+        is_downgrade,
+        blocked: blocked.clone(),
+        skyhop_version: skyhop_core::SKYHOP_VERSION.to_string(),
+        generated_at: jiff::Timestamp::now()
+            .strftime("%Y-%m-%d %H:%M:%S UTC")
+            .to_string(),
+        project: project.root.display().to_string(),
+        tests: summaries,
+        findings,
+        comparison: comparison.clone(),
+        considerations,
+        parse_files,
+        notes: dedup(notes),
+    };
+    let mut extra: Vec<(String, Vec<u8>)> = Vec::new();
+    match upgraded_dockerfile(&project, &new) {
+        Ok(text) => extra.push(("Dockerfile".into(), text.into_bytes())),
+        Err(e) => ctx
+            .progress
+            .note(&format!("upgraded Dockerfile not written: {e}")),
+    }
+    if let Some(lock) = &cur_lock {
+        extra.push((
+            format!("pip_freeze_{}.txt", current.label),
+            lock.to_freeze().into_bytes(),
+        ));
+    }
+    if let Some(lock) = &new_lock {
+        extra.push((
+            format!("pip_freeze_{}.txt", new.label),
+            lock.to_freeze().into_bytes(),
+        ));
+    }
+    if let Some(cmp) = &comparison {
+        extra.push(("dependency_compare.txt".into(), cmp.to_text().into_bytes()));
+    }
+    let extra_refs: Vec<(&str, &[u8])> = extra
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    skyhop_report::write_report_dir(&out_dir, &data, &extra_refs).map_err(|e| {
+        Failure::usage(format!(
+            "{}: cannot write the report: {e}",
+            out_dir.display()
+        ))
+    })?;
+
+    // 7. The short answer.
+    let verdict = skyhop_report::verdict(&data);
+    if json {
+        println!("{}", skyhop_report::render_json(&data));
+    } else {
+        print_summary(&data, &out_dir, started);
+    }
+    Ok(match verdict {
+        skyhop_report::Verdict::Safe => exit::OK,
+        skyhop_report::Verdict::NeedsChanges => exit::FINDINGS,
+        skyhop_report::Verdict::Blocked => exit::ENV,
+    })
+}
+
+/// The latest stable version of the project's kind (Runtime or Airflow).
+fn latest_for(ctx: &Ctx, current: &Pinned) -> Result<Pinned, Failure> {
+    match &current.runtime {
+        Some(_) => {
+            let info = ctx.catalog.latest_runtime(false).ok_or_else(|| {
+                Failure::usage("the catalog has no current Runtime version: pass --runtime-version")
+            })?;
+            target::runtime(ctx, &info.version)
+        }
+        None => {
+            let info = ctx.catalog.latest_airflow().ok_or_else(|| {
+                Failure::usage("the catalog has no Airflow version: pass --airflow-version")
+            })?;
+            target::airflow(ctx, &info.version.to_string())
+        }
+    }
+}
+
+/// Resolves (or reads from Docker) one end; the target's conflicting pins are loosened.
+fn env_lock(
+    ctx: &Ctx,
+    pinned: &Pinned,
+    project: &Project,
+    backend: &Backend,
+    index_url: Option<&str>,
+) -> Result<(Lock, Vec<Relaxed>), Failure> {
+    match backend {
+        Backend::Docker => target::lock(ctx, pinned, Some(project), Backend::Docker, index_url)
+            .map(|l| (l, Vec::new())),
+        Backend::Uv => target::lock_relaxed(ctx, pinned, project, index_url),
+    }
+}
+
+fn join<T>(h: std::thread::ScopedJoinHandle<'_, Result<T, Failure>>) -> Result<T, Failure> {
+    h.join()
+        .unwrap_or_else(|_| Err(Failure::env("a resolution thread panicked")))
+}
+
+/// Catalog facts as findings and considerations; returns (considerations, is_downgrade).
+fn catalog_findings(
+    ctx: &Ctx,
+    current: &Pinned,
+    new: &Pinned,
+    findings: &mut Vec<Finding>,
+    notes: &mut Vec<String>,
+) -> (Vec<Consideration>, bool) {
+    let opts = UpgradeOptions::new(false);
+    let cmp = ctx.catalog.compare(&current.target, &new.target);
+    let mut out = Vec::new();
+    let mut push_plan = |plan: &skyhop_catalog::UpgradePlan, out: &mut Vec<Consideration>| {
+        for c in &plan.considerations {
+            let title = format!(
+                "{} ({}): {}",
+                ctx.catalog.line_title(c.line),
+                c.kind,
+                c.title
+            );
+            if !out.iter().any(|o: &Consideration| o.title == title) {
+                out.push(Consideration {
+                    title,
+                    text: c.text.clone(),
+                });
+            }
+        }
+        notes.extend(plan.notes.iter().cloned());
+    };
+    let catalog = |message: String, severity: Severity, replacement: Option<String>| Finding {
+        path: "Dockerfile".into(),
+        line: 0,
+        column: 0,
+        rule: "SKY001".into(),
+        severity,
+        message,
+        replacement,
+        source: Source::Catalog,
+    };
+    match ctx
+        .catalog
+        .check_upgrade(&current.target, &new.target, opts)
+    {
+        Ok(plan) => push_plan(&plan, &mut out),
+        Err(UpgradeRefusal::Airflow3TooEarly { bridge, reason, .. }) => {
+            findings.push(catalog(
+                format!(
+                    "{} cannot be upgraded straight to {}: {reason} `skyhop upgrade` refuses it; upgrade to {bridge} first",
+                    current.describe(),
+                    new.describe()
+                ),
+                Severity::Warning,
+                Some(bridge.clone()),
+            ));
+            if let Ok(b) = RuntimeVersion::parse(&bridge) {
+                let b = Target::Runtime(b);
+                for (from, to) in [(&current.target, &b), (&b, &new.target)] {
+                    if let Ok(plan) = ctx
+                        .catalog
+                        .check_upgrade(from, to, UpgradeOptions::new(true))
+                    {
+                        push_plan(&plan, &mut out);
+                    }
+                }
+            }
+        }
+        Err(UpgradeRefusal::Downgrade { .. }) => {
+            findings.push(catalog(
+                format!(
+                    "this is a downgrade ({} -> {}): `skyhop upgrade` refuses it; the way down is `skyhop rollback` to an earlier deploy, which also downgrades the metadata database",
+                    current.describe(),
+                    new.describe()
+                ),
+                Severity::Warning,
+                None,
+            ));
+        }
+        Err(r @ UpgradeRefusal::Yanked { .. }) => {
+            findings.push(catalog(r.to_string(), Severity::Error, None));
+        }
+        Err(r @ UpgradeRefusal::Deprecated { .. }) => {
+            findings.push(catalog(r.to_string(), Severity::Warning, None));
+            if let Ok(plan) =
+                ctx.catalog
+                    .check_upgrade(&current.target, &new.target, UpgradeOptions::new(true))
+            {
+                push_plan(&plan, &mut out);
+            }
+        }
+        Err(r) => notes.push(r.to_string()),
+    }
+    (out, cmp.is_downgrade)
+}
+
+fn relaxed_finding(r: &Relaxed, new: &Pinned) -> Finding {
+    let why = r.why.last().cloned().unwrap_or_default();
+    Finding {
+        path: "requirements.txt".into(),
+        line: r.line as u32,
+        column: 1,
+        rule: "SKY501".into(),
+        severity: Severity::Error,
+        message: format!(
+            "`{}` conflicts with {}: {why} (the tests ran with `{}` unpinned)",
+            r.requirement,
+            new.describe(),
+            r.name
+        ),
+        replacement: Some(r.what_to_do.clone()),
+        source: Source::Deps,
+    }
+}
+
+/// The static check against the target's index.
+fn run_lint(
+    ctx: &Ctx,
+    project: &Project,
+    env: Option<&Env>,
+    current: &Pinned,
+    new: &Pinned,
+) -> (Result<Vec<Finding>, Failure>, u64) {
+    timed(|| {
+        let env = env.ok_or_else(|| Failure::env("no target environment"))?;
+        let index = lint::build_index(ctx, env)?;
+        let (files, mut problems) = lint::check_files(project, &[], &new.airflow);
+        let opts = lint::check_options(project, &new.airflow, Some(current));
+        problems.extend(skyhop_check::check(
+            &files,
+            &project.root,
+            Some(&index),
+            &opts,
+        ));
+        Ok(problems)
+    })
+}
+
+fn timed<T>(f: impl FnOnce() -> T) -> (T, u64) {
+    let t = Instant::now();
+    let r = f();
+    (r, t.elapsed().as_millis() as u64)
+}
+
+fn python_note_of(env: &Env, new: &Pinned) -> Option<String> {
+    let wanted = &new.python;
+    let got = &env.venv.python_version;
+    if got.starts_with(wanted.as_str()) {
+        return None;
+    }
+    Some(format!(
+        "Python {wanted} is not available here; the target was installed and tested with Python {got}: results may differ"
+    ))
+}
+
+fn meta(
+    p: &Pinned,
+    lock: Option<&Lock>,
+    python_note: Option<String>,
+    backend: &Backend,
+    freeze: bool,
+) -> EnvMeta {
+    EnvMeta {
+        label: p.label.clone(),
+        runtime: p.runtime.as_ref().map(|r| r.version.to_string()),
+        airflow: lock
+            .and_then(|l| l.version_of("apache-airflow"))
+            .unwrap_or(&p.airflow)
+            .to_string(),
+        python: p.python.clone(),
+        python_note,
+        backend: if freeze {
+            "freeze".into()
+        } else {
+            match backend {
+                Backend::Uv => "uv".into(),
+                Backend::Docker => "docker".into(),
+            }
+        },
+        image: p.image.clone(),
+    }
+}
+
+/// The project's Dockerfile with the target's base image, every other byte kept.
+fn upgraded_dockerfile(project: &Project, new: &Pinned) -> Result<String, String> {
+    let version = match &new.runtime {
+        Some(r) => r.version.to_string(),
+        None => new.airflow.clone(),
+    };
+    let repo = new
+        .runtime
+        .as_ref()
+        .map(|r| r.image_repository().to_string());
+    project
+        .dockerfile
+        .rewrite_base(&NewBase { repo, version })
+        .map(|r| r.text)
+        .map_err(|e| e.to_string())
+}
+
+fn count(fs: &[Finding], s: Severity) -> usize {
+    fs.iter().filter(|f| f.severity == s).count()
+}
+
+fn files_of(fs: &[Finding]) -> usize {
+    let mut paths: Vec<&str> = fs.iter().map(|f| f.path.as_str()).collect();
+    paths.sort();
+    paths.dedup();
+    paths.len()
+}
+
+fn status_of(errors: usize, warnings: usize) -> TestStatus {
+    if errors > 0 {
+        TestStatus::Failed
+    } else if warnings > 0 {
+        TestStatus::Warnings
+    } else {
+        TestStatus::Passed
+    }
+}
+
+fn skipped(name: &str, why: &str) -> TestSummary {
+    TestSummary {
+        name: name.into(),
+        status: TestStatus::Skipped,
+        summary: why.into(),
+        duration_ms: 0,
+    }
+}
+
+fn failed(name: &str, why: &str) -> TestSummary {
+    TestSummary {
+        name: name.into(),
+        status: TestStatus::Failed,
+        summary: why.into(),
+        duration_ms: 0,
+    }
+}
+
+fn dedup(mut v: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    v.retain(|s| seen.insert(s.clone()));
+    v
+}
+
+fn print_summary(data: &ReportData, out_dir: &std::path::Path, started: Instant) {
+    let verdict = skyhop_report::verdict(data);
+    println!();
+    println!(
+        "{} -> {}: {}",
+        data.current.label,
+        data.target.label,
+        verdict.headline()
+    );
+    for t in &data.tests {
+        println!("  {:<11} {:<9} {}", t.name, t.status.as_str(), t.summary);
+    }
+    let actions = skyhop_report::actions(data);
+    if !actions.is_empty() {
+        println!("What to do:");
+        for a in actions.iter().take(8) {
+            println!("  - {}", a.title);
+        }
+        if actions.len() > 8 {
+            println!("  ... and {} more in the report", actions.len() - 8);
+        }
+    }
+    for n in data.target.python_note.iter() {
+        println!("note: {n}");
+    }
+    println!(
+        "Report: {} ({:.1}s)",
+        out_dir.join("report.html").display(),
+        started.elapsed().as_secs_f64()
+    );
 }
