@@ -407,3 +407,17 @@ fn error_messages() {
         .replace(&dir.path().display().to_string(), "<tmp>");
     insta::assert_snapshot!(text);
 }
+
+#[test]
+fn shared_arg_and_other_family_stage() {
+    let old = "ARG RUNTIME=11.3.0\nFROM apache/airflow:2.9.1 AS docs\nFROM quay.io/astronomer/astro-runtime:${RUNTIME}-base AS build\nFROM quay.io/astronomer/astro-runtime:${RUNTIME}\n";
+    let df = Dockerfile::parse(old).unwrap();
+    let rw = df.with_base_version("11.8.0").unwrap();
+    assert_only(old, &rw.text, &[(1, "11.3.0", "11.8.0")]);
+    assert_eq!(rw.changes.len(), 2);
+    insta::assert_snapshot!(rw.notes.join("\n"), @r"
+    line 2: `apache/airflow:2.9.1` (Apache Airflow) is not an Astro Runtime image; left alone
+    line 3: the image comes from `ARG RUNTIME` on line 1; its default was changed (a `--build-arg RUNTIME=...` would still override it)
+    line 4: the image comes from `ARG RUNTIME` on line 1; its default was changed (a `--build-arg RUNTIME=...` would still override it)
+    ");
+}

@@ -154,9 +154,20 @@ fn exercise_dockerfile(text: &str) {
     let _ = df.base_image();
     for version in ["11.8.0", "3.1-12", "2.11.0", "2.3.0-2", "bad"] {
         if let Ok(rw) = df.with_base_version(version) {
-            assert!(
-                Dockerfile::parse(&rw.text).is_ok(),
-                "rewrite to {version} broke:\n{text:?}\n->\n{:?}",
+            let again = Dockerfile::parse(&rw.text).unwrap_or_else(|e| {
+                panic!(
+                    "rewrite to {version} broke:\n{text:?}\n->\n{:?}\n{e}",
+                    rw.text
+                )
+            });
+            // The rewritten file runs on exactly the version asked for.
+            let base = again.base_image().unwrap_or_else(|e| {
+                panic!("rewrite to {version}:\n{text:?}\n->\n{:?}\n{e}", rw.text)
+            });
+            assert_eq!(
+                base.base.version(),
+                Some(version),
+                "{text:?}\n->\n{:?}",
                 rw.text
             );
         }

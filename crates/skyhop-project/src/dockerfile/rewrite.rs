@@ -118,7 +118,7 @@ impl Dockerfile {
             };
             if base.family() != family {
                 notes.push(format!(
-                    "line {}: `{}` is a {} image, not {}; left alone",
+                    "line {}: `{}` ({}) is not an {} image; left alone",
                     stage.line,
                     stage.resolved,
                     base.family(),
