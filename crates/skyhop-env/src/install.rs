@@ -135,15 +135,11 @@ fn build(
 
     let venv_python = dir.join("bin").join("python");
     let fallback = interp.fallback_note.is_some();
-    let (left_out, with_deps) =
+    let (install_notes, with_deps) =
         install_packages(&uv, &venv_python, tmp.path(), lock, indexes, fallback)?;
 
     let mut notes: Vec<String> = interp.fallback_note.iter().cloned().collect();
-    for p in &left_out {
-        notes.push(format!(
-            "{p} could not be built here (it needs system libraries): left out of the venv, so code importing it fails"
-        ));
-    }
+    notes.extend(install_notes);
     if with_deps {
         let added = added_packages(&uv, &venv_python, lock)?;
         if !added.is_empty() {
@@ -174,10 +170,14 @@ fn build(
 
 /// Installs the lock into the venv at `python`: `--no-deps` (the lock is complete) unless
 /// `with_deps` (Python fallback: let uv add what that Python needs, every locked version
-/// pinned). A package whose sdist cannot be built here (e.g. `mysqlclient` without its system
-/// libraries) is left out and the install retried without it (and without dependency
-/// resolution, which would bring it back). Returns the left-out packages and whether
-/// dependencies were resolved.
+/// pinned). Returns notes on what could not be installed as locked, and whether dependencies
+/// were resolved.
+///
+/// Locks read from an image (docker, freeze file) name builds PyPI does not have: local
+/// versions (`2.9.1+astro.1`, never on PyPI) are installed as their public version; packages
+/// the index does not have, and sdists that cannot be built here (e.g. `mysqlclient` without
+/// its system libraries), are left out and the install retried without them (and without
+/// dependency resolution, which would bring them back). Each gets a note.
 fn install_packages(
     uv: &Path,
     python: &Path,
@@ -187,9 +187,35 @@ fn install_packages(
     mut with_deps: bool,
 ) -> Result<(Vec<String>, bool), EnvError> {
     let mut packages = lock.clone();
-    let mut left_out = Vec::new();
+    let mut notes = Vec::new();
+    if indexes.index_url.is_none() {
+        for p in &mut packages.packages {
+            if let Some((public, _)) = p.version.split_once('+') {
+                notes.push(format!(
+                    "{}=={} is a local build PyPI does not have: installed {}=={public} instead",
+                    p.name, p.version, p.name
+                ));
+                p.version = public.to_string();
+            }
+        }
+    }
+    packages.packages.retain(|p| {
+        let missing_file = p
+            .url
+            .as_deref()
+            .and_then(|u| u.strip_prefix("file://"))
+            .is_some_and(|path| !Path::new(path).exists());
+        if missing_file {
+            notes.push(format!(
+                "{} @ {} is a file not on this machine: left out of the venv, so code importing it fails",
+                p.name,
+                p.url.as_deref().unwrap_or_default()
+            ));
+        }
+        !missing_file
+    });
     let freeze = tmp.join("lock.txt");
-    loop {
+    for _attempt in 0..20 {
         write_atomic(&freeze, packages.to_freeze().as_bytes())?;
         let mut c = Command::new(uv);
         c.args(["pip", "install", "--quiet", "--python"])
@@ -207,20 +233,41 @@ fn install_packages(
         }
         let out = cmd::output(&mut c, "")?;
         if out.status.success() {
-            return Ok((left_out, with_deps));
+            return Ok((notes, with_deps));
         }
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let failed = failed_build(&stderr)
-            .and_then(|name| packages.packages.iter().position(|p| p.name == name));
-        match failed {
-            Some(i) if left_out.len() < 10 => {
-                let p = packages.packages.remove(i);
-                left_out.push(format!("{}=={}", p.name, p.version));
-                with_deps = false;
-            }
-            _ => return Err(cmd::failed(&c, &out)),
-        }
+        let position = |name: String| packages.packages.iter().position(|p| p.name == name);
+        let (i, why) = if let Some(i) = failed_build(&stderr).and_then(position) {
+            (i, "could not be built here (it needs system libraries)")
+        } else if let Some(i) = crate::explain::not_in_registry(&stderr).and_then(position) {
+            (i, "is not on the package index")
+        } else if let Some(i) = no_version_of(&stderr).and_then(position) {
+            (i, "is not on the package index")
+        } else {
+            return Err(cmd::failed(&c, &out));
+        };
+        let p = packages.packages.remove(i);
+        notes.push(format!(
+            "{}=={} {why}: left out of the venv, so code importing it fails",
+            p.name, p.version
+        ));
+        with_deps = false;
     }
+    Err(EnvError::NotFound(format!(
+        "gave up installing the lock after leaving out too many packages: {}",
+        notes.join("; ")
+    )))
+}
+
+/// The package of uv's `there is no version of name==version`, normalized.
+fn no_version_of(stderr: &str) -> Option<String> {
+    let (_, rest) = stderr.split_once("there is no version of ")?;
+    let req: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '[' | ']'))
+        .collect();
+    let name = req.split(['[', '=']).next()?;
+    (!name.is_empty()).then(|| skyhop_core::normalize_name(name))
 }
 
 /// The package of uv's ``Failed to build `name==version` ``, normalized.
@@ -265,5 +312,7 @@ mod tests {
         let e = "Resolved 1 package in 129ms\nerror: Failed to build `mysqlclient==2.2.4`\n  cause: The build backend returned an error\n";
         assert_eq!(failed_build(e).as_deref(), Some("mysqlclient"));
         assert_eq!(failed_build("error: something else"), None);
+        let e = "  cause: Because there is no version of Foo_Bar[x]==1.0 and you require foo-bar==1.0, we can conclude";
+        assert_eq!(no_version_of(e).as_deref(), Some("foo-bar"));
     }
 }

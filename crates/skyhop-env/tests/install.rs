@@ -110,3 +110,25 @@ fn a_missing_python_falls_back_to_the_nearest_with_a_note() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_lock_read_from_an_image_installs_what_pypi_has_with_notes() {
+    let (_dir, cache) = fresh_cache();
+    let freeze = "six==1.17.0+astro.1\nastronomer-providers-logging==1.4.7\nmy-lib @ file:///nonexistent/my_lib-0.1-py3-none-any.whl\n";
+    let mut lock = Lock::from_freeze(freeze, "freeze").unwrap();
+    lock.provenance.python = Some("3.11".into());
+    let venv = install(&lock, &cache, &NoProgress).unwrap();
+    assert_eq!(
+        venv.notes,
+        vec![
+            "six==1.17.0+astro.1 is a local build PyPI does not have: installed six==1.17.0 instead",
+            "my-lib @ file:///nonexistent/my_lib-0.1-py3-none-any.whl is a file not on this machine: left out of the venv, so code importing it fails",
+            "astronomer-providers-logging==1.4.7 is not on the package index: left out of the venv, so code importing it fails",
+        ]
+    );
+    let out = std::process::Command::new(&venv.python)
+        .args(["-c", "import six"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+}

@@ -145,7 +145,7 @@ fn a_conflicting_pin_names_the_requirement_and_what_to_do() {
 }
 
 #[test]
-fn resolves_for_a_python_that_is_not_installed() {
+fn resolves_for_a_python_without_needing_it() {
     // Python 3.13's markers and wheels, without needing it: uv resolves for the target
     let spec = EnvSpec {
         airflow: "3.1.3".into(),
