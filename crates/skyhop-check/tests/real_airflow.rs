@@ -1,0 +1,150 @@
+//! Done means: on the example DAGs shipped in the apache-airflow 2.10.5 wheel, checking against
+//! the index of a real Airflow 3.1.3 environment flags exactly the files that really fail to
+//! import under Airflow 3.1.3, with the reason. The real import runs in that environment.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use skyhop_check::{ApiIndex, CheckOptions, check_detailed, to_text};
+use skyhop_core::{NoProgress, Severity};
+
+/// Imports each file in a forked child of one interpreter (Airflow imported once), the DAG
+/// folder on `sys.path` as Airflow puts it; prints `file<TAB>OK` or `file<TAB>FAIL<TAB>error`.
+const IMPORT_EACH: &str = r#"
+import importlib.util, os, sys, warnings
+folder = sys.argv[1]
+sys.path.insert(0, folder)
+warnings.simplefilter("ignore")
+import airflow  # noqa: F401
+for name in sys.argv[2:]:
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            spec = importlib.util.spec_from_file_location("dag_" + name[:-3], os.path.join(folder, name))
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            msg = "OK"
+        except BaseException as e:
+            msg = "FAIL\t%s: %s" % (type(e).__name__, str(e).splitlines()[0] if str(e) else "")
+        os.write(w, msg.encode())
+        os._exit(0)
+    os.close(w)
+    data = b""
+    while chunk := os.read(r, 65536):
+        data += chunk
+    os.waitpid(pid, 0)
+    print(name + "\t" + (data.decode() or "FAIL\tcrashed"), flush=True)
+"#;
+
+fn real_import(python: &Path, folder: &Path, files: &[String]) -> BTreeMap<String, Option<String>> {
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(IMPORT_EACH)
+        .arg(folder)
+        .args(files)
+        .env("AIRFLOW_HOME", home.path())
+        .env("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("run the target python");
+    assert!(
+        out.status.success(),
+        "import harness failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut parts = l.splitn(3, '\t');
+            let file = parts.next()?.to_string();
+            let status = parts.next()?;
+            Some((file, (status != "OK").then(|| parts.next().unwrap_or("").to_string())))
+        })
+        .collect()
+}
+
+#[test]
+fn example_dags_of_2_10_5_against_real_airflow_3_1_3() {
+    let cache = skyhop_env::Cache::default();
+    let venv = skyhop_env::airflow_venv("3.1.3", &cache).expect("Airflow 3.1.3 venv");
+    let dags = skyhop_env::airflow_example_dags("2.10.5", &cache).expect("2.10.5 example DAGs");
+
+    let start = Instant::now();
+    let index = ApiIndex::build(&venv.python, &venv.lock_hash, &NoProgress).expect("index");
+    eprintln!(
+        "index: {} modules, {} classes; introspection took {:.1} s, build/load {:.1} s",
+        index.modules.len(),
+        index.classes.len(),
+        index.seconds,
+        start.elapsed().as_secs_f64()
+    );
+    assert_eq!(index.airflow_version.as_deref(), Some("3.1.3"));
+    let again = Instant::now();
+    ApiIndex::build(&venv.python, &venv.lock_hash, &NoProgress).expect("cached index");
+    assert!(again.elapsed().as_secs() < 5, "the index is cached");
+
+    let mut names: Vec<String> = std::fs::read_dir(&dags)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".py") && n != "__init__.py")
+        .collect();
+    names.sort();
+    assert!(names.len() > 40, "{names:?}");
+    let files: Vec<PathBuf> = names.iter().map(|n| dags.join(n)).collect();
+
+    let opts = CheckOptions {
+        target_airflow: "3.1.3".into(),
+        ..CheckOptions::default()
+    };
+    let checked = check_detailed(&files, &dags, Some(&index), &opts);
+    let flagged: BTreeSet<String> = checked
+        .iter()
+        .filter(|c| c.at_import && c.finding.severity == Severity::Error)
+        .map(|c| c.finding.path.clone())
+        .collect();
+
+    let real = real_import(&venv.python, &dags, &names);
+    assert_eq!(real.len(), names.len(), "{real:?}");
+    let failing: BTreeSet<String> = real
+        .iter()
+        .filter(|(_, e)| e.is_some())
+        .map(|(f, _)| f.clone())
+        .collect();
+    eprintln!("really failing under 3.1.3: {failing:?}");
+    assert!(!failing.is_empty());
+    assert_eq!(
+        flagged, failing,
+        "files flagged with an import-time error vs files that really fail to import"
+    );
+
+    // With the reason: the name in the real error appears in one of the file's errors.
+    let quoted = regex::Regex::new(r"'([^']+)'").unwrap();
+    for (file, error) in real.iter().filter_map(|(f, e)| Some((f, e.as_ref()?))) {
+        let name = quoted
+            .captures(error)
+            .map(|c| c[1].to_string())
+            .unwrap_or_default();
+        let messages: Vec<&str> = checked
+            .iter()
+            .filter(|c| &c.finding.path == file && c.finding.severity == Severity::Error)
+            .map(|c| c.finding.message.as_str())
+            .collect();
+        assert!(
+            messages.iter().any(|m| m.contains(&name)),
+            "{file}: real error `{error}`, our errors: {messages:#?}"
+        );
+    }
+
+    let errors: Vec<_> = checked
+        .iter()
+        .filter(|c| c.at_import && c.finding.severity == Severity::Error)
+        .map(|c| c.finding.clone())
+        .collect();
+    insta::assert_snapshot!("example_dags_2_10_5_import_errors_on_3_1_3", to_text(&errors));
+}
