@@ -1,17 +1,382 @@
-//! `dev`, `deployment`, `deploy`, `rollback`.
+//! `dev`, `deployment`, `deploy`, `rollback`: the project's Airflow on this machine.
 
-use crate::cli::{DeployArgs, DeploymentCommand, DevCommand, RollbackArgs};
-use crate::{CmdResult, Failure};
+use std::cmp::Ordering;
+use std::time::Duration;
 
-pub fn dev(_c: DevCommand) -> CmdResult {
-    Err(Failure::usage("dev: not wired yet"))
+use skyhop_catalog::RuntimeVersion;
+use skyhop_core::Progress;
+use skyhop_deploy::{
+    DEFAULT_HEALTH_TIMEOUT, DeployError, DeployKind, DeployRecord, DeployRequest, DeployStatus,
+    Deployment, DevServer, DevSpec, RollbackRequest, TargetStatus,
+};
+use skyhop_project::Project;
+
+use super::lint::{Env, run_parse};
+use super::{confirm, load_project};
+use crate::cli::{
+    Backend, DeployArgs, DeploySub, DeploymentCommand, DeploymentEnvCommand, DevCommand,
+    RollbackArgs,
+};
+use crate::target::{self, Ctx};
+use crate::{CmdResult, Failure, exit};
+
+/// The project's current version, resolved and installed (no loosening: this is what runs).
+fn current_env(ctx: &Ctx, project: &Project) -> Result<Env, Failure> {
+    let pinned = target::current(ctx, project)?;
+    let lock = target::lock(ctx, &pinned, Some(project), Backend::Uv, None)?;
+    let venv = target::venv(ctx, &lock, &ctx.progress)?;
+    for note in &venv.notes {
+        ctx.progress.note(note);
+    }
+    Ok(Env {
+        pinned,
+        lock,
+        venv,
+        relaxed: Vec::new(),
+    })
 }
-pub fn deployment(_c: DeploymentCommand) -> CmdResult {
-    Err(Failure::usage("deployment: not wired yet"))
+
+fn deploy_failure(e: DeployError) -> Failure {
+    match e {
+        DeployError::Downgrade(_)
+        | DeployError::ParseFailed
+        | DeployError::NeedsConfirmation(_) => Failure::usage(e),
+        other => Failure::findings(other),
+    }
 }
-pub fn deploy(_a: DeployArgs) -> CmdResult {
-    Err(Failure::usage("deploy: not wired yet"))
+
+pub fn dev(cmd: DevCommand) -> CmdResult {
+    match cmd {
+        DevCommand::Start(a) | DevCommand::Restart(a) => {
+            // Both (re)start: a changed Dockerfile or requirements.txt gives a new environment,
+            // and the metadata DB is migrated when the Airflow version changed.
+            let ctx = Ctx::new(false)?;
+            let project = load_project(&a.project.project)?;
+            let env = current_env(&ctx, &project)?;
+            let spec = DevSpec {
+                airflow_version: env.pinned.airflow.clone(),
+                runtime: env.pinned.runtime.as_ref().map(|r| r.version.to_string()),
+                venv: env.venv.root.clone(),
+                port: a.port,
+                db_url: a.db_url.clone(),
+                env: target::dag_env(&project),
+                health_timeout: DEFAULT_HEALTH_TIMEOUT,
+            };
+            let server = DevServer::new(&project.root);
+            let health = server
+                .restart(&spec, &ctx.progress)
+                .map_err(Failure::findings)?;
+            println!(
+                "Airflow {} ({}) is up at http://127.0.0.1:{}/ — {}",
+                health.version.as_deref().unwrap_or(&env.pinned.airflow),
+                env.pinned.describe(),
+                a.port,
+                health.detail
+            );
+            println!(
+                "`skyhop dev status` shows the processes, `skyhop dev logs` their logs, `skyhop dev stop` stops them."
+            );
+            Ok(exit::OK)
+        }
+        DevCommand::Stop(a) => {
+            let project_root = std::path::absolute(&a.project.project)
+                .unwrap_or_else(|_| a.project.project.clone());
+            let ctx = Ctx::new(false)?;
+            DevServer::new(&project_root)
+                .stop(&ctx.progress)
+                .map_err(Failure::findings)?;
+            println!("stopped");
+            Ok(exit::OK)
+        }
+        DevCommand::Status(a) => {
+            let project_root = std::path::absolute(&a.project.project)
+                .unwrap_or_else(|_| a.project.project.clone());
+            let status = DevServer::new(&project_root)
+                .status()
+                .map_err(Failure::findings)?;
+            print_status(&status);
+            Ok(if status.is_healthy() {
+                exit::OK
+            } else {
+                exit::FINDINGS
+            })
+        }
+        DevCommand::Logs(a) => {
+            let project_root = std::path::absolute(&a.project.project)
+                .unwrap_or_else(|_| a.project.project.clone());
+            let logs = DevServer::new(&project_root)
+                .logs(None, a.lines)
+                .map_err(Failure::findings)?;
+            for (name, text) in logs {
+                println!("==> {name} <==\n{text}");
+            }
+            Ok(exit::OK)
+        }
+    }
 }
-pub fn rollback(_a: RollbackArgs) -> CmdResult {
-    Err(Failure::usage("rollback: not wired yet"))
+
+fn print_status(status: &TargetStatus) {
+    match &status.running {
+        Some(run) => println!(
+            "{} (Airflow {}{})",
+            run.label,
+            run.airflow_version,
+            run.runtime
+                .as_deref()
+                .map(|r| format!(", Runtime {r}"))
+                .unwrap_or_default()
+        ),
+        None => println!("not running"),
+    }
+    if let Some(url) = &status.url {
+        println!("url: {url}");
+    }
+    if let Some(h) = &status.health {
+        println!(
+            "health: {} {}",
+            if h.healthy { "healthy" } else { "unhealthy" },
+            h.detail
+        );
+    }
+    for p in &status.processes {
+        println!(
+            "  {:<14} pid {:<8} {}",
+            p.name,
+            p.pid,
+            if p.alive { "running" } else { "DEAD" }
+        );
+        if !p.alive
+            && let Some(tail) = &p.log_tail
+        {
+            println!("    last lines of {}:\n{tail}", p.log.display());
+        }
+    }
+}
+
+pub fn deployment(cmd: DeploymentCommand) -> CmdResult {
+    match cmd {
+        DeploymentCommand::Create(a) => {
+            let project = load_project(&a.project.project)?;
+            let d = Deployment::create(&project.root, &a.name, a.db_url.as_deref(), Some(a.port))
+                .map_err(Failure::usage)?;
+            println!(
+                "created deployment {} ({}, port {}) in {}",
+                a.name,
+                d.config().db_display(),
+                a.port,
+                d.dir().display()
+            );
+            Ok(exit::OK)
+        }
+        DeploymentCommand::List(p) => {
+            let root = std::path::absolute(&p.project).unwrap_or(p.project);
+            for name in skyhop_deploy::list(&root).map_err(Failure::usage)? {
+                println!("{name}");
+            }
+            Ok(exit::OK)
+        }
+        DeploymentCommand::Env(e) => match e {
+            DeploymentEnvCommand::Set {
+                name,
+                assignment,
+                secret,
+                project,
+            } => {
+                let (key, value) = assignment
+                    .split_once('=')
+                    .ok_or_else(|| Failure::usage(format!("`{assignment}`: expected KEY=VALUE")))?;
+                let d = open(&project.project, Some(&name))?;
+                d.set_env(key, value, secret).map_err(Failure::usage)?;
+                println!(
+                    "{key} set{} (applies at the next deploy or rollback)",
+                    if secret { " as a secret" } else { "" }
+                );
+                Ok(exit::OK)
+            }
+            DeploymentEnvCommand::Unset { name, key, project } => {
+                let d = open(&project.project, Some(&name))?;
+                if d.unset_env(&key).map_err(Failure::usage)? {
+                    println!("{key} removed");
+                } else {
+                    println!("{key} was not set");
+                }
+                Ok(exit::OK)
+            }
+            DeploymentEnvCommand::List { name, project } => {
+                let d = open(&project.project, Some(&name))?;
+                for var in d.list_env().map_err(Failure::usage)? {
+                    println!("{var}");
+                }
+                Ok(exit::OK)
+            }
+        },
+    }
+}
+
+/// Opens the named deployment, or the only one.
+fn open(project: &std::path::Path, name: Option<&str>) -> Result<Deployment, Failure> {
+    let root = std::path::absolute(project).unwrap_or_else(|_| project.to_path_buf());
+    let name = match name {
+        Some(n) => n.to_string(),
+        None => {
+            let all = skyhop_deploy::list(&root).map_err(Failure::usage)?;
+            match all.as_slice() {
+                [one] => one.clone(),
+                [] => {
+                    return Err(Failure::usage(
+                        "this project has no deployment yet: `skyhop deployment create NAME`",
+                    ));
+                }
+                _ => {
+                    return Err(Failure::usage(format!(
+                        "this project has several deployments ({}): pass --deployment NAME",
+                        all.join(", ")
+                    )));
+                }
+            }
+        }
+    };
+    Deployment::open(&root, &name).map_err(Failure::usage)
+}
+
+/// Orders Runtime labels with the catalog's rules (`3.1-12` above every `13.x.y`).
+fn runtime_order(a: &str, b: &str) -> Option<Ordering> {
+    Some(
+        RuntimeVersion::parse(a)
+            .ok()?
+            .cmp(&RuntimeVersion::parse(b).ok()?),
+    )
+}
+
+pub fn deploy(args: DeployArgs) -> CmdResult {
+    if let Some(DeploySub::History {
+        project,
+        deployment,
+        json,
+    }) = args.sub
+    {
+        return history(&project.project, deployment.as_deref(), json);
+    }
+    let ctx = Ctx::new(false)?;
+    let project = load_project(&args.project.project)?;
+    let mut d = open(&project.root, args.deployment.as_deref())?;
+    let env = current_env(&ctx, &project)?;
+    let parse_ok = if args.force {
+        ctx.progress.note("--force: the parse test is skipped");
+        false
+    } else {
+        let report = run_parse(&ctx, &project, &env, None, None)?;
+        if report.has_failures() {
+            print!("{}", skyhop_parse::to_text(&report));
+            return Err(Failure::findings(
+                "deploy refused: DAG files fail to import (above). Fix them, or pass --force to deploy anyway",
+            ));
+        }
+        true
+    };
+    let req = DeployRequest {
+        description: args.description.unwrap_or_default(),
+        project_root: project.root.clone(),
+        airflow_version: env.pinned.airflow.clone(),
+        runtime: env.pinned.runtime.as_ref().map(|r| r.version.to_string()),
+        venv: env.venv.root.clone(),
+        lock_hash: env.lock.hash(),
+        parse_ok,
+        forced: args.force,
+        health_timeout: DEFAULT_HEALTH_TIMEOUT,
+        runtime_order: Some(runtime_order),
+    };
+    let outcome = d.deploy(&req, &ctx.progress).map_err(deploy_failure)?;
+    println!("{}", outcome.message);
+    println!(
+        "deploy {} {} — {}",
+        outcome.record.id,
+        outcome.record.status.as_str(),
+        outcome.url
+    );
+    Ok(if outcome.record.status == DeployStatus::Succeeded {
+        exit::OK
+    } else {
+        exit::FINDINGS
+    })
+}
+
+fn history(project: &std::path::Path, name: Option<&str>, json: bool) -> CmdResult {
+    let d = open(project, name)?;
+    let records = d.history().map_err(Failure::usage)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&records).unwrap_or_default()
+        );
+        return Ok(exit::OK);
+    }
+    println!(
+        "{:<4} {:<20} {:<10} {:<9} {:<14} {:<10} {:<19} DESCRIPTION",
+        "ID", "TIME", "RUNTIME", "AIRFLOW", "CODE", "WHO", "STATUS"
+    );
+    for r in &records {
+        println!("{}", history_row(r));
+    }
+    Ok(exit::OK)
+}
+
+fn history_row(r: &DeployRecord) -> String {
+    let what = match &r.kind {
+        DeployKind::Deploy => String::new(),
+        DeployKind::Rollback { restored } => format!(" (rollback to {restored})"),
+    };
+    format!(
+        "{:<4} {:<20} {:<10} {:<9} {:<14} {:<10} {:<19} {}{}{}",
+        r.id,
+        r.time.chars().take(19).collect::<String>(),
+        r.runtime.as_deref().unwrap_or("-"),
+        r.airflow,
+        r.code_hash.chars().take(12).collect::<String>(),
+        r.who,
+        format!("{}{}", r.status.as_str(), if r.active { " *" } else { "" }),
+        r.description,
+        what,
+        if r.forced { " [forced]" } else { "" }
+    )
+}
+
+pub fn rollback(args: RollbackArgs) -> CmdResult {
+    let ctx = Ctx::new(false)?;
+    let mut d = open(&args.project.project, args.deployment.as_deref())?;
+    let id: i64 = args.deploy_id.trim().parse().map_err(|_| {
+        Failure::usage(format!(
+            "`{}` is not a deploy id: `skyhop deploy history` lists them",
+            args.deploy_id
+        ))
+    })?;
+    let plan = d.plan_rollback(id).map_err(Failure::usage)?;
+    println!("Rolling back to deploy {id}:");
+    for c in &plan.consequences {
+        println!("  - {c}");
+    }
+    let mut confirmed = args.yes;
+    if plan.downgrade && !confirmed {
+        confirmed = confirm("This lowers the Airflow version. Continue?");
+        if !confirmed {
+            return Err(Failure::usage(
+                "rollback not confirmed: nothing changed (pass --yes to confirm from a script)",
+            ));
+        }
+    }
+    let req = RollbackRequest {
+        deploy_id: id,
+        description: args.description,
+        confirmed,
+        venv: None,
+        health_timeout: Duration::from_secs(240),
+    };
+    let outcome = d.rollback(&req, &ctx.progress).map_err(deploy_failure)?;
+    println!("{}", outcome.message);
+    println!("{}", history_row(&outcome.record));
+    Ok(if outcome.record.status == DeployStatus::Succeeded {
+        exit::OK
+    } else {
+        exit::FINDINGS
+    })
 }

@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use skyhop_core::Progress;
+use skyhop_core::{Finding, Progress, Severity, Source};
 use skyhop_project::Project;
 
 use super::load_project;
 use crate::cli::{CheckArgs, CheckFormat, ParseArgs, RuleArgs, TextOrJson, VersionArgs};
-use crate::target::{self, Ctx, Pinned};
+use crate::target::{self, Ctx, Pinned, Relaxed};
 use crate::{CmdResult, Failure, exit};
 
 /// The environment a command works in: the pinned version, its lock and installed venv.
@@ -119,22 +119,24 @@ pub fn check(args: CheckArgs) -> CmdResult {
     let ctx = Ctx::new(args.format != CheckFormat::Text)?;
     let project = load_project(&args.project.project)?;
     let current = target::current(&ctx, &project).ok();
-    let (target_airflow, index) = if args.no_env {
+    let (pinned, index, relaxed) = if args.no_env {
         let pinned = match target::from_args(&ctx, &args.version)? {
             Some(p) => p,
             None => current.clone().ok_or_else(|| {
                 Failure::usage("--no-env needs --runtime-version or --airflow-version (the project's base image is not a known Airflow image)")
             })?,
         };
-        (pinned.airflow, None)
+        (pinned, None, Vec::new())
     } else {
         let env = target_env(&ctx, &project, &args.version, args.target_freeze.as_ref())?;
         let index = build_index(&ctx, &env)?;
-        (env.pinned.airflow.clone(), Some(index))
+        (env.pinned, Some(index), env.relaxed)
     };
+    let target_airflow = pinned.airflow.clone();
     let files = check_files(&project, &args.paths, &target_airflow);
     let opts = check_options(&project, &target_airflow, current.as_ref());
     let mut findings = files.1;
+    findings.extend(relaxed.iter().map(|r| relaxed_finding(r, &pinned)));
     findings.extend(skyhop_check::check(
         &files.0,
         &project.root,
@@ -249,4 +251,24 @@ pub fn rule(args: RuleArgs) -> CmdResult {
         }
     }
     Ok(exit::OK)
+}
+
+/// A pin of requirements.txt that conflicts with the target, as a finding.
+pub fn relaxed_finding(r: &Relaxed, new: &Pinned) -> Finding {
+    let why = r.why.last().cloned().unwrap_or_default();
+    Finding {
+        path: "requirements.txt".into(),
+        line: r.line as u32,
+        column: 1,
+        rule: "SKY501".into(),
+        severity: Severity::Error,
+        message: format!(
+            "`{}` conflicts with {}: {why} (the tests ran with `{}` unpinned)",
+            r.requirement,
+            new.describe(),
+            r.name
+        ),
+        replacement: Some(r.what_to_do.clone()),
+        source: Source::Deps,
+    }
 }

@@ -72,7 +72,7 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
     );
 
     let mut findings: Vec<Finding> = Vec::new();
-    let mut notes: Vec<String> = Vec::new();
+    let mut notes: Vec<String> = ctx.catalog_notes.clone();
     let mut summaries: Vec<TestSummary> = Vec::new();
 
     // 2. What the catalog knows about this crossing.
@@ -125,7 +125,7 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
         }
     };
     for r in &relaxed {
-        findings.push(relaxed_finding(r, &new));
+        findings.push(lint::relaxed_finding(r, &new));
     }
     for lock in [&cur_lock, &new_lock].into_iter().flatten() {
         notes.extend(lock.provenance.notes.iter().cloned());
@@ -480,25 +480,6 @@ fn catalog_findings(
         Err(r) => notes.push(r.to_string()),
     }
     (out, cmp.is_downgrade)
-}
-
-fn relaxed_finding(r: &Relaxed, new: &Pinned) -> Finding {
-    let why = r.why.last().cloned().unwrap_or_default();
-    Finding {
-        path: "requirements.txt".into(),
-        line: r.line as u32,
-        column: 1,
-        rule: "SKY501".into(),
-        severity: Severity::Error,
-        message: format!(
-            "`{}` conflicts with {}: {why} (the tests ran with `{}` unpinned)",
-            r.requirement,
-            new.describe(),
-            r.name
-        ),
-        replacement: Some(r.what_to_do.clone()),
-        source: Source::Deps,
-    }
 }
 
 /// The static check against the target's index.
