@@ -29,7 +29,7 @@ use crate::metadb::{MetaDb, redact_url};
 use crate::rollback::RollbackPlan;
 use crate::store::{DeployKind, DeployRecord, DeployStatus, NewRecord, Phase, Store};
 use crate::target::{RunSpec, Target, TargetStatus};
-use crate::versions::{compare_airflow, compare_runtime};
+use crate::versions::{airflow_major, compare_airflow, compare_runtime};
 
 /// Default port of a deployment's web UI / API server.
 pub const DEFAULT_PORT: u16 = 8080;
@@ -504,6 +504,8 @@ impl Deployment {
         if !req.venv.join("bin/airflow").is_file() {
             return Err(DeployError::NoAirflow(req.venv.clone()));
         }
+        self.db()?
+            .check_drivers(&req.venv, airflow_major(&req.airflow_version)?)?;
         progress.begin("store the code bundle", None);
         let code_hash = bundle::store(&req.project_root, &self.bundles())?;
         progress.end("store the code bundle", &code_hash);
@@ -635,6 +637,8 @@ impl Deployment {
                 self.bundles().display()
             )));
         }
+        self.db()?
+            .check_drivers(&venv, airflow_major(&to.airflow)?)?;
         let previous = self.spec_for(&from, None)?;
         if plan.downgrade && !previous.venv.join("bin/airflow").is_file() {
             return Err(DeployError::Other(format!(

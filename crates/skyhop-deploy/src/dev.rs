@@ -97,6 +97,10 @@ impl DevServer {
 
     fn run(&self, dev: &DevSpec, progress: &dyn Progress) -> Result<Health> {
         let spec = self.spec(dev)?;
+        spec.db.check_drivers(
+            &spec.venv,
+            crate::versions::airflow_major(&spec.airflow_version)?,
+        )?;
         fs::create_dir_all(&self.state_dir).at(&self.state_dir)?;
         self.migrate_if_needed(&spec, progress)?;
         self.target.start(&spec, progress)?;

@@ -388,7 +388,7 @@ impl Target for LocalTarget {
             sys::is_alive(*pid); // reaps our own finished children
             sys::signal_group(*pid, false);
         }
-        let deadline = Instant::now() + Duration::from_secs(25);
+        let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let left: Vec<u32> = run
                 .processes

@@ -80,6 +80,42 @@ impl MetaDb {
         }
     }
 
+    /// Checks that the environment at `venv` has the database drivers Airflow `major` needs
+    /// (`psycopg2`, plus `asyncpg` on Airflow 3, for PostgreSQL; nothing for SQLite).
+    pub fn check_drivers(&self, venv: &Path, major: u64) -> Result<()> {
+        if self.is_sqlite() {
+            return Ok(());
+        }
+        let modules: &[&str] = if major >= 3 {
+            &["psycopg2", "asyncpg"]
+        } else {
+            &["psycopg2"]
+        };
+        let python = venv.join("bin").join("python");
+        let missing: Vec<&str> = modules
+            .iter()
+            .copied()
+            .filter(|m| {
+                !Command::new(&python)
+                    .args(["-c", &format!("import {m}")])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success())
+            })
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(DeployError::Other(format!(
+            "the environment {} lacks the Python module(s) {} needed for a PostgreSQL metadata DB; \
+             add `apache-airflow-providers-postgres` (or `psycopg2-binary`{}) to requirements.txt",
+            venv.display(),
+            missing.join(", "),
+            if major >= 3 { " and `asyncpg`" } else { "" }
+        )))
+    }
+
     /// Backs the database up to `dest` (a file). A SQLite database that does not exist yet is
     /// backed up as "absent" (an empty marker), so restoring removes it again.
     pub fn backup(&self, dest: &Path) -> Result<()> {

@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use skyhop_core::NoProgress;
+use skyhop_core::{NoProgress, Progress};
 use skyhop_deploy::{
     AirflowApi, DeployError, DeployKind, DeployRequest, DeployStatus, Deployment, LocalTarget,
     RollbackRequest, Target,
@@ -46,7 +46,10 @@ fn venv(version: &str, extra: Option<&str>) -> Option<PathBuf> {
     let result = match extra {
         None => skyhop_env::airflow_venv(version, &cache),
         Some(req) => (|| {
-            let dir = cache.root.join("test-requirements").join(req);
+            let dir = cache
+                .root
+                .join("test-requirements")
+                .join(req.replace('\n', "+"));
             let file = dir.join("requirements.txt");
             std::fs::create_dir_all(&dir)
                 .and_then(|()| std::fs::write(&file, format!("{req}\n")))
@@ -61,8 +64,8 @@ fn venv(version: &str, extra: Option<&str>) -> Option<PathBuf> {
                 requirements: Some(file),
                 ..Default::default()
             };
-            let lock = skyhop_env::resolve(&spec, &cache, &NoProgress)?;
-            skyhop_env::install(&lock, &cache, &NoProgress)
+            let lock = skyhop_env::resolve(&spec, &cache, &STEPS)?;
+            skyhop_env::install(&lock, &cache, &STEPS)
         })(),
     };
     match result {
@@ -79,7 +82,7 @@ struct StopOnDrop(PathBuf);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
-        let _ = LocalTarget::new(self.0.join("run")).stop(&NoProgress);
+        let _ = LocalTarget::new(self.0.join("run")).stop(&STEPS);
     }
 }
 
@@ -141,6 +144,34 @@ fn wait_for_dags(api: &AirflowApi, want: &[&str]) -> Vec<String> {
     }
 }
 
+/// Prints how long each step of a deploy takes (visible with `--nocapture`).
+struct StepTimes(Mutex<Vec<(String, Instant)>>);
+
+static STEPS: StepTimes = StepTimes(Mutex::new(Vec::new()));
+
+impl Progress for StepTimes {
+    fn begin(&self, step: &str, _: Option<u64>) {
+        if let Ok(mut v) = self.0.lock() {
+            v.push((step.to_string(), Instant::now()));
+        }
+    }
+    fn advance(&self, _: &str, _: u64) {}
+    fn end(&self, step: &str, message: &str) {
+        if let Ok(mut v) = self.0.lock()
+            && let Some(i) = v.iter().rposition(|(s, _)| s == step)
+        {
+            let (_, t) = v.remove(i);
+            eprintln!(
+                "  step {step}: {:.1} s ({message})",
+                t.elapsed().as_secs_f64()
+            );
+        }
+    }
+    fn note(&self, message: &str) {
+        eprintln!("  note: {message}");
+    }
+}
+
 fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
     let t = Instant::now();
     let r = f();
@@ -168,7 +199,7 @@ fn deploy_upgrade_rollback_kill_and_fail_on_sqlite() {
 
     // Deploy A.
     let a = timed("deploy A (2.10.5, sqlite)", || {
-        dep.deploy(&request(root, AF2, &v2, "first"), &NoProgress)
+        dep.deploy(&request(root, AF2, &v2, "first"), &STEPS)
     })
     .unwrap();
     assert_eq!(a.record.status, DeployStatus::Succeeded, "{}", a.message);
@@ -180,7 +211,7 @@ fn deploy_upgrade_rollback_kill_and_fail_on_sqlite() {
     // Deploy B: Airflow 3 with one more DAG.
     write_project(root, &["a", "b"]);
     let b = timed("deploy B (3.1.3, sqlite)", || {
-        dep.deploy(&request(root, AF3, &v3, "to Airflow 3"), &NoProgress)
+        dep.deploy(&request(root, AF3, &v3, "to Airflow 3"), &STEPS)
     })
     .unwrap();
     assert_eq!(b.record.status, DeployStatus::Succeeded, "{}", b.message);
@@ -194,7 +225,7 @@ fn deploy_upgrade_rollback_kill_and_fail_on_sqlite() {
 
     // Deploying 2.10.5 again is a downgrade: refused, pointing at rollback.
     let err = dep
-        .deploy(&request(root, AF2, &v2, "oops"), &NoProgress)
+        .deploy(&request(root, AF2, &v2, "oops"), &STEPS)
         .unwrap_err();
     assert!(matches!(err, DeployError::Downgrade(_)));
     let text = err.to_string();
@@ -205,14 +236,14 @@ fn deploy_upgrade_rollback_kill_and_fail_on_sqlite() {
 
     // Roll back to A: needs confirmation first, then downgrades the DB.
     let err = dep
-        .rollback(&rollback(a.record.id, false), &NoProgress)
+        .rollback(&rollback(a.record.id, false), &STEPS)
         .unwrap_err();
     let DeployError::NeedsConfirmation(plan) = err else {
         panic!("expected a confirmation request, got {err}");
     };
     assert!(plan.downgrade && plan.to_airflow == AF2);
     let r = timed("rollback to A (db downgrade 3.1.3 -> 2.10.5)", || {
-        dep.rollback(&rollback(a.record.id, true), &NoProgress)
+        dep.rollback(&rollback(a.record.id, true), &STEPS)
     })
     .unwrap();
     assert_eq!(r.record.status, DeployStatus::Succeeded, "{}", r.message);
@@ -285,7 +316,7 @@ fn deploy_upgrade_rollback_kill_and_fail_on_sqlite() {
     assert_eq!(h[3].status, DeployStatus::Interrupted);
     assert!(h[2].active, "the previous deploy stays active");
     assert!(dep.status().unwrap().recovery_needed);
-    let said = timed("recover after kill -9", || dep.recover(&NoProgress))
+    let said = timed("recover after kill -9", || dep.recover(&STEPS))
         .unwrap()
         .unwrap();
     assert!(said.contains("runs again"), "{said}");
@@ -300,7 +331,7 @@ fn deploy_upgrade_rollback_kill_and_fail_on_sqlite() {
     std::fs::write(&fake, "#!/bin/sh\necho 'broken environment' >&2\nexit 3\n").unwrap();
     std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let f = timed("failing deploy + automatic switch back", || {
-        dep.deploy(&request(root, "2.10.6", &broken, "broken"), &NoProgress)
+        dep.deploy(&request(root, "2.10.6", &broken, "broken"), &STEPS)
     })
     .unwrap();
     assert_eq!(f.record.status, DeployStatus::FailedRolledBack);
@@ -452,7 +483,7 @@ fn deploy_upgrade_rollback_on_postgres() {
     };
     let (Some(v2), Some(v3)) = (
         venv(AF2, Some("psycopg2-binary")),
-        venv(AF3, Some("psycopg2-binary")),
+        venv(AF3, Some("psycopg2-binary\nasyncpg")),
     ) else {
         return;
     };
@@ -465,13 +496,13 @@ fn deploy_upgrade_rollback_on_postgres() {
     dep.set_env("SKYHOP_DAG_PREFIX", "pg", false).unwrap();
 
     let a = timed("deploy A (2.10.5, postgres)", || {
-        dep.deploy(&request(root, AF2, &v2, "first"), &NoProgress)
+        dep.deploy(&request(root, AF2, &v2, "first"), &STEPS)
     })
     .unwrap();
     assert_eq!(a.record.status, DeployStatus::Succeeded, "{}", a.message);
     write_project(root, &["a", "b"]);
     let b = timed("deploy B (3.1.3, postgres)", || {
-        dep.deploy(&request(root, AF3, &v3, "to Airflow 3"), &NoProgress)
+        dep.deploy(&request(root, AF3, &v3, "to Airflow 3"), &STEPS)
     })
     .unwrap();
     assert_eq!(b.record.status, DeployStatus::Succeeded, "{}", b.message);
@@ -487,7 +518,7 @@ fn deploy_upgrade_rollback_on_postgres() {
     );
 
     let r = timed("rollback to A (postgres)", || {
-        dep.rollback(&rollback(a.record.id, true), &NoProgress)
+        dep.rollback(&rollback(a.record.id, true), &STEPS)
     })
     .unwrap();
     assert_eq!(r.record.status, DeployStatus::Succeeded, "{}", r.message);
