@@ -142,7 +142,7 @@ pub fn runtime(ctx: &Ctx, v: &RuntimeVersion) -> Result<Pinned, Failure> {
         .unwrap_or_else(|| info.airflow.clone());
     Ok(Pinned {
         label: v.to_string(),
-        target: Target::Runtime(v.clone()),
+        target: Target::Runtime(*v),
         airflow,
         python: info
             .default_python
