@@ -249,6 +249,8 @@ requests[security] ~= 2.28
 apache-airflow-providers-google==10.*
 my-local @ file:///usr/local/airflow/include/pkg
 astronomer-cosmos[dbt-snowflake]>=1.4.0
+tight@https://files.example.com/tight-1.0-py3-none-any.whl
+./wheels/local-2.0-py3-none-any.whl ; python_version >= "3.9"
 "#;
     let reqs = parse(text).unwrap();
     let got: Vec<(&str, bool, usize)> = reqs
@@ -269,6 +271,8 @@ astronomer-cosmos[dbt-snowflake]>=1.4.0
             ("apache-airflow-providers-google", false, 12),
             ("my-local", true, 13),
             ("astronomer-cosmos", false, 14),
+            ("tight", true, 15),
+            ("local", true, 16),
         ]
     );
     assert_eq!(

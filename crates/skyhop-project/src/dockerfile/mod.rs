@@ -509,7 +509,6 @@ fn parse_from(
 /// `ENV A=b C="d e"` or the old `ENV A b c` form.
 fn parse_env(ins: &Instruction, escape: char) -> Vec<EnvVar> {
     let words = split_words(&ins.args, escape);
-    let raw = |m: &Mapped| unquote(&m.text, escape);
     match words.first() {
         Some(first) if !first.text.contains('=') => {
             let rest = ins.args.text[first.text.len()..].trim();
@@ -522,12 +521,11 @@ fn parse_env(ins: &Instruction, escape: char) -> Vec<EnvVar> {
         _ => words
             .iter()
             .filter_map(|w| {
-                let (k, _) = w.text.split_once('=')?;
-                let eq = k.len();
+                let (k, v) = w.text.split_once('=')?;
                 Some(EnvVar {
                     line: ins.line,
                     key: k.to_string(),
-                    value: raw(&w.slice(eq + 1..w.text.len())),
+                    value: unquote(v, escape),
                 })
             })
             .collect(),

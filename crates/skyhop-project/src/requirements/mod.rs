@@ -456,7 +456,11 @@ impl Requirements {
         }
 
         if looks_unnamed(&req.text) {
-            let target = req.text.clone();
+            // pip separates a URL's marker with whitespace and `;` (URLs may hold `;`).
+            let (target, marker) = match req.text.split_once(" ;") {
+                Some((t, m)) => (t.trim().to_string(), Some(m.trim().to_string())),
+                None => (req.text.clone(), None),
+            };
             match name_from_url(&target) {
                 Some(n) => self.push(
                     Requirement {
@@ -465,7 +469,7 @@ impl Requirements {
                         extras: Vec::new(),
                         specifier: None,
                         url: Some(target),
-                        marker: None,
+                        marker,
                         hashes,
                         editable: false,
                         file: display.to_string(),
@@ -677,18 +681,26 @@ fn per_requirement_options(s: &str) -> Result<Vec<String>, RequirementsErrorKind
     Ok(hashes)
 }
 
-/// A URL or path with no `name @` in front.
+/// A URL or path with no `name @` in front (`./pkg`, `git+https://…#egg=x`, `x-1.0.whl`).
 fn looks_unnamed(req: &str) -> bool {
-    let before_at = req.split(" @").next().unwrap_or(req);
-    if req.contains(" @") || req.contains("@ ") {
-        return false;
+    if let Some((head, _)) = req.split_once('@') {
+        let head = head.trim();
+        let is_name = !head.is_empty()
+            && head.chars().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '[' | ']' | ',' | ' ')
+            });
+        if is_name {
+            return false;
+        }
     }
-    before_at.contains("://")
-        || before_at.starts_with(['.', '/', '~'])
-        || before_at.starts_with("file:")
+    let first = req.split_whitespace().next().unwrap_or(req);
+    let first = first.split(';').next().unwrap_or(first);
+    first.contains("://")
+        || first.starts_with(['.', '/', '~'])
+        || first.starts_with("file:")
         || [".whl", ".tar.gz", ".zip", ".tgz"]
             .iter()
-            .any(|e| before_at.ends_with(e))
+            .any(|e| first.ends_with(e))
 }
 
 /// The project name of a URL requirement: `#egg=name`, or a wheel / sdist file name.
