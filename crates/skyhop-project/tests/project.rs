@@ -166,3 +166,42 @@ fn project_error_messages() {
     out.push(format!("not a directory: {e}"));
     insta::assert_snapshot!(out.join("\n"));
 }
+
+/// What `skyhop upgrade --dry-run` and `skyhop pin-providers --dry-run` show for a copy of the
+/// example project's files.
+#[test]
+fn dry_run_diffs_of_the_example() {
+    let copy = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/example");
+    let p = Project::load(&copy).unwrap();
+    let rw = p.dockerfile.with_base_version("11.8.0").unwrap();
+    let diff = skyhop_project::unified_diff(p.dockerfile.text(), &rw.text, "Dockerfile");
+    insta::assert_snapshot!(diff, @r"
+    --- a/Dockerfile
+    +++ b/Dockerfile
+    @@ -1,4 +1,4 @@
+    -FROM quay.io/astronomer/astro-runtime:11.3.0
+    +FROM quay.io/astronomer/astro-runtime:11.8.0
+     
+     # Settings that used to be common in Runtime 11 projects.
+     ENV AIRFLOW__CORE__DAG_CONCURRENCY=16
+    ");
+    let reqs = p.requirements.as_ref().unwrap();
+    let pinned = reqs.pin(&[
+        ("apache-airflow-providers-slack", "8.6.2"),
+        ("apache-airflow-providers-snowflake", "5.5.1"),
+        ("apache-airflow-providers-celery", "3.6.2"),
+    ]);
+    let diff = skyhop_project::unified_diff(reqs.root_text(), &pinned.new_text, "requirements.txt");
+    insta::assert_snapshot!(diff, @r"
+    --- a/requirements.txt
+    +++ b/requirements.txt
+    @@ -1,5 +1,6 @@
+     # Astro Runtime includes the following pre-installed providers packages: https://www.astronomer.io/docs/astro/runtime-image-architecture#provider-packages
+     apache-airflow-providers-slack==8.6.2
+    -apache-airflow-providers-snowflake
+    +apache-airflow-providers-snowflake==5.5.1
+     pandas>=2.1,<2.3
+     requests==2.32.3
+    +apache-airflow-providers-celery==3.6.2
+    ");
+}
