@@ -298,7 +298,8 @@ pub(crate) fn classify(r: &ImageRef) -> Result<(BaseImage, Option<Range<usize>>)
                 at(v.range()),
             ))
         }
-        Family::Custom => unreachable!("custom images returned above"),
+        // Custom images returned above; kept total rather than panicking.
+        Family::Custom => Ok((BaseImage::Custom { image: name }, None)),
     }
 }
 
