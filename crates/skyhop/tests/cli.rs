@@ -1,0 +1,362 @@
+//! End-to-end tests of the `skyhop` binary that need no package index: versions, upgrade
+//! (every refusal and bad input, byte-exact rewrites), compare, rule. Every message a user
+//! sees in these cases is a snapshot.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs skyhop in `dir` (offline: the embedded catalog only, so output is stable).
+fn skyhop(dir: &Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_skyhop"))
+        .args(args)
+        .current_dir(dir)
+        .env("SKYHOP_OFFLINE", "1")
+        .env("SKYHOP_CACHE_DIR", dir.join(".cache-for-test"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run skyhop");
+    let clean = |b: &[u8]| {
+        String::from_utf8_lossy(b)
+            .replace(&dir.display().to_string(), "[PROJECT]")
+            .replace(&fixtures().display().to_string(), "[FIXTURES]")
+    };
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: clean(&out.stdout),
+        stderr: clean(&out.stderr),
+    }
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// A temp project holding `dockerfile` (bytes) as its Dockerfile.
+fn project_with(dockerfile: &[u8]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("Dockerfile"), dockerfile).unwrap();
+    fs::create_dir(dir.path().join("dags")).unwrap();
+    dir
+}
+
+fn fixture_project(name: &str) -> tempfile::TempDir {
+    project_with(&fs::read(fixtures().join("dockerfiles").join(name)).unwrap())
+}
+
+fn dockerfile(dir: &tempfile::TempDir) -> String {
+    fs::read_to_string(dir.path().join("Dockerfile")).unwrap()
+}
+
+#[test]
+fn versions_json_lists_airflow_and_yanked() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = skyhop(dir.path(), &["versions", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let rows = v["runtimes"].as_array().unwrap();
+    let find = |ver: &str| rows.iter().find(|r| r["version"] == ver).unwrap().clone();
+    assert_eq!(find("11.8.0")["airflow"], "2.9.3");
+    let yanked = find("8.0.0");
+    assert_eq!(yanked["status"], "yanked", "{yanked}");
+    assert!(
+        yanked["reason"].as_str().is_some_and(|r| !r.is_empty()),
+        "{yanked}"
+    );
+}
+
+#[test]
+fn versions_table_marks_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = skyhop(dir.path(), &["versions", "--all"]);
+    assert_eq!(run.code, 0);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("8.0.0 "))
+        .unwrap();
+    assert!(line.contains("yanked"), "{line}");
+}
+
+/// Upgrades rewrite exactly the tag (and the ARG default, or the repository across schemes).
+#[test]
+fn upgrade_changes_only_the_tag() {
+    let cases: &[(&str, &[&str], &str)] = &[
+        (
+            "simple.Dockerfile",
+            &["--runtime-version", "13.11.0"],
+            "FROM quay.io/astronomer/astro-runtime:13.11.0\n",
+        ),
+        (
+            "multistage.Dockerfile",
+            &["--runtime-version", "13.11.0"],
+            "# syntax=docker/dockerfile:1\n# Build stage first\nFROM --platform=linux/amd64 quay.io/astronomer/astro-runtime:13.11.0-python-3.11-base AS builder\nRUN pip install --user -r requirements.txt\n\nFROM   quay.io/astronomer/astro-runtime:13.11.0-python-3.11-base   AS   runtime\nCOPY --from=builder /root/.local /root/.local\nENV AIRFLOW__CORE__TEST_CONNECTION=Enabled\n",
+        ),
+        (
+            "arg.Dockerfile",
+            &["--runtime-version", "13.11.0"],
+            "ARG RUNTIME_VERSION=13.11.0\nFROM quay.io/astronomer/astro-runtime:${RUNTIME_VERSION}-slim\nUSER astro\n",
+        ),
+        (
+            "crlf.Dockerfile",
+            &["--runtime-version", "13.11.0"],
+            "FROM quay.io/astronomer/astro-runtime:13.11.0\r\nRUN echo crlf\r\n",
+        ),
+        (
+            "apache.Dockerfile",
+            &["--airflow-version", "3.1.3"],
+            "FROM apache/airflow:3.1.3-python3.11\nCOPY dags/ /opt/airflow/dags/\n",
+        ),
+    ];
+    for (file, args, expected) in cases {
+        let dir = fixture_project(file);
+        let mut all = vec!["upgrade", "--yes"];
+        all.extend_from_slice(args);
+        let run = skyhop(dir.path(), &all);
+        assert_eq!(run.code, 0, "{file}: {}", run.stderr);
+        assert_eq!(dockerfile(&dir), *expected, "{file}");
+    }
+}
+
+#[test]
+fn upgrade_dry_run_shows_diff_and_writes_nothing() {
+    let dir = fixture_project("simple.Dockerfile");
+    let run = skyhop(
+        dir.path(),
+        &["upgrade", "--runtime-version", "13.11.0", "--dry-run"],
+    );
+    assert_eq!(run.code, 0);
+    insta::assert_snapshot!("upgrade_dry_run_diff", run.stdout);
+    assert_eq!(
+        dockerfile(&dir),
+        "FROM quay.io/astronomer/astro-runtime:11.3.0\n"
+    );
+}
+
+#[test]
+fn upgrade_without_terminal_or_yes_writes_nothing() {
+    let dir = fixture_project("simple.Dockerfile");
+    let run = skyhop(dir.path(), &["upgrade", "--runtime-version", "13.11.0"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("pass --yes"), "{}", run.stderr);
+    assert_eq!(
+        dockerfile(&dir),
+        "FROM quay.io/astronomer/astro-runtime:11.3.0\n"
+    );
+}
+
+#[test]
+fn upgrade_shows_considerations_of_every_major_crossed() {
+    let dir = project_with(b"FROM quay.io/astronomer/astro-runtime:5.0.0\n");
+    let run = skyhop(
+        dir.path(),
+        &[
+            "upgrade",
+            "--runtime-version",
+            "9.7.0",
+            "--dry-run",
+            "--allow-deprecated",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for major in ["Runtime 5", "Runtime 6", "Runtime 8", "Runtime 9"] {
+        assert!(
+            run.stderr.contains(major),
+            "{major} missing:\n{}",
+            run.stderr
+        );
+    }
+}
+
+/// Every refusal: exit 2, the message says why and what to do, nothing written.
+#[test]
+fn upgrade_refusals() {
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "downgrade",
+            "FROM quay.io/astronomer/astro-runtime:13.11.0\n",
+            &["--runtime-version", "11.3.0"],
+        ),
+        (
+            "yanked",
+            "FROM quay.io/astronomer/astro-runtime:7.4.2\n",
+            &["--runtime-version", "8.0.0", "--allow-deprecated"],
+        ),
+        (
+            "partial",
+            "FROM quay.io/astronomer/astro-runtime:11.3.0\n",
+            &["--runtime-version", "12.0"],
+        ),
+        (
+            "latest",
+            "FROM quay.io/astronomer/astro-runtime:11.3.0\n",
+            &["--runtime-version", "latest"],
+        ),
+        (
+            "unknown",
+            "FROM quay.io/astronomer/astro-runtime:11.3.0\n",
+            &["--runtime-version", "99.0.0"],
+        ),
+        (
+            "airflow3_too_early",
+            "FROM quay.io/astronomer/astro-runtime:11.3.0\n",
+            &["--runtime-version", "3.1-12"],
+        ),
+        (
+            "deprecated",
+            "FROM quay.io/astronomer/astro-runtime:11.3.0\n",
+            &["--runtime-version", "11.8.0"],
+        ),
+        (
+            "no_version",
+            "FROM quay.io/astronomer/astro-runtime:11.3.0\n",
+            &[],
+        ),
+    ];
+    for (name, docker, args) in cases {
+        let dir = project_with(docker.as_bytes());
+        let mut all = vec!["upgrade", "--yes"];
+        all.extend_from_slice(args);
+        let run = skyhop(dir.path(), &all);
+        assert_eq!(run.code, 2, "{name}: {}", run.stderr);
+        assert_eq!(dockerfile(&dir), *docker, "{name}: file changed");
+        insta::assert_snapshot!(format!("refusal_{name}"), run.stderr);
+    }
+}
+
+/// Bad project files: exit 2, file and line named, nothing written, no panic.
+#[test]
+fn upgrade_bad_input() {
+    let cases: &[(&str, &[u8])] = &[
+        ("no_tag", b"FROM quay.io/astronomer/astro-runtime\n"),
+        (
+            "latest_tag",
+            b"FROM quay.io/astronomer/astro-runtime:latest\n",
+        ),
+        ("custom_image", b"# ours\nFROM python:3.11-slim\n"),
+        ("binary", b"\x00\x01\x02FROM\x00"),
+        (
+            "not_utf8",
+            b"FROM quay.io/astronomer/astro-runtime:11.3.0\n# caf\xe9\n",
+        ),
+        ("empty", b""),
+    ];
+    for (name, docker) in cases {
+        let dir = project_with(docker);
+        let run = skyhop(
+            dir.path(),
+            &["upgrade", "--yes", "--runtime-version", "13.11.0"],
+        );
+        assert_eq!(run.code, 2, "{name}: {}", run.stderr);
+        assert_eq!(
+            fs::read(dir.path().join("Dockerfile")).unwrap(),
+            *docker,
+            "{name}"
+        );
+        assert!(!run.stderr.contains("panicked"), "{name}: {}", run.stderr);
+        insta::assert_snapshot!(format!("bad_input_{name}"), run.stderr);
+    }
+    // No Dockerfile at all.
+    let dir = tempfile::tempdir().unwrap();
+    let run = skyhop(
+        dir.path(),
+        &["upgrade", "--yes", "--runtime-version", "13.11.0"],
+    );
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!("bad_input_missing_dockerfile", run.stderr);
+    // A malformed requirements line.
+    let dir = fixture_project("simple.Dockerfile");
+    fs::write(
+        dir.path().join("requirements.txt"),
+        "pandas>=2.1\napache-airflow-providers-slack===\n",
+    )
+    .unwrap();
+    let run = skyhop(
+        dir.path(),
+        &["upgrade", "--yes", "--runtime-version", "13.11.0"],
+    );
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!("bad_input_requirements", run.stderr);
+}
+
+#[test]
+fn compare_seed_example() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("old.txt"),
+        "apache-airflow==2.9.0+astro.2\napache-airflow-providers-celery==3.6.2\nmsrestazure==0.6.4\npandas==2.2.2\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("new.txt"),
+        "apache-airflow==2.9.1+astro.1\napache-airflow-providers-celery==3.7.0\nmsrestazure==0.6.4.post1\nmethodtools==0.4.7\npandas==2.1.4\n",
+    )
+    .unwrap();
+    let run = skyhop(dir.path(), &["compare", "old.txt", "new.txt"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!("compare_seed", run.stdout);
+    assert!(
+        run.stdout
+            .contains("Apache Airflow Update:\napache-airflow 2.9.0+astro.2 >> 2.9.1+astro.1\n")
+    );
+    assert!(run.stdout.contains("Downgrades:\npandas 2.2.2 >> 2.1.4\n"));
+    let run = skyhop(dir.path(), &["compare", "old.txt", "new.txt", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(v["changes"].as_array().unwrap().len() >= 5);
+    // A file that is not a freeze: usage error naming the line.
+    fs::write(dir.path().join("bad.txt"), "ok==1\nthis is not a line\n").unwrap();
+    let run = skyhop(dir.path(), &["compare", "old.txt", "bad.txt"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("line 2"), "{}", run.stderr);
+}
+
+#[test]
+fn upgrade_to_the_same_version_is_nothing_to_do() {
+    let docker = "FROM quay.io/astronomer/astro-runtime:13.11.0\n";
+    let dir = project_with(docker.as_bytes());
+    let run = skyhop(
+        dir.path(),
+        &["upgrade", "--yes", "--runtime-version", "13.11.0"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("nothing to do"), "{}", run.stderr);
+    assert_eq!(dockerfile(&dir), docker);
+}
+
+#[test]
+fn rule_docs() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = skyhop(dir.path(), &["rule"]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.lines().count() > 10, "{}", run.stdout);
+    let code = run.stdout.split_whitespace().next().unwrap().to_string();
+    let run = skyhop(dir.path(), &["rule", &code]);
+    assert_eq!(run.code, 0);
+    for section in [
+        "## What it does",
+        "## Why it breaks",
+        "## Example",
+        "## Use instead",
+        "## Applies to versions",
+    ] {
+        assert!(run.stdout.contains(section), "{section}");
+    }
+    let run = skyhop(dir.path(), &["rule", "SKY9999"]);
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = skyhop(dir.path(), &["upgrade", "--bogus"]);
+    assert_eq!(run.code, 2);
+    let run = skyhop(dir.path(), &["--help"]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains("Exit codes"));
+}
