@@ -26,13 +26,15 @@ pub fn upgrade(args: UpgradeArgs) -> CmdResult {
     };
     let (catalog, _) =
         skyhop_catalog::Catalog::load(&skyhop_core::cache_dir(), skyhop_catalog::Refresh::Auto);
-    let plan = catalog
-        .check_upgrade(
-            &current,
-            &target,
-            UpgradeOptions::new(args.allow_deprecated),
-        )
-        .map_err(|refusal| Failure::usage(format!("upgrade refused: {refusal}")))?;
+    let opts = UpgradeOptions::new(args.allow_deprecated);
+    let plan = match catalog.check_upgrade(&current, &target, opts) {
+        Ok(plan) => plan,
+        Err(refusal) if refusal.is_nothing_to_do() => {
+            eprintln!("{refusal}");
+            return Ok(exit::OK);
+        }
+        Err(refusal) => return Err(Failure::usage(format!("upgrade refused: {refusal}"))),
+    };
 
     // The version written into the tag: a Runtime version for Runtime images, else Airflow's.
     let new = match (&located.base, plan.target_runtime, &target) {
