@@ -561,17 +561,16 @@ impl Deployment {
                     && r.airflow == req.airflow_version
                     && r.runtime == req.runtime
             })
-            .map(|r| format!(" (deploy {} ran it)", r.id))
+            .map(|r| format!(" (deploy {} ran that version)", r.id))
             .unwrap_or_default();
+        let current = version(&active.airflow, active.runtime.as_deref());
         Err(DeployError::Downgrade(format!(
-            "cannot deploy a downgraded version: deployment `{}` runs {} (deploy {}) and this project is on {}. \
-             Set the project to {} or newer, or go back to an earlier deploy with `skyhop rollback <DEPLOY_ID>`{earlier}; \
-             see `skyhop deploy history`",
+            "cannot deploy a downgraded version: deployment `{}` runs {current} since deploy {}, \
+             and this project is on {}. Set the project to {current} or newer, or roll back to an \
+             earlier deploy with `skyhop rollback <DEPLOY_ID>`{earlier}; see `skyhop deploy history`",
             self.config.name,
-            version(&active.airflow, active.runtime.as_deref()),
             active.id,
             version(&req.airflow_version, req.runtime.as_deref()),
-            version(&active.airflow, active.runtime.as_deref()),
         )))
     }
 

@@ -22,7 +22,7 @@ use skyhop_core::Progress;
 
 use crate::api::{AirflowApi, Health};
 use crate::error::{DeployError, IoContext, Result};
-use crate::process::{run_checked, tail_file};
+use crate::process::{run_checked, tail_file, tail_since};
 use crate::sys;
 use crate::target::{ProcessStatus, RunSpec, Target, TargetStatus};
 use crate::versions::{airflow_major, compare_airflow};
@@ -264,13 +264,16 @@ impl LocalTarget {
                     name: name.clone(),
                     pid: *pid,
                     alive,
-                    log_tail: (!alive).then(|| tail_file(&log, 15)),
+                    log_tail: (!alive).then(|| tail_since(&log, LOG_HEADER, 15)),
                     log,
                 }
             })
             .collect()
     }
 }
+
+/// Starts the line the supervisor writes into a component's log at each start.
+const LOG_HEADER: &str = "===== skyhop:";
 
 /// Settings a deployment's environment variables cannot override.
 const PROTECTED: &[&str] = &[
@@ -360,7 +363,7 @@ impl Target for LocalTarget {
                 .at(&log_path)?;
             writeln!(
                 log,
-                "===== skyhop: {} starting `airflow {}` ({}) =====",
+                "{LOG_HEADER} {} starting `airflow {}` ({}) =====",
                 run.started,
                 args.join(" "),
                 spec.instance_name()

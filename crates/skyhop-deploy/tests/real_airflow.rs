@@ -230,7 +230,7 @@ fn deploy_upgrade_rollback_kill_and_fail_on_sqlite() {
     assert!(matches!(err, DeployError::Downgrade(_)));
     let text = err.to_string();
     assert!(
-        text.contains("skyhop rollback") && text.contains("deploy 1 ran it"),
+        text.contains("skyhop rollback") && text.contains("deploy 1 ran that version"),
         "{text}"
     );
 
