@@ -13,11 +13,28 @@ use skyhop_core::{NoProgress, Severity};
 /// Imports each file in a forked child of one interpreter (Airflow imported once), the DAG
 /// folder on `sys.path` as Airflow puts it; prints `file<TAB>OK` or `file<TAB>FAIL<TAB>error`.
 const IMPORT_EACH: &str = r#"
-import importlib.util, os, sys, warnings
+import importlib, importlib.util, os, sys, warnings
 folder = sys.argv[1]
 sys.path.insert(0, folder)
 warnings.simplefilter("ignore")
 import airflow  # noqa: F401
+# Pre-import what most DAG files import so each forked child is fast.
+for heavy in ("airflow.sdk", "airflow.models", "airflow.decorators", "airflow.operators",
+              "airflow.providers.standard.operators.python", "airflow.providers.standard.operators.bash",
+              "airflow.providers.standard.operators.empty", "airflow.providers.standard.sensors.time_delta",
+              "airflow.models.dag", "airflow.models.baseoperator"):
+    try:
+        importlib.import_module(heavy)
+    except BaseException:
+        pass
+try:  # first DAG / operator creation initialises lazily-loaded machinery: do it once here
+    from airflow.sdk import DAG
+    from airflow.providers.standard.operators.bash import BashOperator
+    from airflow.providers.standard.operators.python import PythonOperator
+    with DAG("warm_up", schedule=None):
+        BashOperator(task_id="b", bash_command="echo") >> PythonOperator(task_id="p", python_callable=print)
+except BaseException:
+    pass
 for name in sys.argv[2:]:
     r, w = os.pipe()
     pid = os.fork()
