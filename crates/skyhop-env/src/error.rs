@@ -13,7 +13,7 @@ pub enum EnvError {
         source: std::io::Error,
     },
     /// A program could not be started at all.
-    #[error("could not run `{program}`: {source}. {hint}")]
+    #[error("could not run `{program}`: {source}{}", hint_suffix(.hint))]
     Spawn {
         program: String,
         hint: String,
@@ -55,6 +55,14 @@ pub enum EnvError {
     /// Something needed from the package index is not there.
     #[error("{0}")]
     NotFound(String),
+}
+
+fn hint_suffix(hint: &str) -> String {
+    if hint.is_empty() {
+        String::new()
+    } else {
+        format!(" ({hint})")
+    }
 }
 
 impl EnvError {

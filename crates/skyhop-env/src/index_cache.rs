@@ -8,7 +8,8 @@
 //! page of every package in it was fetched (or revalidated) after the cutoff; otherwise the
 //! resolution runs online as usual. The project's requirements (no cutoff: "newest now") are
 //! resolved offline on top of the base when the pages of every package they add or change were
-//! fetched within [`RECENT`].
+//! fetched within [`RECENT`]; a conflict found offline is reported as is when every package
+//! it names was fetched within [`RECENT`].
 //!
 //! This reads uv's cache layout (`<uv cache dir>/simple-v28/pypi/<name>.rkyv`), which is tied to
 //! the pinned [`crate::UV_VERSION`]; when the layout is not there, nothing is trusted.
@@ -68,6 +69,21 @@ pub(crate) fn pages_recent(uv_cache: &Path, names: &[&str]) -> bool {
     })
 }
 
+/// Whether every package named in `text` (uv's explanation of a conflict) that uv has a cached
+/// page for was fetched within [`RECENT`], and at least one is named.
+pub(crate) fn mentioned_pages_recent(uv_cache: &Path, text: &str) -> bool {
+    let pages = uv_cache.join(SIMPLE_BUCKET).join("pypi");
+    let mut names: Vec<String> = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .map(|w| skyhop_core::normalize_name(w.trim_end_matches('.')))
+        .filter(|n| !n.is_empty() && pages.join(format!("{n}.rkyv")).is_file())
+        .collect();
+    names.sort();
+    names.dedup();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    !names.is_empty() && pages_recent(uv_cache, &names)
+}
+
 fn midnight_utc(date: &str) -> Option<SystemTime> {
     let d: jiff::civil::Date = date.parse().ok()?;
     let ts = d.to_zoned(jiff::tz::TimeZone::UTC).ok()?.timestamp();
@@ -99,5 +115,13 @@ mod tests {
         assert!(pages_recent(dir.path(), &["a", "b"]));
         assert!(pages_recent(dir.path(), &[]));
         assert!(!pages_recent(dir.path(), &["c"]));
+        assert!(mentioned_pages_recent(
+            dir.path(),
+            "Because A==1 depends on b<2."
+        ));
+        assert!(!mentioned_pages_recent(
+            dir.path(),
+            "nothing cached is named"
+        ));
     }
 }

@@ -86,9 +86,7 @@ pub fn install_with(
     let result = build(lock, indexes, cache, &venvs, &hash, &root, progress);
     match &result {
         Ok(v) => {
-            for n in &v.notes {
-                progress.note(n);
-            }
+            // notes travel in the venv (shown with results), not as progress
             progress.end(
                 "installing",
                 &format!(

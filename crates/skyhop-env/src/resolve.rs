@@ -81,7 +81,13 @@ pub fn resolve(spec: &EnvSpec, cache: &Cache, progress: &dyn Progress) -> Result
             } else {
                 String::new()
             };
-            key(&[&base_key, "requirements", &place, text])
+            key(&[
+                &base_key,
+                "requirements",
+                &place,
+                text,
+                &included_texts(path, text, 0),
+            ])
         }
         None => base_key.clone(),
     };
@@ -92,9 +98,7 @@ pub fn resolve(spec: &EnvSpec, cache: &Cache, progress: &dyn Progress) -> Result
     let result = resolve_uncached(spec, cache, &locks, &base_key, &final_key, requirements);
     match &result {
         Ok(lock) => {
-            for note in &lock.provenance.notes {
-                progress.note(note);
-            }
+            // notes travel in the lock's provenance (shown with results), not as progress
             progress.end(
                 "resolving",
                 &format!(
@@ -181,6 +185,33 @@ fn refers_to_files(text: &str) -> bool {
         .any(|l| {
             l.starts_with('-') || l.starts_with('.') || l.starts_with('/') || l.contains("file:")
         })
+}
+
+/// The contents of the files a requirements file includes (`-r`, `-c`, recursively), for the
+/// cache key: editing an included file must change the key. (Local path packages such as
+/// `./libs/mine` are keyed by their path only.)
+fn included_texts(path: &Path, text: &str, depth: usize) -> String {
+    let mut out = String::new();
+    if depth > 5 {
+        return out;
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    for line in text.lines().map(str::trim) {
+        let target = ["-r", "--requirement", "-c", "--constraint"]
+            .iter()
+            .find_map(|flag| line.strip_prefix(flag))
+            .map(|rest| rest.trim_start_matches('=').trim())
+            .filter(|rest| !rest.is_empty());
+        if let Some(target) = target {
+            let included = dir.join(target);
+            let body = fs::read_to_string(&included).unwrap_or_default();
+            out.push_str(&included.to_string_lossy());
+            out.push('\n');
+            out.push_str(&body);
+            out.push_str(&included_texts(&included, &body, depth + 1));
+        }
+    }
+    out
 }
 
 /// `name==version`, or `name<spec>` when the pin is already a specifier.
@@ -379,7 +410,26 @@ fn resolve_layer(
         && let Some(uv_cache) = index_cache::uv_cache_dir(uv)
     {
         let out = tmp.path().join("layered-offline.txt");
-        if compile(&out, true)?.1.status.success() {
+        let (_, output) = compile(&out, true)?;
+        if !output.status.success() {
+            // A conflict found offline stands when every package it names was fetched
+            // recently (a newer version could not have resolved it).
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let why = explain::why_lines(&stderr).join("\n");
+            if !stderr.contains("network was disabled")
+                && !stderr.contains("not found in the cache")
+                && index_cache::mentioned_pages_recent(&uv_cache, &why)
+            {
+                return Err(explain::resolution_error(
+                    spec,
+                    Layer::Requirements,
+                    &stderr,
+                    &spec.base_pins,
+                    Some((requirements, text)),
+                )
+                .into());
+            }
+        } else {
             let mut lock = read_compiled(&out, spec)?;
             let changed: Vec<&str> = lock
                 .packages
@@ -479,6 +529,18 @@ mod tests {
         assert!(refers_to_files("-r base.txt\n"));
         assert!(refers_to_files("./libs/mine\n"));
         assert!(refers_to_files("mine @ file:///x\n"));
+    }
+
+    #[test]
+    fn included_files_are_part_of_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let main = dir.path().join("requirements.txt");
+        fs::write(dir.path().join("base.txt"), "six==1.16.0\n").unwrap();
+        let text = "-r base.txt\nrequests\n";
+        let before = included_texts(&main, text, 0);
+        assert!(before.ends_with("base.txt\nsix==1.16.0\n"), "{before}");
+        fs::write(dir.path().join("base.txt"), "six==1.17.0\n").unwrap();
+        assert_ne!(included_texts(&main, text, 0), before);
     }
 
     #[test]
