@@ -1,7 +1,7 @@
 //! Benchmark driver for `bench.sh`: parses every DAG file of a project with a plain Airflow
 //! venv and prints one JSON line of timings.
 //!
-//! `cargo run -p skyhop-parse --example bench -- <airflow-version> <project-dir> <jobs>`
+//! `cargo run -p skyhop-parse --example parse_bench -- <airflow-version> <project-dir> <jobs>`
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -31,6 +31,19 @@ impl Progress for Clock {
     fn note(&self, _: &str) {}
 }
 
+/// CPU seconds (user + system) used by finished child processes (the harness and its forks).
+fn children_cpu_seconds() -> f64 {
+    // SAFETY: getrusage only writes into the zeroed struct we pass.
+    #[allow(unsafe_code)]
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
 fn dag_files(dir: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
@@ -44,7 +57,7 @@ fn dag_files(dir: &Path) -> Vec<PathBuf> {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let [_, version, project, jobs] = args.as_slice() else {
-        eprintln!("usage: bench <airflow-version> <project-dir> <jobs>");
+        eprintln!("usage: parse_bench <airflow-version> <project-dir> <jobs>");
         std::process::exit(2);
     };
     let venv =
@@ -67,7 +80,7 @@ fn main() {
     let mean_file_ms = report.files.iter().map(|f| f.duration_ms).sum::<u64>() as f64
         / report.files.len().max(1) as f64;
     println!(
-        "{{\"airflow\": \"{}\", \"jobs\": {jobs}, \"files\": {}, \"failed\": {}, \"import_s\": {:.2}, \"parse_wall_s\": {:.2}, \"wall_per_file_s\": {:.3}, \"mean_file_import_ms\": {:.0}}}",
+        "{{\"airflow\": \"{}\", \"jobs\": {jobs}, \"files\": {}, \"failed\": {}, \"import_s\": {:.2}, \"parse_wall_s\": {:.2}, \"wall_per_file_s\": {:.3}, \"mean_file_import_ms\": {:.0}, \"cpu_s\": {:.2}}}",
         report.airflow,
         report.files.len(),
         report.failures().count(),
@@ -75,5 +88,6 @@ fn main() {
         parse_wall,
         parse_wall / report.files.len().max(1) as f64,
         mean_file_ms,
+        children_cpu_seconds(),
     );
 }
