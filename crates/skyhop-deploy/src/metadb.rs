@@ -20,7 +20,11 @@ pub enum MetaDb {
     /// A SQLite file (the default, in the state directory).
     Sqlite { path: PathBuf },
     /// A PostgreSQL database, by SQLAlchemy/libpq URL (`postgresql://user@host:port/db`).
-    Postgres { url: String },
+    /// Serialized with its password replaced by `****` (status JSON, `run.json`).
+    Postgres {
+        #[serde(serialize_with = "serialize_redacted")]
+        url: String,
+    },
 }
 
 impl MetaDb {
@@ -182,6 +186,10 @@ impl MetaDb {
     }
 }
 
+fn serialize_redacted<S: serde::Serializer>(url: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&redact_url(url))
+}
+
 /// Replaces the password of `scheme://user:password@host` with `****`.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -249,6 +257,8 @@ mod tests {
             "PostgreSQL postgresql://u:****@127.0.0.1:5433/af"
         );
         assert!(MetaDb::from_url(Some("mysql://x"), Path::new("/x")).is_err());
+        let json = serde_json::to_string(&pg).unwrap();
+        assert!(json.contains("u:****@") && !json.contains("pw"), "{json}");
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! Real Airflow on loopback: deploys Airflow 2.10.5, then 3.1.3, rolls back, survives a
-//! `kill -9` in the middle of a deploy, switches back by itself from a failing deploy, and does
-//! the same on a real PostgreSQL server.
+//! Real Airflow on loopback: deploys Airflow 2.10.5, then 3.1.3, rolls back, and survives a
+//! `kill -9` in the middle of a deploy (SQLite); deploys and rolls back the same way on a real
+//! PostgreSQL server started in a temporary directory.
 //!
 //! Environments come from skyhop-env (`airflow_venv`, cached), or from the directories in
 //! `SKYHOP_TEST_VENV_2` / `SKYHOP_TEST_VENV_3`. The scenarios run one after the other (a global
@@ -180,9 +180,9 @@ fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
 }
 
 /// Deploy A (2.10.5), deploy B (3.1.3), refuse a downgrade, roll back to A; then kill -9 a
-/// deploy midway and recover; then a failing deploy switches back by itself.
+/// deploy midway and recover. (Failing deploys are covered against a fake Airflow.)
 #[test]
-fn deploy_upgrade_rollback_kill_and_fail_on_sqlite() {
+fn deploy_upgrade_rollback_and_kill_on_sqlite() {
     let _serial = serial();
     let (Some(v2), Some(v3)) = (venv(AF2, None), venv(AF3, None)) else {
         return;
@@ -324,23 +324,8 @@ fn deploy_upgrade_rollback_kill_and_fail_on_sqlite() {
     assert!(dep.status().unwrap().target.is_healthy());
     assert_eq!(dep.active().unwrap().unwrap().id, 3);
 
-    // A deploy whose environment cannot migrate: switched back by itself.
-    let broken = tmp.path().join("broken-venv");
-    std::fs::create_dir_all(broken.join("bin")).unwrap();
-    let fake = broken.join("bin/airflow");
-    std::fs::write(&fake, "#!/bin/sh\necho 'broken environment' >&2\nexit 3\n").unwrap();
-    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let f = timed("failing deploy + automatic switch back", || {
-        dep.deploy(&request(root, "2.10.6", &broken, "broken"), &STEPS)
-    })
-    .unwrap();
-    assert_eq!(f.record.status, DeployStatus::FailedRolledBack);
-    assert!(f.message.contains("broken environment"), "{}", f.message);
-    assert!(f.message.contains("runs again"), "{}", f.message);
-    assert_eq!(api2.version().unwrap(), AF2);
-    assert_eq!(dep.active().unwrap().unwrap().id, 3);
     let json = serde_json::to_string_pretty(&dep.history().unwrap()).unwrap();
-    assert!(json.contains("\"failed-rolled-back\"") && json.contains("\"interrupted\""));
+    assert!(json.contains("\"interrupted\""));
 }
 
 /// Not a test on its own: the child process of the kill -9 scenario.
