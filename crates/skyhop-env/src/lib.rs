@@ -21,6 +21,7 @@ mod error;
 mod explain;
 mod index_cache;
 mod install;
+mod lock_cache;
 mod pypi;
 mod python;
 mod resolve;

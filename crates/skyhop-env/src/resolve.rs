@@ -15,12 +15,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde::{Deserialize, Serialize};
-use skyhop_core::{Lock, Progress, Provenance, normalize_name};
+use skyhop_core::{Lock, Progress, normalize_name};
 
 use crate::cache::{Cache, key, lock_file, write_atomic};
 use crate::explain::{self, Layer};
 use crate::index_cache;
-use crate::uv::{UV_VERSION, uv};
+use crate::lock_cache::{
+    base_key, included_texts, read_cached, read_requirements, refers_to_files, write_cached,
+};
+use crate::uv::uv;
 use crate::{EnvError, cmd};
 
 /// The platform every environment is resolved for (Runtime images are Linux x86-64).
@@ -152,70 +155,8 @@ fn resolve_uncached(
     Ok(lock)
 }
 
-/// The cache key of the base layer: every input that changes its result.
-fn base_key(spec: &EnvSpec) -> String {
-    let pins: Vec<String> = spec.base_pins.iter().map(|(n, v)| pin_line(n, v)).collect();
-    key(&[
-        "skyhop-env base v1",
-        UV_VERSION,
-        &spec.airflow,
-        &spec.python,
-        PYTHON_PLATFORM,
-        &pins.join(","),
-        spec.exclude_newer.as_deref().unwrap_or(""),
-        spec.index_url.as_deref().unwrap_or(""),
-        &spec.extra_index_urls.join(","),
-        &spec.unavailable.join(","),
-    ])
-}
-
-fn read_requirements(path: &Path) -> Result<(PathBuf, String), EnvError> {
-    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let text = fs::read_to_string(&abs)
-        .map_err(|e| EnvError::io(format!("cannot read {}", path.display()), e))?;
-    Ok((abs, text))
-}
-
-/// Whether a requirements file includes others (`-r`, `-c`) or local paths, so that its
-/// meaning depends on where it is.
-fn refers_to_files(text: &str) -> bool {
-    text.lines()
-        .map(|l| l.split(" #").next().unwrap_or("").trim())
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .any(|l| {
-            l.starts_with('-') || l.starts_with('.') || l.starts_with('/') || l.contains("file:")
-        })
-}
-
-/// The contents of the files a requirements file includes (`-r`, `-c`, recursively), for the
-/// cache key: editing an included file must change the key. (Local path packages such as
-/// `./libs/mine` are keyed by their path only.)
-fn included_texts(path: &Path, text: &str, depth: usize) -> String {
-    let mut out = String::new();
-    if depth > 5 {
-        return out;
-    }
-    let dir = path.parent().unwrap_or(Path::new("."));
-    for line in text.lines().map(str::trim) {
-        let target = ["-r", "--requirement", "-c", "--constraint"]
-            .iter()
-            .find_map(|flag| line.strip_prefix(flag))
-            .map(|rest| rest.trim_start_matches('=').trim())
-            .filter(|rest| !rest.is_empty());
-        if let Some(target) = target {
-            let included = dir.join(target);
-            let body = fs::read_to_string(&included).unwrap_or_default();
-            out.push_str(&included.to_string_lossy());
-            out.push('\n');
-            out.push_str(&body);
-            out.push_str(&included_texts(&included, &body, depth + 1));
-        }
-    }
-    out
-}
-
 /// `name==version`, or `name<spec>` when the pin is already a specifier.
-fn pin_line(name: &str, version: &str) -> String {
+pub(crate) fn pin_line(name: &str, version: &str) -> String {
     let v = version.trim();
     if v.is_empty() || v == "*" {
         name.to_string()
@@ -497,72 +438,14 @@ fn read_compiled(path: &Path, spec: &EnvSpec) -> Result<Lock, EnvError> {
     Ok(lock)
 }
 
-fn read_cached(locks: &Path, key: &str) -> Option<Lock> {
-    let text = fs::read_to_string(locks.join(format!("{key}.txt"))).ok()?;
-    let prov = fs::read_to_string(locks.join(format!("{key}.json"))).ok()?;
-    let provenance: Provenance = serde_json::from_str(&prov).ok()?;
-    let mut lock = Lock::from_freeze(&text, "uv").ok()?;
-    lock.provenance = provenance;
-    Some(lock)
-}
-
-/// Writes the provenance first and the package list last: the `.txt` appearing means the entry
-/// is complete.
-fn write_cached(locks: &Path, key: &str, lock: &Lock) -> Result<(), EnvError> {
-    let prov = serde_json::to_string_pretty(&lock.provenance).unwrap_or_default();
-    write_atomic(&locks.join(format!("{key}.json")), prov.as_bytes())?;
-    write_atomic(
-        &locks.join(format!("{key}.txt")),
-        lock.to_freeze().as_bytes(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn requirements_referring_to_files() {
-        assert!(!refers_to_files(
-            "# c\nrequests==2.32.3\nfoo @ https://x/y.whl\n"
-        ));
-        assert!(refers_to_files("-r base.txt\n"));
-        assert!(refers_to_files("./libs/mine\n"));
-        assert!(refers_to_files("mine @ file:///x\n"));
-    }
-
-    #[test]
-    fn included_files_are_part_of_the_key() {
-        let dir = tempfile::tempdir().unwrap();
-        let main = dir.path().join("requirements.txt");
-        fs::write(dir.path().join("base.txt"), "six==1.16.0\n").unwrap();
-        let text = "-r base.txt\nrequests\n";
-        let before = included_texts(&main, text, 0);
-        assert!(before.ends_with("base.txt\nsix==1.16.0\n"), "{before}");
-        fs::write(dir.path().join("base.txt"), "six==1.17.0\n").unwrap();
-        assert_ne!(included_texts(&main, text, 0), before);
-    }
 
     #[test]
     fn pin_lines() {
         assert_eq!(pin_line("a", "1.0"), "a==1.0");
         assert_eq!(pin_line("a", ">=1.0"), "a>=1.0");
         assert_eq!(pin_line("a", ""), "a");
-    }
-
-    #[test]
-    fn base_key_depends_on_inputs() {
-        let a = EnvSpec {
-            airflow: "2.9.1".into(),
-            python: "3.11".into(),
-            ..EnvSpec::default()
-        };
-        let mut b = a.clone();
-        assert_eq!(base_key(&a), base_key(&b));
-        b.exclude_newer = Some("2024-05-07".into());
-        assert_ne!(base_key(&a), base_key(&b));
-        let mut c = a.clone();
-        c.base_pins.insert("x".into(), "1".into());
-        assert_ne!(base_key(&a), base_key(&c));
     }
 }
