@@ -423,8 +423,12 @@ def parse_one(path, dagbag_cls, dagbag_module):
         bag = dagbag_cls(dag_folder=path, include_examples=False, collect_dags=False)
         try:
             bag.process_file(path, only_if_updated=False)
-        except (SystemExit, GeneratorExit) as exc:
-            # Airflow 2 catches only `Exception` around the import: record it as Airflow 3 does.
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:
+            # Airflow 2 catches only `Exception` around the import, so `sys.exit` and (before
+            # 2.10) its own `AirflowTaskTimeout`, a BaseException, escape: record them as
+            # Airflow 3 does.
             caught.append(exc)
             bag.import_errors[path] = real_format_exc()
     duration = time.monotonic() - start
@@ -463,6 +467,10 @@ def parse_one(path, dagbag_cls, dagbag_module):
                 result["error_type"], result["error"] = "ImportError", text.strip()
             result["traceback"] = text
     return result
+
+
+def missing(path):
+    return failure(path, "FileNotFoundError", "no such file: %s" % path, None, None, 0.0)
 
 
 def child_main(path, write_fd, output_path, request, dagbag_cls, dagbag_module):
@@ -654,6 +662,9 @@ def run_pool(request, dagbag_cls, dagbag_module, scratch):
             path = files[index]
             output = os.path.join(scratch, "out-%d.txt" % index)
             index += 1
+            if not os.path.isfile(path):
+                emit(dict(missing(path), event="file"))
+                continue
             read_fd, write_fd = os.pipe()
             sys.stdout.flush()
             sys.stderr.flush()

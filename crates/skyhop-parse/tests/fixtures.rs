@@ -43,7 +43,8 @@ fn run(version: &str) -> (ParseReport, Vec<String>) {
         project.path(),
     );
     write_zip(&project.path().join("dags/packaged.zip"));
-    let files = common::dag_files(&project.path().join("dags"));
+    let mut files = common::dag_files(&project.path().join("dags"));
+    files.push("dags/does_not_exist.py".into()); // relative to the project root
     let opts = ParseOptions {
         jobs: 2,
         timeout: Duration::from_secs(3),
@@ -93,7 +94,7 @@ fn failure(report: &ParseReport, name: &str) -> (String, Option<u32>) {
 fn check(version: &str, report: &ParseReport, progress: &[String]) {
     assert_eq!(report.airflow, version);
     assert!(report.python.starts_with("3.11"));
-    assert_eq!(report.files.len(), 12);
+    assert_eq!(report.files.len(), 13);
 
     let good = file(report, "good.py");
     assert!(good.ok, "{good:?}");
@@ -104,6 +105,11 @@ fn check(version: &str, report: &ParseReport, progress: &[String]) {
     let leaves = file(report, "leaves_a_process.py");
     assert!(leaves.ok, "{leaves:?}");
     assert_eq!(leaves.dag_ids, ["leaves_a_process"]);
+
+    assert_eq!(
+        failure(report, "does_not_exist.py"),
+        ("FileNotFoundError".into(), None)
+    );
 
     let zipped = file(report, "packaged.zip");
     assert!(zipped.ok, "{zipped:?}");
@@ -173,10 +179,10 @@ fn check(version: &str, report: &ParseReport, progress: &[String]) {
     assert_eq!(rule_of("good.py"), None);
 
     assert_eq!(progress.first().unwrap(), "begin importing Airflow None");
-    assert!(progress.contains(&"begin parsing DAG files Some(12)".to_string()));
+    assert!(progress.contains(&"begin parsing DAG files Some(13)".to_string()));
     assert_eq!(
         progress.iter().filter(|p| p.starts_with("advance")).count(),
-        12
+        13
     );
     assert_eq!(progress.last().unwrap(), "end parsing DAG files");
 }
