@@ -14,7 +14,7 @@ use crate::ParseError;
 use crate::harness;
 use crate::report::{FileResult, ParseReport};
 
-/// Progress step names used by [`parse`].
+/// Progress step of the one Airflow import (no count).
 pub const STEP_IMPORT: &str = "importing Airflow";
 /// Progress step of the per-file parse (one `advance` per file).
 pub const STEP_PARSE: &str = "parsing DAG files";
@@ -71,6 +71,11 @@ enum Event {
 /// `python`: imports Airflow once, then imports each file in its own forked process, the way
 /// Airflow's DagBag does. Files that fail, hang, crash or exit are results, not errors; an error
 /// means the run itself could not be done (no Airflow, harness died...).
+///
+/// As in a runtime image, the harness runs in `project_root` with the project root, `dags/` and
+/// `plugins/` importable. It writes nothing into the project: Airflow's home is a temporary
+/// directory and bytecode goes to skyhop's cache. Progress: [`STEP_IMPORT`], then
+/// [`STEP_PARSE`] with one `advance` per file as results stream in.
 pub fn parse(
     python: &Path,
     project_root: &Path,
