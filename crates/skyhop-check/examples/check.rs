@@ -1,6 +1,8 @@
-//! Developer tool and benchmark driver: `check INDEX.json TARGET_VERSION DIR [--json]`.
-//! Prints findings as text (or JSON) and the time spent checking (excluding index loading)
-//! on stderr.
+//! Developer tool and benchmark driver:
+//! `check (INDEX.json | --python PYTHON | -) TARGET_VERSION DIR [--json]`.
+//! `--python` builds (or loads from the cache) the index of that environment; `-` checks with
+//! the curated tables only. Prints findings as text (or JSON), and on stderr the time spent
+//! checking (excluding the index).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -8,12 +10,25 @@ use std::time::Instant;
 use skyhop_check::{ApiIndex, CheckOptions, check, collect_python_files, to_json, to_text};
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let python = match args.iter().position(|a| a == "--python") {
+        Some(i) if i + 1 < args.len() => {
+            let p = args.remove(i + 1);
+            args[i] = "--python".into();
+            Some(PathBuf::from(p))
+        }
+        _ => None,
+    };
     if args.len() < 3 {
-        eprintln!("usage: check INDEX.json|- TARGET_VERSION DIR [--json]");
+        eprintln!("usage: check (INDEX.json | --python PYTHON | -) TARGET_VERSION DIR [--json]");
         std::process::exit(2);
     }
-    let index = (args[0] != "-").then(|| match ApiIndex::load_json(&PathBuf::from(&args[0])) {
+    let loaded = match (&python, args[0].as_str()) {
+        (Some(py), _) => Some(ApiIndex::build(py, "bench", &skyhop_core::NoProgress)),
+        (None, "-") => None,
+        (None, path) => Some(ApiIndex::load_json(&PathBuf::from(path))),
+    };
+    let index = loaded.map(|r| match r {
         Ok(i) => i,
         Err(e) => {
             eprintln!("{e}");

@@ -217,15 +217,18 @@ impl<'a> Analyzer<'a> {
             return true;
         };
         match index.resolve(module) {
-            Resolved::MissingName { module: parent, .. } => {
+            Resolved::MissingName { .. } => {
                 self.reported.insert(module.to_string());
-                let (message, replacement) = self.missing_module_message(module, &parent);
+                let (message, replacement) = self.missing_module_message(module);
                 let rule = specific_rule(module).unwrap_or("SKY101");
                 self.push(range.start(), rule, Severity::Error, message, replacement);
                 false
             }
-            Resolved::NotInstalled { module: m, package } => {
-                self.reported.insert(m.clone());
+            Resolved::NotInstalled {
+                module: root,
+                package,
+            } => {
+                self.reported.insert(root);
                 self.reported.insert(module.to_string());
                 self.push(
                     range.start(),
@@ -237,7 +240,6 @@ impl<'a> Analyzer<'a> {
                     ),
                     None,
                 );
-                let _ = m;
                 false
             }
             Resolved::ModuleBroken { module: m, error } => {
@@ -266,7 +268,7 @@ impl<'a> Analyzer<'a> {
                 // Inside a package the index lists but did not import: every module file
                 // of `airflow` is listed, so this one does not exist.
                 self.reported.insert(module.to_string());
-                let (message, replacement) = self.missing_module_message(module, "");
+                let (message, replacement) = self.missing_module_message(module);
                 self.push(
                     range.start(),
                     "SKY101",
@@ -280,7 +282,7 @@ impl<'a> Analyzer<'a> {
         }
     }
 
-    fn missing_module_message(&self, module: &str, _parent: &str) -> (String, Option<String>) {
+    fn missing_module_message(&self, module: &str) -> (String, Option<String>) {
         let mut message = format!(
             "No module named `{module}` in the target (Airflow {})",
             self.target()
@@ -565,7 +567,6 @@ impl<'a> Analyzer<'a> {
                         signature.as_ref(),
                         arg.id.as_str(),
                         arg.range,
-                        false,
                     );
                     if arg.id.as_str() == "default_args"
                         && let Some(keys) = self.dict_keys(&kw.value)
@@ -587,7 +588,6 @@ impl<'a> Analyzer<'a> {
                                 signature.as_ref(),
                                 &key,
                                 range,
-                                false,
                             );
                         }
                     } else {
@@ -629,7 +629,6 @@ impl<'a> Analyzer<'a> {
         signature: Option<&crate::index::Signature>,
         keyword: &str,
         range: TextRange,
-        _in_default_args: bool,
     ) {
         if let Some(rule) = rules().argument_rule(callee, is_dag, is_operator, keyword) {
             let accepted = signature.is_some_and(|s| s.params.iter().any(|p| p == keyword));

@@ -426,15 +426,6 @@ impl ApiIndex {
         if info.getattr.as_deref() == Some("opaque") {
             return Resolved::Unknown;
         }
-        if provider_package(&prefix).is_none() && prefix == "airflow.providers" {
-            // A provider path whose provider has no files installed.
-            if let Some((package, root)) = provider_package(qualname) {
-                return Resolved::NotInstalled {
-                    module: root,
-                    package,
-                };
-            }
-        }
         Resolved::MissingName {
             module: prefix,
             name: name.to_string(),
@@ -571,7 +562,10 @@ impl ApiIndex {
 }
 
 fn target_in(message: &str) -> Option<String> {
-    let re = regex::Regex::new(r"airflow(?:\.[A-Za-z_][A-Za-z0-9_]*)+").ok()?;
+    static DOTTED: OnceLock<Option<regex::Regex>> = OnceLock::new();
+    let re = DOTTED
+        .get_or_init(|| regex::Regex::new(r"airflow(?:\.[A-Za-z_][A-Za-z0-9_]*)+").ok())
+        .as_ref()?;
     re.find_iter(message).last().map(|m| m.as_str().to_string())
 }
 

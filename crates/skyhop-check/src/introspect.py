@@ -34,6 +34,7 @@ ROOT = "airflow"
 SKIP_SEGMENTS = {
     "tests", "test", "migrations", "example_dags", "www", "ui", "api_fastapi", "cli",
     "_vendor", "__main__", "alembic", "system", "node_modules", "static", "templates",
+    "api", "api_connexion", "api_internal", "auth", "auth_manager",
 }
 PER_MODULE_SECONDS = 20
 DEPRECATION_CATEGORIES = ("Deprecat", "Removed", "FutureWarning")
@@ -309,6 +310,9 @@ def import_one(name):
                 break
         out[name] = describe_module(name, mod, functions, classes, own)
         virtual_modules(out, functions, classes)
+    except TimeoutError as e:
+        # Slow, not broken: the module exists, its names are just not known.
+        out[name] = {"status": "skipped", "error": str(e)}
     except BaseException as e:  # noqa: BLE001 - SystemExit and friends from module code too
         signal.alarm(0)
         out[name] = {"status": "error", "error": f"{type(e).__name__}: {e}"[:500]}

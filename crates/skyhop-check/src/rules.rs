@@ -161,6 +161,8 @@ pub struct Rules {
     pub providers: Vec<ProviderRule>,
     pub packages: HashMap<String, String>,
     exact: HashMap<String, usize>,
+    /// Indices of `prefix.**` entries.
+    wildcards: Vec<usize>,
 }
 
 fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> T {
@@ -185,8 +187,12 @@ pub fn rules() -> &'static Rules {
             include_str!("../rules/names.json"),
         ));
         let mut exact = HashMap::new();
+        let mut wildcards = Vec::new();
         for (i, n) in names.iter().enumerate() {
             exact.entry(n.old.clone()).or_insert(i);
+            if n.old.ends_with(".**") {
+                wildcards.push(i);
+            }
         }
         Rules {
             docs: parse("rules.json", include_str!("../rules/rules.json")),
@@ -200,6 +206,7 @@ pub fn rules() -> &'static Rules {
             providers: parse("providers.json", include_str!("../rules/providers.json")),
             packages: parse("packages.json", include_str!("../rules/packages.json")),
             exact,
+            wildcards,
         }
     })
 }
@@ -211,7 +218,7 @@ impl Rules {
             return Some(&self.names[i]);
         }
         let mut best: Option<&NameRule> = None;
-        for n in &self.names {
+        for n in self.wildcards.iter().map(|&i| &self.names[i]) {
             if let Some(prefix) = n.old.strip_suffix(".**") {
                 let hit = qualname == prefix
                     || qualname
@@ -228,11 +235,10 @@ impl Rules {
     /// The first name rule whose old path is `qualname` or lies under it (for `import a.b`).
     pub fn name_rule_under(&self, module: &str) -> Option<&NameRule> {
         self.name_rule(module).or_else(|| {
-            self.names.iter().find(|n| {
+            self.wildcards.iter().map(|&i| &self.names[i]).find(|n| {
                 n.old
                     .strip_prefix(module)
                     .is_some_and(|r| r.starts_with('.'))
-                    && n.old.ends_with(".**")
             })
         })
     }

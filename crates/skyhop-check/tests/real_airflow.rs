@@ -80,7 +80,10 @@ fn real_import(python: &Path, folder: &Path, files: &[String]) -> BTreeMap<Strin
             let mut parts = l.splitn(3, '\t');
             let file = parts.next()?.to_string();
             let status = parts.next()?;
-            Some((file, (status != "OK").then(|| parts.next().unwrap_or("").to_string())))
+            Some((
+                file,
+                (status != "OK").then(|| parts.next().unwrap_or("").to_string()),
+            ))
         })
         .collect()
 }
@@ -163,5 +166,8 @@ fn example_dags_of_2_10_5_against_real_airflow_3_1_3() {
         .filter(|c| c.at_import && c.finding.severity == Severity::Error)
         .map(|c| c.finding.clone())
         .collect();
-    insta::assert_snapshot!("example_dags_2_10_5_import_errors_on_3_1_3", to_text(&errors));
+    insta::assert_snapshot!(
+        "example_dags_2_10_5_import_errors_on_3_1_3",
+        to_text(&errors)
+    );
 }

@@ -251,7 +251,8 @@ fn symlink_loops_are_reported_not_followed_forever() {
     std::fs::write(sub.join("a.py"), "x = 1\n").unwrap();
     #[cfg(unix)]
     std::os::unix::fs::symlink(&sub, sub.join("loop")).unwrap();
-    let (files, problems) = skyhop_check::collect_python_files(std::slice::from_ref(&sub), dir.path());
+    let (files, problems) =
+        skyhop_check::collect_python_files(std::slice::from_ref(&sub), dir.path());
     assert_eq!(files, vec![sub.join("a.py")]);
     #[cfg(unix)]
     assert!(

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Benchmark: `skyhop-check` vs `ruff check --select AIR --preview` on the same corpus of
+# several thousand DAG files (Airflow's own example DAGs of 2.10.5 and 3.1.3, copied N times).
+#
+# Usage: crates/skyhop-check/bench.sh [COPIES]   (default 45 → ~5000 files)
+# Needs: cargo, python3 (to install ruff into a temp dir), the skyhop cache's Airflow venvs and
+# example DAGs (created by `cargo test -p skyhop-check --test real_airflow`), or set
+# SKYHOP_BENCH_PYTHON=/path/to/airflow-3.1.3/bin/python and SKYHOP_BENCH_DAGS="dir1 dir2".
+set -euo pipefail
+COPIES=${1:-45}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/skyhop-check-bench.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+CACHE=${SKYHOP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/skyhop}
+
+find_python() {
+  for py in "$CACHE"/venvs/*/bin/python; do
+    if [ "$("$py" -c 'import importlib.metadata as m; print(m.version("apache-airflow"))' 2>/dev/null)" = "3.1.3" ]; then
+      echo "$py"; return
+    fi
+  done
+}
+PY=${SKYHOP_BENCH_PYTHON:-$(find_python)}
+DAGS=${SKYHOP_BENCH_DAGS:-"$CACHE/example-dags/2.10.5 $CACHE/example-dags/3.1.3"}
+[ -n "$PY" ] || { echo "no Airflow 3.1.3 venv found; set SKYHOP_BENCH_PYTHON" >&2; exit 2; }
+
+echo "== corpus: $COPIES copies of: $DAGS"
+for i in $(seq 1 "$COPIES"); do
+  for d in $DAGS; do
+    mkdir -p "$WORK/corpus/c$i/$(basename "$d")"
+    cp -r "$d"/. "$WORK/corpus/c$i/$(basename "$d")/"
+  done
+done
+NFILES=$(find "$WORK/corpus" -name '*.py' | wc -l)
+NLINES=$(find "$WORK/corpus" -name '*.py' -print0 | xargs -0 cat | wc -l)
+echo "   $NFILES Python files, $NLINES lines"
+
+echo "== installing ruff into $WORK/ruff"
+python3 -m pip install --quiet --target "$WORK/ruff" ruff >/dev/null
+RUFF="$WORK/ruff/bin/ruff"
+echo "   $("$RUFF" --version)"
+
+echo "== building skyhop-check (release)"
+(cd "$ROOT" && cargo build --quiet --release -p skyhop-check --example check)
+CHECK="$ROOT/target/release/examples/check"
+echo "== indexing the target once (cached): $PY"
+"$CHECK" --python "$PY" 3.1.3 "$HERE/tests/fixtures/rules" >/dev/null 2>&1 || true
+
+best() { sort -n | head -1; }
+run_ruff() {
+  local s e
+  s=$(date +%s.%N)
+  "$RUFF" check --select AIR --preview --no-cache --output-format concise --exit-zero "$WORK/corpus" >"$WORK/ruff.out" || true
+  e=$(date +%s.%N)
+  echo "$e - $s" | bc
+}
+run_check() {
+  local s e
+  s=$(date +%s.%N)
+  "$CHECK" --python "$PY" 3.1.3 "$WORK/corpus" >"$WORK/check.out" 2>"$WORK/check.err" || true
+  e=$(date +%s.%N)
+  echo "$e - $s" | bc
+}
+echo "== timing (best of 3, wall clock, whole process)"
+R=$(for _ in 1 2 3; do run_ruff; done | best)
+C=$(for _ in 1 2 3; do run_check; done | best)
+echo "   ruff check --select AIR --preview: ${R} s  ($(grep -cE "AIR[0-9]+" "$WORK/ruff.out" || true) findings)"
+echo "   skyhop-check (3.1.3 index):        ${C} s  ($(grep -cE '^[^ ].*: SKY' "$WORK/check.out" || true) findings; $(cat "$WORK/check.err"))"
+echo "   ratio ruff / skyhop-check: $(echo "scale=2; $R / $C" | bc)x"
+echo "== files with findings"
+echo "   ruff:   $(grep -oE '^[^:]+\.py' "$WORK/ruff.out" | sort -u | wc -l)"
+echo "   skyhop: $(grep -oE '^[^: ]+\.py' "$WORK/check.out" | sort -u | wc -l) (errors in $(grep -E ' error: ' "$WORK/check.out" | grep -oE '^[^:]+\.py' | sort -u | wc -l))"
