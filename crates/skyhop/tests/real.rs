@@ -1,0 +1,345 @@
+//! End-to-end tests of the `skyhop` binary against the real package index: real Airflow 2.x
+//! and 3.x environments resolved and installed with uv (cached in skyhop's cache between runs),
+//! real DAG files imported. Slow the first time, seconds once the cache is warm.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn skyhop(args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_skyhop"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run skyhop");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn example_project() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/astro-project")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with("upgrade-test-") || name == ".skyhop" {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            copy_dir(&path, &to.join(&name));
+        } else {
+            fs::copy(&path, to.join(&name)).unwrap();
+        }
+    }
+}
+
+/// Every file under `dir` with its bytes.
+fn snapshot_tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn freeze_runtime_11_3_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = skyhop(&[
+        "freeze",
+        "--runtime-version",
+        "11.3.0",
+        "--project",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    for pin in [
+        "apache-airflow==2.9.1",
+        "apache-airflow-providers-amazon==8.20.0",
+        "apache-airflow-providers-celery==3.7.0",
+        "apache-airflow-providers-google==10.17.0",
+        "astronomer-providers==1.19.0",
+    ] {
+        assert!(lines.contains(&pin), "{pin} missing from:\n{}", run.stdout);
+    }
+    // Astronomer's own package is left out, visibly.
+    assert!(
+        run.stderr.contains("astronomer-providers-logging"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn pin_providers_keeps_every_other_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&example_project(), dir.path());
+    let before = fs::read_to_string(dir.path().join("requirements.txt")).unwrap();
+    let project = dir.path().to_str().unwrap();
+    let run = skyhop(&["pin-providers", "--project", project, "--dry-run"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("+apache-airflow-providers-snowflake=="),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("requirements.txt")).unwrap(),
+        before
+    );
+
+    let run = skyhop(&["pin-providers", "--project", project]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let after = fs::read_to_string(dir.path().join("requirements.txt")).unwrap();
+    // The already-pinned slack provider is reported and left alone.
+    assert!(
+        run.stderr
+            .contains("apache-airflow-providers-slack is already pinned"),
+        "{}",
+        run.stderr
+    );
+    // Every original line is still there, in order, unchanged, except the unpinned provider.
+    let mut after_lines = after.lines();
+    for line in before.lines() {
+        let want = if line == "apache-airflow-providers-snowflake" {
+            "apache-airflow-providers-snowflake=="
+        } else {
+            line
+        };
+        assert!(
+            after_lines.any(|l| l.starts_with(want) && (l == line || line != want)),
+            "line `{line}` lost or changed:\n{after}"
+        );
+    }
+    // Providers of the image are added after the original lines.
+    assert!(after.starts_with(&before.replace(
+        "apache-airflow-providers-snowflake\n",
+        &format!(
+            "{}\n",
+            after.lines().find(|l| l.starts_with("apache-airflow-providers-snowflake==")).unwrap()
+        )
+    )));
+    assert!(
+        after.contains("\napache-airflow-providers-celery==3.7.0\n"),
+        "{after}"
+    );
+    // A second run has nothing left to do.
+    let run = skyhop(&["pin-providers", "--project", project]);
+    assert_eq!(run.code, 0);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("requirements.txt")).unwrap(),
+        after
+    );
+}
+
+/// The seed feature on the bundled example: every file written, the project untouched.
+#[test]
+fn upgrade_test_example_project_to_airflow_3() {
+    let project = example_project();
+    let before = snapshot_tree(&project.join("dags"));
+    let before_root: Vec<_> = ["Dockerfile", "requirements.txt", "packages.txt", ".env"]
+        .iter()
+        .map(|f| fs::read(project.join(f)).unwrap())
+        .collect();
+    let out = tempfile::tempdir().unwrap();
+    let run = skyhop(&[
+        "upgrade-test",
+        "--project",
+        project.to_str().unwrap(),
+        "--runtime-version",
+        "3.1-12",
+        "--output",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(
+        run.code, 1,
+        "needs changes expected:\n{}\n{}",
+        run.stdout, run.stderr
+    );
+    let folder = out.path().join("upgrade-test-11.3.0--3.1-12");
+    for f in [
+        "Dockerfile",
+        "pip_freeze_11.3.0.txt",
+        "pip_freeze_3.1-12.txt",
+        "dependency_compare.txt",
+        "report.html",
+        "report.md",
+        "report.json",
+        "check-results.sarif",
+    ] {
+        assert!(folder.join(f).is_file(), "{f} missing");
+    }
+    assert_eq!(
+        snapshot_tree(&project.join("dags")),
+        before,
+        "dags/ changed"
+    );
+    let after_root: Vec<_> = ["Dockerfile", "requirements.txt", "packages.txt", ".env"]
+        .iter()
+        .map(|f| fs::read(project.join(f)).unwrap())
+        .collect();
+    assert_eq!(after_root, before_root, "project files changed");
+    // The upgraded Dockerfile changes only the FROM line, to the Airflow 3 repository.
+    let upgraded = fs::read_to_string(folder.join("Dockerfile")).unwrap();
+    assert!(
+        upgraded.starts_with("FROM astrocrpublic.azurecr.io/runtime:3.1-12\n"),
+        "{upgraded}"
+    );
+    assert_eq!(
+        upgraded.lines().skip(1).collect::<Vec<_>>(),
+        String::from_utf8(before_root[0].clone())
+            .unwrap()
+            .lines()
+            .skip(1)
+            .collect::<Vec<_>>()
+    );
+    let compare = fs::read_to_string(folder.join("dependency_compare.txt")).unwrap();
+    assert!(
+        compare.starts_with("Apache Airflow Update:\napache-airflow 2.9.1 >> 3.1.7\n"),
+        "{compare}"
+    );
+
+    let report: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(folder.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["verdict"], "needs_changes");
+    let findings = report["findings"].as_array().unwrap();
+    let has = |path: &str, rule: &str| {
+        findings
+            .iter()
+            .any(|f| f["path"] == path && f["rule"] == rule)
+    };
+    // What the DAGs import that Airflow 3 no longer has, found statically and by importing.
+    assert!(
+        has("dags/daily_sales_report.py", "SKY101"),
+        "airflow.operators.dummy"
+    );
+    assert!(
+        has("dags/daily_sales_report.py", "SKY900"),
+        "import failure"
+    );
+    assert!(
+        has("dags/customer_sync.py", "SKY104"),
+        "http provider dropped from the image"
+    );
+    assert!(
+        has("dags/daily_sales_report.py", "SKY301"),
+        "execution_date"
+    );
+    assert!(
+        has("requirements.txt", "SKY501"),
+        "requests pin conflicts with the target"
+    );
+    assert!(has("Dockerfile", "SKY401"), "renamed config");
+    // Every DAG file that fails to import is listed with its reason.
+    let failing: Vec<&str> = report["parse_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["ok"] == false)
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    for path in [
+        "dags/customer_sync.py",
+        "dags/daily_sales_report.py",
+        "dags/ml_training.py",
+    ] {
+        assert!(
+            failing.contains(&path),
+            "{path} not listed as failing: {failing:?}"
+        );
+    }
+    let html = fs::read_to_string(folder.join("report.html")).unwrap();
+    assert!(html.contains("daily_sales_report.py"));
+    assert!(
+        !html.contains("<script src="),
+        "the report must be self-contained"
+    );
+}
+
+/// A plain `apache/airflow` project holding Airflow 2.10.5's example DAGs, tested against
+/// Airflow 3.1.3: every DAG file that fails under 3.1.3 is in the report with its reason.
+#[test]
+fn upgrade_test_apache_airflow_example_dags() {
+    let cache = skyhop_env::Cache::default();
+    let dags = skyhop_env::airflow_example_dags("2.10.5", &cache).expect("example DAGs");
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM apache/airflow:2.10.5-python3.11\n",
+    )
+    .unwrap();
+    copy_dir(&dags, &dir.path().join("dags"));
+    let before = snapshot_tree(dir.path());
+    let out = tempfile::tempdir().unwrap();
+    let run = skyhop(&[
+        "upgrade-test",
+        "--project",
+        dir.path().to_str().unwrap(),
+        "--airflow-version",
+        "3.1.3",
+        "--output",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(snapshot_tree(dir.path()), before, "the project changed");
+    let folder = out.path().join("upgrade-test-2.10.5--3.1.3");
+    let report: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(folder.join("report.json")).unwrap()).unwrap();
+    let files = report["parse_files"].as_array().unwrap();
+    assert!(files.len() > 40, "only {} DAG files parsed", files.len());
+    let findings = report["findings"].as_array().unwrap();
+    let failing: Vec<&serde_json::Value> = files.iter().filter(|f| f["ok"] == false).collect();
+    assert!(failing.len() >= 5, "only {} failing files", failing.len());
+    for f in &failing {
+        let path = f["path"].as_str().unwrap();
+        assert!(
+            f["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{path} has no reason"
+        );
+        // Found by the parse test...
+        assert!(
+            findings
+                .iter()
+                .any(|x| x["path"] == path && x["rule"] == "SKY900"
+                    || x["path"] == path && x["source"] == "parse"),
+            "{path}: no parse finding"
+        );
+        // ... and by the static check, with something to do.
+        assert!(
+            findings
+                .iter()
+                .any(|x| x["path"] == path && x["source"] == "check" && x["severity"] == "error"),
+            "{path}: the static check found no error"
+        );
+    }
+    let md = fs::read_to_string(folder.join("report.md")).unwrap();
+    for f in &failing {
+        assert!(md.contains(f["path"].as_str().unwrap()));
+    }
+}
