@@ -278,19 +278,15 @@ pub fn spec(
     let requirements = project
         .map(|p| p.requirements_path())
         .filter(|p| p.is_file());
-    let mut extra = Vec::new();
-    if let Some(reqs) = project.and_then(|p| p.requirements.as_ref()) {
-        let urls = reqs.index_urls();
-        extra.extend(urls.extra_index_urls.iter().cloned());
-    }
+    let indexes = indexes(project, index_url);
     EnvSpec {
         airflow: pinned.airflow.clone(),
         python: pinned.python.clone(),
         base_pins: pinned.base_pins(),
         exclude_newer: date.as_deref().and_then(skyhop_env::day_after),
         requirements,
-        index_url: index_url.map(str::to_string),
-        extra_index_urls: extra,
+        index_url: indexes.index_url,
+        extra_index_urls: indexes.extra_index_urls,
         unavailable: ASTRONOMER_ONLY.iter().map(|s| s.to_string()).collect(),
     }
 }
@@ -320,9 +316,28 @@ pub fn freeze(path: &Path) -> Result<Lock, Failure> {
     skyhop_env::freeze_file(path).map_err(Failure::usage)
 }
 
-/// The installed venv of `lock`.
-pub fn venv(ctx: &Ctx, lock: &Lock, progress: &dyn Progress) -> Result<Venv, Failure> {
-    skyhop_env::install(lock, &ctx.cache, progress).map_err(Failure::env)
+/// The package indexes of a project: `--index-url` when given, plus requirements.txt's
+/// `--extra-index-url` options.
+pub fn indexes(project: Option<&Project>, index_url: Option<&str>) -> skyhop_env::Indexes {
+    let from_file = project
+        .and_then(|p| p.requirements.as_ref())
+        .map(|r| r.index_urls());
+    skyhop_env::Indexes {
+        index_url: index_url
+            .map(str::to_string)
+            .or_else(|| from_file.as_ref().and_then(|u| u.index_url.clone())),
+        extra_index_urls: from_file.map(|u| u.extra_index_urls).unwrap_or_default(),
+    }
+}
+
+/// The installed venv of `lock`, installed from the same indexes it was resolved from.
+pub fn venv(
+    ctx: &Ctx,
+    lock: &Lock,
+    indexes: &skyhop_env::Indexes,
+    progress: &dyn Progress,
+) -> Result<Venv, Failure> {
+    skyhop_env::install_with(lock, indexes, &ctx.cache, progress).map_err(Failure::env)
 }
 
 /// One setting from the project: `(KEY, value, file, line)`, Dockerfile `ENV` lines first, then

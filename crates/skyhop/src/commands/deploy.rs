@@ -24,7 +24,12 @@ use crate::{CmdResult, Failure, exit};
 fn current_env(ctx: &Ctx, project: &Project) -> Result<Env, Failure> {
     let pinned = target::current(ctx, project)?;
     let lock = target::lock(ctx, &pinned, Some(project), Backend::Uv, None)?;
-    let venv = target::venv(ctx, &lock, &ctx.progress)?;
+    let venv = target::venv(
+        ctx,
+        &lock,
+        &target::indexes(Some(project), None),
+        &ctx.progress,
+    )?;
     for note in &venv.notes {
         ctx.progress.note(note);
     }

@@ -41,7 +41,12 @@ pub fn target_env(
             (pinned, lock, relaxed)
         }
     };
-    let venv = target::venv(ctx, &lock, &ctx.progress)?;
+    let venv = target::venv(
+        ctx,
+        &lock,
+        &target::indexes(Some(project), None),
+        &ctx.progress,
+    )?;
     for note in &venv.notes {
         ctx.progress.note(note);
     }

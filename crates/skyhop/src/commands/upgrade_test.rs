@@ -170,7 +170,12 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
     let mut python_note = None;
     if tests.dag || tests.lint {
         let env = match &new_lock {
-            Some(lock) => match target::venv(&ctx, lock, &ctx.progress) {
+            Some(lock) => match target::venv(
+                &ctx,
+                lock,
+                &target::indexes(Some(&project), args.env.index_url.as_deref()),
+                &ctx.progress,
+            ) {
                 Ok(venv) => Some(Env {
                     pinned: new.clone(),
                     lock: lock.clone(),
