@@ -272,6 +272,9 @@ impl LocalTarget {
     }
 }
 
+/// How long Airflow must stay healthy, every process alive, before a start counts as healthy.
+const SETTLE: Duration = Duration::from_secs(3);
+
 /// Starts the line the supervisor writes into a component's log at each start.
 const LOG_HEADER: &str = "===== skyhop:";
 
@@ -456,6 +459,7 @@ impl Target for LocalTarget {
             seconds: started.elapsed().as_secs(),
             detail,
         };
+        let mut healthy_since: Option<Instant> = None;
         loop {
             let Some(run) = self.read_run() else {
                 return Err(unhealthy("Airflow is not running".into()));
@@ -472,9 +476,20 @@ impl Target for LocalTarget {
             let health = api.health();
             let right_version = health.version.as_deref() == Some(spec.airflow_version.as_str());
             if health.healthy && right_version {
-                progress.end("wait until Airflow is healthy", &health.detail);
-                return Ok(health);
+                // Healthy twice, a few seconds apart, with every process alive: a component
+                // that crashes right after starting is not taken for a healthy deploy.
+                match healthy_since {
+                    Some(t) if t.elapsed() >= SETTLE => {
+                        progress.end("wait until Airflow is healthy", &health.detail);
+                        return Ok(health);
+                    }
+                    Some(_) => {}
+                    None => healthy_since = Some(Instant::now()),
+                }
+                std::thread::sleep(Duration::from_millis(500));
+                continue;
             }
+            healthy_since = None;
             if started.elapsed() > timeout {
                 let detail = if health.healthy {
                     format!(
@@ -487,7 +502,7 @@ impl Target for LocalTarget {
                 };
                 return Err(unhealthy(detail));
             }
-            std::thread::sleep(Duration::from_secs(2));
+            std::thread::sleep(Duration::from_secs(1));
         }
     }
 
