@@ -473,12 +473,26 @@ def missing(path):
     return failure(path, "FileNotFoundError", "no such file: %s" % path, None, None, 0.0)
 
 
-def child_main(path, write_fd, output_path, request, dagbag_cls, dagbag_module):
+def die_with_parent(parent_pid):
+    """Linux: the child is killed when the harness dies (Ctrl-C, skyhop killed): in its own
+    process group it would not get the terminal's signals and could loop on forever."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:  # the harness died before prctl
+        os._exit(1)
+
+
+def child_main(path, write_fd, output_path, request, dagbag_cls, dagbag_module, parent_pid):
     import faulthandler
     import resource
     import signal
 
     os.setpgid(0, 0)
+    die_with_parent(parent_pid)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     out = os.open(output_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -652,6 +666,7 @@ def run_pool(request, dagbag_cls, dagbag_module, scratch):
     # collector's reach keeps children from touching (and so copying) the parent's memory.
     gc.collect()
     gc.freeze()
+    parent = os.getpid()
     files = list(request["files"])
     jobs = max(1, int(request.get("jobs") or os.cpu_count() or 1))
     timeout = float(request["timeout"])
@@ -674,7 +689,7 @@ def run_pool(request, dagbag_cls, dagbag_module, scratch):
                 # not hold skyhop's channel or another file's pipe open.
                 for fd in [read_fd, PROTOCOL_FD, *running]:
                     os.close(fd)
-                child_main(path, write_fd, output, request, dagbag_cls, dagbag_module)
+                child_main(path, write_fd, output, request, dagbag_cls, dagbag_module, parent)
             os.close(write_fd)
             running[read_fd] = {
                 "pid": pid,
