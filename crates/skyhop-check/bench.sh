@@ -37,7 +37,7 @@ NLINES=$(find "$WORK/corpus" -name '*.py' -print0 | xargs -0 cat | wc -l)
 echo "   $NFILES Python files, $NLINES lines"
 
 echo "== installing ruff into $WORK/ruff"
-python3 -m pip install --quiet --target "$WORK/ruff" ruff >/dev/null
+python3 -m pip install --quiet --target "$WORK/ruff" ruff >/dev/null 2>&1
 RUFF="$WORK/ruff/bin/ruff"
 echo "   $("$RUFF" --version)"
 

@@ -200,8 +200,9 @@ impl<'a> Analyzer<'a> {
     }
 
     /// Checks `import module` / the module part of `from module import ...`.
-    /// Returns false when the module is missing (names from it need no further check).
-    fn check_module(&mut self, module: &str, range: TextRange) -> bool {
+    /// `names` are the names imported from it (empty for `import module`). Returns false when
+    /// the module is missing (names from it need no further check).
+    fn check_module(&mut self, module: &str, range: TextRange, names: &[&str]) -> bool {
         if self.type_checking > 0 || self.isolated > 0 || self.is_local(module) {
             return true;
         }
@@ -219,7 +220,7 @@ impl<'a> Analyzer<'a> {
         match index.resolve(module) {
             Resolved::MissingName { .. } => {
                 self.reported.insert(module.to_string());
-                let (message, replacement) = self.missing_module_message(module);
+                let (message, replacement) = self.missing_module_message(module, names);
                 let rule = specific_rule(module).unwrap_or("SKY101");
                 self.push(range.start(), rule, Severity::Error, message, replacement);
                 false
@@ -268,7 +269,7 @@ impl<'a> Analyzer<'a> {
                 // Inside a package the index lists but did not import: every module file
                 // of `airflow` is listed, so this one does not exist.
                 self.reported.insert(module.to_string());
-                let (message, replacement) = self.missing_module_message(module);
+                let (message, replacement) = self.missing_module_message(module, names);
                 self.push(
                     range.start(),
                     "SKY101",
@@ -282,7 +283,8 @@ impl<'a> Analyzer<'a> {
         }
     }
 
-    fn missing_module_message(&self, module: &str) -> (String, Option<String>) {
+    /// Message and replacement module for a missing `module` from which `names` are imported.
+    fn missing_module_message(&self, module: &str, names: &[&str]) -> (String, Option<String>) {
         let mut message = format!(
             "No module named `{module}` in the target (Airflow {})",
             self.target()
@@ -308,7 +310,19 @@ impl<'a> Analyzer<'a> {
             let last = module.rsplit('.').next().unwrap_or(module);
             let mut best: Option<&String> = None;
             for m in index.modules.keys() {
-                if m.rsplit('.').next() == Some(last)
+                // Only a module that serves every imported name is a replacement.
+                let serves_all = names.iter().all(|n| {
+                    matches!(
+                        index.resolve(&format!("{m}.{n}")),
+                        Resolved::Class(_)
+                            | Resolved::Function(_)
+                            | Resolved::Value
+                            | Resolved::Module
+                            | Resolved::Deprecated { .. }
+                    )
+                });
+                if serves_all
+                    && m.rsplit('.').next() == Some(last)
                     && m != module
                     && m.starts_with("airflow.")
                     && !m.contains(".tests")
@@ -921,7 +935,7 @@ impl<'a> Analyzer<'a> {
     fn visit_import(&mut self, imp: &'a ast::StmtImport) {
         for alias in &imp.names {
             let module = alias.name.id.as_str();
-            self.check_module(module, alias.range);
+            self.check_module(module, alias.range, &[]);
             match &alias.asname {
                 Some(asname) => self.bind(asname.id.as_str(), Binding::Module(module.into())),
                 None => {
@@ -942,7 +956,8 @@ impl<'a> Analyzer<'a> {
             return;
         };
         let range = imp.module.as_ref().map(|m| m.range).unwrap_or(imp.range);
-        let module_ok = self.check_module(&module, range);
+        let names: Vec<&str> = imp.names.iter().map(|a| a.name.id.as_str()).collect();
+        let module_ok = self.check_module(&module, range, &names);
         for alias in &imp.names {
             let name = alias.name.id.as_str();
             if name == "*" {
