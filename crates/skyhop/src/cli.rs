@@ -309,6 +309,20 @@ pub enum DeploymentCommand {
     Env(DeploymentEnvCommand),
     /// List deployments.
     List(ProjectArg),
+    /// Start the active deploy's processes (after a reboot, say).
+    Start(DeploymentNameArgs),
+    /// Stop the deployment's processes (its history and active deploy stay).
+    Stop(DeploymentNameArgs),
+    /// Versions, processes, URL and health of the active deploy.
+    Status(DeploymentNameArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeploymentNameArgs {
+    /// Deployment name (default: the only one).
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub project: ProjectArg,
 }
 
 #[derive(Debug, Args)]

@@ -72,8 +72,7 @@ pub fn dev(cmd: DevCommand) -> CmdResult {
                 .restart(&spec, &ctx.progress)
                 .map_err(Failure::findings)?;
             println!(
-                "Airflow {} ({}) is up at http://127.0.0.1:{}/ — {}",
-                health.version.as_deref().unwrap_or(&env.pinned.airflow),
+                "{} is up at http://127.0.0.1:{}/ ({})",
                 env.pinned.describe(),
                 a.port,
                 health.detail
@@ -179,6 +178,43 @@ pub fn deployment(cmd: DeploymentCommand) -> CmdResult {
                 println!("{name}");
             }
             Ok(exit::OK)
+        }
+        DeploymentCommand::Start(a) => {
+            let ctx = Ctx::new(false)?;
+            let mut d = open(&a.project.project, a.name.as_deref())?;
+            let health = d.start(&ctx.progress).map_err(Failure::findings)?;
+            println!("{}", health.detail);
+            Ok(exit::OK)
+        }
+        DeploymentCommand::Stop(a) => {
+            let ctx = Ctx::new(false)?;
+            let mut d = open(&a.project.project, a.name.as_deref())?;
+            d.stop(&ctx.progress).map_err(Failure::findings)?;
+            println!("stopped");
+            Ok(exit::OK)
+        }
+        DeploymentCommand::Status(a) => {
+            let d = open(&a.project.project, a.name.as_deref())?;
+            let status = d.status().map_err(Failure::findings)?;
+            println!(
+                "deployment {} ({}, port {})",
+                status.config.name,
+                status.config.db_display(),
+                status.config.port
+            );
+            match &status.active {
+                Some(r) => println!("active: {}", history_row(r)),
+                None => println!("active: nothing deployed yet"),
+            }
+            if status.recovery_needed {
+                println!("an interrupted deploy will be reconciled at the next deploy");
+            }
+            print_status(&status.target);
+            Ok(if status.target.is_healthy() {
+                exit::OK
+            } else {
+                exit::FINDINGS
+            })
         }
         DeploymentCommand::Env(e) => match e {
             DeploymentEnvCommand::Set {

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Every speed target of the issues, measured (not timed tests). Prints the figures that go
+# into BENCHMARKS.md. Runs each crate's own benchmark, then times `skyhop upgrade-test` on the
+# bundled example project warm (environments cached) and cold (empty skyhop and uv caches).
+#
+# Usage: bash scripts/bench.sh [--no-cold]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+cold=1
+[ "${1:-}" = "--no-cold" ] && cold=0
+
+echo "## machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr)"
+echo
+echo "## environments (issue 3): crates/skyhop-env/bench.sh"
+bash crates/skyhop-env/bench.sh
+echo
+echo "## static check vs ruff (issue 4): crates/skyhop-check/bench.sh"
+bash crates/skyhop-check/bench.sh
+echo
+echo "## parse test (issue 5): crates/skyhop-parse/bench.sh 3.1.3 3"
+bash crates/skyhop-parse/bench.sh 3.1.3 3
+echo
+echo "## upgrade-test on examples/astro-project (issue 6)"
+cargo build --release -q -p skyhop
+SKYHOP=$PWD/target/release/skyhop
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+run() {
+  local start end
+  start=$(date +%s.%N)
+  "$SKYHOP" upgrade-test --project examples/astro-project --runtime-version 3.1-12 --output "$OUT" >/dev/null 2>&1 || true
+  end=$(date +%s.%N)
+  python3 -c "print(round($end - $start, 1))"
+}
+run >/dev/null # make sure the default cache is warm
+for i in 1 2 3; do echo "warm run $i: $(run) s"; done
+if [ "$cold" = 1 ]; then
+  export SKYHOP_CACHE_DIR=$OUT/cold-skyhop UV_CACHE_DIR=$OUT/cold-uv
+  echo "cold run (empty skyhop and uv caches): $(run) s"
+fi

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Deploy, upgrade, deploy again and roll back the bundled example project, on this machine,
+# with no Docker: the deploy journey of README.md, end to end. Works in a temporary copy of
+# examples/astro-project, so the repository is not changed. Takes several minutes (two real
+# Airflow environments, real Airflow processes, a metadata DB downgrade).
+#
+# Usage: bash scripts/deploy-demo.sh [PORT]      (default 8085)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PORT=${1:-8085}
+bash scripts/bootstrap.sh
+cargo build --release -q -p skyhop
+SKYHOP=$PWD/target/release/skyhop
+WORK=$(mktemp -d)
+cp -r examples/astro-project "$WORK/project"
+rm -rf "$WORK/project"/upgrade-test-*
+cd "$WORK/project"
+trap '"$SKYHOP" deployment stop prod >/dev/null 2>&1 || true' EXIT
+version() {
+  python3 - "$PORT" <<'PY'
+import base64, json, sys, urllib.request
+req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/api/v1/version")
+req.add_header("Authorization", "Basic " + base64.b64encode(b"admin:admin").decode())
+print(json.load(urllib.request.urlopen(req, timeout=10))["version"])
+PY
+}
+set -x
+"$SKYHOP" deployment create prod --port "$PORT"
+"$SKYHOP" deployment env set prod GREETING=hello
+"$SKYHOP" deployment env set prod API_TOKEN=s3cr3t --secret
+"$SKYHOP" deploy --description "first deploy on Runtime 11.3.0"
+version
+"$SKYHOP" upgrade --runtime-version 13.11.0 --yes
+"$SKYHOP" deploy --description "Runtime 13.11.0"
+version
+"$SKYHOP" deploy history
+"$SKYHOP" rollback 1 --description "back to 11.3.0" --yes
+version
+"$SKYHOP" deploy history
+"$SKYHOP" deployment env list prod
+"$SKYHOP" deployment status prod
