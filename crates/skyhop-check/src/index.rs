@@ -21,7 +21,7 @@ pub const INTROSPECT_PY: &str = include_str!("introspect.py");
 /// Version of the JSON the script writes; part of the cache key.
 pub const SCRIPT_VERSION: u32 = 1;
 /// Time budget given to the script for importing modules.
-const BUDGET_SECONDS: u64 = 150;
+const BUDGET_SECONDS: u64 = 60;
 
 /// Why an index could not be built or loaded.
 #[derive(Debug, thiserror::Error)]
