@@ -10,6 +10,18 @@
 //!   deployment, serialised by a file lock and safe against `kill -9`;
 //! - the [`Target`] trait, so a Kubernetes (Helm chart) target can sit next to the local one.
 //!
+//! How the CLI uses it:
+//! - `skyhop dev start|restart|stop|status|logs`: [`DevServer::new`] then its methods, with a
+//!   [`DevSpec`] built from the project's version and installed environment;
+//! - `skyhop deployment create` / `env set|unset|list`: [`Deployment::create`],
+//!   [`Deployment::set_env`], [`Deployment::unset_env`], [`Deployment::list_env`];
+//! - `skyhop deploy`: run the parse test, build the environment, then [`Deployment::deploy`];
+//! - `skyhop deploy history [--json]`: [`Deployment::history`] (records serialize to JSON);
+//! - `skyhop rollback ID`: [`Deployment::plan_rollback`] to show the consequences, then
+//!   [`Deployment::rollback`] with `confirmed` set by the prompt or `--yes`;
+//! - before anything else on a deployment, [`Deployment::recover`] puts back what a killed
+//!   skyhop left (deploy, rollback and start call it themselves).
+//!
 //! It knows nothing of catalogs, Dockerfiles, parse tests or reports: the CLI passes the
 //! Airflow version, Runtime label, environment root and parse result as plain data. Nothing
 //! here prints; progress goes through [`skyhop_core::Progress`].

@@ -2,6 +2,8 @@
 //! `kill -9` in the middle of a deploy (SQLite); deploys and rolls back the same way on a real
 //! PostgreSQL server started in a temporary directory.
 //!
+//! Set `SKYHOP_SKIP_REAL_AIRFLOW=1` to skip them (they take minutes).
+//!
 //! Environments come from skyhop-env (`airflow_venv`, cached), or from the directories in
 //! `SKYHOP_TEST_VENV_2` / `SKYHOP_TEST_VENV_3`. The scenarios run one after the other (a global
 //! lock) because each runs several Airflow processes; every process is stopped by a drop guard.
@@ -24,6 +26,15 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// `true` when real Airflow tests are switched off.
+fn skipped() -> bool {
+    let off = std::env::var_os("SKYHOP_SKIP_REAL_AIRFLOW").is_some_and(|v| !v.is_empty());
+    if off {
+        eprintln!("SKIPPED: SKYHOP_SKIP_REAL_AIRFLOW is set");
+    }
+    off
 }
 
 /// A free loopback port.
@@ -184,6 +195,9 @@ fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
 #[test]
 fn deploy_upgrade_rollback_and_kill_on_sqlite() {
     let _serial = serial();
+    if skipped() {
+        return;
+    }
     let (Some(v2), Some(v3)) = (venv(AF2, None), venv(AF3, None)) else {
         return;
     };
@@ -463,6 +477,9 @@ impl Drop for Postgres {
 #[test]
 fn deploy_upgrade_rollback_on_postgres() {
     let _serial = serial();
+    if skipped() {
+        return;
+    }
     let Some(pg) = Postgres::start() else {
         return;
     };
