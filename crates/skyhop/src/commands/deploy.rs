@@ -194,7 +194,14 @@ pub fn deployment(cmd: DeploymentCommand) -> CmdResult {
             Ok(exit::OK)
         }
         DeploymentCommand::Status(a) => {
-            let d = open(&a.project.project, a.name.as_deref())?;
+            let mut d = open(&a.project.project, a.name.as_deref())?;
+            if d.status().map_err(Failure::findings)?.recovery_needed {
+                // A killed deploy or rollback: put the previous deploy back to running first.
+                let ctx = Ctx::new(false)?;
+                if let Some(msg) = d.recover(&ctx.progress).map_err(Failure::findings)? {
+                    println!("{msg}");
+                }
+            }
             let status = d.status().map_err(Failure::findings)?;
             println!(
                 "deployment {} ({}, port {})",
