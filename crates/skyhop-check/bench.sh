@@ -65,7 +65,7 @@ run_check() {
 echo "== timing (best of 3, wall clock, whole process)"
 R=$(for _ in 1 2 3; do run_ruff; done | best)
 C=$(for _ in 1 2 3; do run_check; done | best)
-echo "   ruff check --select AIR --preview: ${R} s  ($(grep -cE "AIR[0-9]+" "$WORK/ruff.out" || true) findings)"
+echo "   ruff check --select AIR --preview: ${R} s  ($(grep -cE ':[0-9]+:[0-9]+: ' "$WORK/ruff.out" || true) findings)"
 echo "   skyhop-check (3.1.3 index):        ${C} s  ($(grep -cE '^[^ ].*: SKY' "$WORK/check.out" || true) findings; $(cat "$WORK/check.err"))"
 echo "   ratio ruff / skyhop-check: $(echo "scale=2; $R / $C" | bc)x"
 echo "== files with findings"

@@ -2,7 +2,7 @@
 //! attribute chains, objects built from known classes) and reports what breaks in the target.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock};
 
 use regex::Regex;
 use ruff_python_ast::visitor::{self, Visitor};
@@ -11,7 +11,7 @@ use ruff_source_file::LineIndex;
 use ruff_text_size::{Ranged, TextRange, TextSize};
 use skyhop_core::{Finding, Severity, Source};
 
-use crate::index::{ApiIndex, Resolved, provider_package};
+use crate::index::{ApiIndex, Resolved, Signature, provider_package};
 use crate::rules::{NameRule, rules};
 use crate::version::Version;
 
@@ -53,7 +53,7 @@ struct Pending {
     import: bool,
 }
 
-/// Settings shared by every file of one check.
+/// Settings shared by every file of one check, and caches of what files have in common.
 pub(crate) struct Ctx<'a> {
     pub index: Option<&'a ApiIndex>,
     pub target: Version,
@@ -61,13 +61,55 @@ pub(crate) struct Ctx<'a> {
     pub current: Option<Version>,
     /// Top-level module names that are the project's own code.
     pub local_tops: &'a HashSet<String>,
+    /// `index.resolve` results: most files import the same few dozen names.
+    pub resolved: RwLock<HashMap<String, Resolved>>,
+    /// Messages for missing modules, by module and imported names.
+    pub missing_modules: RwLock<HashMap<String, (String, Option<String>)>>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(
+        index: Option<&'a ApiIndex>,
+        target: Version,
+        target_text: String,
+        current: Option<Version>,
+        local_tops: &'a HashSet<String>,
+    ) -> Self {
+        Ctx {
+            index,
+            target,
+            target_text,
+            current,
+            local_tops,
+            resolved: RwLock::default(),
+            missing_modules: RwLock::default(),
+        }
+    }
+
+    /// [`ApiIndex::resolve`], cached.
+    fn resolve(&self, index: &ApiIndex, qualname: &str) -> Resolved {
+        if let Some(r) = self
+            .resolved
+            .read()
+            .ok()
+            .and_then(|m| m.get(qualname).cloned())
+        {
+            return r;
+        }
+        let r = index.resolve(qualname);
+        if let Ok(mut m) = self.resolved.write() {
+            m.insert(qualname.to_string(), r.clone());
+        }
+        r
+    }
 }
 
 pub(crate) struct Analyzer<'a> {
     ctx: &'a Ctx<'a>,
     path: &'a str,
     source: &'a str,
-    lines: LineIndex,
+    /// Built on the first finding: most files have none.
+    lines: OnceLock<LineIndex>,
     scopes: Vec<HashMap<String, Binding>>,
     callables: HashSet<String>,
     pending: Vec<Pending>,
@@ -90,7 +132,7 @@ impl<'a> Analyzer<'a> {
             ctx,
             path,
             source,
-            lines: LineIndex::from_source_text(source),
+            lines: OnceLock::new(),
             scopes: vec![HashMap::new()],
             callables: HashSet::new(),
             pending: Vec::new(),
@@ -128,7 +170,10 @@ impl<'a> Analyzer<'a> {
         message: String,
         replacement: Option<String>,
     ) {
-        let pos = self.lines.line_column(offset, self.source);
+        let pos = self
+            .lines
+            .get_or_init(|| LineIndex::from_source_text(self.source))
+            .line_column(offset, self.source);
         let checked = Checked {
             finding: Finding {
                 path: self.path.to_string(),
@@ -217,7 +262,7 @@ impl<'a> Analyzer<'a> {
         let Some(index) = self.ctx.index else {
             return true;
         };
-        match index.resolve(module) {
+        match self.ctx.resolve(index, module) {
             Resolved::MissingName { .. } => {
                 self.reported.insert(module.to_string());
                 let (message, replacement) = self.missing_module_message(module, names);
@@ -285,6 +330,28 @@ impl<'a> Analyzer<'a> {
 
     /// Message and replacement module for a missing `module` from which `names` are imported.
     fn missing_module_message(&self, module: &str, names: &[&str]) -> (String, Option<String>) {
+        let key = format!("{module}:{}", names.join(","));
+        if let Some(hit) = self
+            .ctx
+            .missing_modules
+            .read()
+            .ok()
+            .and_then(|m| m.get(&key).cloned())
+        {
+            return hit;
+        }
+        let result = self.missing_module_message_uncached(module, names);
+        if let Ok(mut m) = self.ctx.missing_modules.write() {
+            m.insert(key, result.clone());
+        }
+        result
+    }
+
+    fn missing_module_message_uncached(
+        &self,
+        module: &str,
+        names: &[&str],
+    ) -> (String, Option<String>) {
         let mut message = format!(
             "No module named `{module}` in the target (Airflow {})",
             self.target()
@@ -310,19 +377,7 @@ impl<'a> Analyzer<'a> {
             let last = module.rsplit('.').next().unwrap_or(module);
             let mut best: Option<&String> = None;
             for m in index.modules.keys() {
-                // Only a module that serves every imported name is a replacement.
-                let serves_all = names.iter().all(|n| {
-                    matches!(
-                        index.resolve(&format!("{m}.{n}")),
-                        Resolved::Class(_)
-                            | Resolved::Function(_)
-                            | Resolved::Value
-                            | Resolved::Module
-                            | Resolved::Deprecated { .. }
-                    )
-                });
-                if serves_all
-                    && m.rsplit('.').next() == Some(last)
+                let candidate = m.rsplit('.').next() == Some(last)
                     && m != module
                     && m.starts_with("airflow.")
                     && !m.contains(".tests")
@@ -330,8 +385,21 @@ impl<'a> Analyzer<'a> {
                     && best.is_none_or(|b| {
                         (!m.starts_with("airflow.providers.standard"), m.len())
                             < (!b.starts_with("airflow.providers.standard"), b.len())
+                    });
+                // Only a module that serves every imported name is a replacement.
+                let serves_all = || {
+                    names.iter().all(|n| {
+                        matches!(
+                            index.resolve(&format!("{m}.{n}")),
+                            Resolved::Class(_)
+                                | Resolved::Function(_)
+                                | Resolved::Value
+                                | Resolved::Module
+                                | Resolved::Deprecated { .. }
+                        )
                     })
-                {
+                };
+                if candidate && serves_all() {
                     best = Some(m);
                 }
             }
@@ -443,7 +511,7 @@ impl<'a> Analyzer<'a> {
         let Some(index) = self.ctx.index else {
             return;
         };
-        let resolved = index.resolve(qualname);
+        let resolved = self.ctx.resolve(index, qualname);
         if attrs_only && !matches!(resolved, Resolved::MissingAttr { .. }) {
             return;
         }
@@ -578,7 +646,7 @@ impl<'a> Analyzer<'a> {
                         &callee,
                         is_dag,
                         is_operator,
-                        signature.as_ref(),
+                        signature,
                         arg.id.as_str(),
                         arg.range,
                     );
@@ -599,7 +667,7 @@ impl<'a> Analyzer<'a> {
                                 &callee,
                                 is_dag,
                                 is_operator,
-                                signature.as_ref(),
+                                signature,
                                 &key,
                                 range,
                             );
@@ -616,20 +684,20 @@ impl<'a> Analyzer<'a> {
     }
 
     /// (constructor keywords, canonical class) of a callee, from the index.
-    fn signature_of(&self, callee: &str) -> (Option<crate::index::Signature>, Option<String>) {
+    fn signature_of(&self, callee: &str) -> (Option<&'a Signature>, Option<String>) {
         let Some(index) = self.ctx.index else {
             return (None, None);
         };
-        let mut resolved = index.resolve(callee);
+        let mut resolved = self.ctx.resolve(index, callee);
         if let Resolved::Deprecated {
             target: Some(t), ..
         } = &resolved
         {
-            resolved = index.resolve(t);
+            resolved = self.ctx.resolve(index, t);
         }
         match resolved {
-            Resolved::Class(c) => (index.class_init(&c).cloned(), Some(c)),
-            Resolved::Function(Some(f)) => (index.function_signature(&f).cloned(), None),
+            Resolved::Class(c) => (index.class_init(&c), Some(c)),
+            Resolved::Function(Some(f)) => (index.function_signature(&f), None),
             _ => (None, None),
         }
     }
@@ -640,7 +708,7 @@ impl<'a> Analyzer<'a> {
         callee: &str,
         is_dag: bool,
         is_operator: bool,
-        signature: Option<&crate::index::Signature>,
+        signature: Option<&Signature>,
         keyword: &str,
         range: TextRange,
     ) {

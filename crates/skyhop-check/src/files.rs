@@ -19,9 +19,11 @@ pub(crate) fn read_source(path: &Path) -> Result<String, String> {
             MAX_FILE_BYTES / (1024 * 1024)
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read file: {e}"))?;
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
-    String::from_utf8(bytes.to_vec()).map_err(|e| {
+    let mut bytes = std::fs::read(path).map_err(|e| format!("cannot read file: {e}"))?;
+    if bytes.starts_with(b"\xef\xbb\xbf") {
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes).map_err(|e| {
         format!(
             "file is not UTF-8 (invalid byte at offset {}): not checked",
             e.utf8_error().valid_up_to()

@@ -89,19 +89,20 @@ pub fn check_detailed(
         .or_else(|| index.and_then(|i| i.airflow_version.as_deref().and_then(Version::parse)))
         .unwrap_or_else(|| Version::parse("3.0").expect("literal version"));
     let local_tops = files::local_top_levels(files, root);
-    let ctx = analyze::Ctx {
-        index,
-        target_text: if opts.target_airflow.is_empty() {
-            index
-                .and_then(|i| i.airflow_version.clone())
-                .unwrap_or_else(|| "3.0".into())
-        } else {
-            opts.target_airflow.clone()
-        },
-        target,
-        current: opts.current_airflow.as_deref().and_then(Version::parse),
-        local_tops: &local_tops,
+    let target_text = if opts.target_airflow.is_empty() {
+        index
+            .and_then(|i| i.airflow_version.clone())
+            .unwrap_or_else(|| "3.0".into())
+    } else {
+        opts.target_airflow.clone()
     };
+    let ctx = analyze::Ctx::new(
+        index,
+        target,
+        target_text,
+        opts.current_airflow.as_deref().and_then(Version::parse),
+        &local_tops,
+    );
     let mut out: Vec<Checked> = files
         .par_iter()
         .flat_map_iter(|path| check_file(path, root, &ctx))
