@@ -30,6 +30,9 @@ set -x
 "$SKYHOP" deployment env set prod API_TOKEN=s3cr3t --secret
 "$SKYHOP" deploy --description "first deploy on Runtime 11.3.0"
 version
+"$SKYHOP" upgrade-test --runtime-version 13.11.0 --output "$WORK" || true
+# Fix what the upgrade test reported: http provider 5 removed SimpleHttpOperator.
+sed -i 's/SimpleHttpOperator/HttpOperator/g' dags/customer_sync.py
 "$SKYHOP" upgrade --runtime-version 13.11.0 --yes
 "$SKYHOP" deploy --description "Runtime 13.11.0"
 version

@@ -57,6 +57,8 @@ pub struct Pinned {
     pub image: Option<String>,
     /// Suffix of the Runtime tag (`-slim`, `-python-3.11-base`), empty otherwise.
     pub suffix: String,
+    /// What was inferred about this version, to show with its results.
+    pub notes: Vec<String>,
 }
 
 impl Pinned {
@@ -140,6 +142,23 @@ pub fn runtime(ctx: &Ctx, v: &RuntimeVersion) -> Result<Pinned, Failure> {
         .airflow_version()
         .map(|v| v.to_string())
         .unwrap_or_else(|| info.airflow.clone());
+    let mut info = info.clone();
+    let mut notes = Vec::new();
+    if info.providers.is_empty()
+        && let Some(donor) = provider_donor(ctx, v)
+    {
+        // The catalog does not list this image's providers: take the set of the nearest
+        // earlier runtime of the same Airflow major, unpinned (resolved as of the release date).
+        info.providers = donor
+            .providers
+            .keys()
+            .map(|name| (name.clone(), String::new()))
+            .collect();
+        notes.push(format!(
+            "the catalog does not list the default providers of Runtime {v}: assuming those of Runtime {} (versions resolved as of the release date); pass a pip freeze of the real image (--target-freeze) for exact results",
+            donor.version
+        ));
+    }
     Ok(Pinned {
         label: v.to_string(),
         target: Target::Runtime(*v),
@@ -150,7 +169,15 @@ pub fn runtime(ctx: &Ctx, v: &RuntimeVersion) -> Result<Pinned, Failure> {
             .unwrap_or_else(|| FALLBACK_PYTHON.to_string()),
         image: Some(info.image("")),
         suffix: String::new(),
-        runtime: Some(info.clone()),
+        notes,
+        runtime: Some(info),
+    })
+}
+
+/// The nearest earlier Runtime of the same Airflow major whose default providers are known.
+fn provider_donor<'a>(ctx: &'a Ctx, v: &RuntimeVersion) -> Option<&'a RuntimeInfo> {
+    ctx.catalog.runtimes().rev().find(|r| {
+        r.version < *v && r.version.airflow_major() == v.airflow_major() && !r.providers.is_empty()
     })
 }
 
@@ -176,6 +203,7 @@ pub fn airflow(ctx: &Ctx, version: &str) -> Result<Pinned, Failure> {
         python,
         image: Some(format!("apache/airflow:{version}")),
         suffix: String::new(),
+        notes: Vec::new(),
     })
 }
 
@@ -255,6 +283,7 @@ pub fn from_freeze(lock: &Lock, path: &Path) -> Result<Pinned, Failure> {
             .unwrap_or_else(|| FALLBACK_PYTHON.to_string()),
         image: None,
         suffix: String::new(),
+        notes: Vec::new(),
     })
 }
 
@@ -279,6 +308,9 @@ pub fn spec(
         .map(|p| p.requirements_path())
         .filter(|p| p.is_file());
     let indexes = indexes(project, index_url);
+    for note in &pinned.notes {
+        ctx.progress.note(note);
+    }
     EnvSpec {
         airflow: pinned.airflow.clone(),
         python: pinned.python.clone(),

@@ -73,6 +73,7 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
 
     let mut findings: Vec<Finding> = Vec::new();
     let mut notes: Vec<String> = ctx.catalog_notes.clone();
+    notes.extend(current.notes.iter().chain(&new.notes).cloned());
     let mut summaries: Vec<TestSummary> = Vec::new();
 
     // 2. What the catalog knows about this crossing.
