@@ -1,7 +1,9 @@
 //! The per-file checker: one walk over the AST that resolves names (imports, aliases,
 //! attribute chains, objects built from known classes) and reports what breaks in the target.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::{OnceLock, RwLock};
 
 use regex::Regex;
@@ -133,7 +135,7 @@ impl<'a> Analyzer<'a> {
             path,
             source,
             lines: OnceLock::new(),
-            scopes: vec![HashMap::new()],
+            scopes: vec![HashMap::default()],
             callables: HashSet::new(),
             pending: Vec::new(),
             guards: Vec::new(),
@@ -962,7 +964,7 @@ impl<'a> Analyzer<'a> {
             self.visit_annotation(ret);
         }
         self.bind(f.name.id.as_str(), Binding::Local);
-        self.scopes.push(HashMap::new());
+        self.scopes.push(HashMap::default());
         for p in params
             .posonlyargs
             .iter()
@@ -1189,7 +1191,7 @@ impl<'a> Visitor<'a> for Analyzer<'a> {
                     self.visit_arguments(args);
                 }
                 self.bind(c.name.id.as_str(), Binding::Local);
-                self.scopes.push(HashMap::new());
+                self.scopes.push(HashMap::default());
                 for s in &c.body {
                     self.visit_stmt(s);
                 }
@@ -1276,7 +1278,7 @@ impl<'a> Visitor<'a> for Analyzer<'a> {
                 self.bind_targets(&n.target);
             }
             Expr::Lambda(l) => {
-                self.scopes.push(HashMap::new());
+                self.scopes.push(HashMap::default());
                 if let Some(params) = &l.parameters {
                     for p in params.iter() {
                         self.bind(p.name().id.as_str(), Binding::Local);

@@ -6,7 +6,9 @@
 //! `cache_dir()/api-index/<key>.json`. Lookups ([`ApiIndex::resolve`]) answer "does
 //! `a.b.C` exist in the target, and how".
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
+
+use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -241,15 +243,20 @@ impl ApiIndex {
             path: dir.clone(),
             source,
         })?;
-        let script = dir.join(format!("introspect-v{SCRIPT_VERSION}.py"));
-        write_atomic(&script, INTROSPECT_PY.as_bytes())?;
+        let script_hash = hex::encode(Sha256::digest(INTROSPECT_PY.as_bytes()));
+        let script = dir.join(format!("introspect-{}.py", &script_hash[..12]));
+        if !script.is_file() {
+            write_atomic(&script, INTROSPECT_PY.as_bytes())?;
+        }
         let home = dir.join(format!("airflow-home-{key}"));
         std::fs::create_dir_all(&home).map_err(|source| IndexError::Io {
             path: home.clone(),
             source,
         })?;
         progress.begin("indexing the target environment", None);
-        let tmp = dir.join(format!("{key}.json.partial"));
+        // Unique per process: two builds of the same environment may run at once; the
+        // last rename wins and both results are the same.
+        let tmp = dir.join(format!("{key}.json.{}.partial", std::process::id()));
         run_script(python, &script, &tmp, &home)?;
         let index = ApiIndex::load_json(&tmp)?;
         std::fs::rename(&tmp, &path).map_err(|source| IndexError::Io {
@@ -581,7 +588,7 @@ fn cache_file_key(python: &Path, cache_key: &str) -> String {
 }
 
 fn write_atomic(path: &Path, data: &[u8]) -> Result<(), IndexError> {
-    let tmp = path.with_extension("tmp");
+    let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
     std::fs::write(&tmp, data)
         .and_then(|()| std::fs::rename(&tmp, path))
         .map_err(|source| IndexError::Io {
