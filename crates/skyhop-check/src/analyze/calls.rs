@@ -1,0 +1,282 @@
+//! Calls: keyword arguments of DAG / operator / hook constructors, `default_args`, methods of
+//! objects built from known classes, and the DAG defaults that changed.
+
+use super::*;
+
+impl<'a> Analyzer<'a> {
+    pub(super) fn check_call(&mut self, call: &'a ast::ExprCall, decorator: bool) {
+        let callee = self.qualify(&call.func);
+        // Method call on an object built from a known class.
+        if let (Expr::Attribute(attr), Some(index)) = (&*call.func, self.ctx.index) {
+            if let Expr::Name(n) = &*attr.value
+                && let Some(Binding::Instance(class)) = self.lookup(n.id.as_str())
+                && index.class_has_attr(class, attr.attr.id.as_str()) == Some(false)
+            {
+                let message = format!(
+                    "`{}.{}`: class `{class}` has no method `{}` in the target (Airflow {})",
+                    n.id,
+                    attr.attr.id,
+                    attr.attr.id,
+                    self.target()
+                );
+                self.push(
+                    attr.attr.range.start(),
+                    "SKY105",
+                    Severity::Error,
+                    message,
+                    None,
+                );
+            }
+            // context.get("execution_date")
+            if attr.attr.id.as_str() == "get"
+                && self.is_context(&attr.value)
+                && let Some(Expr::StringLiteral(s)) = call.arguments.args.first()
+            {
+                self.context_key(s.value.to_str(), s.range);
+            }
+        }
+        let Some(callee) = callee else {
+            return;
+        };
+        let last = callee.rsplit('.').next().unwrap_or("");
+        let airflow = callee.starts_with("airflow.");
+        let is_dag = airflow && (last == "DAG" || last == "dag");
+        let (signature, class) = self.signature_of(&callee);
+        let is_operator = airflow
+            && (last.ends_with("Operator")
+                || last.ends_with("Sensor")
+                || class.as_deref().is_some_and(|c| {
+                    self.ctx
+                        .index
+                        .is_some_and(|i| i.class_derives(c, ".BaseOperator"))
+                }));
+        if !(is_dag || is_operator || signature.is_some()) {
+            return;
+        }
+        let mut seen: Vec<String> = Vec::new();
+        for kw in &call.arguments.keywords {
+            match &kw.arg {
+                Some(arg) => {
+                    seen.push(arg.id.to_string());
+                    self.check_keyword(
+                        &callee,
+                        is_dag,
+                        is_operator,
+                        signature,
+                        arg.id.as_str(),
+                        arg.range,
+                    );
+                    if arg.id.as_str() == "default_args"
+                        && let Some(keys) = self.dict_keys(&kw.value)
+                    {
+                        for (key, range) in keys {
+                            seen.push(key.clone());
+                            self.check_default_arg(&key, range);
+                        }
+                    }
+                }
+                None => {
+                    if let Some(keys) = self.dict_keys(&kw.value) {
+                        for (key, range) in keys {
+                            seen.push(key.clone());
+                            self.check_keyword(
+                                &callee,
+                                is_dag,
+                                is_operator,
+                                signature,
+                                &key,
+                                range,
+                            );
+                        }
+                    } else {
+                        seen.push("**".into());
+                    }
+                }
+            }
+        }
+        if is_dag && (decorator || last == "DAG") {
+            self.dag_defaults(call.func.range(), &seen);
+        }
+    }
+
+    /// (constructor keywords, canonical class) of a callee, from the index.
+    pub(super) fn signature_of(&self, callee: &str) -> (Option<&'a Signature>, Option<String>) {
+        let Some(index) = self.ctx.index else {
+            return (None, None);
+        };
+        let mut resolved = self.ctx.resolve(index, callee);
+        if let Resolved::Deprecated {
+            target: Some(t), ..
+        } = &resolved
+        {
+            resolved = self.ctx.resolve(index, t);
+        }
+        match resolved {
+            Resolved::Class(c) => (index.class_init(&c), Some(c)),
+            Resolved::Function(Some(f)) => (index.function_signature(&f), None),
+            _ => (None, None),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn check_keyword(
+        &mut self,
+        callee: &str,
+        is_dag: bool,
+        is_operator: bool,
+        signature: Option<&Signature>,
+        keyword: &str,
+        range: TextRange,
+    ) {
+        if let Some(rule) = rules().argument_rule(callee, is_dag, is_operator, keyword) {
+            let accepted = signature.is_some_and(|s| s.params.iter().any(|p| p == keyword));
+            if let Some(mut severity) = rule.range.severity(&self.ctx.target) {
+                if severity == Severity::Error
+                    && let Some(s) = rule.severity
+                {
+                    severity = s;
+                }
+                let mut message = match &rule.message {
+                    Some(m) => m.clone(),
+                    None => format!(
+                        "argument `{keyword}` was {} in Airflow {}",
+                        if severity == Severity::Error {
+                            "removed"
+                        } else {
+                            "deprecated"
+                        },
+                        rule.range.when(severity)
+                    ),
+                };
+                if let Some(new) = &rule.new {
+                    message.push_str(&format!("; use `{new}`"));
+                }
+                if accepted && severity == Severity::Error && rule.severity.is_none() {
+                    // The target still accepts it: it only warns there.
+                    severity = Severity::Warning;
+                }
+                self.push(
+                    range.start(),
+                    &rule.rule,
+                    severity,
+                    message,
+                    rule.new.clone(),
+                );
+                return;
+            }
+        }
+        if let Some(sig) = signature
+            && sig.closed
+            && !sig.params.iter().any(|p| p == keyword)
+        {
+            let close = sig
+                .params
+                .iter()
+                .find(|p| similar_name(p, keyword))
+                .cloned();
+            let mut message = format!(
+                "`{callee}` does not accept argument `{keyword}` in the target (Airflow {})",
+                self.target()
+            );
+            if let Some(c) = &close {
+                message.push_str(&format!("; did you mean `{c}`?"));
+            }
+            self.push(range.start(), "SKY106", Severity::Error, message, None);
+        }
+    }
+
+    pub(super) fn check_default_arg(&mut self, key: &str, range: TextRange) {
+        if let Some(rule) = rules().argument_rule("", false, true, key)
+            && let Some(severity) = rule.range.severity(&self.ctx.target)
+        {
+            let _ = severity;
+            let mut message = format!(
+                "`default_args` key `{key}` is ignored from Airflow {}",
+                rule.range.when(Severity::Error)
+            );
+            if let Some(m) = &rule.message {
+                message = format!("`default_args`: {m}");
+            }
+            if let Some(new) = &rule.new {
+                message.push_str(&format!("; use `{new}`"));
+            }
+            self.push(
+                range.start(),
+                &rule.rule,
+                Severity::Warning,
+                message,
+                rule.new.clone(),
+            );
+            return;
+        }
+        let Some(index) = self.ctx.index else {
+            return;
+        };
+        let base = [
+            "airflow.sdk.bases.operator.BaseOperator",
+            "airflow.models.baseoperator.BaseOperator",
+        ]
+        .iter()
+        .find_map(|c| index.class_init(c));
+        if let Some(sig) = base {
+            let dag_keys = ["dag", "schedule", "catchup", "start_date", "end_date"];
+            if sig.closed && !sig.params.iter().any(|p| p == key) && !dag_keys.contains(&key) {
+                // Operator-specific keys (e.g. `bash_command`) are fine: they apply to the
+                // operators that accept them.
+                let accepted_somewhere = index
+                    .classes
+                    .values()
+                    .any(|c| c.init.params.iter().any(|p| p == key));
+                if !accepted_somewhere {
+                    self.push(
+                        range.start(),
+                        "SKY106",
+                        Severity::Warning,
+                        format!(
+                            "`default_args` key `{key}` is accepted by no operator in the target (Airflow {}) and is ignored",
+                            self.target()
+                        ),
+                        None,
+                    );
+                }
+            }
+        }
+    }
+
+    pub(super) fn crosses(&self, version: &str) -> bool {
+        let Some(v) = Version::parse(version) else {
+            return false;
+        };
+        self.ctx.target >= v && self.ctx.current.as_ref().is_none_or(|c| *c < v)
+    }
+
+    pub(super) fn dag_defaults(&mut self, range: TextRange, keywords: &[String]) {
+        if keywords.iter().any(|k| k == "**") || !self.crosses("3.0") {
+            return;
+        }
+        let has = |k: &str| keywords.iter().any(|x| x == k);
+        if !has("schedule") && !has("schedule_interval") && !has("timetable") {
+            self.push(
+                range.start(),
+                "SKY309",
+                Severity::Warning,
+                "DAG without `schedule`: the default changed from daily to `None` in Airflow 3.0, so it will only run when triggered; set `schedule=` explicitly".into(),
+                None,
+            );
+        }
+        if !has("catchup") {
+            self.push(
+                range.start(),
+                "SKY308",
+                Severity::Warning,
+                "DAG without `catchup`: the default changed from True to False in Airflow 3.0 (`[scheduler] catchup_by_default`); set `catchup=` explicitly".into(),
+                None,
+            );
+        }
+    }
+}
+
+fn similar_name(a: &str, b: &str) -> bool {
+    let (a, b) = (a.to_lowercase(), b.to_lowercase());
+    a != b && (a.starts_with(&b) || b.starts_with(&a) || a.replace('_', "") == b.replace('_', ""))
+}

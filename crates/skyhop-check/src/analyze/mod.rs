@@ -1,0 +1,275 @@
+//! The per-file checker: one walk over the AST that resolves names (imports, aliases,
+//! attribute chains, objects built from known classes) and reports what breaks in the target.
+//!
+//! - [`walk`]: statements and expressions, scopes, `try/except ImportError`, `TYPE_CHECKING`;
+//! - [`names`]: imports and attribute chains against the index and the curated name table;
+//! - [`calls`]: keyword arguments of DAG / operator / hook calls, `default_args`, changed defaults;
+//! - [`context`]: removed template-context keys (Python access and Jinja strings).
+
+mod calls;
+mod context;
+mod names;
+mod walk;
+
+use std::collections::HashSet;
+
+use rustc_hash::FxHashMap as HashMap;
+use std::sync::{OnceLock, RwLock};
+
+use regex::Regex;
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
+use ruff_source_file::LineIndex;
+use ruff_text_size::{Ranged, TextRange, TextSize};
+use skyhop_core::{Finding, Severity, Source};
+
+use crate::index::{ApiIndex, Resolved, Signature, provider_package};
+use crate::rules::{NameRule, rules};
+use crate::version::Version;
+
+/// A finding plus whether it breaks while Airflow imports the file (module-level code) or
+/// only when a task or callback runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    pub finding: Finding,
+    /// True for module-level code: the file fails to load. False inside functions.
+    pub at_import: bool,
+}
+
+/// What a local name is bound to.
+#[derive(Debug, Clone)]
+enum Binding {
+    /// A module (`import a.b as c`).
+    Module(String),
+    /// A module attribute (`from x import y`).
+    Symbol(String),
+    /// An object built by calling a class (canonical class name).
+    Instance(String),
+    /// A dict literal with string keys (key, position).
+    Dict(Vec<(String, TextRange)>),
+    /// The task context (`**kwargs` of a task, `get_current_context()`).
+    Context,
+    /// Anything else.
+    Local,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Branch {
+    Body,
+    Handler,
+}
+
+struct Pending {
+    checked: Checked,
+    guard: Option<(usize, Branch)>,
+    import: bool,
+}
+
+/// Settings shared by every file of one check, and caches of what files have in common.
+pub(crate) struct Ctx<'a> {
+    pub index: Option<&'a ApiIndex>,
+    pub target: Version,
+    pub target_text: String,
+    pub current: Option<Version>,
+    /// Top-level module names that are the project's own code.
+    pub local_tops: &'a HashSet<String>,
+    /// `index.resolve` results: most files import the same few dozen names.
+    pub resolved: RwLock<HashMap<String, Resolved>>,
+    /// Messages for missing modules, by module and imported names.
+    pub missing_modules: RwLock<HashMap<String, (String, Option<String>)>>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(
+        index: Option<&'a ApiIndex>,
+        target: Version,
+        target_text: String,
+        current: Option<Version>,
+        local_tops: &'a HashSet<String>,
+    ) -> Self {
+        Ctx {
+            index,
+            target,
+            target_text,
+            current,
+            local_tops,
+            resolved: RwLock::default(),
+            missing_modules: RwLock::default(),
+        }
+    }
+
+    /// [`ApiIndex::resolve`], cached.
+    fn resolve(&self, index: &ApiIndex, qualname: &str) -> Resolved {
+        if let Some(r) = self
+            .resolved
+            .read()
+            .ok()
+            .and_then(|m| m.get(qualname).cloned())
+        {
+            return r;
+        }
+        let r = index.resolve(qualname);
+        if let Ok(mut m) = self.resolved.write() {
+            m.insert(qualname.to_string(), r.clone());
+        }
+        r
+    }
+}
+
+pub(crate) struct Analyzer<'a> {
+    ctx: &'a Ctx<'a>,
+    path: &'a str,
+    source: &'a str,
+    /// Built on the first finding: most files have none.
+    lines: OnceLock<LineIndex>,
+    scopes: Vec<HashMap<String, Binding>>,
+    callables: HashSet<String>,
+    pending: Vec<Pending>,
+    guards: Vec<(usize, Branch)>,
+    next_guard: usize,
+    function_depth: u32,
+    type_checking: u32,
+    /// Inside a task that runs in another environment (virtualenv, docker, ...).
+    isolated: u32,
+    isolated_callables: HashSet<String>,
+    /// Qualified names already reported as missing (later uses are not reported again).
+    reported: HashSet<String>,
+}
+
+const IMPORT_RULES: &[&str] = &["SKY101", "SKY102", "SKY104"];
+
+impl<'a> Analyzer<'a> {
+    pub fn new(ctx: &'a Ctx<'a>, path: &'a str, source: &'a str) -> Self {
+        Analyzer {
+            ctx,
+            path,
+            source,
+            lines: OnceLock::new(),
+            scopes: vec![HashMap::default()],
+            callables: HashSet::new(),
+            pending: Vec::new(),
+            guards: Vec::new(),
+            next_guard: 0,
+            function_depth: 0,
+            type_checking: 0,
+            isolated: 0,
+            isolated_callables: HashSet::new(),
+            reported: HashSet::new(),
+        }
+    }
+
+    /// Checks a parsed module.
+    pub fn run(mut self, body: &'a [Stmt]) -> Vec<Checked> {
+        if self.source.contains("python_callable") {
+            let mut collector = walk::CallableCollector::default();
+            for stmt in body {
+                collector.visit_stmt(stmt);
+            }
+            self.callables = collector.names;
+            self.isolated_callables = collector.isolated;
+        }
+        for stmt in body {
+            self.visit_stmt(stmt);
+        }
+        self.pending.into_iter().map(|p| p.checked).collect()
+    }
+
+    // ---------- findings ----------
+
+    fn push(
+        &mut self,
+        offset: TextSize,
+        rule: &str,
+        severity: Severity,
+        message: String,
+        replacement: Option<String>,
+    ) {
+        let pos = self
+            .lines
+            .get_or_init(|| LineIndex::from_source_text(self.source))
+            .line_column(offset, self.source);
+        let checked = Checked {
+            finding: Finding {
+                path: self.path.to_string(),
+                line: pos.line.get() as u32,
+                column: pos.column.get() as u32,
+                rule: rule.to_string(),
+                severity,
+                message,
+                replacement,
+                source: Source::Check,
+            },
+            at_import: self.function_depth == 0,
+        };
+        self.pending.push(Pending {
+            import: IMPORT_RULES.contains(&rule),
+            checked,
+            guard: self.guards.last().copied(),
+        });
+    }
+
+    fn target(&self) -> &str {
+        &self.ctx.target_text
+    }
+
+    // ---------- scopes ----------
+
+    fn bind(&mut self, name: &str, binding: Binding) {
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.insert(name.to_string(), binding);
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Option<&Binding> {
+        self.scopes.iter().rev().find_map(|s| s.get(name))
+    }
+
+    /// The qualified name an expression refers to (`alias.attr.attr`), when it is known.
+    fn qualify(&self, expr: &Expr) -> Option<String> {
+        match expr {
+            Expr::Name(n) => match self.lookup(n.id.as_str())? {
+                Binding::Module(q) | Binding::Symbol(q) => Some(q.clone()),
+                _ => None,
+            },
+            Expr::Attribute(a) => Some(format!("{}.{}", self.qualify(&a.value)?, a.attr.id)),
+            _ => None,
+        }
+    }
+
+    fn is_context(&self, expr: &Expr) -> bool {
+        matches!(expr, Expr::Name(n) if matches!(self.lookup(n.id.as_str()), Some(Binding::Context)))
+    }
+
+    fn dict_keys(&self, expr: &Expr) -> Option<Vec<(String, TextRange)>> {
+        match expr {
+            Expr::Dict(d) => Some(dict_literal_keys(d)),
+            Expr::Name(n) => match self.lookup(n.id.as_str()) {
+                Some(Binding::Dict(keys)) => Some(keys.clone()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+fn chain_head(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Name(n) => Some(n.id.as_str()),
+        Expr::Attribute(a) => chain_head(&a.value),
+        _ => None,
+    }
+}
+
+fn dict_literal_keys(d: &ast::ExprDict) -> Vec<(String, TextRange)> {
+    d.items
+        .iter()
+        .filter_map(|item| match &item.key {
+            Some(Expr::StringLiteral(s)) => Some((s.value.to_str().to_string(), s.range)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text).trim()
+}

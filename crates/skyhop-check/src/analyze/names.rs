@@ -1,0 +1,382 @@
+//! Imports and attribute chains, checked against the index and the curated name table.
+
+use super::*;
+
+impl<'a> Analyzer<'a> {
+    pub(super) fn is_local(&self, module: &str) -> bool {
+        let top = module.split('.').next().unwrap_or(module);
+        top != "airflow" && self.ctx.local_tops.contains(top)
+    }
+
+    /// Checks `import module` / the module part of `from module import ...`.
+    /// `names` are the names imported from it (empty for `import module`). Returns false when
+    /// the module is missing (names from it need no further check).
+    pub(super) fn check_module(&mut self, module: &str, range: TextRange, names: &[&str]) -> bool {
+        if self.type_checking > 0 || self.isolated > 0 || self.is_local(module) {
+            return true;
+        }
+        if let Some(rule) = rules().name_rule_under(module)
+            && (rule.old.ends_with(".**") || rule.old == module)
+        {
+            let fired = self.name_rule_finding(rule, module, range);
+            if fired && self.ctx.index.is_none() {
+                return false;
+            }
+        }
+        let Some(index) = self.ctx.index else {
+            return true;
+        };
+        match self.ctx.resolve(index, module) {
+            Resolved::MissingName { .. } => {
+                self.reported.insert(module.to_string());
+                let (message, replacement) = self.missing_module_message(module, names);
+                let rule = specific_rule(module).unwrap_or("SKY101");
+                self.push(range.start(), rule, Severity::Error, message, replacement);
+                false
+            }
+            Resolved::NotInstalled {
+                module: root,
+                package,
+            } => {
+                self.reported.insert(root);
+                self.reported.insert(module.to_string());
+                self.push(
+                    range.start(),
+                    "SKY104",
+                    Severity::Error,
+                    format!(
+                        "`{module}` needs package `{package}`, which is not installed in the target (Airflow {}); add `{package}` to requirements.txt",
+                        self.target()
+                    ),
+                    None,
+                );
+                false
+            }
+            Resolved::ModuleBroken { module: m, error } => {
+                self.push(
+                    range.start(),
+                    "SKY101",
+                    Severity::Error,
+                    format!(
+                        "`{m}` fails to import in the target (Airflow {}): {}",
+                        self.target(),
+                        first_line(&error)
+                    ),
+                    None,
+                );
+                false
+            }
+            Resolved::Deprecated { message, target } => {
+                self.deprecated(range, module, &message, target);
+                true
+            }
+            Resolved::Unknown
+                if module.starts_with("airflow.")
+                    && !index.modules.contains_key(module)
+                    && !index.timed_out =>
+            {
+                // Inside a package the index lists but did not import: every module file
+                // of `airflow` is listed, so this one does not exist.
+                self.reported.insert(module.to_string());
+                let (message, replacement) = self.missing_module_message(module, names);
+                self.push(
+                    range.start(),
+                    "SKY101",
+                    Severity::Error,
+                    message,
+                    replacement,
+                );
+                false
+            }
+            _ => true,
+        }
+    }
+
+    /// Message and replacement module for a missing `module` from which `names` are imported.
+    pub(super) fn missing_module_message(
+        &self,
+        module: &str,
+        names: &[&str],
+    ) -> (String, Option<String>) {
+        let key = format!("{module}:{}", names.join(","));
+        if let Some(hit) = self
+            .ctx
+            .missing_modules
+            .read()
+            .ok()
+            .and_then(|m| m.get(&key).cloned())
+        {
+            return hit;
+        }
+        let result = self.missing_module_message_uncached(module, names);
+        if let Ok(mut m) = self.ctx.missing_modules.write() {
+            m.insert(key, result.clone());
+        }
+        result
+    }
+
+    pub(super) fn missing_module_message_uncached(
+        &self,
+        module: &str,
+        names: &[&str],
+    ) -> (String, Option<String>) {
+        let mut message = format!(
+            "No module named `{module}` in the target (Airflow {})",
+            self.target()
+        );
+        let mut replacement = None;
+        if let Some(rule) = rules().name_rule_under(module) {
+            if let Some(new) = &rule.new {
+                let new_module = if rule.old.ends_with(".**") {
+                    new.clone()
+                } else {
+                    new.rsplit_once('.')
+                        .map(|(m, _)| m.to_string())
+                        .unwrap_or(new.clone())
+                };
+                message.push_str(&format!("; it moved to `{new_module}`"));
+                message.push_str(&self.package_note(&new_module, rule.package.as_deref()));
+                replacement = Some(new_module);
+            } else if let Some(text) = &rule.message {
+                message.push_str(&format!("; {text}"));
+            }
+        } else if let Some(index) = self.ctx.index {
+            // Same module name elsewhere, e.g. airflow.utils.weekday → ...standard.utils.weekday
+            let last = module.rsplit('.').next().unwrap_or(module);
+            let mut best: Option<&String> = None;
+            for m in index.modules.keys() {
+                let candidate = m.rsplit('.').next() == Some(last)
+                    && m != module
+                    && m.starts_with("airflow.")
+                    && !m.contains(".tests")
+                    && !m.contains("._")
+                    && best.is_none_or(|b| {
+                        (!m.starts_with("airflow.providers.standard"), m.len())
+                            < (!b.starts_with("airflow.providers.standard"), b.len())
+                    });
+                // Only a module that serves every imported name is a replacement.
+                let serves_all = || {
+                    names.iter().all(|n| {
+                        matches!(
+                            index.resolve(&format!("{m}.{n}")),
+                            Resolved::Class(_)
+                                | Resolved::Function(_)
+                                | Resolved::Value
+                                | Resolved::Module
+                                | Resolved::Deprecated { .. }
+                        )
+                    })
+                };
+                if candidate && serves_all() {
+                    best = Some(m);
+                }
+            }
+            if let Some(b) = best {
+                message.push_str(&format!("; a module with that name is `{b}`"));
+                message.push_str(&self.package_note(b, None));
+                replacement = Some(b.clone());
+            }
+        }
+        (message, replacement)
+    }
+
+    /// ` (from X)` / ` (package X, not installed in the target: add it to requirements.txt)`.
+    pub(super) fn package_note(&self, qualname: &str, package: Option<&str>) -> String {
+        let package = package
+            .map(|p| p.to_string())
+            .or_else(|| provider_package(qualname).map(|(p, _)| p))
+            .or_else(|| {
+                self.ctx
+                    .index
+                    .and_then(|i| i.distribution_of(qualname))
+                    .map(str::to_string)
+            });
+        let Some(package) = package else {
+            return String::new();
+        };
+        let installed = match self.ctx.index {
+            Some(index) => index.installed(&package).is_some(),
+            None => return format!(" (package `{package}`)"),
+        };
+        if installed {
+            format!(" (package `{package}`)")
+        } else {
+            format!(
+                " (package `{package}`, not installed in the target: add it to requirements.txt)"
+            )
+        }
+    }
+
+    pub(super) fn deprecated(
+        &mut self,
+        range: TextRange,
+        what: &str,
+        message: &str,
+        target: Option<String>,
+    ) {
+        let target = target.filter(|t| t != what);
+        let mut text = format!(
+            "`{what}` is deprecated in the target (Airflow {})",
+            self.target()
+        );
+        if let Some(t) = &target {
+            text.push_str(&format!("; use `{t}`"));
+            text.push_str(&self.package_note(t, None));
+        } else {
+            text.push_str(&format!(": {}", first_line(message)));
+        }
+        self.push(range.start(), "SKY103", Severity::Warning, text, target);
+    }
+
+    /// Reports a curated name rule if it applies to the target; returns whether it fired.
+    pub(super) fn name_rule_finding(
+        &mut self,
+        rule: &NameRule,
+        qualname: &str,
+        range: TextRange,
+    ) -> bool {
+        if self.ctx.index.is_some() && !rule.semantic {
+            return false;
+        }
+        if rule.semantic && self.type_checking > 0 {
+            return false;
+        }
+        let Some(severity) = rule.range.severity(&self.ctx.target) else {
+            return false;
+        };
+        let verb = match severity {
+            Severity::Error if rule.semantic => "does not work from",
+            Severity::Error => "was removed in",
+            _ => "is deprecated since",
+        };
+        let mut message = format!("`{qualname}` {verb} Airflow {}", rule.range.when(severity));
+        if let Some(text) = &rule.message {
+            message.push_str(&format!(": {text}"));
+        }
+        if let Some(new) = &rule.new {
+            message.push_str(&format!("; use `{new}`"));
+            message.push_str(&self.package_note(new, rule.package.as_deref()));
+        }
+        self.push(
+            range.start(),
+            &rule.rule,
+            severity,
+            message,
+            rule.new.clone(),
+        );
+        true
+    }
+
+    /// Checks a use of `qualname` (an imported name or an attribute chain). `attrs_only`:
+    /// the chain starts at an imported class or function, whose import was checked already.
+    pub(super) fn check_name(
+        &mut self,
+        qualname: &str,
+        range: TextRange,
+        attrs_only: bool,
+        import: bool,
+    ) {
+        if self.type_checking > 0 || self.isolated > 0 || self.is_local(qualname) {
+            return;
+        }
+        if self.reported.iter().any(|r| {
+            qualname == r
+                || qualname
+                    .strip_prefix(r.as_str())
+                    .is_some_and(|x| x.starts_with('.'))
+        }) {
+            return;
+        }
+        if !attrs_only
+            && let Some(rule) = rules().name_rule(qualname)
+            && (!rule.old.ends_with(".**") || self.ctx.index.is_some() || rule.semantic)
+        {
+            self.name_rule_finding(rule, qualname, range);
+        }
+        let Some(index) = self.ctx.index else {
+            return;
+        };
+        let resolved = self.ctx.resolve(index, qualname);
+        if attrs_only && !matches!(resolved, Resolved::MissingAttr { .. }) {
+            return;
+        }
+        match resolved {
+            Resolved::MissingName {
+                module,
+                name,
+                reason,
+            } => {
+                let mut message = format!(
+                    "`{name}` does not exist in `{module}` in the target (Airflow {})",
+                    self.target()
+                );
+                if let Some(reason) = reason {
+                    message.push_str(&format!(": {}", first_line(&reason)));
+                }
+                self.reported.insert(format!("{module}.{name}"));
+                let replacement = self.replacement_for(qualname, &module, &name, &mut message);
+                let rule =
+                    specific_rule(qualname).unwrap_or(if import { "SKY102" } else { "SKY105" });
+                self.push(range.start(), rule, Severity::Error, message, replacement);
+            }
+            Resolved::MissingAttr { class, attr } => {
+                let message = format!(
+                    "`{qualname}`: class `{class}` has no attribute `{attr}` in the target (Airflow {})",
+                    self.target()
+                );
+                self.push(range.start(), "SKY105", Severity::Error, message, None);
+            }
+            Resolved::NotInstalled { package, .. } => {
+                self.push(
+                    range.start(),
+                    "SKY104",
+                    Severity::Error,
+                    format!(
+                        "`{qualname}` needs package `{package}`, which is not installed in the target (Airflow {}); add `{package}` to requirements.txt",
+                        self.target()
+                    ),
+                    None,
+                );
+            }
+            Resolved::Deprecated { message, target } => {
+                self.deprecated(range, qualname, &message, target);
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn replacement_for(
+        &self,
+        qualname: &str,
+        module: &str,
+        name: &str,
+        message: &mut String,
+    ) -> Option<String> {
+        let index = self.ctx.index?;
+        if let Some(rule) = rules().name_rule(qualname) {
+            if let Some(new) = &rule.new {
+                message.push_str(&format!("; use `{new}`"));
+                message.push_str(&self.package_note(new, rule.package.as_deref()));
+                return Some(new.clone());
+            }
+            if let Some(text) = &rule.message {
+                message.push_str(&format!("; {text}"));
+                return None;
+            }
+        }
+        let found = index.find_elsewhere(name, module);
+        let best = found.first()?;
+        message.push_str(&format!("; the target has `{best}`"));
+        message.push_str(&self.package_note(best, None));
+        Some(best.clone())
+    }
+}
+
+/// The curated rule code for a missing name when it is more specific than "not found"
+/// (SubDAGs, Smart Sensors, ...).
+fn specific_rule(qualname: &str) -> Option<&'static str> {
+    rules()
+        .name_rule_under(qualname)
+        .map(|r| r.rule.as_str())
+        .filter(|r| *r != "SKY201")
+}
