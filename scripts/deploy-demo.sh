@@ -31,8 +31,10 @@ set -x
 "$SKYHOP" deploy --description "first deploy on Runtime 11.3.0"
 version
 "$SKYHOP" upgrade-test --runtime-version 13.11.0 --output "$WORK" || true
-# Fix what the upgrade test reported: http provider 5 removed SimpleHttpOperator.
+# Fix what the upgrade test reported: http provider 5 removed SimpleHttpOperator,
+# and the newer openlineage provider needs requests>=2.32.4.
 sed -i 's/SimpleHttpOperator/HttpOperator/g' dags/customer_sync.py
+sed -i 's/^requests==2.32.3$/requests==2.32.5/' requirements.txt
 "$SKYHOP" upgrade --runtime-version 13.11.0 --yes
 "$SKYHOP" deploy --description "Runtime 13.11.0"
 version
