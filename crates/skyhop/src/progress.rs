@@ -97,7 +97,8 @@ impl Progress for Bars {
             self.multi.remove(&bar);
         }
         let msg = if message.is_empty() { step } else { message };
-        self.line(&format!("  ✓ {msg} ({elapsed:.1}s)"));
+        let mark = if msg.starts_with("failed") { '✗' } else { '✓' };
+        self.line(&format!("  {mark} {step}: {msg} ({elapsed:.1}s)"));
     }
 
     fn note(&self, message: &str) {
