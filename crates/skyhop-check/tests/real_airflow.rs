@@ -161,6 +161,36 @@ fn example_dags_of_2_10_5_against_real_airflow_3_1_3() {
         );
     }
 
+    // Fixes: on a copy, the safe rewrites make the weekday files import under 3.1.3.
+    let copy = tempfile::tempdir().unwrap();
+    let fixed_names: Vec<String> = failing
+        .iter()
+        .filter(|f| {
+            std::fs::read_to_string(dags.join(f.as_str()))
+                .is_ok_and(|t| t.contains("airflow.utils.weekday"))
+        })
+        .cloned()
+        .collect();
+    assert!(!fixed_names.is_empty());
+    let copies: Vec<PathBuf> = fixed_names
+        .iter()
+        .map(|n| {
+            let to = copy.path().join(n);
+            std::fs::copy(dags.join(n), &to).unwrap();
+            to
+        })
+        .collect();
+    let findings = skyhop_check::check(&copies, copy.path(), Some(&index), &opts);
+    let fixes = skyhop_check::fix(&copies, &findings);
+    assert_eq!(fixes.len(), copies.len());
+    skyhop_check::apply_fixes(&fixes).unwrap();
+    let after = real_import(&venv.python, copy.path(), &fixed_names);
+    assert!(
+        after.values().all(Option::is_none),
+        "still failing after --fix: {after:?}\n{}",
+        skyhop_check::unified_diff(&fixes)
+    );
+
     let errors: Vec<_> = checked
         .iter()
         .filter(|c| c.at_import && c.finding.severity == Severity::Error)
