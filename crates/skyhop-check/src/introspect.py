@@ -76,7 +76,7 @@ def priority(name):
     parts = name.split(".")
     provider = len(parts) > 1 and parts[1] == "providers"
     facing = any(p in DAG_FACING for p in parts[1:])
-    return (provider, not facing, len(parts), name)
+    return (not facing, provider, len(parts), name)
 
 
 def skipped(name):
