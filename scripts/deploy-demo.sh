@@ -33,7 +33,10 @@ version
 "$SKYHOP" upgrade-test --runtime-version 13.11.0 --output "$WORK" || true
 # Fix what the upgrade test reported: http provider 5 removed SimpleHttpOperator,
 # and the newer openlineage provider needs requests>=2.32.4.
+# postgres provider 6 removed PostgresOperator (use common.sql's SQLExecuteQueryOperator),
 sed -i 's/SimpleHttpOperator/HttpOperator/g' dags/customer_sync.py
+sed -i -e 's/from airflow.providers.postgres.operators.postgres import PostgresOperator/from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator/' \
+  -e 's/PostgresOperator(/SQLExecuteQueryOperator(/' -e 's/postgres_conn_id=/conn_id=/' dags/daily_sales_report.py
 sed -i 's/^requests==2.32.3$/requests==2.32.5/' requirements.txt
 "$SKYHOP" upgrade --runtime-version 13.11.0 --yes
 "$SKYHOP" deploy --description "Runtime 13.11.0"
