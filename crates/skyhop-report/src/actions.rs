@@ -61,7 +61,7 @@ pub fn actions(data: &ReportData) -> Vec<Action> {
             files: failing,
         });
     }
-    out.extend(grouped_findings(&data.findings));
+    out.extend(grouped_findings(&data.findings, &data.rule_titles));
     out.extend(python_change(data));
     if let Some(cmp) = &data.comparison {
         let bumps = cmp.major_provider_bumps();
@@ -124,7 +124,10 @@ pub fn actions(data: &ReportData) -> Vec<Action> {
 
 /// Error and warning findings: one action per rule for findings in files, one per finding for
 /// project-wide ones (no path).
-fn grouped_findings(findings: &[Finding]) -> Vec<Action> {
+fn grouped_findings(
+    findings: &[Finding],
+    rule_titles: &std::collections::BTreeMap<String, String>,
+) -> Vec<Action> {
     let mut by_rule: BTreeMap<(Severity, &str), Vec<&Finding>> = BTreeMap::new();
     let mut out = Vec::new();
     for f in findings.iter().filter(|f| f.severity != Severity::Info) {
@@ -150,7 +153,11 @@ fn grouped_findings(findings: &[Finding]) -> Vec<Action> {
         out.push(Action {
             level,
             title: format!(
-                "Fix {rule} at {} in {}",
+                "Fix {rule}{} at {} in {}",
+                rule_titles
+                    .get(&rule[..])
+                    .map(|t| format!(" ({t})"))
+                    .unwrap_or_default(),
                 plural(group.len(), "place"),
                 plural(files.len(), "file")
             ),

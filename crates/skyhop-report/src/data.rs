@@ -42,6 +42,9 @@ pub struct ReportData {
     /// Things to show wherever results are shown (left-out packages, Python fallbacks...).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Short names of rule codes (`SKY101` → `module-removed`), shown in the actions table.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub rule_titles: std::collections::BTreeMap<String, String>,
 }
 
 /// One environment (current or target) as the report shows it.

@@ -97,7 +97,11 @@ impl Progress for Bars {
             self.multi.remove(&bar);
         }
         let msg = if message.is_empty() { step } else { message };
-        let mark = if msg.starts_with("failed") { '✗' } else { '✓' };
+        let mark = if msg.starts_with("failed") {
+            '✗'
+        } else {
+            '✓'
+        };
         self.line(&format!("  {mark} {step}: {msg} ({elapsed:.1}s)"));
     }
 

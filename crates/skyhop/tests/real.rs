@@ -252,7 +252,7 @@ fn upgrade_test_example_project_to_airflow_3() {
         "execution_date"
     );
     assert!(
-        has("requirements.txt", "SKY501"),
+        has("requirements.txt", "SKY502"),
         "requests pin conflicts with the target"
     );
     assert!(has("Dockerfile", "SKY401"), "renamed config");

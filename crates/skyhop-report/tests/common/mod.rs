@@ -191,5 +191,8 @@ pub fn fixture() -> ReportData {
         notes: vec![
             "astronomer-providers-logging was left out: it is only on Astronomer's index".into(),
         ],
+        rule_titles: [("SKY101".to_string(), "module-not-found".to_string())]
+            .into_iter()
+            .collect(),
     }
 }

@@ -265,7 +265,7 @@ pub fn relaxed_finding(r: &Relaxed, new: &Pinned) -> Finding {
         path: "requirements.txt".into(),
         line: r.line as u32,
         column: 1,
-        rule: "SKY501".into(),
+        rule: "SKY502".into(),
         severity: Severity::Error,
         message: format!(
             "`{}` conflicts with {}: {why} (the tests ran with `{}` unpinned)",

@@ -309,6 +309,10 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
         considerations,
         parse_files,
         notes: dedup(notes),
+        rule_titles: skyhop_check::all_rules()
+            .into_iter()
+            .map(|d| (d.code, d.name))
+            .collect(),
     };
     let mut extra: Vec<(String, Vec<u8>)> = Vec::new();
     match upgraded_dockerfile(&project, &new) {
@@ -427,7 +431,7 @@ fn catalog_findings(
         path: "Dockerfile".into(),
         line: 0,
         column: 0,
-        rule: "SKY001".into(),
+        rule: "SKY601".into(),
         severity,
         message,
         replacement,
