@@ -155,7 +155,7 @@ fn grouped_findings(
             title: format!(
                 "Fix {rule}{} at {} in {}",
                 rule_titles
-                    .get(&rule[..])
+                    .get(rule)
                     .map(|t| format!(" ({t})"))
                     .unwrap_or_default(),
                 plural(group.len(), "place"),
