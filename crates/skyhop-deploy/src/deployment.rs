@@ -202,6 +202,16 @@ fn who() -> String {
     ["USER", "LOGNAME"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .or_else(|| {
+            // No login variables (cron, containers, CI): ask the system for the user name.
+            std::process::Command::new("id")
+                .arg("-un")
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+                .filter(|u| !u.is_empty())
+        })
         .unwrap_or_else(|| "unknown".to_string())
 }
 
