@@ -3,7 +3,9 @@
 
 mod cli;
 mod commands;
+mod envs;
 mod progress;
+mod settings;
 mod target;
 
 use std::process::ExitCode;

@@ -6,6 +6,7 @@ use skyhop_project::{unified_diff, write_atomic};
 
 use super::load_project;
 use crate::cli::{Backend, CompareArgs, FreezeArgs, PinArgs, VersionsArgs};
+use crate::envs;
 use crate::target::{self, Ctx};
 use crate::{CmdResult, Failure, exit};
 
@@ -49,7 +50,7 @@ pub fn freeze(args: FreezeArgs) -> CmdResult {
     } else {
         project.as_ref()
     };
-    let lock = target::lock(
+    let lock = envs::lock(
         &ctx,
         &pinned,
         project_ref,
@@ -76,8 +77,8 @@ pub fn freeze(args: FreezeArgs) -> CmdResult {
 }
 
 pub fn compare(args: CompareArgs) -> CmdResult {
-    let old = target::freeze(&args.old)?;
-    let new = target::freeze(&args.new)?;
+    let old = envs::freeze(&args.old)?;
+    let new = envs::freeze(&args.new)?;
     let cmp = skyhop_deps::compare(&old, &new);
     if args.json {
         println!("{}", cmp.to_json());
@@ -91,7 +92,7 @@ pub fn pin_providers(args: PinArgs) -> CmdResult {
     let ctx = Ctx::new(false)?;
     let project = load_project(&args.project.project)?;
     let pinned = target::current(&ctx, &project)?;
-    let lock = target::lock(&ctx, &pinned, Some(&project), Backend::Uv, None)?;
+    let lock = envs::lock(&ctx, &pinned, Some(&project), Backend::Uv, None)?;
     let pins: Vec<(String, String)> = lock
         .packages
         .iter()

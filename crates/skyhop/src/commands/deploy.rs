@@ -17,17 +17,19 @@ use crate::cli::{
     Backend, DeployArgs, DeploySub, DeploymentCommand, DeploymentEnvCommand, DevCommand,
     RollbackArgs,
 };
+use crate::envs;
+use crate::settings;
 use crate::target::{self, Ctx};
 use crate::{CmdResult, Failure, exit};
 
 /// The project's current version, resolved and installed (no loosening: this is what runs).
 fn current_env(ctx: &Ctx, project: &Project) -> Result<Env, Failure> {
     let pinned = target::current(ctx, project)?;
-    let lock = target::lock(ctx, &pinned, Some(project), Backend::Uv, None)?;
-    let venv = target::venv(
+    let lock = envs::lock(ctx, &pinned, Some(project), Backend::Uv, None)?;
+    let venv = envs::venv(
         ctx,
         &lock,
-        &target::indexes(Some(project), None),
+        &envs::indexes(Some(project), None),
         &ctx.progress,
     )?;
     for note in &venv.notes {
@@ -64,7 +66,7 @@ pub fn dev(cmd: DevCommand) -> CmdResult {
                 venv: env.venv.root.clone(),
                 port: a.port,
                 db_url: a.db_url.clone(),
-                env: target::dag_env(&project),
+                env: settings::dag_env(&project),
                 health_timeout: DEFAULT_HEALTH_TIMEOUT,
             };
             let server = DevServer::new(&project.root);

@@ -8,7 +8,10 @@ use skyhop_project::Project;
 
 use super::load_project;
 use crate::cli::{CheckArgs, CheckFormat, ParseArgs, RuleArgs, TextOrJson, VersionArgs};
-use crate::target::{self, Ctx, Pinned, Relaxed};
+use crate::envs;
+use crate::envs::Relaxed;
+use crate::settings;
+use crate::target::{self, Ctx, Pinned};
 use crate::{CmdResult, Failure, exit};
 
 /// The environment a command works in: the pinned version, its lock and installed venv.
@@ -17,7 +20,7 @@ pub struct Env {
     pub lock: skyhop_core::Lock,
     pub venv: skyhop_env::Venv,
     /// Pins of requirements.txt loosened because they conflict with this version.
-    pub relaxed: Vec<target::Relaxed>,
+    pub relaxed: Vec<envs::Relaxed>,
 }
 
 /// Pins the version (args, freeze file, or the project's current one) and builds its venv.
@@ -29,7 +32,7 @@ pub fn target_env(
 ) -> Result<Env, Failure> {
     let (pinned, lock, relaxed) = match freeze {
         Some(path) => {
-            let lock = target::freeze(path)?;
+            let lock = envs::freeze(path)?;
             (target::from_freeze(&lock, path)?, lock, Vec::new())
         }
         None => {
@@ -37,14 +40,14 @@ pub fn target_env(
                 Some(p) => p,
                 None => target::current(ctx, project)?,
             };
-            let (lock, relaxed) = target::lock_relaxed(ctx, &pinned, project, None)?;
+            let (lock, relaxed) = envs::lock_relaxed(ctx, &pinned, project, None)?;
             (pinned, lock, relaxed)
         }
     };
-    let venv = target::venv(
+    let venv = envs::venv(
         ctx,
         &lock,
-        &target::indexes(Some(project), None),
+        &envs::indexes(Some(project), None),
         &ctx.progress,
     )?;
     for note in &venv.notes {
@@ -90,7 +93,7 @@ pub fn run_parse(
     jobs: Option<usize>,
     timeout: Option<u64>,
 ) -> Result<skyhop_parse::ParseReport, Failure> {
-    let discovery = target::dag_files(project, &env.pinned.airflow);
+    let discovery = settings::dag_files(project, &env.pinned.airflow);
     for p in &discovery.problems {
         ctx.progress
             .note(&format!("dags/{}: {}", p.path, p.message));
@@ -101,7 +104,7 @@ pub fn run_parse(
         timeout: timeout
             .map(Duration::from_secs)
             .unwrap_or(skyhop_parse::DEFAULT_TIMEOUT),
-        env: target::dag_env(project),
+        env: settings::dag_env(project),
         ..Default::default()
     };
     skyhop_parse::parse(
@@ -199,7 +202,7 @@ pub fn check_files(
             .collect();
         return skyhop_check::collect_python_files(&abs, &project.root);
     }
-    let discovery = target::dag_files(project, airflow);
+    let discovery = settings::dag_files(project, airflow);
     let mut files: Vec<PathBuf> = discovery
         .dag_files
         .iter()
@@ -227,15 +230,7 @@ pub fn check_options(
     skyhop_check::CheckOptions {
         target_airflow: target_airflow.to_string(),
         current_airflow: current.map(|c| c.airflow.clone()),
-        config_env: target::config_env(project)
-            .into_iter()
-            .map(|(key, value, path, line)| skyhop_check::ConfigSetting {
-                key,
-                value,
-                path,
-                line,
-            })
-            .collect(),
+        config_env: settings::check_config(project),
     }
 }
 

@@ -11,7 +11,9 @@ use skyhop_report::{Consideration, EnvMeta, ParsedFile, ReportData, TestStatus, 
 use super::lint::{self, Env};
 use super::load_project;
 use crate::cli::{Backend, TextOrJson, UpgradeTestArgs};
-use crate::target::{self, Ctx, Pinned, Relaxed};
+use crate::envs;
+use crate::envs::Relaxed;
+use crate::target::{self, Ctx, Pinned};
 use crate::{CmdResult, Failure, exit};
 
 /// Which tests run: all when no flag was given, like the Astro CLI.
@@ -43,14 +45,14 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
     // 1. Both ends.
     let (current, current_freeze) = match &args.env.current_freeze {
         Some(path) => {
-            let lock = target::freeze(path)?;
+            let lock = envs::freeze(path)?;
             (target::from_freeze(&lock, path)?, Some(lock))
         }
         None => (target::current(&ctx, &project)?, None),
     };
     let (new, target_freeze) = match (&args.env.target_freeze, &args.image_name) {
         (Some(path), _) => {
-            let lock = target::freeze(path)?;
+            let lock = envs::freeze(path)?;
             (target::from_freeze(&lock, path)?, Some(lock))
         }
         (None, Some(image)) => (target::image(&ctx, image)?, None),
@@ -171,10 +173,10 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
     let mut python_note = None;
     if tests.dag || tests.lint {
         let env = match &new_lock {
-            Some(lock) => match target::venv(
+            Some(lock) => match envs::venv(
                 &ctx,
                 lock,
-                &target::indexes(Some(&project), args.env.index_url.as_deref()),
+                &envs::indexes(Some(&project), args.env.index_url.as_deref()),
                 &ctx.progress,
             ) {
                 Ok(venv) => Some(Env {
@@ -388,9 +390,9 @@ fn env_lock(
     index_url: Option<&str>,
 ) -> Result<(Lock, Vec<Relaxed>), Failure> {
     match backend {
-        Backend::Docker => target::lock(ctx, pinned, Some(project), Backend::Docker, index_url)
+        Backend::Docker => envs::lock(ctx, pinned, Some(project), Backend::Docker, index_url)
             .map(|l| (l, Vec::new())),
-        Backend::Uv => target::lock_relaxed(ctx, pinned, project, index_url),
+        Backend::Uv => envs::lock_relaxed(ctx, pinned, project, index_url),
     }
 }
 

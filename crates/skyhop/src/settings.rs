@@ -1,0 +1,54 @@
+//! The project's own settings as Airflow sees them: environment variables from the Dockerfile
+//! and `.env`, and the DAG files the target Airflow would find.
+
+use skyhop_project::Project;
+
+/// The DAG files the target Airflow would parse: its `.airflowignore` syntax and safe mode
+/// (Airflow 3 reads `.airflowignore` as glob patterns unless the project says otherwise).
+pub fn dag_files(project: &Project, airflow: &str) -> skyhop_project::DagDiscovery {
+    let major = airflow
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<u32>().ok())
+        .unwrap_or(2);
+    project.dag_files(&project.discovery_options(major))
+}
+
+/// The project's `AIRFLOW__SECTION__KEY` settings, for the configuration rules of the check.
+pub fn check_config(project: &Project) -> Vec<skyhop_check::ConfigSetting> {
+    project
+        .config_settings()
+        .into_iter()
+        .map(|s| skyhop_check::ConfigSetting {
+            key: s.env,
+            value: s.value.unwrap_or_default(),
+            path: s.file,
+            line: s.line as u32,
+        })
+        .collect()
+}
+
+/// Environment variables for processes that import the project's DAGs: the final image's
+/// Dockerfile `ENV` and `.env` (which wins, as with `astro dev start`), less anything that
+/// would point Airflow at a real database or home.
+pub fn dag_env(project: &Project) -> Vec<(String, String)> {
+    let dockerfile = project
+        .dockerfile
+        .final_env()
+        .into_iter()
+        .map(|e| (e.key.clone(), e.value.clone()));
+    let dotenv = project
+        .env
+        .iter()
+        .flat_map(|env| env.entries.iter())
+        .filter_map(|e| Some((e.key.clone(), e.value.clone()?)));
+    dockerfile
+        .chain(dotenv)
+        .filter(|(k, _)| {
+            !(k.starts_with("AIRFLOW__DATABASE__")
+                || k == "AIRFLOW__CORE__SQL_ALCHEMY_CONN"
+                || k == "AIRFLOW_HOME"
+                || k == "AIRFLOW__CORE__DAGS_FOLDER")
+        })
+        .collect()
+}
