@@ -9,6 +9,10 @@ use std::time::Instant;
 
 use skyhop_check::{ApiIndex, CheckOptions, check, collect_python_files, to_json, to_text};
 
+// The allocator the `skyhop` binary uses too: the parser allocates a lot.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let python = match args.iter().position(|a| a == "--python") {

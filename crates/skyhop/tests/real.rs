@@ -342,3 +342,57 @@ fn upgrade_test_apache_airflow_example_dags() {
         assert!(md.contains(f["path"].as_str().unwrap()));
     }
 }
+
+/// A downgrade may be tested (it is labelled), and its dependency changes land in the
+/// downgrade sections.
+#[test]
+fn upgrade_test_labels_a_downgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM quay.io/astronomer/astro-runtime:12.0.0\n",
+    )
+    .unwrap();
+    fs::create_dir(dir.path().join("dags")).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let run = skyhop(&[
+        "upgrade-test",
+        "--project",
+        dir.path().to_str().unwrap(),
+        "--runtime-version",
+        "11.3.0",
+        "--version-test",
+        "--output",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(run.code <= 1, "{}\n{}", run.stdout, run.stderr);
+    let folder = out.path().join("upgrade-test-12.0.0--11.3.0");
+    let report: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(folder.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["is_downgrade"], true);
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "SKY601" && f["message"].as_str().unwrap().contains("downgrade")),
+        "{report}"
+    );
+    let compare = fs::read_to_string(folder.join("dependency_compare.txt")).unwrap();
+    assert!(
+        compare.starts_with("Apache Airflow Update:\napache-airflow 2.10.0 >> 2.9.1\n"),
+        "{compare}"
+    );
+    assert!(
+        compare.contains("Airflow Providers Downgrades:\n"),
+        "{compare}"
+    );
+    // Only the dependency test ran.
+    let tests: Vec<&str> = report["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(tests, ["dependency"]);
+}
