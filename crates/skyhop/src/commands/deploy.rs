@@ -11,7 +11,7 @@ use skyhop_deploy::{
 };
 use skyhop_project::Project;
 
-use super::lint::{Env, run_parse};
+use super::lint::{Env, installed, run_parse};
 use super::{confirm, load_project};
 use crate::cli::{
     Backend, DeployArgs, DeploySub, DeploymentCommand, DeploymentEnvCommand, DevCommand,
@@ -26,21 +26,7 @@ use crate::{CmdResult, Failure, exit};
 fn current_env(ctx: &Ctx, project: &Project) -> Result<Env, Failure> {
     let pinned = target::current(ctx, project)?;
     let lock = envs::lock(ctx, &pinned, Some(project), Backend::Uv, None)?;
-    let venv = envs::venv(
-        ctx,
-        &lock,
-        &envs::indexes(Some(project), None),
-        &ctx.progress,
-    )?;
-    for note in &venv.notes {
-        ctx.progress.note(note);
-    }
-    Ok(Env {
-        pinned,
-        lock,
-        venv,
-        relaxed: Vec::new(),
-    })
+    installed(ctx, project, pinned, lock, Vec::new(), None)
 }
 
 fn deploy_failure(e: DeployError) -> Failure {

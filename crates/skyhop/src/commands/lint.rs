@@ -44,10 +44,23 @@ pub fn target_env(
             (pinned, lock, relaxed)
         }
     };
+    installed(ctx, project, pinned, lock, relaxed, None)
+}
+
+/// Installs the venv of `lock` (from `index_url` and the project's package indexes) and shows
+/// its notes.
+pub fn installed(
+    ctx: &Ctx,
+    project: &Project,
+    pinned: Pinned,
+    lock: skyhop_core::Lock,
+    relaxed: Vec<envs::Relaxed>,
+    index_url: Option<&str>,
+) -> Result<Env, Failure> {
     let venv = envs::venv(
         ctx,
         &lock,
-        &envs::indexes(Some(project), None),
+        &envs::indexes(Some(project), index_url),
         &ctx.progress,
     )?;
     for note in &venv.notes {

@@ -173,18 +173,15 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
     let mut python_note = None;
     if tests.dag || tests.lint {
         let env = match &new_lock {
-            Some(lock) => match envs::venv(
+            Some(lock) => match lint::installed(
                 &ctx,
-                lock,
-                &envs::indexes(Some(&project), args.env.index_url.as_deref()),
-                &ctx.progress,
+                &project,
+                new.clone(),
+                lock.clone(),
+                relaxed.clone(),
+                args.env.index_url.as_deref(),
             ) {
-                Ok(venv) => Some(Env {
-                    pinned: new.clone(),
-                    lock: lock.clone(),
-                    venv,
-                    relaxed: relaxed.clone(),
-                }),
+                Ok(env) => Some(env),
                 Err(f) => {
                     blocked.get_or_insert(format!(
                         "the {} environment could not be installed: {}",
