@@ -52,3 +52,48 @@ pub fn dag_env(project: &Project) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// DAG files that the current and the target Airflow find differently (`.airflowignore` syntax,
+/// safe mode), as findings on the ignore file.
+pub fn discovery_changes(
+    project: &Project,
+    current_airflow: &str,
+    target_airflow: &str,
+) -> Vec<skyhop_core::Finding> {
+    let names = |airflow: &str| -> std::collections::BTreeSet<String> {
+        dag_files(project, airflow)
+            .dag_files
+            .into_iter()
+            .map(|f| format!("dags/{}", f.relative))
+            .collect()
+    };
+    let (before, after) = (names(current_airflow), names(target_airflow));
+    let newly: Vec<&String> = after.difference(&before).collect();
+    let dropped: Vec<&String> = before.difference(&after).collect();
+    let mut out = Vec::new();
+    let finding = |message: String| skyhop_core::Finding {
+        path: "dags/.airflowignore".into(),
+        line: 0,
+        column: 0,
+        rule: "SKY310".into(),
+        severity: skyhop_core::Severity::Warning,
+        message,
+        // Or rewrite the patterns as globs (the rule's doc says so).
+        replacement: Some("AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX=regexp".into()),
+        source: skyhop_core::Source::Check,
+    };
+    let list = |v: &[&String]| v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+    if !newly.is_empty() {
+        out.push(finding(format!(
+            "Airflow {target_airflow} parses files that Airflow {current_airflow} ignores ({}): it reads `.airflowignore` differently (glob patterns by default from Airflow 3)",
+            list(&newly)
+        )));
+    }
+    if !dropped.is_empty() {
+        out.push(finding(format!(
+            "Airflow {target_airflow} skips DAG files that Airflow {current_airflow} parses ({}): it reads `.airflowignore` differently (glob patterns by default from Airflow 3)",
+            list(&dropped)
+        )));
+    }
+    out
+}

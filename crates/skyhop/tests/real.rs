@@ -256,6 +256,11 @@ fn upgrade_test_example_project_to_airflow_3() {
         "requests pin conflicts with the target"
     );
     assert!(has("Dockerfile", "SKY401"), "renamed config");
+    // Airflow 3 reads the regexp .airflowignore as globs: the scratch file gets parsed.
+    assert!(
+        has("dags/.airflowignore", "SKY310"),
+        ".airflowignore syntax"
+    );
     // Every DAG file that fails to import is listed with its reason.
     let failing: Vec<&str> = report["parse_files"]
         .as_array()

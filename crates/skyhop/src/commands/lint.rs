@@ -157,6 +157,15 @@ pub fn check(args: CheckArgs) -> CmdResult {
     let files = check_files(&project, &args.paths, &target_airflow);
     let opts = check_options(&project, &target_airflow, current.as_ref());
     let mut findings = files.1;
+    if args.paths.is_empty()
+        && let Some(cur) = &current
+    {
+        findings.extend(settings::discovery_changes(
+            &project,
+            &cur.airflow,
+            &target_airflow,
+        ));
+    }
     findings.extend(relaxed.iter().map(|r| relaxed_finding(r, &pinned)));
     findings.extend(skyhop_check::check(
         &files.0,
@@ -276,12 +285,14 @@ pub fn relaxed_finding(r: &Relaxed, new: &Pinned) -> Finding {
         rule: "SKY502".into(),
         severity: Severity::Error,
         message: format!(
-            "`{}` conflicts with {}: {why} (the tests ran with `{}` unpinned)",
+            "`{}` conflicts with {}: {why} What to do: {} (the tests ran with `{}` unpinned)",
             r.requirement,
             new.describe(),
+            r.what_to_do,
             r.name
         ),
-        replacement: Some(r.what_to_do.clone()),
+        // No single replacement: the message says which versions the target accepts.
+        replacement: None,
         source: Source::Deps,
     }
 }

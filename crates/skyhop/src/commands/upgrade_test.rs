@@ -13,6 +13,7 @@ use super::load_project;
 use crate::cli::{Backend, TextOrJson, UpgradeTestArgs};
 use crate::envs;
 use crate::envs::Relaxed;
+use crate::settings;
 use crate::target::{self, Ctx, Pinned};
 use crate::{CmdResult, Failure, exit};
 
@@ -503,6 +504,11 @@ fn run_lint(
         let env = env.ok_or_else(|| Failure::env("no target environment"))?;
         let index = lint::build_index(ctx, env)?;
         let (files, mut problems) = lint::check_files(project, &[], &new.airflow);
+        problems.extend(settings::discovery_changes(
+            project,
+            &current.airflow,
+            &new.airflow,
+        ));
         let opts = lint::check_options(project, &new.airflow, Some(current));
         problems.extend(skyhop_check::check(
             &files,
