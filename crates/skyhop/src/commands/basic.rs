@@ -37,7 +37,13 @@ pub fn versions(args: VersionsArgs) -> CmdResult {
 
 pub fn freeze(args: FreezeArgs) -> CmdResult {
     let ctx = Ctx::new(false)?;
-    let project = load_project(&args.project.project).ok();
+    // A directory without a Dockerfile is fine with an explicit version (no requirements);
+    // a project whose files do not read is an error, never silently skipped.
+    let project = if args.project.project.join("Dockerfile").exists() {
+        Some(load_project(&args.project.project)?)
+    } else {
+        None
+    };
     let pinned = match target::from_args(&ctx, &args.version)? {
         Some(p) => p,
         None => {
