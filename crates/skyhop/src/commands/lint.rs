@@ -176,7 +176,19 @@ pub fn check(args: CheckArgs) -> CmdResult {
     if args.fix {
         let fixes = skyhop_check::fix(&files.0, &findings);
         if args.diff {
-            print!("{}", skyhop_check::unified_diff(&fixes));
+            // Paths as the user knows them: relative to the project.
+            let shown: Vec<skyhop_check::FileFix> = fixes
+                .iter()
+                .map(|f| skyhop_check::FileFix {
+                    path: f
+                        .path
+                        .strip_prefix(&project.root)
+                        .unwrap_or(&f.path)
+                        .to_path_buf(),
+                    ..f.clone()
+                })
+                .collect();
+            print!("{}", skyhop_check::unified_diff(&shown));
             return Ok(exit::OK);
         }
         skyhop_check::apply_fixes(&fixes).map_err(Failure::usage)?;
