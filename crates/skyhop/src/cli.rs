@@ -315,6 +315,9 @@ pub enum DeploymentCommand {
     Stop(DeploymentNameArgs),
     /// Versions, processes, URL and health of the active deploy.
     Status(DeploymentNameArgs),
+    /// Put the previous deploy back after a deploy or rollback was killed (also done
+    /// automatically by a watcher that every deploy starts).
+    Recover(DeploymentNameArgs),
 }
 
 #[derive(Debug, Args)]

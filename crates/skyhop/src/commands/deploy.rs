@@ -181,6 +181,15 @@ pub fn deployment(cmd: DeploymentCommand) -> CmdResult {
             println!("stopped");
             Ok(exit::OK)
         }
+        DeploymentCommand::Recover(a) => {
+            let ctx = Ctx::new(false)?;
+            let mut d = open(&a.project.project, a.name.as_deref())?;
+            match d.recover(&ctx.progress).map_err(Failure::findings)? {
+                Some(msg) => println!("{msg}"),
+                None => println!("nothing to recover"),
+            }
+            Ok(exit::OK)
+        }
         DeploymentCommand::Status(a) => {
             let mut d = open(&a.project.project, a.name.as_deref())?;
             if d.status().map_err(Failure::findings)?.recovery_needed {
@@ -275,6 +284,39 @@ fn open(project: &std::path::Path, name: Option<&str>) -> Result<Deployment, Fai
     Deployment::open(&root, &name).map_err(Failure::usage)
 }
 
+/// Starts a detached watcher that waits for this skyhop process to end and then runs
+/// `skyhop deployment recover`: when a deploy or rollback is killed half-way (`kill -9`, a
+/// closed terminal), the previous deploy is put back and started without anyone having to
+/// run another command. After a normal end there is nothing to recover and it exits.
+fn watch_for_kill(project_root: &std::path::Path, name: &str) {
+    use std::os::unix::process::CommandExt;
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let script = r#"while kill -0 "$1" 2>/dev/null; do sleep 1; done; exec "$2" deployment recover "$3" --project "$4""#;
+    let log = skyhop_deploy::deployments_dir(project_root)
+        .join(name)
+        .join("recover.log");
+    let out = std::fs::File::create(&log).ok();
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg(script)
+        .arg("skyhop-watch")
+        .arg(std::process::id().to_string())
+        .arg(exe)
+        .arg(name)
+        .arg(project_root)
+        .stdin(std::process::Stdio::null())
+        .process_group(0);
+    match out.and_then(|f| Some((f.try_clone().ok()?, f))) {
+        Some((a, b)) => cmd.stdout(a).stderr(b),
+        None => cmd
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null()),
+    };
+    let _ = cmd.spawn();
+}
+
 /// Orders Runtime labels with the catalog's rules (`3.1-12` above every `13.x.y`).
 fn runtime_order(a: &str, b: &str) -> Option<Ordering> {
     Some(
@@ -322,6 +364,7 @@ pub fn deploy(args: DeployArgs) -> CmdResult {
         health_timeout: DEFAULT_HEALTH_TIMEOUT,
         runtime_order: Some(runtime_order),
     };
+    watch_for_kill(&project.root, d.config().name.as_str());
     let outcome = d.deploy(&req, &ctx.progress).map_err(deploy_failure)?;
     println!("{}", outcome.message);
     println!(
@@ -407,6 +450,8 @@ pub fn rollback(args: RollbackArgs) -> CmdResult {
         venv: None,
         health_timeout: Duration::from_secs(240),
     };
+    let root = std::path::absolute(&args.project.project).unwrap_or(args.project.project.clone());
+    watch_for_kill(&root, d.config().name.as_str());
     let outcome = d.rollback(&req, &ctx.progress).map_err(deploy_failure)?;
     println!("{}", outcome.message);
     println!("{}", history_row(&outcome.record));
