@@ -45,10 +45,7 @@ pub struct ConfigSetting {
 /// `AIRFLOW__CORE__X` → `("core", "x")`; other names → `None`. `_CMD` and `_SECRET` variants
 /// keep their suffix in the key (`sql_alchemy_conn_cmd`).
 fn airflow_key(name: &str) -> Option<(String, String)> {
-    let rest = name.strip_prefix("AIRFLOW__")?;
-    let (section, key) = rest.split_once("__")?;
-    (!section.is_empty() && !key.is_empty())
-        .then(|| (section.to_ascii_lowercase(), key.to_ascii_lowercase()))
+    crate::text::airflow_key(name).filter(|(section, key)| !section.is_empty() && !key.is_empty())
 }
 
 /// A loaded project. Optional files are `None` when absent.

@@ -178,6 +178,13 @@ impl Mapped {
     }
 }
 
+/// `AIRFLOW__SECTION__KEY` → `(section, key)`, lower-cased; `None` for other names.
+pub(crate) fn airflow_key(name: &str) -> Option<(String, String)> {
+    let rest = name.strip_prefix("AIRFLOW__")?;
+    let (section, key) = rest.split_once("__")?;
+    Some((section.to_ascii_lowercase(), key.to_ascii_lowercase()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -333,9 +333,8 @@ impl Dockerfile {
         self.env
             .iter()
             .filter_map(|e| {
-                let rest = e.key.strip_prefix("AIRFLOW__")?;
-                let (section, key) = rest.split_once("__")?;
-                Some((section.to_ascii_lowercase(), key.to_ascii_lowercase(), e))
+                let (section, key) = crate::text::airflow_key(&e.key)?;
+                Some((section, key, e))
             })
             .collect()
     }
