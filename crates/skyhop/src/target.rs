@@ -87,25 +87,35 @@ impl Pinned {
 /// The project's current version, from its Dockerfile's base image.
 pub fn current(ctx: &Ctx, project: &Project) -> Result<Pinned, Failure> {
     let located = project.current_image().map_err(Failure::usage)?;
-    let at = format!("Dockerfile:{}", located.line);
-    match &located.base {
+    let mut pinned = from_base(
+        ctx,
+        &located.base,
+        "skyhop cannot tell which Airflow it runs. Pass --airflow-version (the Airflow version inside the image).",
+    )
+    .map_err(|f| Failure {
+        code: f.code,
+        message: format!("Dockerfile:{}: {}", located.line, f.message),
+    })?;
+    pinned.image = Some(located.image.clone());
+    Ok(pinned)
+}
+
+/// The version a classified base image runs; `custom_hint` says what to do for an image
+/// skyhop does not know.
+fn from_base(ctx: &Ctx, base: &BaseImage, custom_hint: &str) -> Result<Pinned, Failure> {
+    match base {
         BaseImage::AstroRuntime {
             version,
             suffix,
             python,
             ..
         } => {
-            let v =
-                RuntimeVersion::parse(version).map_err(|e| Failure::usage(format!("{at}: {e}")))?;
-            let mut pinned = runtime(ctx, &v).map_err(|f| Failure {
-                code: f.code,
-                message: format!("{at}: {}", f.message),
-            })?;
+            let v = RuntimeVersion::parse(version).map_err(Failure::usage)?;
+            let mut pinned = runtime(ctx, &v)?;
             if let Some(py) = python {
                 pinned.python = py.clone();
             }
             pinned.suffix = suffix.clone();
-            pinned.image = Some(located.image.clone());
             Ok(pinned)
         }
         BaseImage::ApacheAirflow {
@@ -115,16 +125,11 @@ pub fn current(ctx: &Ctx, project: &Project) -> Result<Pinned, Failure> {
             if let Some(py) = python {
                 pinned.python = py.clone();
             }
-            pinned.image = Some(located.image.clone());
             Ok(pinned)
         }
-        BaseImage::LegacyApAirflow { airflow: af, .. } => {
-            let mut pinned = airflow(ctx, af)?;
-            pinned.image = Some(located.image.clone());
-            Ok(pinned)
-        }
+        BaseImage::LegacyApAirflow { airflow: af, .. } => airflow(ctx, af),
         BaseImage::Custom { image } => Err(Failure::usage(format!(
-            "{at}: unknown base image `{image}`: skyhop cannot tell which Airflow it runs. Pass --airflow-version (the Airflow version inside the image)."
+            "unknown base image `{image}`: {custom_hint}"
         ))),
     }
 }
@@ -210,37 +215,11 @@ pub fn image(ctx: &Ctx, image: &str) -> Result<Pinned, Failure> {
     let df =
         skyhop_project::Dockerfile::parse_named(&text, "--image-name").map_err(Failure::usage)?;
     let located = df.base_image().map_err(Failure::usage)?;
-    let mut pinned = match &located.base {
-        BaseImage::AstroRuntime {
-            version,
-            suffix,
-            python,
-            ..
-        } => {
-            let v = RuntimeVersion::parse(version).map_err(Failure::usage)?;
-            let mut p = runtime(ctx, &v)?;
-            if let Some(py) = python {
-                p.python = py.clone();
-            }
-            p.suffix = suffix.clone();
-            p
-        }
-        BaseImage::ApacheAirflow {
-            version, python, ..
-        } => {
-            let mut p = airflow(ctx, version)?;
-            if let Some(py) = python {
-                p.python = py.clone();
-            }
-            p
-        }
-        BaseImage::LegacyApAirflow { airflow: af, .. } => airflow(ctx, af)?,
-        BaseImage::Custom { image } => {
-            return Err(Failure::usage(format!(
-                "unknown base image `{image}`: pass --airflow-version or --runtime-version instead of --image-name"
-            )));
-        }
-    };
+    let mut pinned = from_base(
+        ctx,
+        &located.base,
+        "pass --airflow-version or --runtime-version instead of --image-name",
+    )?;
     pinned.image = Some(image.to_string());
     Ok(pinned)
 }
