@@ -345,6 +345,22 @@ fn resolve_layer(
             let output = cmd::output(&mut c, "")?;
             Ok((c, output))
         };
+    let conflict = |stderr: &str| -> EnvError {
+        explain::resolution_error(
+            spec,
+            Layer::Requirements,
+            stderr,
+            &spec.base_pins,
+            Some((requirements, text)),
+        )
+        .into()
+    };
+    // The layered lock keeps the base's cutoff and notes.
+    let layered = |mut lock: Lock| -> Lock {
+        lock.provenance.exclude_newer = base.provenance.exclude_newer.clone();
+        lock.provenance.notes = base.provenance.notes.clone();
+        lock
+    };
     // From uv's cache alone when what the requirements add or change was fetched recently.
     if spec.index_url.is_none()
         && spec.extra_index_urls.is_empty()
@@ -361,17 +377,10 @@ fn resolve_layer(
                 && !stderr.contains("not found in the cache")
                 && index_cache::mentioned_pages_recent(&uv_cache, &why)
             {
-                return Err(explain::resolution_error(
-                    spec,
-                    Layer::Requirements,
-                    &stderr,
-                    &spec.base_pins,
-                    Some((requirements, text)),
-                )
-                .into());
+                return Err(conflict(&stderr));
             }
         } else {
-            let mut lock = read_compiled(&out, spec)?;
+            let lock = read_compiled(&out, spec)?;
             let changed: Vec<&str> = lock
                 .packages
                 .iter()
@@ -379,29 +388,16 @@ fn resolve_layer(
                 .map(|p| p.name.as_str())
                 .collect();
             if index_cache::pages_recent(&uv_cache, &changed) {
-                lock.provenance.exclude_newer = base.provenance.exclude_newer.clone();
-                lock.provenance.notes = base.provenance.notes.clone();
-                return Ok(lock);
+                return Ok(layered(lock));
             }
         }
     }
     let out = tmp.path().join("layered.txt");
     let (_, output) = compile(&out, false)?;
     if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(explain::resolution_error(
-            spec,
-            Layer::Requirements,
-            &stderr,
-            &spec.base_pins,
-            Some((requirements, text)),
-        )
-        .into());
+        return Err(conflict(&String::from_utf8_lossy(&output.stderr)));
     }
-    let mut lock = read_compiled(&out, spec)?;
-    lock.provenance.exclude_newer = base.provenance.exclude_newer.clone();
-    lock.provenance.notes = base.provenance.notes.clone();
-    Ok(lock)
+    Ok(layered(read_compiled(&out, spec)?))
 }
 
 fn compile_command(spec: &EnvSpec, uv: &Path, dir: &Path, out: &Path) -> Command {
