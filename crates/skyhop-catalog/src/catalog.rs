@@ -77,7 +77,11 @@ impl Status {
 pub struct RuntimeInfo {
     pub version: RuntimeVersion,
     /// Airflow version it ships, as published (`2.9.1`; the feed may write `2.10.5+astro.2`).
+    /// When the evidence allows several, the one tested (see `airflow_possible`).
     pub airflow: String,
+    /// Every Airflow version the evidence allows, when that is more than one (`2.11.1`,
+    /// `2.11.2`); empty when `airflow` is known.
+    pub airflow_possible: Vec<String>,
     pub release_date: Option<Date>,
     /// Python of the image without a `-python-X.Y` suffix.
     pub default_python: Option<String>,
@@ -112,6 +116,7 @@ impl RuntimeInfo {
         RuntimeInfo {
             version,
             airflow,
+            airflow_possible: Vec::new(),
             release_date: None,
             default_python: None,
             pythons: Vec::new(),
@@ -240,13 +245,15 @@ impl Catalog {
         self.airflow.values()
     }
 
-    /// Runtimes that ship Airflow `airflow` (local parts ignored), oldest first.
+    /// Runtimes known to ship Airflow `airflow` (local parts ignored), oldest first; versions
+    /// that may ship one of several Airflow versions are left out.
     pub fn runtimes_for_airflow(&self, airflow: &str) -> Vec<&RuntimeInfo> {
         let Ok(want) = parse_airflow_version(airflow).map(|v| base_version(&v)) else {
             return Vec::new();
         };
         self.runtimes
             .values()
+            .filter(|r| r.airflow_possible.is_empty())
             .filter(|r| r.airflow_version().as_ref() == Some(&want))
             .collect()
     }
@@ -590,7 +597,7 @@ mod tests {
         let c = Catalog::embedded();
         let text = format!(
             "{}\n{}\n{}\n",
-            c.unknown_runtime(&v("12.7.0")),
+            c.unknown_runtime(&v("12.7.3")),
             c.unknown_runtime(&v("3.9-1")),
             c.unknown_airflow(&Version::from_str("2.9.9").unwrap()),
         );

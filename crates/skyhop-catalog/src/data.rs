@@ -29,6 +29,10 @@ const PROVIDERS: &str = include_str!("../data/runtime-providers-2.1.1-to-11.8.0.
 const EXTRA: &str = include_str!("../data/runtime-extra.json");
 const AIRFLOW: &str = include_str!("../data/airflow-versions.json");
 const CONSIDERATIONS: &str = include_str!("../data/considerations.json");
+const VERIFIED: &str = include_str!("../data/runtime-verified.json");
+const FEED_CUT: &str = include_str!("../data/astro-feed-2026-09-25.json");
+/// Where `astro-feed-2026-09-25.json` comes from.
+const FEED_CUT_SOURCE: &str = "Astro updates feed, cut of 2026-09-25 (astronomer/astro-cli pkg/runtimeversions/testdata/catalog.json)";
 
 static EMBEDDED: LazyLock<Catalog> = LazyLock::new(|| match build() {
     Ok(c) => c,
@@ -69,6 +73,14 @@ struct RawRelease {
     confidence: Option<String>,
     #[serde(default)]
     source: Option<String>,
+    /// Every Airflow version the evidence allows, when it allows several.
+    #[serde(default)]
+    airflow_possible: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct RawVerified {
+    runtimes: BTreeMap<String, RawRelease>,
 }
 
 #[derive(Deserialize)]
@@ -134,6 +146,13 @@ fn build() -> Result<Catalog, String> {
             to_info(&key, r, Confidence::Inferred).map_err(|e| format!("runtime-extra: {e}"))?;
         runtimes.entry(info.version).or_insert(info);
     }
+    let verified: RawVerified =
+        serde_json::from_str(VERIFIED).map_err(|e| format!("runtime-verified.json: {e}"))?;
+    for (key, r) in verified.runtimes {
+        let info = to_info(&key, r, Confidence::ThirdParty)
+            .map_err(|e| format!("runtime-verified: {e}"))?;
+        runtimes.entry(info.version).or_insert(info);
+    }
     let mut providers: BTreeMap<String, RawProviders> = serde_json::from_str(PROVIDERS)
         .map_err(|e| format!("runtime-providers-2.1.1-to-11.8.0.json: {e}"))?;
     providers.extend(extra.providers);
@@ -187,7 +206,11 @@ fn build() -> Result<Catalog, String> {
         origin: Origin::default(),
         airflow_end_of_life,
     };
-    catalog.fill_from_siblings();
+    let feed: serde_json::Value =
+        serde_json::from_str(FEED_CUT).map_err(|e| format!("astro-feed-2026-09-25.json: {e}"))?;
+    catalog
+        .merge_feed_from(&feed, FEED_CUT_SOURCE)
+        .map_err(|e| format!("astro-feed-2026-09-25.json: {e}"))?;
     Ok(catalog)
 }
 
@@ -214,6 +237,7 @@ fn to_info(key: &str, r: RawRelease, default_conf: Confidence) -> Result<Runtime
         None => default_conf,
     };
     info.source = r.source.unwrap_or_default();
+    info.airflow_possible = r.airflow_possible.unwrap_or_default();
     Ok(info)
 }
 

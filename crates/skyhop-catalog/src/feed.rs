@@ -173,6 +173,12 @@ impl Catalog {
     /// Merges one Astro updates feed document. Returns notes on entries it skipped; an error
     /// when the document has neither `runtimeVersions` nor `runtimeVersionsV3`.
     pub fn merge_feed(&mut self, feed: &Value) -> Result<Vec<String>, String> {
+        self.merge_feed_from(feed, FEED_URL)
+    }
+
+    /// [`Catalog::merge_feed`] of a feed document obtained from `source` (the live feed, or a
+    /// dated cut of it embedded in skyhop).
+    pub fn merge_feed_from(&mut self, feed: &Value, source: &str) -> Result<Vec<String>, String> {
         check_feed_shape(feed)?;
         let mut notes = Vec::new();
         for section in ["runtimeVersions", "runtimeVersionsV3"] {
@@ -201,6 +207,7 @@ impl Catalog {
                     .entry(version)
                     .or_insert_with(|| RuntimeInfo::new(version, airflow.clone()));
                 info.airflow = airflow;
+                info.airflow_possible.clear();
                 if let Some(d) = text("releaseDate").and_then(|d| parse_date(&d).ok()) {
                     info.release_date = Some(d);
                 }
@@ -238,7 +245,7 @@ impl Catalog {
                     info.db_migration = Some(truthy(Some(m)));
                 }
                 info.confidence = Confidence::Feed;
-                info.source = FEED_URL.to_string();
+                info.source = source.to_string();
             }
         }
         self.fill_from_siblings();

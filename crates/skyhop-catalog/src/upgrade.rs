@@ -380,6 +380,21 @@ impl Catalog {
         target: &Target,
         opts: UpgradeOptions,
     ) -> Result<UpgradePlan, UpgradeRefusal> {
+        // Versions the catalog does not list but whose line it knows are inferred, never refused.
+        let inferred: Vec<RuntimeInfo> = [current, target]
+            .into_iter()
+            .filter_map(|t| match t {
+                Target::Runtime(v) => self.infer_runtime(v),
+                Target::Airflow(_) => None,
+            })
+            .collect();
+        if !inferred.is_empty() {
+            let mut with = self.clone();
+            for info in inferred {
+                with.runtimes.insert(info.version, info);
+            }
+            return with.check_upgrade(current, target, opts);
+        }
         let mut notes = Vec::new();
         for t in [current, target] {
             if let Target::Airflow(v) = t
@@ -449,22 +464,18 @@ impl Catalog {
         self.check_airflow3(&cur, &tgt, opts)?;
         self.check_maintenance(&tgt, opts, &mut notes)?;
 
-        if let Some(info) = tgt.info
-            && matches!(
-                info.confidence,
-                crate::Confidence::Inferred | crate::Confidence::ThirdParty
-            )
-        {
-            notes.push(format!(
-                "Runtime {}'s Airflow version {} is {} ({}).",
-                info.version,
-                info.airflow,
-                match info.confidence {
-                    crate::Confidence::Inferred => "inferred, not published",
-                    _ => "from third-party sources",
-                },
-                info.source
-            ));
+        if let Some(note) = cur.info.and_then(RuntimeInfo::uncertainty_note) {
+            notes.push(note);
+        }
+        if let Some(info) = tgt.info {
+            if let Some(note) = info.uncertainty_note() {
+                notes.push(note);
+            } else if info.confidence == crate::Confidence::ThirdParty {
+                notes.push(format!(
+                    "Runtime {}'s Airflow version {} is from third-party sources ({}).",
+                    info.version, info.airflow, info.source
+                ));
+            }
         }
 
         let considerations = self.considerations_for(&cur, &tgt);
@@ -826,7 +837,7 @@ mod tests {
                     true,
                 ),
             ),
-            ("unknown runtime", refuse(rt("11.3.0"), rt("12.7.0"), true)),
+            ("unknown runtime", refuse(rt("11.3.0"), rt("3.9-1"), true)),
             ("unknown airflow", refuse(rt("11.3.0"), af("2.9.9"), true)),
             ("yanked 8.0.0", refuse(rt("7.6.0"), rt("8.0.0"), true)),
             ("yanked 9.3.0", refuse(rt("8.10.0"), rt("9.3.0"), true)),
@@ -984,11 +995,23 @@ mod tests {
 
     #[test]
     fn unknown_current_runtime_is_noted_not_refused() {
-        let p = plan(rt("12.7.1"), rt("13.4.0"), false);
+        let p = plan(rt("12.7.3"), rt("13.4.0"), false);
         assert!(
             p.notes
                 .iter()
-                .any(|n| n.contains("12.7.1 is not in the catalog"))
+                .any(|n| n.contains("12.7.3 is not in the catalog")),
+            "{:?}",
+            p.notes
+        );
+        // an unknown target in a known line is inferred from its neighbours, not refused
+        let p = plan(rt("11.3.0"), rt("13.6.2"), true);
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.contains("Runtime 13.6.2 is not in the catalog")
+                    && n.contains("2.11.1, 2.11.2")),
+            "{:?}",
+            p.notes
         );
     }
 

@@ -421,3 +421,34 @@ fn shared_arg_and_other_family_stage() {
     line 4: the image comes from `ARG RUNTIME` on line 1; its default was changed (a `--build-arg RUNTIME=...` would still override it)
     ");
 }
+
+#[test]
+fn slim_repository_is_a_runtime_image() {
+    let old = "FROM quay.io/astronomer/astro-runtime-slim:12.8.0\n";
+    let df = Dockerfile::parse(old).unwrap();
+    match df.base_image().unwrap().base {
+        skyhop_project::BaseImage::AstroRuntime { repo, version, .. } => {
+            assert_eq!(repo, "quay.io/astronomer/astro-runtime-slim");
+            assert_eq!(version, "12.8.0");
+        }
+        other => panic!("{other:?}"),
+    }
+    // an Airflow 2 target keeps the slim repository, an Airflow 3 target moves to the AF3 one
+    assert_eq!(
+        df.with_base_version("13.11.0").unwrap().text,
+        "FROM quay.io/astronomer/astro-runtime-slim:13.11.0\n"
+    );
+    assert_eq!(
+        df.with_base_version("3.1-12").unwrap().text,
+        "FROM astrocrpublic.azurecr.io/runtime:3.1-12\n"
+    );
+    let mirror = "FROM astrocrpublic.azurecr.io/astronomer/astro-runtime:12.8.0\n";
+    assert!(matches!(
+        Dockerfile::parse(mirror)
+            .unwrap()
+            .base_image()
+            .unwrap()
+            .base,
+        skyhop_project::BaseImage::AstroRuntime { .. }
+    ));
+}

@@ -105,17 +105,22 @@ pub fn current(ctx: &Ctx, project: &Project) -> Result<Pinned, Failure> {
 fn from_base(ctx: &Ctx, base: &BaseImage, custom_hint: &str) -> Result<Pinned, Failure> {
     match base {
         BaseImage::AstroRuntime {
+            repo,
             version,
             suffix,
             python,
-            ..
         } => {
             let v = RuntimeVersion::parse(version).map_err(Failure::usage)?;
             let mut pinned = runtime(ctx, &v)?;
             if let Some(py) = python {
                 pinned.python = py.clone();
             }
-            pinned.suffix = suffix.clone();
+            // `astro-runtime-slim:12.8.0` is the slim image, like the `-slim` tag suffix
+            pinned.suffix = if repo.ends_with("-slim") && !suffix.contains("slim") {
+                format!("-slim{suffix}")
+            } else {
+                suffix.clone()
+            };
             Ok(pinned)
         }
         BaseImage::ApacheAirflow {
@@ -136,16 +141,19 @@ fn from_base(ctx: &Ctx, base: &BaseImage, custom_hint: &str) -> Result<Pinned, F
 
 /// A Runtime version from the catalog.
 pub fn runtime(ctx: &Ctx, v: &RuntimeVersion) -> Result<Pinned, Failure> {
-    let info = ctx
-        .catalog
-        .runtime(v)
-        .ok_or_else(|| Failure::usage(ctx.catalog.unknown_runtime(v)))?;
+    // A version the catalog does not list but whose line it knows is inferred, never refused.
+    let mut info = match ctx.catalog.runtime(v) {
+        Some(info) => info.clone(),
+        None => ctx
+            .catalog
+            .infer_runtime(v)
+            .ok_or_else(|| Failure::usage(ctx.catalog.unknown_runtime(v)))?,
+    };
     let airflow = info
         .airflow_version()
         .map(|v| v.to_string())
         .unwrap_or_else(|| info.airflow.clone());
-    let mut info = info.clone();
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = info.uncertainty_note().into_iter().collect();
     if info.providers.is_empty()
         && let Some(donor) = provider_donor(ctx, v)
     {

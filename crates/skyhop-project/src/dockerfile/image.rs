@@ -11,6 +11,11 @@ use regex::Regex;
 pub const RUNTIME_AF2_REPO: &str = "quay.io/astronomer/astro-runtime";
 /// Airflow-3 era Astro Runtime images (`3.1-12`, `3.1-12-python-3.11-base`).
 pub const RUNTIME_AF3_REPO: &str = "astrocrpublic.azurecr.io/runtime";
+/// The slim flavour of Airflow-2 era Runtime images as a repository of its own
+/// (`quay.io/astronomer/astro-runtime-slim:12.8.0`, in Astronomer's best-practice guide).
+pub const RUNTIME_AF2_SLIM_REPO: &str = "quay.io/astronomer/astro-runtime-slim";
+/// Airflow-2 era Runtime images mirrored on Astronomer's Azure registry.
+pub const RUNTIME_AF2_MIRROR_REPO: &str = "astrocrpublic.azurecr.io/astronomer/astro-runtime";
 /// Where Airflow-3 Runtime images lived before April 2025.
 pub const RUNTIME_AF3_OLD_REPO: &str = "air.astronomer.io/runtime";
 /// Apache Airflow's own images on Docker Hub.
@@ -221,13 +226,21 @@ static AP_AIRFLOW_TAG: LazyLock<Regex> =
 pub(crate) fn classify(r: &ImageRef) -> Result<(BaseImage, Option<Range<usize>>), Problem> {
     let name = r.name();
     let family = match name.as_str() {
-        RUNTIME_AF2_REPO | RUNTIME_AF3_REPO | RUNTIME_AF3_OLD_REPO => Family::AstroRuntime,
+        RUNTIME_AF2_REPO
+        | RUNTIME_AF2_SLIM_REPO
+        | RUNTIME_AF2_MIRROR_REPO
+        | RUNTIME_AF3_REPO
+        | RUNTIME_AF3_OLD_REPO => Family::AstroRuntime,
         APACHE_AIRFLOW_REPO => Family::ApacheAirflow,
         AP_AIRFLOW_REPO => Family::LegacyApAirflow,
         _ => {
             let looks_airflow = matches!(
                 r.repository.as_str(),
-                "astronomer/astro-runtime" | "astronomer/ap-airflow" | "apache/airflow" | "runtime"
+                "astronomer/astro-runtime"
+                    | "astronomer/astro-runtime-slim"
+                    | "astronomer/ap-airflow"
+                    | "apache/airflow"
+                    | "runtime"
             ) && r.registry.is_some();
             if let (true, Some(registry)) = (looks_airflow, &r.registry)
                 && (r.repository != "runtime" || registry.contains("astronomer"))

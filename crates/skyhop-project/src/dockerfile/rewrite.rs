@@ -4,7 +4,8 @@
 use std::ops::Range;
 
 use super::image::{
-    self, BaseImage, Family, ImageRef, RUNTIME_AF2_REPO, RUNTIME_AF3_OLD_REPO, RUNTIME_AF3_REPO,
+    self, BaseImage, Family, ImageRef, RUNTIME_AF2_MIRROR_REPO, RUNTIME_AF2_REPO,
+    RUNTIME_AF2_SLIM_REPO, RUNTIME_AF3_OLD_REPO, RUNTIME_AF3_REPO,
 };
 use super::{Dockerfile, DockerfileError, ErrorKind, Stage, example};
 
@@ -203,25 +204,18 @@ fn plan_stage(
     let mut notes = Vec::new();
     let current_repo = reference.name();
     let af3 = image::is_af3_runtime_version(&new.version);
+    // A Runtime repository of the target's scheme is kept (the slim repository, a mirror).
+    let same_scheme = target == Family::AstroRuntime
+        && match current_repo.as_str() {
+            RUNTIME_AF2_REPO | RUNTIME_AF2_SLIM_REPO | RUNTIME_AF2_MIRROR_REPO => !af3,
+            RUNTIME_AF3_REPO | RUNTIME_AF3_OLD_REPO => af3,
+            _ => false,
+        };
     let new_repo = match (&new.repo, target) {
+        _ if same_scheme => current_repo.clone(),
         (Some(r), _) => r.clone(),
-        (None, Family::AstroRuntime) => {
-            let scheme_repo = if af3 {
-                RUNTIME_AF3_REPO
-            } else {
-                RUNTIME_AF2_REPO
-            };
-            let same_scheme = match current_repo.as_str() {
-                RUNTIME_AF2_REPO => !af3,
-                RUNTIME_AF3_REPO | RUNTIME_AF3_OLD_REPO => af3,
-                _ => false,
-            };
-            if same_scheme {
-                current_repo.clone()
-            } else {
-                scheme_repo.to_string()
-            }
-        }
+        (None, Family::AstroRuntime) if af3 => RUNTIME_AF3_REPO.to_string(),
+        (None, Family::AstroRuntime) => RUNTIME_AF2_REPO.to_string(),
         (None, _) => current_repo.clone(),
     };
     if new_repo != current_repo {
@@ -264,7 +258,11 @@ fn plan_stage(
 /// The image family a repository belongs to.
 fn repo_family(repo: &str) -> Family {
     match ImageRef::parse(repo).name().as_str() {
-        RUNTIME_AF2_REPO | RUNTIME_AF3_REPO | RUNTIME_AF3_OLD_REPO => Family::AstroRuntime,
+        RUNTIME_AF2_REPO
+        | RUNTIME_AF2_SLIM_REPO
+        | RUNTIME_AF2_MIRROR_REPO
+        | RUNTIME_AF3_REPO
+        | RUNTIME_AF3_OLD_REPO => Family::AstroRuntime,
         super::APACHE_AIRFLOW_REPO => Family::ApacheAirflow,
         super::AP_AIRFLOW_REPO => Family::LegacyApAirflow,
         _ => Family::Custom,
