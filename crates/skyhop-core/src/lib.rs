@@ -131,6 +131,55 @@ pub struct Provenance {
     /// Human-readable notes to show wherever results are shown (left-out packages, Python
     /// fallbacks, ...).
     pub notes: Vec<String>,
+    /// What installing the project's requirements on top of the image did (uv backend).
+    #[serde(default)]
+    pub layering: Layering,
+}
+
+/// What `pip install -r requirements.txt` on top of an image did to it, as skyhop modelled it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Layering {
+    /// Packages of the image whose version the requirements changed: (name, image's version,
+    /// version after the requirements).
+    pub changed: Vec<(String, String, String)>,
+    /// Requirements left out of the environment because they cannot be installed together with
+    /// Airflow and the rest (the image build would fail on them).
+    pub left_out: Vec<Requirement>,
+    /// Requirements whose version has no wheel for the image's Python on Linux x86-64.
+    pub no_wheel: Vec<NoWheel>,
+}
+
+/// One line of a requirements file (or of a Dockerfile `RUN pip install`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requirement {
+    /// As written (`pandas==2.1.0`).
+    pub requirement: String,
+    /// Normalized package name.
+    pub name: String,
+    /// `requirements.txt`, or `Dockerfile`.
+    pub file: String,
+    /// 1-based line in `file`.
+    pub line: usize,
+    /// Why (the resolver's explanation), one line each.
+    pub why: Vec<String>,
+    /// What to do.
+    pub what_to_do: String,
+}
+
+/// A requirement with no wheel for the image's Python, and the version tested instead.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoWheel {
+    /// The requirement (its line, when it is one of the project's; else the package alone).
+    pub requirement: Requirement,
+    /// The version the requirement asks for (or resolved to).
+    pub version: String,
+    /// Python `X.Y` without a wheel.
+    pub python: String,
+    /// The version with a wheel the tests used instead, when there is one.
+    pub used: Option<String>,
+    /// Oldest and newest versions with a wheel for that Python.
+    pub oldest: Option<String>,
+    pub newest: Option<String>,
 }
 
 /// A resolved environment: sorted packages plus provenance.

@@ -64,7 +64,7 @@ pub(crate) fn why_lines(stderr: &str) -> Vec<String> {
 }
 
 /// Does `text` mention package `name` (PEP 503 spellings compared) as a whole word?
-fn mentions(text: &str, name: &str) -> bool {
+pub(crate) fn mentions(text: &str, name: &str) -> bool {
     let norm = normalize_name(name);
     text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
         .map(|w| w.trim_end_matches('.'))

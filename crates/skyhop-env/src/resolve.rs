@@ -26,6 +26,10 @@ use crate::lock_cache::{
 use crate::uv::uv;
 use crate::{EnvError, cmd};
 
+/// Names the way the requirements layer is modelled, in lock cache keys: locks made by an
+/// earlier model are not reused.
+const LAYER_MODEL: &str = "layer-v2-pip-on-image";
+
 /// The platform every environment is resolved for (Runtime images are Linux x86-64).
 pub const PYTHON_PLATFORM: &str = "x86_64-unknown-linux-gnu";
 
@@ -49,6 +53,14 @@ pub struct EnvSpec {
     /// Base pins that exist only on Astronomer's index (e.g. `astronomer-providers-logging`):
     /// left out with a note unless `index_url` is given.
     pub unavailable: Vec<String>,
+    /// More requirements installed on top, after `requirements` (a Dockerfile's
+    /// `RUN pip install` packages), each with where it is written.
+    #[serde(default)]
+    pub extra_requirements: Vec<skyhop_core::Requirement>,
+    /// The requirements' `apache-airflow` lines say which Airflow the project runs (a project
+    /// without a Dockerfile), so they give way to `airflow` instead of conflicting with it.
+    #[serde(default)]
+    pub airflow_pin_is_version: bool,
 }
 
 impl EnvSpec {
@@ -61,7 +73,7 @@ impl EnvSpec {
     }
 
     /// `apache-airflow==V` without any local version part.
-    fn airflow_pin(&self) -> String {
+    pub(crate) fn airflow_pin(&self) -> String {
         let v = self.airflow.split('+').next().unwrap_or("").trim();
         format!("apache-airflow=={v}")
     }
@@ -76,7 +88,17 @@ pub fn resolve(spec: &EnvSpec, cache: &Cache, progress: &dyn Progress) -> Result
         Some(path) => Some(read_requirements(path)?),
         None => None,
     };
+    let extra: String = spec
+        .extra_requirements
+        .iter()
+        .map(|r| format!("{}:{}:{}\n", r.file, r.line, r.requirement))
+        .chain(
+            spec.airflow_pin_is_version
+                .then(|| "airflow-pin-is-version\n".to_string()),
+        )
+        .collect();
     let final_key = match &requirements {
+        _ if requirements.is_none() && extra.is_empty() => base_key.clone(),
         Some((path, text)) => {
             // the file's place matters only when it refers to other files
             let place = if refers_to_files(text) {
@@ -86,13 +108,14 @@ pub fn resolve(spec: &EnvSpec, cache: &Cache, progress: &dyn Progress) -> Result
             };
             key(&[
                 &base_key,
-                "requirements",
+                LAYER_MODEL,
                 &place,
                 text,
                 &included_texts(path, text, 0),
+                &extra,
             ])
         }
-        None => base_key.clone(),
+        None => key(&[&base_key, LAYER_MODEL, &extra]),
     };
     if let Some(lock) = read_cached(&locks, &final_key) {
         return Ok(lock);
@@ -148,8 +171,14 @@ fn resolve_uncached(
         }
     };
     let lock = match requirements {
-        None => base,
-        Some((path, text)) => resolve_layer(spec, &uv, locks, &base, &path, &text)?,
+        None if spec.extra_requirements.is_empty() => base,
+        req => crate::layer::resolve_layer(
+            spec,
+            &uv,
+            cache,
+            &base,
+            req.as_ref().map(|(p, t)| (p.as_path(), t.as_str())),
+        )?,
     };
     write_cached(locks, final_key, &lock)?;
     Ok(lock)
@@ -311,96 +340,7 @@ fn offline_base(
     )
 }
 
-/// Layer 2: the user's requirements on top of the base, without the cutoff.
-fn resolve_layer(
-    spec: &EnvSpec,
-    uv: &Path,
-    locks: &Path,
-    base: &Lock,
-    requirements: &Path,
-    text: &str,
-) -> Result<Lock, EnvError> {
-    let tmp = crate::cache::temp_dir_in(locks, ".tmp-resolve-")?;
-    // Hard constraints: what the image fixes (Airflow and the runtime's own pins, as locked).
-    let mut fixed = format!("{}\n", spec.airflow_pin());
-    for name in spec.base_pins.keys() {
-        if let Some(v) = base.version_of(name) {
-            fixed.push_str(&format!("{name}=={v}\n"));
-        }
-    }
-    let constraints = tmp.path().join("constraints.txt");
-    write_atomic(&constraints, fixed.as_bytes())?;
-    // Preferences: uv keeps the versions already in the output file when it can.
-    let compile =
-        |out: &Path, offline: bool| -> Result<(Command, std::process::Output), EnvError> {
-            write_atomic(out, base.to_freeze().as_bytes())?;
-            let mut c = compile_command(spec, uv, tmp.path(), out);
-            c.arg(&constraints)
-                .arg(requirements)
-                .arg("-c")
-                .arg(&constraints);
-            if offline {
-                c.arg("--offline");
-            }
-            let output = cmd::output(&mut c, "")?;
-            Ok((c, output))
-        };
-    let conflict = |stderr: &str| -> EnvError {
-        explain::resolution_error(
-            spec,
-            Layer::Requirements,
-            stderr,
-            &spec.base_pins,
-            Some((requirements, text)),
-        )
-        .into()
-    };
-    // The layered lock keeps the base's cutoff and notes.
-    let layered = |mut lock: Lock| -> Lock {
-        lock.provenance.exclude_newer = base.provenance.exclude_newer.clone();
-        lock.provenance.notes = base.provenance.notes.clone();
-        lock
-    };
-    // From uv's cache alone when what the requirements add or change was fetched recently.
-    if spec.index_url.is_none()
-        && spec.extra_index_urls.is_empty()
-        && let Some(uv_cache) = index_cache::uv_cache_dir(uv)
-    {
-        let out = tmp.path().join("layered-offline.txt");
-        let (_, output) = compile(&out, true)?;
-        if !output.status.success() {
-            // A conflict found offline stands when every package it names was fetched
-            // recently (a newer version could not have resolved it).
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            let why = explain::why_lines(&stderr).join("\n");
-            if !stderr.contains("network was disabled")
-                && !stderr.contains("not found in the cache")
-                && index_cache::mentioned_pages_recent(&uv_cache, &why)
-            {
-                return Err(conflict(&stderr));
-            }
-        } else {
-            let lock = read_compiled(&out, spec)?;
-            let changed: Vec<&str> = lock
-                .packages
-                .iter()
-                .filter(|p| base.version_of(&p.name) != Some(p.version.as_str()))
-                .map(|p| p.name.as_str())
-                .collect();
-            if index_cache::pages_recent(&uv_cache, &changed) {
-                return Ok(layered(lock));
-            }
-        }
-    }
-    let out = tmp.path().join("layered.txt");
-    let (_, output) = compile(&out, false)?;
-    if !output.status.success() {
-        return Err(conflict(&String::from_utf8_lossy(&output.stderr)));
-    }
-    Ok(layered(read_compiled(&out, spec)?))
-}
-
-fn compile_command(spec: &EnvSpec, uv: &Path, dir: &Path, out: &Path) -> Command {
+pub(crate) fn compile_command(spec: &EnvSpec, uv: &Path, dir: &Path, out: &Path) -> Command {
     let mut c = Command::new(uv);
     c.current_dir(dir)
         .args(["pip", "compile", "--quiet", "--no-header", "--no-annotate"])
@@ -418,7 +358,7 @@ fn compile_command(spec: &EnvSpec, uv: &Path, dir: &Path, out: &Path) -> Command
 }
 
 /// Reads `uv pip compile` output into a lock for `spec`'s Python.
-fn read_compiled(path: &Path, spec: &EnvSpec) -> Result<Lock, EnvError> {
+pub(crate) fn read_compiled(path: &Path, spec: &EnvSpec) -> Result<Lock, EnvError> {
     let text = fs::read_to_string(path)
         .map_err(|e| EnvError::io(format!("cannot read {}", path.display()), e))?;
     let cleaned: String = text

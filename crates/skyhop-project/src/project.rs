@@ -1,5 +1,7 @@
 //! A project directory as `astro dev init` lays it out: Dockerfile, requirements.txt,
-//! packages.txt, .env, dags/, include/, plugins/, tests/.
+//! packages.txt, .env, dags/, include/, plugins/, tests/. A folder without a Dockerfile (MWAA,
+//! Cloud Composer, plain pip deployments: requirements.txt and dags/) is a project too; its
+//! Airflow version then comes from the caller or an `apache-airflow==` pin.
 
 use std::path::{Path, PathBuf};
 
@@ -23,6 +25,10 @@ pub enum ProjectError {
     DotEnv(#[from] DotEnvError),
     #[error("{0}: not a directory; pass the project directory (the one holding the Dockerfile)")]
     NotADirectory(String),
+    #[error(
+        "{0}: no Dockerfile, so skyhop cannot tell which Airflow the project runs today; pass --from-airflow-version V (or pin apache-airflow==V in requirements.txt)"
+    )]
+    NoDockerfile(String),
 }
 
 /// An Airflow configuration option set through an `AIRFLOW__SECTION__KEY` variable.
@@ -53,7 +59,11 @@ fn airflow_key(name: &str) -> Option<(String, String)> {
 pub struct Project {
     /// The project directory.
     pub root: PathBuf,
-    pub dockerfile: Dockerfile,
+    /// `None` for a project without a Dockerfile.
+    pub dockerfile: Option<Dockerfile>,
+    /// The Airflow version the caller says the project runs (`--from-airflow-version`), for a
+    /// project without a Dockerfile.
+    pub declared_airflow: Option<String>,
     pub requirements: Option<Requirements>,
     pub packages: Option<Packages>,
     pub env: Option<DotEnv>,
@@ -65,15 +75,17 @@ pub struct Project {
 }
 
 impl Project {
-    /// Reads the project in `dir`. The Dockerfile is required; requirements.txt, packages.txt
-    /// and .env are read when present. Any unreadable or malformed file is an error.
+    /// Reads the project in `dir`. Dockerfile, requirements.txt, packages.txt and .env are
+    /// read when present. Any unreadable or malformed file is an error.
     pub fn load(dir: &Path) -> Result<Project, ProjectError> {
         if !dir.is_dir() {
             return Err(ProjectError::NotADirectory(dir.display().to_string()));
         }
         let root = dir.to_path_buf();
-        let dockerfile = Dockerfile::read(&root.join("Dockerfile"), "Dockerfile")?;
         let optional = |name: &str| Some(root.join(name)).filter(|p| p.exists());
+        let dockerfile = optional("Dockerfile")
+            .map(|p| Dockerfile::read(&p, "Dockerfile"))
+            .transpose()?;
         let requirements = optional("requirements.txt")
             .map(|p| Requirements::read(&p, "requirements.txt"))
             .transpose()?;
@@ -85,6 +97,7 @@ impl Project {
             .transpose()?;
         let dir_of = |name: &str| Some(root.join(name)).filter(|p| p.is_dir());
         Ok(Project {
+            declared_airflow: None,
             dags_dir: root.join("dags"),
             include_dir: dir_of("include"),
             plugins_dir: dir_of("plugins"),
@@ -110,7 +123,26 @@ impl Project {
     /// The base image of the final stage, classified, with its Dockerfile line. Custom images,
     /// missing tags and `latest` are errors naming the line.
     pub fn current_image(&self) -> Result<LocatedBase, ProjectError> {
-        Ok(self.dockerfile.base_image()?)
+        match &self.dockerfile {
+            Some(d) => Ok(d.base_image()?),
+            None => Err(ProjectError::NoDockerfile(self.root.display().to_string())),
+        }
+    }
+
+    /// The Airflow version an `apache-airflow==V` line of requirements.txt pins, when there is
+    /// one (projects without a Dockerfile often pin it).
+    pub fn pinned_airflow(&self) -> Option<String> {
+        let reqs = self.requirements.as_ref()?;
+        reqs.find("apache-airflow").iter().find_map(|r| {
+            let text = r.text.split('#').next().unwrap_or("").trim();
+            let (_, v) = text.split_once("==")?;
+            let v: String = v
+                .trim()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
+                .collect();
+            (!v.is_empty()).then_some(v)
+        })
     }
 
     /// Airflow's DAG discovery defaults for `airflow_major`, overridden by the project's
@@ -139,7 +171,7 @@ impl Project {
     /// first, then .env (which `astro dev start` applies on top).
     pub fn config_settings(&self) -> Vec<ConfigSetting> {
         let mut out = Vec::new();
-        for e in self.dockerfile.final_env() {
+        for e in self.dockerfile.iter().flat_map(|d| d.final_env()) {
             if let Some((section, key)) = airflow_key(&e.key) {
                 out.push(ConfigSetting {
                     section,

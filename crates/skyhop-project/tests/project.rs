@@ -99,7 +99,7 @@ fn discovery_options_follow_project_settings() {
     assert!(!opts.safe_mode);
     assert!(!opts.airflow3);
     assert_eq!(
-        p.dockerfile.final_env().len(),
+        p.dockerfile.as_ref().unwrap().final_env().len(),
         2,
         "ENV of the parent stage counts"
     );
@@ -118,12 +118,28 @@ fn minimal_project_has_only_a_dockerfile() {
     );
 }
 
+/// A folder with requirements.txt and dags/ but no Dockerfile is a project too.
+#[test]
+fn projects_without_a_dockerfile() {
+    let dir = project(&[(
+        "requirements.txt",
+        b"apache-airflow==2.10.5  # MWAA\npandas\n",
+    )]);
+    let p = Project::load(dir.path()).unwrap();
+    assert!(p.dockerfile.is_none());
+    assert_eq!(p.pinned_airflow().as_deref(), Some("2.10.5"));
+    let e = p.current_image().unwrap_err().to_string();
+    assert!(
+        e.contains("no Dockerfile") && e.contains("--from-airflow-version"),
+        "{e}"
+    );
+}
+
 /// What a user sees when a project cannot be read.
 #[test]
 fn project_error_messages() {
     type Files<'a> = Vec<(&'a str, &'a [u8])>;
     let cases: Vec<(&str, Files)> = vec![
-        ("no Dockerfile", vec![("requirements.txt", b"a==1\n")]),
         ("binary Dockerfile", vec![("Dockerfile", b"\x7fELF\0\0\0")]),
         (
             "custom image",
@@ -173,8 +189,17 @@ fn project_error_messages() {
 fn dry_run_diffs_of_the_example() {
     let copy = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/example");
     let p = Project::load(&copy).unwrap();
-    let rw = p.dockerfile.with_base_version("11.8.0").unwrap();
-    let diff = skyhop_project::unified_diff(p.dockerfile.text(), &rw.text, "Dockerfile");
+    let rw = p
+        .dockerfile
+        .as_ref()
+        .unwrap()
+        .with_base_version("11.8.0")
+        .unwrap();
+    let diff = skyhop_project::unified_diff(
+        p.dockerfile.as_ref().unwrap().text(),
+        &rw.text,
+        "Dockerfile",
+    );
     insta::assert_snapshot!(diff, @r"
     --- a/Dockerfile
     +++ b/Dockerfile

@@ -57,9 +57,14 @@ pub enum Command {
 /// `--project DIR`, shared by every command that reads a project.
 #[derive(Debug, Clone, Args)]
 pub struct ProjectArg {
-    /// The Astro / Airflow project directory (holds the Dockerfile).
+    /// The Astro / Airflow project directory (holds the Dockerfile, or requirements.txt and
+    /// dags/ for a project without one).
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub project: PathBuf,
+    /// For a project without a Dockerfile (MWAA, Cloud Composer, plain pip): the Airflow
+    /// version it runs today (default: its requirements.txt `apache-airflow==` pin).
+    #[arg(long, value_name = "VERSION")]
+    pub from_airflow_version: Option<String>,
 }
 
 /// Which version to work against. With none, commands use the project's current version.

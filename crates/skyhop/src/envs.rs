@@ -1,5 +1,5 @@
-//! Environments of pinned versions: resolution inputs, locks (uv, Docker, freeze files), the
-//! venvs installed from them, and loosening a requirements.txt pin that fights the target.
+//! Environments of pinned versions: resolution inputs, locks (uv, Docker, freeze files) and the
+//! venvs installed from them.
 
 use std::path::Path;
 
@@ -47,7 +47,44 @@ pub fn spec(
         index_url: indexes.index_url,
         extra_index_urls: indexes.extra_index_urls,
         unavailable: ASTRONOMER_ONLY.iter().map(|s| s.to_string()).collect(),
+        extra_requirements: project.map(dockerfile_requirements).unwrap_or_default(),
+        airflow_pin_is_version: project.is_some_and(|p| p.dockerfile.is_none()),
     }
+}
+
+/// The packages the Dockerfile's `RUN pip install` steps add to Airflow's environment.
+fn dockerfile_requirements(project: &Project) -> Vec<skyhop_core::Requirement> {
+    let Some(df) = &project.dockerfile else {
+        return Vec::new();
+    };
+    df.pip_installs()
+        .requirements
+        .into_iter()
+        .map(|(line, requirement)| skyhop_core::Requirement {
+            name: skyhop_core::normalize_name(
+                requirement
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+                    .next()
+                    .unwrap_or(""),
+            ),
+            requirement,
+            file: "Dockerfile".into(),
+            line,
+            ..Default::default()
+        })
+        .collect()
+}
+
+/// What the Dockerfile installs that skyhop does not model, each naming its line.
+pub fn dockerfile_notes(project: &Project) -> Vec<String> {
+    let Some(df) = &project.dockerfile else {
+        return Vec::new();
+    };
+    df.pip_installs()
+        .unmodelled
+        .into_iter()
+        .map(|(line, what)| format!("Dockerfile:{line}: {what}"))
+        .collect()
 }
 
 /// The lock of `pinned`: resolved with uv, or `pip freeze` in the image with Docker.
@@ -97,144 +134,4 @@ pub fn venv(
     progress: &dyn Progress,
 ) -> Result<Venv, Failure> {
     skyhop_env::install_with(lock, indexes, &ctx.cache, progress).map_err(Failure::env)
-}
-
-/// A requirement skyhop loosened so that the target environment could be resolved at all.
-#[derive(Debug, Clone)]
-pub struct Relaxed {
-    /// `requests==2.32.3`
-    pub requirement: String,
-    /// `requests`
-    pub name: String,
-    /// 1-based line in requirements.txt.
-    pub line: usize,
-    /// The resolver's explanation.
-    pub why: Vec<String>,
-    /// What the user should do.
-    pub what_to_do: String,
-}
-
-/// Like [`lock`] with uv, but when a pin of requirements.txt conflicts with the target, the
-/// pin is loosened to the bare name (in a copy under the cache; the project is never touched)
-/// and resolution tried again, up to three times: the tests can then still run, and each
-/// loosened pin is reported as what it is, a conflict the user must fix.
-pub fn lock_relaxed(
-    ctx: &Ctx,
-    pinned: &Pinned,
-    project: &Project,
-    index_url: Option<&str>,
-) -> Result<(Lock, Vec<Relaxed>), Failure> {
-    let mut relaxed: Vec<Relaxed> = Vec::new();
-    let mut spec = spec(ctx, pinned, Some(project), index_url);
-    let original = project
-        .requirements
-        .as_ref()
-        .map(|r| r.root_text().to_string());
-    let mut text = original.clone();
-    loop {
-        match skyhop_env::resolve(&spec, &ctx.cache, &ctx.progress) {
-            Ok(lock) => return Ok((lock, relaxed)),
-            Err(skyhop_env::EnvError::Resolution(err)) if relaxed.len() < 3 => {
-                let culprit = err
-                    .requirement
-                    .as_deref()
-                    .and_then(|r| culprit(project, r))
-                    .filter(|(name, _)| !relaxed.iter().any(|x| &x.name == name));
-                let (Some((name, line)), Some(current)) = (culprit, text.as_ref()) else {
-                    return Err(Failure::env(err));
-                };
-                let Some(loosened) = loosen_line(current, line, &name) else {
-                    return Err(Failure::env(err));
-                };
-                let dir = ctx.cache.root.join("relaxed").join(fnv_hash(&loosened));
-                std::fs::create_dir_all(&dir)
-                    .map_err(|e| Failure::env(format!("{}: {e}", dir.display())))?;
-                let path = dir.join("requirements.txt");
-                std::fs::write(&path, &loosened)
-                    .map_err(|e| Failure::env(format!("{}: {e}", path.display())))?;
-                let requirement = current
-                    .lines()
-                    .nth(line - 1)
-                    .unwrap_or(&name)
-                    .split('#')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_string();
-                ctx.progress.note(&format!(
-                    "requirements.txt:{line}: `{requirement}` conflicts with {}: testing with `{name}` unpinned instead",
-                    pinned.describe()
-                ));
-                relaxed.push(Relaxed {
-                    requirement,
-                    name,
-                    line,
-                    why: err.why.clone(),
-                    what_to_do: err.what_to_do.clone(),
-                });
-                spec.requirements = Some(path);
-                text = Some(loosened);
-            }
-            Err(e) => return Err(Failure::env(e)),
-        }
-    }
-}
-
-/// `(normalized name, line)` of the requirement a resolution error names, when it is a line
-/// of the project's root requirements.txt without includes (which a copy elsewhere would break).
-fn culprit(project: &Project, requirement: &str) -> Option<(String, usize)> {
-    let reqs = project.requirements.as_ref()?;
-    if !reqs.includes().is_empty() {
-        return None;
-    }
-    let name: String = requirement
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        .collect();
-    let found = reqs.find(&name);
-    let r = found.first()?;
-    Some((r.normalized.clone(), r.line))
-}
-
-/// `text` with line `line` (1-based) replaced by the bare `name`.
-fn loosen_line(text: &str, line: usize, name: &str) -> Option<String> {
-    let mut out = String::with_capacity(text.len());
-    let mut found = false;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
-        if i + 1 == line {
-            let ending = &l[l.trim_end_matches(['\r', '\n']).len()..];
-            out.push_str(name);
-            out.push_str(ending);
-            found = true;
-        } else {
-            out.push_str(l);
-        }
-    }
-    found.then_some(out)
-}
-
-/// A stable name for a relaxed copy (FNV-1a of its text).
-fn fnv_hash(text: &str) -> String {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in text.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    format!("{h:016x}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loosens_only_the_named_line() {
-        let text = "# pins\r\nrequests==2.32.3\r\npandas>=2.1\r\n";
-        assert_eq!(
-            loosen_line(text, 2, "requests").as_deref(),
-            Some("# pins\r\nrequests\r\npandas>=2.1\r\n")
-        );
-        assert_eq!(loosen_line(text, 9, "requests"), None);
-        assert_ne!(fnv_hash("a"), fnv_hash("b"));
-    }
 }

@@ -34,8 +34,8 @@ pub fn check_config(project: &Project) -> Vec<skyhop_check::ConfigSetting> {
 pub fn dag_env(project: &Project) -> Vec<(String, String)> {
     let dockerfile = project
         .dockerfile
-        .final_env()
-        .into_iter()
+        .iter()
+        .flat_map(|d| d.final_env())
         .map(|e| (e.key.clone(), e.value.clone()));
     let dotenv = project
         .env

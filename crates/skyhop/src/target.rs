@@ -86,6 +86,23 @@ impl Pinned {
 
 /// The project's current version, from its Dockerfile's base image.
 pub fn current(ctx: &Ctx, project: &Project) -> Result<Pinned, Failure> {
+    // Without a Dockerfile: the version the caller declares, else the requirements' pin.
+    if project.dockerfile.is_none() || project.declared_airflow.is_some() {
+        let declared = project
+            .declared_airflow
+            .clone()
+            .or_else(|| project.pinned_airflow());
+        if let Some(v) = declared {
+            let mut pinned = airflow(ctx, &v)?;
+            pinned.image = None;
+            if project.declared_airflow.is_none() {
+                pinned
+                    .notes
+                    .push(format!("the project has no Dockerfile: it runs Airflow {v}, as requirements.txt pins it"));
+            }
+            return Ok(pinned);
+        }
+    }
     let located = project.current_image().map_err(Failure::usage)?;
     let mut pinned = from_base(
         ctx,

@@ -3,6 +3,7 @@
 
 mod image;
 mod lexer;
+mod pip;
 mod rewrite;
 mod words;
 
@@ -15,6 +16,7 @@ pub use image::{
     RUNTIME_AF3_OLD_REPO, RUNTIME_AF3_REPO,
 };
 pub use lexer::{Directives, Instruction};
+pub use pip::PipInstalls;
 pub use rewrite::{Change, NewBase, Rewrite};
 
 use crate::text::{Mapped, TextError, read_text};

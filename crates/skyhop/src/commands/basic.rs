@@ -40,14 +40,14 @@ pub fn freeze(args: FreezeArgs) -> CmdResult {
     // A directory without a Dockerfile is fine with an explicit version (no requirements);
     // a project whose files do not read is an error, never silently skipped.
     let project = if args.project.project.join("Dockerfile").exists() {
-        Some(load_project(&args.project.project)?)
+        Some(load_project(&args.project)?)
     } else {
         None
     };
     let pinned = match target::from_args(&ctx, &args.version)? {
         Some(p) => p,
         None => {
-            let project = load_project(&args.project.project)?;
+            let project = load_project(&args.project)?;
             target::current(&ctx, &project)?
         }
     };
@@ -96,7 +96,7 @@ pub fn compare(args: CompareArgs) -> CmdResult {
 
 pub fn pin_providers(args: PinArgs) -> CmdResult {
     let ctx = Ctx::new(false)?;
-    let project = load_project(&args.project.project)?;
+    let project = load_project(&args.project)?;
     let pinned = target::current(&ctx, &project)?;
     let lock = envs::lock(&ctx, &pinned, Some(&project), Backend::Uv, None)?;
     let pins: Vec<(String, String)> = lock

@@ -26,7 +26,7 @@ use crate::{CmdResult, Failure, exit};
 fn current_env(ctx: &Ctx, project: &Project) -> Result<Env, Failure> {
     let pinned = target::current(ctx, project)?;
     let lock = envs::lock(ctx, &pinned, Some(project), Backend::Uv, None)?;
-    installed(ctx, project, pinned, lock, Vec::new(), None)
+    installed(ctx, project, pinned, lock, None)
 }
 
 fn deploy_failure(e: DeployError) -> Failure {
@@ -44,7 +44,7 @@ pub fn dev(cmd: DevCommand) -> CmdResult {
             // Both (re)start: a changed Dockerfile or requirements.txt gives a new environment,
             // and the metadata DB is migrated when the Airflow version changed.
             let ctx = Ctx::new(false)?;
-            let project = load_project(&a.project.project)?;
+            let project = load_project(&a.project)?;
             let env = current_env(&ctx, &project)?;
             let spec = DevSpec {
                 airflow_version: env.pinned.airflow.clone(),
@@ -148,7 +148,7 @@ fn print_status(status: &TargetStatus) {
 pub fn deployment(cmd: DeploymentCommand) -> CmdResult {
     match cmd {
         DeploymentCommand::Create(a) => {
-            let project = load_project(&a.project.project)?;
+            let project = load_project(&a.project)?;
             let d = Deployment::create(&project.root, &a.name, a.db_url.as_deref(), Some(a.port))
                 .map_err(Failure::usage)?;
             println!(
@@ -336,7 +336,7 @@ pub fn deploy(args: DeployArgs) -> CmdResult {
         return history(&project.project, deployment.as_deref(), json);
     }
     let ctx = Ctx::new(false)?;
-    let project = load_project(&args.project.project)?;
+    let project = load_project(&args.project)?;
     let mut d = open(&project.root, args.deployment.as_deref())?;
     let env = current_env(&ctx, &project)?;
     let parse_ok = if args.force {

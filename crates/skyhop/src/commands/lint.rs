@@ -9,7 +9,6 @@ use skyhop_project::Project;
 use super::load_project;
 use crate::cli::{CheckArgs, CheckFormat, ParseArgs, RuleArgs, TextOrJson, VersionArgs};
 use crate::envs;
-use crate::envs::Relaxed;
 use crate::settings;
 use crate::target::{self, Ctx, Pinned};
 use crate::{CmdResult, Failure, exit};
@@ -19,8 +18,6 @@ pub struct Env {
     pub pinned: Pinned,
     pub lock: skyhop_core::Lock,
     pub venv: skyhop_env::Venv,
-    /// Pins of requirements.txt loosened because they conflict with this version.
-    pub relaxed: Vec<envs::Relaxed>,
 }
 
 /// Pins the version (args, freeze file, or the project's current one) and builds its venv.
@@ -30,21 +27,21 @@ pub fn target_env(
     version: &VersionArgs,
     freeze: Option<&PathBuf>,
 ) -> Result<Env, Failure> {
-    let (pinned, lock, relaxed) = match freeze {
+    let (pinned, lock) = match freeze {
         Some(path) => {
             let lock = envs::freeze(path)?;
-            (target::from_freeze(&lock, path)?, lock, Vec::new())
+            (target::from_freeze(&lock, path)?, lock)
         }
         None => {
             let pinned = match target::from_args(ctx, version)? {
                 Some(p) => p,
                 None => target::current(ctx, project)?,
             };
-            let (lock, relaxed) = envs::lock_relaxed(ctx, &pinned, project, None)?;
-            (pinned, lock, relaxed)
+            let lock = envs::lock(ctx, &pinned, Some(project), crate::cli::Backend::Uv, None)?;
+            (pinned, lock)
         }
     };
-    installed(ctx, project, pinned, lock, relaxed, None)
+    installed(ctx, project, pinned, lock, None)
 }
 
 /// Installs the venv of `lock` (from `index_url` and the project's package indexes) and shows
@@ -54,7 +51,6 @@ pub fn installed(
     project: &Project,
     pinned: Pinned,
     lock: skyhop_core::Lock,
-    relaxed: Vec<envs::Relaxed>,
     index_url: Option<&str>,
 ) -> Result<Env, Failure> {
     let venv = envs::venv(
@@ -66,18 +62,13 @@ pub fn installed(
     for note in &venv.notes {
         ctx.progress.note(note);
     }
-    Ok(Env {
-        pinned,
-        lock,
-        venv,
-        relaxed,
-    })
+    Ok(Env { pinned, lock, venv })
 }
 
 pub fn parse(args: ParseArgs) -> CmdResult {
     let json = args.format == TextOrJson::Json;
     let ctx = Ctx::new(false)?;
-    let project = load_project(&args.project.project)?;
+    let project = load_project(&args.project)?;
     let env = target_env(&ctx, &project, &args.version, args.target_freeze.as_ref())?;
     let report = run_parse(&ctx, &project, &env, args.jobs, args.timeout)?;
     if json {
@@ -138,20 +129,20 @@ fn default_jobs() -> usize {
 
 pub fn check(args: CheckArgs) -> CmdResult {
     let ctx = Ctx::new(args.format != CheckFormat::Text)?;
-    let project = load_project(&args.project.project)?;
+    let project = load_project(&args.project)?;
     let current = target::current(&ctx, &project).ok();
-    let (pinned, index, relaxed) = if args.no_env {
+    let (pinned, index, lock) = if args.no_env {
         let pinned = match target::from_args(&ctx, &args.version)? {
             Some(p) => p,
             None => current.clone().ok_or_else(|| {
                 Failure::usage("--no-env needs --runtime-version or --airflow-version (the project's base image is not a known Airflow image)")
             })?,
         };
-        (pinned, None, Vec::new())
+        (pinned, None, None)
     } else {
         let env = target_env(&ctx, &project, &args.version, args.target_freeze.as_ref())?;
         let index = build_index(&ctx, &env)?;
-        (env.pinned, Some(index), env.relaxed)
+        (env.pinned, Some(index), Some(env.lock))
     };
     let target_airflow = pinned.airflow.clone();
     let files = check_files(&project, &args.paths, &target_airflow);
@@ -166,7 +157,9 @@ pub fn check(args: CheckArgs) -> CmdResult {
             &target_airflow,
         ));
     }
-    findings.extend(relaxed.iter().map(|r| relaxed_finding(r, &pinned)));
+    if let Some(lock) = &lock {
+        findings.extend(layering_findings(lock, &pinned));
+    }
     findings.extend(skyhop_check::check(
         &files.0,
         &project.root,
@@ -287,24 +280,71 @@ pub fn rule(args: RuleArgs) -> CmdResult {
     Ok(exit::OK)
 }
 
-/// A pin of requirements.txt that conflicts with the target, as a finding.
-pub fn relaxed_finding(r: &Relaxed, new: &Pinned) -> Finding {
-    let why = r.why.last().cloned().unwrap_or_default();
-    Finding {
-        path: "requirements.txt".into(),
-        line: r.line as u32,
-        column: 1,
-        rule: "SKY502".into(),
-        severity: Severity::Error,
-        message: format!(
-            "`{}` conflicts with {}: {why} What to do: {} (the tests ran with `{}` unpinned)",
-            r.requirement,
-            new.describe(),
-            r.what_to_do,
-            r.name
-        ),
-        // No single replacement: the message says which versions the target accepts.
-        replacement: None,
-        source: Source::Deps,
+/// What installing the requirements on top of `new` could not do, as findings: requirements
+/// left out because they conflict (SKY502), versions with no wheel for the image's Python
+/// (SKY503).
+pub fn layering_findings(lock: &skyhop_core::Lock, new: &Pinned) -> Vec<Finding> {
+    let layering = &lock.provenance.layering;
+    let mut out = Vec::new();
+    for r in &layering.left_out {
+        let why = r.why.last().cloned().unwrap_or_default();
+        out.push(Finding {
+            path: r.file.clone(),
+            line: r.line as u32,
+            column: 1,
+            rule: "SKY502".into(),
+            severity: Severity::Error,
+            message: format!(
+                "`{}` cannot be installed on {}: {why} What to do: {} (the tests ran without it; DAG files that import it are not tested)",
+                r.requirement,
+                new.describe(),
+                r.what_to_do,
+            ),
+            // No single replacement: the message says which versions the target accepts.
+            replacement: None,
+            source: Source::Deps,
+        });
     }
+    for n in &layering.no_wheel {
+        let r = &n.requirement;
+        let range = match (&n.oldest, &n.newest) {
+            (Some(o), Some(w)) if o == w => format!("only {o} has one"),
+            (Some(o), Some(w)) => format!("versions {o} to {w} have one"),
+            _ => "no version has one".to_string(),
+        };
+        let tested = match &n.used {
+            Some(v) => format!("the tests used {}=={v} instead", r.name),
+            None => {
+                "pip would compile it from source, which needs build tools in the image".to_string()
+            }
+        };
+        out.push(Finding {
+            path: if r.file.is_empty() {
+                "requirements.txt".into()
+            } else {
+                r.file.clone()
+            },
+            line: r.line as u32,
+            column: 1,
+            rule: "SKY503".into(),
+            severity: Severity::Error,
+            message: format!(
+                "{}=={} has no wheel for Python {} on Linux x86-64 ({range}); {tested}{}",
+                r.name,
+                n.version,
+                n.python,
+                if r.file.is_empty() {
+                    format!(
+                        " (it comes in through another requirement of {})",
+                        new.describe()
+                    )
+                } else {
+                    String::new()
+                }
+            ),
+            replacement: n.used.as_ref().map(|v| format!("{}=={v}", r.name)),
+            source: Source::Deps,
+        });
+    }
+    out
 }

@@ -7,7 +7,6 @@ mod upgrade;
 mod upgrade_test;
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
 
 use skyhop_project::Project;
 
@@ -33,10 +32,16 @@ pub fn run(cli: Cli) -> CmdResult {
 }
 
 /// Loads the project in `dir`; a bad file is a usage error naming the file and line.
-pub fn load_project(dir: &Path) -> Result<Project, Failure> {
+pub fn load_project(arg: &crate::cli::ProjectArg) -> Result<Project, Failure> {
+    let dir = &arg.project;
     // Absolute, so that paths handed to other processes mean the same there.
     let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
-    Project::load(&dir).map_err(|e| Failure::usage(format!("{}: {e}", dir.display())))
+    let mut project =
+        Project::load(&dir).map_err(|e| Failure::usage(format!("{}: {e}", dir.display())))?;
+    if let Some(v) = &arg.from_airflow_version {
+        project.declared_airflow = Some(v.clone());
+    }
+    Ok(project)
 }
 
 /// Asks a yes/no question on the terminal; `false` when stdin is not a terminal.

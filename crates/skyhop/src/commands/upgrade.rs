@@ -8,7 +8,7 @@ use crate::cli::UpgradeArgs;
 use crate::{CmdResult, Failure, exit};
 
 pub fn upgrade(args: UpgradeArgs) -> CmdResult {
-    let project = load_project(&args.project.project)?;
+    let project = load_project(&args.project)?;
     let located = project.current_image().map_err(Failure::usage)?;
     let at = format!("Dockerfile:{}", located.line);
     let current =
@@ -61,17 +61,17 @@ pub fn upgrade(args: UpgradeArgs) -> CmdResult {
             )));
         }
     };
-    let rewrite = project
-        .dockerfile
-        .rewrite_base(&new)
-        .map_err(Failure::usage)?;
+    let dockerfile = project.dockerfile.as_ref().ok_or_else(|| {
+        Failure::usage("the project has no Dockerfile: there is no base image to upgrade")
+    })?;
+    let rewrite = dockerfile.rewrite_base(&new).map_err(Failure::usage)?;
 
     eprint!("{}", plan.render());
     for note in &rewrite.notes {
         eprintln!("note: {note}");
     }
     let path = project.dockerfile_path();
-    let diff = unified_diff(project.dockerfile.text(), &rewrite.text, "Dockerfile");
+    let diff = unified_diff(dockerfile.text(), &rewrite.text, "Dockerfile");
     if args.dry_run {
         print!("{diff}");
         eprintln!("dry run: nothing written");

@@ -12,7 +12,6 @@ use super::lint::{self, Env};
 use super::load_project;
 use crate::cli::{Backend, TextOrJson, UpgradeTestArgs};
 use crate::envs;
-use crate::envs::Relaxed;
 use crate::settings;
 use crate::target::{self, Ctx, Pinned};
 use crate::{CmdResult, Failure, exit};
@@ -41,7 +40,7 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
         }
     };
     let ctx = Ctx::new(false)?;
-    let project = load_project(&args.project.project)?;
+    let project = load_project(&args.project)?;
 
     // 1. Both ends.
     let (current, current_freeze) = match &args.env.current_freeze {
@@ -87,7 +86,7 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
     let t_env = Instant::now();
     let (cur_lock, new_lock) = std::thread::scope(|s| {
         let cur = s.spawn(|| match current_freeze.clone() {
-            Some(lock) => Ok((lock, Vec::new())),
+            Some(lock) => Ok(lock),
             None => env_lock(
                 &ctx,
                 &current,
@@ -97,7 +96,7 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
             ),
         });
         let new_l = s.spawn(|| match target_freeze.clone() {
-            Some(lock) => Ok((lock, Vec::new())),
+            Some(lock) => Ok(lock),
             None => env_lock(
                 &ctx,
                 &new,
@@ -111,25 +110,34 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
     let env_ms = t_env.elapsed().as_millis() as u64;
     let mut blocked: Option<String> = None;
     let cur_lock = match cur_lock {
-        Ok((lock, _)) => Some(lock),
+        Ok(lock) => Some(lock),
         Err(f) => {
             notes.push(format!("current environment: {}", f.message));
             None
         }
     };
-    let (new_lock, relaxed) = match new_lock {
-        Ok((lock, relaxed)) => (Some(lock), relaxed),
+    let new_lock = match new_lock {
+        Ok(lock) => Some(lock),
         Err(f) => {
             blocked = Some(format!(
                 "the {} environment could not be built: {}",
                 new.describe(),
                 f.message
             ));
-            (None, Vec::new())
+            None
         }
     };
-    for r in &relaxed {
-        findings.push(lint::relaxed_finding(r, &new));
+    let left_out = new_lock
+        .as_ref()
+        .map_or(0, |l| l.provenance.layering.left_out.len());
+    if let Some(lock) = &new_lock {
+        findings.extend(lint::layering_findings(lock, &new));
+    }
+    notes.extend(envs::dockerfile_notes(&project));
+    for (pinned, lock) in [(&current, &cur_lock), (&new, &new_lock)] {
+        if let Some(note) = lock.as_ref().and_then(|l| changed_note(pinned, l)) {
+            notes.push(note);
+        }
     }
     for lock in [&cur_lock, &new_lock].into_iter().flatten() {
         notes.extend(lock.provenance.notes.iter().cloned());
@@ -142,7 +150,7 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
             let majors = cmp.major_provider_bumps().len();
             summaries.push(TestSummary {
                 name: "dependency".into(),
-                status: if majors > 0 || !relaxed.is_empty() {
+                status: if majors > 0 || left_out > 0 {
                     TestStatus::Warnings
                 } else {
                     TestStatus::Passed
@@ -151,10 +159,10 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
                     "{} package changes, {} major provider bumps{}",
                     cmp.changes.len(),
                     majors,
-                    if relaxed.is_empty() {
+                    if left_out == 0 {
                         String::new()
                     } else {
-                        format!(", {} conflicting pins", relaxed.len())
+                        format!(", {left_out} requirements left out")
                     }
                 ),
                 duration_ms: env_ms,
@@ -179,7 +187,6 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
                 &project,
                 new.clone(),
                 lock.clone(),
-                relaxed.clone(),
                 args.env.index_url.as_deref(),
             ) {
                 Ok(env) => Some(env),
@@ -379,19 +386,33 @@ fn latest_for(ctx: &Ctx, current: &Pinned) -> Result<Pinned, Failure> {
     }
 }
 
-/// Resolves (or reads from Docker) one end; the target's conflicting pins are loosened.
+/// Resolves (or reads from Docker) one end.
 fn env_lock(
     ctx: &Ctx,
     pinned: &Pinned,
     project: &Project,
     backend: &Backend,
     index_url: Option<&str>,
-) -> Result<(Lock, Vec<Relaxed>), Failure> {
-    match backend {
-        Backend::Docker => envs::lock(ctx, pinned, Some(project), Backend::Docker, index_url)
-            .map(|l| (l, Vec::new())),
-        Backend::Uv => envs::lock_relaxed(ctx, pinned, project, index_url),
+) -> Result<Lock, Failure> {
+    envs::lock(ctx, pinned, Some(project), *backend, index_url)
+}
+
+/// `requirements.txt changes 2 packages of Runtime 3.1-12: ...`, when it changes any.
+fn changed_note(pinned: &Pinned, lock: &Lock) -> Option<String> {
+    let changed = &lock.provenance.layering.changed;
+    if changed.is_empty() {
+        return None;
     }
+    let list: Vec<String> = changed
+        .iter()
+        .map(|(n, from, to)| format!("{n} {from} -> {to}"))
+        .collect();
+    Some(format!(
+        "changed by requirements.txt: installing the project's requirements on {} changes {} of its packages, as pip does in the image: {}",
+        pinned.describe(),
+        changed.len(),
+        list.join(", ")
+    ))
 }
 
 fn join<T>(h: std::thread::ScopedJoinHandle<'_, Result<T, Failure>>) -> Result<T, Failure> {
@@ -567,6 +588,9 @@ fn meta(
 
 /// The project's Dockerfile with the target's base image, every other byte kept.
 fn upgraded_dockerfile(project: &Project, new: &Pinned) -> Result<String, String> {
+    let Some(dockerfile) = &project.dockerfile else {
+        return Err("the project has no Dockerfile".into());
+    };
     let version = match &new.runtime {
         Some(r) => r.version.to_string(),
         None => new.airflow.clone(),
@@ -575,8 +599,7 @@ fn upgraded_dockerfile(project: &Project, new: &Pinned) -> Result<String, String
         .runtime
         .as_ref()
         .map(|r| r.image_repository().to_string());
-    project
-        .dockerfile
+    dockerfile
         .rewrite_base(&NewBase { repo, version })
         .map(|r| r.text)
         .map_err(|e| e.to_string())

@@ -1,0 +1,519 @@
+//! Layer 2: the project's requirements installed on top of the base the way the image does it.
+//!
+//! A Runtime image runs `pip install -r requirements.txt` on top of what it holds. pip resolves
+//! the requirements and what they need; an installed version is kept when it satisfies them and
+//! moved (up or down, providers included) when it does not; packages the requirements do not
+//! touch stay as they are. Astronomer holds Airflow itself fixed. So:
+//!
+//! - inputs: the requirement lines (requirements.txt, then the Dockerfile's `RUN pip install`
+//!   packages); the only constraint: `apache-airflow==V`; preferences: the base lock (uv keeps
+//!   the versions of its output file when it can);
+//! - the environment is the base with the resolved packages laid over it, and every base
+//!   package whose version moved is listed ([`Layering::changed`]);
+//! - a requirement whose version has no wheel for the image's Python is a finding
+//!   ([`Layering::no_wheel`]) and is tested at the nearest version that has one;
+//! - when the requirements cannot be resolved at all, the requirement lines at fault are found
+//!   (the ones uv's explanation names, else by trying each line alone and then adding them one
+//!   by one) and left out ([`Layering::left_out`]); the rest is tested.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use skyhop_core::{Layering, Lock, NoWheel, Package, Requirement, normalize_name};
+
+use crate::cache::{Cache, write_atomic};
+use crate::explain::{self, Layer};
+use crate::resolve::{EnvSpec, compile_command, read_compiled};
+use crate::{EnvError, cmd, index_cache, wheels};
+
+/// How many times the requirements are resolved again after leaving a line out or moving a
+/// pin to a version with a wheel.
+const ROUNDS: usize = 16;
+
+/// One requirement line being resolved, and where it came from.
+#[derive(Debug, Clone)]
+struct Line {
+    /// The text given to uv.
+    text: String,
+    /// The text as the user wrote it.
+    original: String,
+    file: String,
+    line: usize,
+    /// Normalized package name, when the line names one.
+    name: Option<String>,
+    active: bool,
+}
+
+/// Resolves the requirements of `spec` (the root file `requirements`, text `text`) on top of
+/// `base`.
+pub(crate) fn resolve_layer(
+    spec: &EnvSpec,
+    uv: &Path,
+    cache: &Cache,
+    base: &Lock,
+    requirements: Option<(&Path, &str)>,
+) -> Result<Lock, EnvError> {
+    let locks = cache.dir("locks")?;
+    let tmp = crate::cache::temp_dir_in(&locks, ".tmp-layer-")?;
+    let mut lines = Vec::new();
+    if let Some((path, text)) = requirements {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let file = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "requirements.txt".into());
+        for (i, raw) in text.lines().enumerate() {
+            lines.push(Line {
+                text: absolute_refs(raw, dir),
+                original: raw.trim().to_string(),
+                file: file.clone(),
+                line: i + 1,
+                name: name_of(raw),
+                active: true,
+            });
+        }
+    }
+    for r in &spec.extra_requirements {
+        lines.push(Line {
+            text: r.requirement.clone(),
+            original: r.requirement.clone(),
+            file: r.file.clone(),
+            line: r.line,
+            name: name_of(&r.requirement),
+            active: true,
+        });
+    }
+    let mut layering = Layering::default();
+    if spec.airflow_pin_is_version {
+        for l in &mut lines {
+            if l.name.as_deref() == Some("apache-airflow") {
+                l.active = false;
+            }
+        }
+    }
+    // Local files the project does not hold (a wheel the Dockerfile copies in from elsewhere).
+    for l in &mut lines {
+        if let Some(missing) = missing_file(&l.text) {
+            l.active = false;
+            layering.left_out.push(requirement_of(
+                l,
+                vec![format!("{} is not on this machine", missing.display())],
+                format!(
+                    "the file is added to the image at build time; put it where {}:{} points (or install it from an index) to test code that imports it",
+                    l.file, l.line
+                ),
+            ));
+        }
+    }
+    let mut constraints = vec![spec.airflow_pin()];
+    let check_wheels = spec.index_url.is_none() && !offline();
+    for _round in 0..ROUNDS {
+        let input = tmp.path().join("requirements.in");
+        let text: String = lines
+            .iter()
+            .map(|l| if l.active { l.text.as_str() } else { "" })
+            .collect::<Vec<_>>()
+            .join("\n");
+        write_atomic(&input, format!("{text}\n").as_bytes())?;
+        let cons = tmp.path().join("constraints.txt");
+        write_atomic(&cons, format!("{}\n", constraints.join("\n")).as_bytes())?;
+        match compile(spec, uv, tmp.path(), base, &input, &cons)? {
+            Ok(resolved) => {
+                if check_wheels
+                    && no_wheels(
+                        spec,
+                        cache,
+                        base,
+                        &resolved,
+                        &mut lines,
+                        &mut constraints,
+                        &mut layering,
+                    )?
+                {
+                    continue;
+                }
+                return Ok(overlay(base, resolved, layering));
+            }
+            Err(stderr) => {
+                let at_fault = at_fault(spec, uv, tmp.path(), base, &lines, &stderr)?;
+                if at_fault.is_empty() {
+                    return Err(explain::resolution_error(
+                        spec,
+                        Layer::Requirements,
+                        &stderr,
+                        &spec.base_pins,
+                        requirements,
+                    )
+                    .into());
+                }
+                for i in at_fault {
+                    let err = explain::resolution_error(
+                        spec,
+                        Layer::Requirements,
+                        &stderr,
+                        &spec.base_pins,
+                        Some((Path::new(&lines[i].file), &lines[i].original)),
+                    );
+                    lines[i].active = false;
+                    let why = if err.why.is_empty() {
+                        vec![format!(
+                            "cannot be installed together with Airflow {} and the other requirements",
+                            spec.airflow
+                        )]
+                    } else {
+                        err.why
+                    };
+                    layering
+                        .left_out
+                        .push(requirement_of(&lines[i], why, err.what_to_do));
+                }
+            }
+        }
+    }
+    Err(EnvError::NotFound(format!(
+        "gave up resolving the requirements for Airflow {} after {ROUNDS} rounds",
+        spec.airflow
+    )))
+}
+
+fn offline() -> bool {
+    std::env::var("SKYHOP_OFFLINE").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+/// `uv pip compile` of `input` with `constraints`, the base as preferences: the resolved
+/// closure, or uv's stderr when there is no solution. From uv's cache alone when what it adds
+/// or changes was fetched recently (see [`index_cache`]).
+fn compile(
+    spec: &EnvSpec,
+    uv: &Path,
+    dir: &Path,
+    base: &Lock,
+    input: &Path,
+    constraints: &Path,
+) -> Result<Result<Lock, String>, EnvError> {
+    let run = |offline: bool| -> Result<(std::process::Output, PathBuf), EnvError> {
+        let out = dir.join(if offline {
+            "layer-offline.txt"
+        } else {
+            "layer.txt"
+        });
+        write_atomic(&out, base.to_freeze().as_bytes())?;
+        let mut c: Command = compile_command(spec, uv, dir, &out);
+        c.arg(input).arg("-c").arg(constraints);
+        if offline {
+            c.arg("--offline");
+        }
+        Ok((cmd::output(&mut c, "")?, out))
+    };
+    let custom_index = spec.index_url.is_some() || !spec.extra_index_urls.is_empty();
+    if !custom_index && let Some(uv_cache) = index_cache::uv_cache_dir(uv) {
+        let (output, out) = run(true)?;
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        if output.status.success() {
+            let lock = read_compiled(&out, spec)?;
+            let changed: Vec<&str> = lock
+                .packages
+                .iter()
+                .filter(|p| base.version_of(&p.name) != Some(p.version.as_str()))
+                .map(|p| p.name.as_str())
+                .collect();
+            if index_cache::pages_recent(&uv_cache, &changed) {
+                return Ok(Ok(lock));
+            }
+        } else {
+            let why = explain::why_lines(&stderr).join("\n");
+            if stderr.contains("No solution found")
+                && !stderr.contains("network was disabled")
+                && !stderr.contains("not found in the cache")
+                && index_cache::mentioned_pages_recent(&uv_cache, &why)
+            {
+                return Ok(Err(stderr));
+            }
+        }
+    }
+    let (output, out) = run(false)?;
+    if output.status.success() {
+        Ok(Ok(read_compiled(&out, spec)?))
+    } else {
+        Ok(Err(String::from_utf8_lossy(&output.stderr).to_string()))
+    }
+}
+
+/// The active lines at fault for a failed resolution: those uv's explanation names; else each
+/// line that fails alone; else, adding lines one by one, each whose addition fails.
+fn at_fault(
+    spec: &EnvSpec,
+    uv: &Path,
+    dir: &Path,
+    base: &Lock,
+    lines: &[Line],
+    stderr: &str,
+) -> Result<Vec<usize>, EnvError> {
+    let why = explain::why_lines(stderr).join("\n");
+    let named: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.active)
+        .filter(|(_, l)| {
+            l.name
+                .as_deref()
+                .is_some_and(|n| explain::mentions(&why, n))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    // uv names both sides of a conflict between two lines: leave out one, the later
+    if let Some(&i) = named.last() {
+        return Ok(vec![i]);
+    }
+    let active: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].active && lines[i].name.is_some())
+        .collect();
+    if active.len() > 40 {
+        return Ok(Vec::new());
+    }
+    let cons = dir.join("constraints.txt");
+    let input = dir.join("probe.in");
+    let resolves = |set: &[usize]| -> Result<bool, EnvError> {
+        let text: Vec<&str> = set.iter().map(|&i| lines[i].text.as_str()).collect();
+        write_atomic(&input, format!("{}\n", text.join("\n")).as_bytes())?;
+        Ok(compile(spec, uv, dir, base, &input, &cons)?.is_ok())
+    };
+    let mut alone = Vec::new();
+    for &i in &active {
+        if !resolves(&[i])? {
+            alone.push(i);
+        }
+    }
+    if !alone.is_empty() {
+        return Ok(alone);
+    }
+    let mut kept: Vec<usize> = Vec::new();
+    let mut fault = Vec::new();
+    for &i in &active {
+        kept.push(i);
+        if !resolves(&kept)? {
+            kept.pop();
+            fault.push(i);
+        }
+    }
+    Ok(fault)
+}
+
+/// Checks every package the requirements add or move for a wheel on the image's Python; moves
+/// the first ones without to the nearest version with one. Returns whether anything moved (the
+/// requirements must then be resolved again).
+fn no_wheels(
+    spec: &EnvSpec,
+    cache: &Cache,
+    base: &Lock,
+    resolved: &Lock,
+    lines: &mut [Line],
+    constraints: &mut Vec<String>,
+    layering: &mut Layering,
+) -> Result<bool, EnvError> {
+    let candidates: Vec<&Package> = resolved
+        .packages
+        .iter()
+        .filter(|p| p.url.is_none() && !p.version.is_empty())
+        .filter(|p| base.version_of(&p.name) != Some(p.version.as_str()))
+        .filter(|p| {
+            !layering
+                .no_wheel
+                .iter()
+                .any(|n| n.requirement.name == p.name)
+        })
+        .collect();
+    let supports: Vec<Option<wheels::WheelSupport>> = std::thread::scope(|s| {
+        let handles: Vec<_> = candidates
+            .chunks(candidates.len().div_ceil(8).max(1))
+            .map(|chunk| {
+                s.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|p| wheels::wheel_support(&p.name, &spec.python, cache).ok())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    let mut moved = false;
+    for (p, support) in candidates.iter().zip(supports) {
+        let Some(support) = support else { continue };
+        // pure sdist projects are built (small, pure Python); a version with a wheel is fine
+        if !support.any_wheel || support.has(&p.version) {
+            continue;
+        }
+        let used = support.nearest(&p.version).map(ToString::to_string);
+        let direct = lines
+            .iter()
+            .position(|l| l.active && l.name.as_deref() == Some(p.name.as_str()));
+        let requirement = match direct {
+            Some(i) => requirement_of(&lines[i], Vec::new(), String::new()),
+            None => Requirement {
+                requirement: format!("{}=={}", p.name, p.version),
+                name: p.name.clone(),
+                ..Requirement::default()
+            },
+        };
+        if let Some(v) = &used {
+            match direct {
+                Some(i) => lines[i].text = with_version(&lines[i].text, v),
+                None => constraints.push(format!("{}=={v}", p.name)),
+            }
+            moved = true;
+        }
+        layering.no_wheel.push(NoWheel {
+            requirement,
+            version: p.version.clone(),
+            python: spec.python.clone(),
+            used,
+            oldest: support.with_wheel.first().map(ToString::to_string),
+            newest: support.with_wheel.last().map(ToString::to_string),
+        });
+    }
+    Ok(moved)
+}
+
+/// The base with `resolved` laid over it.
+fn overlay(base: &Lock, resolved: Lock, mut layering: Layering) -> Lock {
+    let mut packages = base.packages.clone();
+    for p in resolved.packages {
+        match packages.iter_mut().find(|b| b.name == p.name) {
+            Some(b) => {
+                if b.version != p.version || b.url != p.url {
+                    layering
+                        .changed
+                        .push((p.name.clone(), b.version.clone(), p.version.clone()));
+                }
+                *b = p;
+            }
+            None => packages.push(p),
+        }
+    }
+    let mut provenance = resolved.provenance;
+    provenance.exclude_newer = base.provenance.exclude_newer.clone();
+    provenance.notes = base.provenance.notes.clone();
+    provenance.layering = layering;
+    Lock::new(packages, provenance)
+}
+
+fn requirement_of(l: &Line, why: Vec<String>, what_to_do: String) -> Requirement {
+    Requirement {
+        requirement: l
+            .original
+            .split(" #")
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string(),
+        name: l.name.clone().unwrap_or_default(),
+        file: l.file.clone(),
+        line: l.line,
+        why,
+        what_to_do,
+    }
+}
+
+/// The normalized package name a requirement line names (`pandas[sql]>=2 ; python_version>"3"`
+/// → `pandas`), or the distribution name of a wheel path.
+fn name_of(raw: &str) -> Option<String> {
+    let line = raw.split('#').next().unwrap_or("").trim();
+    if line.is_empty() || line.starts_with('-') {
+        return None;
+    }
+    if let Some((name, _)) = line.split_once(" @ ") {
+        return Some(normalize_name(name.trim()));
+    }
+    if line.ends_with(".whl") {
+        let file = line.rsplit('/').next()?;
+        return file.split('-').next().map(normalize_name);
+    }
+    let name: String = line
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect();
+    (!name.is_empty() && !line.starts_with('.') && !line.starts_with('/'))
+        .then(|| normalize_name(&name))
+}
+
+/// `-r x.txt` / `-c x.txt` / `./pkg` relative to the requirements file, made absolute so the
+/// line works from a copy elsewhere.
+fn absolute_refs(raw: &str, dir: &Path) -> String {
+    let t = raw.trim();
+    for opt in ["-r ", "-c ", "--requirement ", "--constraint ", "-e "] {
+        if let Some(rest) = t.strip_prefix(opt) {
+            let p = rest.trim();
+            if !p.contains("://") && !Path::new(p).is_absolute() {
+                return format!("{opt}{}", dir.join(p).display());
+            }
+        }
+    }
+    if t.starts_with("./") || t.starts_with("../") {
+        return dir.join(t).display().to_string();
+    }
+    raw.to_string()
+}
+
+/// The local file a requirement line installs from, when it is not there.
+fn missing_file(text: &str) -> Option<PathBuf> {
+    let t = text.split(" #").next().unwrap_or("").trim();
+    let t = t.strip_prefix("-e ").unwrap_or(t);
+    let path = match t.split_once(" @ ") {
+        Some((_, url)) => url.strip_prefix("file://")?.to_string(),
+        None if t.starts_with('/') => t.split(';').next().unwrap_or(t).trim().to_string(),
+        None => t.strip_prefix("file://")?.to_string(),
+    };
+    let p = PathBuf::from(path);
+    (!p.exists()).then_some(p)
+}
+
+/// `pandas[sql]==2.1.0 ; python_version >= "3"` with its version specifier replaced by
+/// `==version`, extras and markers kept.
+fn with_version(text: &str, version: &str) -> String {
+    let (req, marker) = match text.split_once(';') {
+        Some((r, m)) => (r, Some(m)),
+        None => (text, None),
+    };
+    let req = req.split(" #").next().unwrap_or(req).trim();
+    let end = req
+        .find(['=', '<', '>', '!', '~', ' ', '('])
+        .unwrap_or(req.len());
+    let mut out = format!("{}=={version}", &req[..end]);
+    if let Some(m) = marker {
+        out.push_str(" ;");
+        out.push_str(m);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requirement_lines() {
+        assert_eq!(name_of("Pandas[sql]>=2 # x").as_deref(), Some("pandas"));
+        assert_eq!(name_of("# only a comment"), None);
+        assert_eq!(name_of("--extra-index-url https://x"), None);
+        assert_eq!(
+            name_of("/tmp/airflow_provider_weaviate-0.0.1-py3-none-any.whl").as_deref(),
+            Some("airflow-provider-weaviate")
+        );
+        assert_eq!(name_of("foo @ file:///x/foo.whl").as_deref(), Some("foo"));
+        assert_eq!(
+            with_version("pandas[sql]==2.1.0 ; python_version >= \"3\"", "2.1.1"),
+            "pandas[sql]==2.1.1 ; python_version >= \"3\""
+        );
+        assert_eq!(with_version("duckdb", "1.0.0"), "duckdb==1.0.0");
+        assert_eq!(
+            absolute_refs("-r more.txt", Path::new("/p")),
+            "-r /p/more.txt"
+        );
+        assert!(missing_file("/nonexistent/x-1-py3-none-any.whl").is_some());
+        assert!(missing_file("pandas==2").is_none());
+    }
+}
