@@ -5,9 +5,10 @@
 //! moved (up or down, providers included) when it does not; packages the requirements do not
 //! touch stay as they are. Astronomer holds Airflow itself fixed. So:
 //!
-//! - inputs: the requirement lines (requirements.txt, then the Dockerfile's `RUN pip install`
-//!   packages); the only constraint: `apache-airflow==V`; preferences: the base lock (uv keeps
-//!   the versions of its output file when it can);
+//! - inputs: `apache-airflow==V` (so what Airflow needs holds) and the requirement lines
+//!   (requirements.txt, then the Dockerfile's `RUN pip install` packages); the only
+//!   constraint: `apache-airflow==V`; preferences: the base lock (uv keeps the versions of its
+//!   output file when it can);
 //! - the environment is the base with the resolved packages laid over it, and every base
 //!   package whose version moved is listed ([`Layering::changed`]);
 //! - a requirement whose version has no wheel for the image's Python is a finding
@@ -114,7 +115,9 @@ pub(crate) fn resolve_layer(
             .map(|l| if l.active { l.text.as_str() } else { "" })
             .collect::<Vec<_>>()
             .join("\n");
-        write_atomic(&input, format!("{text}\n").as_bytes())?;
+        // Airflow is an input, not only a constraint: a pin that fights what Airflow needs
+        // (SQLAlchemy 2 on Airflow 2) is a conflict, as the image's fixed Airflow makes it.
+        write_atomic(&input, format!("{}\n{text}\n", spec.airflow_pin()).as_bytes())?;
         let cons = tmp.path().join("constraints.txt");
         write_atomic(&cons, format!("{}\n", constraints.join("\n")).as_bytes())?;
         match compile(spec, uv, tmp.path(), base, &input, &cons)? {
@@ -275,7 +278,8 @@ fn at_fault(
     let input = dir.join("probe.in");
     let resolves = |set: &[usize]| -> Result<bool, EnvError> {
         let text: Vec<&str> = set.iter().map(|&i| lines[i].text.as_str()).collect();
-        write_atomic(&input, format!("{}\n", text.join("\n")).as_bytes())?;
+        let text = format!("{}\n{}\n", spec.airflow_pin(), text.join("\n"));
+        write_atomic(&input, text.as_bytes())?;
         Ok(compile(spec, uv, dir, base, &input, &cons)?.is_ok())
     };
     let mut alone = Vec::new();

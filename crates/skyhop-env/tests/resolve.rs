@@ -117,7 +117,7 @@ fn user_requirements_are_layered_on_the_base() {
 }
 
 #[test]
-fn a_conflicting_pin_names_the_requirement_and_what_to_do() {
+fn a_conflicting_pin_is_left_out_and_named_with_what_to_do() {
     let cache = Cache::default();
     let dir = tempfile::tempdir().unwrap();
     let req = dir.path().join("requirements.txt");
@@ -128,20 +128,67 @@ fn a_conflicting_pin_names_the_requirement_and_what_to_do() {
     .unwrap();
     let mut spec = runtime_11_3_spec();
     spec.requirements = Some(req.clone());
-    let err = resolve(&spec, &cache, &NoProgress).unwrap_err();
-    let EnvError::Resolution(res) = &err else {
-        panic!("expected a resolution error, got {err}");
-    };
+    let lock = resolve(&spec, &cache, &NoProgress).unwrap();
+    // the rest is tested: requests as pinned, SQLAlchemy as Airflow needs it
+    assert_eq!(lock.version_of("requests"), Some("2.32.3"));
+    assert!(lock.version_of("sqlalchemy").unwrap().starts_with("1.4"));
+    let left = &lock.provenance.layering.left_out;
+    assert_eq!(left.len(), 1, "{left:?}");
     assert_eq!(
-        res.requirement
-            .as_deref()
-            .map(|r| r.replace(&dir.path().display().to_string(), "[DIR]")),
-        Some("SQLAlchemy==2.0.30 ([DIR]/requirements.txt:3)".to_string())
+        (left[0].requirement.as_str(), left[0].line),
+        ("SQLAlchemy==2.0.30", 3)
     );
-    let text = err
-        .to_string()
-        .replace(&dir.path().display().to_string(), "[DIR]");
-    insta::assert_snapshot!(text);
+    assert!(
+        left[0].why.join(" ").to_lowercase().contains("sqlalchemy"),
+        "{left:?}"
+    );
+    assert!(left[0].what_to_do.contains("SQLAlchemy"), "{left:?}");
+}
+
+#[test]
+fn a_provider_pinned_newer_than_the_runtime_ships_moves_it() {
+    // Astronomer's advice: pin providers in requirements.txt, newer than the runtime has.
+    let cache = Cache::default();
+    let dir = tempfile::tempdir().unwrap();
+    let req = dir.path().join("requirements.txt");
+    std::fs::write(&req, "apache-airflow-providers-http==4.13.3\n").unwrap();
+    let mut spec = runtime_11_3_spec();
+    let shipped = resolve(&spec, &cache, &NoProgress).unwrap();
+    assert_ne!(shipped.version_of("apache-airflow-providers-http"), Some("4.13.3"));
+    spec.requirements = Some(req.clone());
+    let lock = resolve(&spec, &cache, &NoProgress).unwrap();
+    assert_eq!(lock.version_of("apache-airflow-providers-http"), Some("4.13.3"));
+    assert_eq!(lock.version_of("apache-airflow"), Some("2.9.1"));
+    assert!(lock.provenance.layering.left_out.is_empty());
+    assert!(
+        lock.provenance
+            .layering
+            .changed
+            .iter()
+            .any(|(n, _, to)| n == "apache-airflow-providers-http" && to == "4.13.3")
+    );
+}
+
+#[test]
+fn a_pin_without_a_wheel_for_the_python_is_moved_to_the_nearest_with_one() {
+    let cache = Cache::default();
+    let dir = tempfile::tempdir().unwrap();
+    let req = dir.path().join("requirements.txt");
+    std::fs::write(&req, "pandas==2.1.0\n").unwrap();
+    let spec = EnvSpec {
+        airflow: "2.10.5".into(),
+        python: "3.12".into(),
+        exclude_newer: Some("2025-02-11".into()),
+        requirements: Some(req),
+        ..EnvSpec::default()
+    };
+    let lock = resolve(&spec, &cache, &NoProgress).unwrap();
+    let nw = &lock.provenance.layering.no_wheel;
+    assert_eq!(nw.len(), 1, "{nw:?}");
+    assert_eq!(nw[0].requirement.line, 1);
+    assert_eq!(nw[0].version, "2.1.0");
+    assert_eq!(nw[0].used.as_deref(), Some("2.1.1"));
+    assert_eq!(lock.version_of("pandas"), Some("2.1.1"));
 }
 
 #[test]
