@@ -42,6 +42,10 @@ pub struct Venv {
     pub lock_hash: String,
     /// Notes to show wherever its results are shown (Python fallback, added packages).
     pub notes: Vec<String>,
+    /// Packages of the lock left out of the venv (not on the index, not buildable here):
+    /// code importing them is not tested by skyhop rather than broken by the upgrade.
+    #[serde(default)]
+    pub left_out: Vec<String>,
 }
 
 /// Where packages are installed from (PyPI when empty). Pass the ones the lock was resolved
@@ -133,7 +137,7 @@ fn build(
 
     let venv_python = dir.join("bin").join("python");
     let fallback = interp.fallback_note.is_some();
-    let (install_notes, with_deps) =
+    let (install_notes, with_deps, left_out) =
         install_packages(&uv, &venv_python, tmp.path(), lock, indexes, fallback)?;
 
     let mut notes: Vec<String> = interp.fallback_note.iter().cloned().collect();
@@ -154,6 +158,7 @@ fn build(
         python_version: interp.version,
         lock_hash: hash.to_string(),
         notes,
+        left_out,
     };
     let marker = serde_json::to_string_pretty(&venv).unwrap_or_default();
     write_atomic(&dir.join(MARKER), marker.as_bytes())?;
@@ -183,9 +188,10 @@ fn install_packages(
     lock: &Lock,
     indexes: &Indexes,
     mut with_deps: bool,
-) -> Result<(Vec<String>, bool), EnvError> {
+) -> Result<(Vec<String>, bool, Vec<String>), EnvError> {
     let mut packages = lock.clone();
     let mut notes = Vec::new();
+    let mut left_out = Vec::new();
     if indexes.index_url.is_none() {
         for p in &mut packages.packages {
             if let Some((public, _)) = p.version.split_once('+') {
@@ -204,6 +210,7 @@ fn install_packages(
             .and_then(|u| u.strip_prefix("file://"))
             .is_some_and(|path| !Path::new(path).exists());
         if missing_file {
+            left_out.push(p.name.clone());
             notes.push(format!(
                 "{} @ {} is a file not on this machine: left out of the venv, so code importing it fails",
                 p.name,
@@ -231,7 +238,7 @@ fn install_packages(
         }
         let out = cmd::output(&mut c, "")?;
         if out.status.success() {
-            return Ok((notes, with_deps));
+            return Ok((notes, with_deps, left_out));
         }
         let stderr = String::from_utf8_lossy(&out.stderr);
         let position = |name: String| packages.packages.iter().position(|p| p.name == name);
@@ -245,6 +252,7 @@ fn install_packages(
             return Err(cmd::failed(&c, &out));
         };
         let p = packages.packages.remove(i);
+        left_out.push(p.name.clone());
         notes.push(format!(
             "{}=={} {why}: left out of the venv, so code importing it fails",
             p.name, p.version

@@ -117,7 +117,10 @@ pub(crate) fn resolve_layer(
             .join("\n");
         // Airflow is an input, not only a constraint: a pin that fights what Airflow needs
         // (SQLAlchemy 2 on Airflow 2) is a conflict, as the image's fixed Airflow makes it.
-        write_atomic(&input, format!("{}\n{text}\n", spec.airflow_pin()).as_bytes())?;
+        write_atomic(
+            &input,
+            format!("{}\n{text}\n", spec.airflow_pin()).as_bytes(),
+        )?;
         let cons = tmp.path().join("constraints.txt");
         write_atomic(&cons, format!("{}\n", constraints.join("\n")).as_bytes())?;
         match compile(spec, uv, tmp.path(), base, &input, &cons)? {

@@ -154,10 +154,16 @@ fn a_provider_pinned_newer_than_the_runtime_ships_moves_it() {
     std::fs::write(&req, "apache-airflow-providers-http==4.13.3\n").unwrap();
     let mut spec = runtime_11_3_spec();
     let shipped = resolve(&spec, &cache, &NoProgress).unwrap();
-    assert_ne!(shipped.version_of("apache-airflow-providers-http"), Some("4.13.3"));
+    assert_ne!(
+        shipped.version_of("apache-airflow-providers-http"),
+        Some("4.13.3")
+    );
     spec.requirements = Some(req.clone());
     let lock = resolve(&spec, &cache, &NoProgress).unwrap();
-    assert_eq!(lock.version_of("apache-airflow-providers-http"), Some("4.13.3"));
+    assert_eq!(
+        lock.version_of("apache-airflow-providers-http"),
+        Some("4.13.3")
+    );
     assert_eq!(lock.version_of("apache-airflow"), Some("2.9.1"));
     assert!(lock.provenance.layering.left_out.is_empty());
     assert!(

@@ -45,7 +45,7 @@ pub fn actions(data: &ReportData) -> Vec<Action> {
     let failing: Vec<String> = data
         .parse_files
         .iter()
-        .filter(|p| !p.ok)
+        .filter(|p| p.status == crate::FileStatus::Fails)
         .map(|p| p.path.clone())
         .collect();
     if !failing.is_empty() {

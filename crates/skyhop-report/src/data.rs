@@ -128,6 +128,41 @@ pub struct ParsedFile {
     #[serde(default)]
     pub dag_ids: Vec<String>,
     pub duration_ms: u64,
+    /// What the upgrade means for the file.
+    #[serde(default)]
+    pub status: FileStatus,
+    /// For [`FileStatus::FailsAlready`]: the error under the current version; for
+    /// [`FileStatus::NotTested`]: why it was not tested.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// How a DAG file is classified by an upgrade test.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileStatus {
+    /// Imports under the target.
+    #[default]
+    Imports,
+    /// Fails under the target and not under the current version: an upgrade break.
+    Fails,
+    /// Fails under the current version too: not an upgrade break.
+    FailsAlready,
+    /// Not tested: it needs a package the test environment could not hold (the reason says
+    /// which and why).
+    NotTested,
+}
+
+impl FileStatus {
+    /// `imports`, `fails`, `fails already today`, `not tested`.
+    pub fn label(self) -> &'static str {
+        match self {
+            FileStatus::Imports => "imports",
+            FileStatus::Fails => "fails",
+            FileStatus::FailsAlready => "fails already today",
+            FileStatus::NotTested => "not tested",
+        }
+    }
 }
 
 /// The one-word answer of a report.
@@ -172,7 +207,10 @@ pub fn verdict(data: &ReportData) -> Verdict {
     if data.blocked.is_some() {
         Verdict::Blocked
     } else if data.findings.iter().any(|f| f.severity == Severity::Error)
-        || data.parse_files.iter().any(|p| !p.ok)
+        || data
+            .parse_files
+            .iter()
+            .any(|p| p.status == FileStatus::Fails)
         || data.tests.iter().any(|t| t.status == TestStatus::Failed)
     {
         Verdict::NeedsChanges

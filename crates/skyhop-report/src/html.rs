@@ -28,12 +28,17 @@ struct FindingView<'a> {
 struct ParsedView<'a> {
     path: &'a str,
     ok: bool,
+    status: &'static str,
     dag_ids: &'a [String],
     duration: String,
 }
 
 #[derive(Serialize)]
 struct FailingView {
+    /// `fails`, `fails already today`, `not tested`.
+    status: &'static str,
+    /// Under the current version, or why not tested.
+    note: Option<String>,
     location: String,
     error_type: Option<String>,
     error: Option<String>,
@@ -154,8 +159,10 @@ pub fn try_render_html(data: &ReportData) -> Result<String, ReportError> {
     let failing: Vec<FailingView> = data
         .parse_files
         .iter()
-        .filter(|p| !p.ok)
+        .filter(|p| p.status != crate::FileStatus::Imports)
         .map(|p| FailingView {
+            status: p.status.label(),
+            note: p.note.clone(),
             location: match p.line {
                 Some(l) => format!("{}:{l}", p.path),
                 None => p.path.clone(),
@@ -172,6 +179,7 @@ pub fn try_render_html(data: &ReportData) -> Result<String, ReportError> {
         .map(|p| ParsedView {
             path: &p.path,
             ok: p.ok,
+            status: p.status.label(),
             dag_ids: &p.dag_ids,
             duration: duration(p.duration_ms),
         })

@@ -20,7 +20,8 @@ mod write;
 
 pub use actions::{Action, actions};
 pub use data::{
-    Consideration, EnvMeta, ParsedFile, ReportData, TestStatus, TestSummary, Verdict, verdict,
+    Consideration, EnvMeta, FileStatus, ParsedFile, ReportData, TestStatus, TestSummary, Verdict,
+    verdict,
 };
 pub use error::{ReportError, Result};
 pub use github::render_github;

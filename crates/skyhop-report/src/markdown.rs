@@ -63,7 +63,11 @@ pub fn render_markdown(data: &ReportData) -> String {
         let _ = writeln!(md, "> {}\n", esc(reason));
     }
     let (e, w, i) = data::severity_counts(&data.findings);
-    let failing = data.parse_files.iter().filter(|p| !p.ok).count();
+    let failing = data
+        .parse_files
+        .iter()
+        .filter(|p| p.status == crate::FileStatus::Fails)
+        .count();
     let mut counts = [
         crate::actions::plural(e, "error"),
         crate::actions::plural(w, "warning"),
@@ -211,6 +215,10 @@ fn failing_files(md: &mut String, data: &ReportData) {
         return;
     }
     let failing: Vec<_> = data.parse_files.iter().filter(|p| !p.ok).collect();
+    let new_failures = failing
+        .iter()
+        .filter(|p| p.status == crate::FileStatus::Fails)
+        .count();
     if failing.is_empty() {
         let _ = writeln!(
             md,
@@ -221,8 +229,12 @@ fn failing_files(md: &mut String, data: &ReportData) {
         all_files(md, data);
         return;
     }
-    let _ = writeln!(md, "## DAG files that fail to import ({})\n", failing.len());
-    md.push_str("| File | Error | Fix |\n|---|---|---|\n");
+    let _ = writeln!(
+        md,
+        "## DAG files that do not import ({}, {new_failures} because of the upgrade)\n",
+        failing.len()
+    );
+    md.push_str("| File | Result | Error | Fix |\n|---|---|---|---|\n");
     for p in failing {
         let location = match p.line {
             Some(l) => format!("{}:{l}", p.path),
@@ -234,14 +246,19 @@ fn failing_files(md: &mut String, data: &ReportData) {
             (None, Some(e)) => e.clone(),
             (None, None) => "import failed".to_string(),
         };
+        let error = match &p.note {
+            Some(n) => format!("{error} ({n})"),
+            None => error,
+        };
         let fixes: Vec<String> = crate::fixes_for(data, &p.path)
             .into_iter()
             .map(|f| code(&f))
             .collect();
         let _ = writeln!(
             md,
-            "| {} | {} | {} |",
+            "| {} | {} | {} | {} |",
             code(&location),
+            p.status.label(),
             esc(&error),
             fixes.join("<br>")
         );
@@ -261,7 +278,7 @@ fn all_files(md: &mut String, data: &ReportData) {
             md,
             "| {} | {} | {} | {} |",
             code(&p.path),
-            if p.ok { "imports" } else { "fails" },
+            p.status.label(),
             if ids.is_empty() {
                 "—".to_string()
             } else {

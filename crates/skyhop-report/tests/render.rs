@@ -4,8 +4,8 @@ mod common;
 
 use skyhop_core::Severity;
 use skyhop_report::{
-    ReportData, TestStatus, Verdict, render_github, render_html, render_json, render_markdown,
-    render_sarif, verdict, write_report_dir,
+    FileStatus, ReportData, TestStatus, Verdict, render_github, render_html, render_json,
+    render_markdown, render_sarif, verdict, write_report_dir,
 };
 
 #[test]
@@ -68,7 +68,13 @@ fn verdicts() {
         .iter_mut()
         .for_each(|t| t.status = TestStatus::Passed);
     assert_eq!(verdict(&data), Verdict::Safe);
+    // a file that fails already today, or was not tested, is not an upgrade break
     data.parse_files[0].ok = false;
+    for status in [FileStatus::FailsAlready, FileStatus::NotTested] {
+        data.parse_files[0].status = status;
+        assert_eq!(verdict(&data), Verdict::Safe);
+    }
+    data.parse_files[0].status = FileStatus::Fails;
     assert_eq!(verdict(&data), Verdict::NeedsChanges);
 }
 

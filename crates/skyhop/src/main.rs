@@ -1,6 +1,7 @@
 //! `skyhop`: the command-line interface. Arguments, prompts, progress bars and exit codes; every
 //! business rule lives in the library crates this binary wires together.
 
+mod classify;
 mod cli;
 mod commands;
 mod envs;

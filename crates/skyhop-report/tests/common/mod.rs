@@ -3,7 +3,9 @@
 #![allow(dead_code, clippy::too_many_arguments)]
 
 use skyhop_core::{Finding, Lock, Severity, Source};
-use skyhop_report::{Consideration, EnvMeta, ParsedFile, ReportData, TestStatus, TestSummary};
+use skyhop_report::{
+    Consideration, EnvMeta, FileStatus, ParsedFile, ReportData, TestStatus, TestSummary,
+};
 
 fn finding(
     path: &str,
@@ -168,6 +170,8 @@ pub fn fixture() -> ReportData {
                 line: Some(3),
                 dag_ids: vec![],
                 duration_ms: 900,
+                status: FileStatus::Fails,
+                note: None,
             },
             ParsedFile {
                 path: "dags/report.py".into(),
@@ -177,6 +181,7 @@ pub fn fixture() -> ReportData {
                 line: None,
                 dag_ids: vec!["daily_report".into()],
                 duration_ms: 700,
+                ..Default::default()
             },
             ParsedFile {
                 path: "dags/hello.py".into(),
@@ -186,6 +191,7 @@ pub fn fixture() -> ReportData {
                 line: None,
                 dag_ids: vec!["hello".into()],
                 duration_ms: 500,
+                ..Default::default()
             },
         ],
         notes: vec![

@@ -97,12 +97,29 @@ pub fn run_parse(
     jobs: Option<usize>,
     timeout: Option<u64>,
 ) -> Result<skyhop_parse::ParseReport, Failure> {
+    run_parse_of(ctx, project, env, None, jobs, timeout)
+}
+
+/// [`run_parse`] of the DAG files among `only` (paths relative to the project), or of all.
+pub fn run_parse_of(
+    ctx: &Ctx,
+    project: &Project,
+    env: &Env,
+    only: Option<&[String]>,
+    jobs: Option<usize>,
+    timeout: Option<u64>,
+) -> Result<skyhop_parse::ParseReport, Failure> {
     let discovery = settings::dag_files(project, &env.pinned.airflow);
-    for p in &discovery.problems {
-        ctx.progress
-            .note(&format!("dags/{}: {}", p.path, p.message));
+    if only.is_none() {
+        for p in &discovery.problems {
+            ctx.progress
+                .note(&format!("dags/{}: {}", p.path, p.message));
+        }
     }
-    let files: Vec<PathBuf> = discovery.dag_files.iter().map(|f| f.path.clone()).collect();
+    let files: Vec<PathBuf> = match only {
+        Some(rel) => rel.iter().map(|r| project.root.join(r)).collect(),
+        None => discovery.dag_files.iter().map(|f| f.path.clone()).collect(),
+    };
     let opts = skyhop_parse::ParseOptions {
         jobs: jobs.unwrap_or_else(default_jobs).max(1),
         timeout: timeout

@@ -6,10 +6,11 @@ use std::time::Instant;
 use skyhop_catalog::{RuntimeVersion, Target, UpgradeOptions, UpgradeRefusal};
 use skyhop_core::{Finding, Lock, Progress, Severity, Source};
 use skyhop_project::{NewBase, Project};
-use skyhop_report::{Consideration, EnvMeta, ParsedFile, ReportData, TestStatus, TestSummary};
+use skyhop_report::{Consideration, EnvMeta, FileStatus, ReportData, TestStatus, TestSummary};
 
 use super::lint::{self, Env};
 use super::load_project;
+use crate::classify;
 use crate::cli::{Backend, TextOrJson, UpgradeTestArgs};
 use crate::envs;
 use crate::settings;
@@ -246,20 +247,49 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
         }
         match parse_result {
             Some((Ok(report), ms)) => {
-                let failed_n = report.failures().count();
+                // What a failure means: a package skyhop could not install, a failure the
+                // project has today already (parsed again under the current version), or a
+                // break the upgrade causes.
+                let missing = env
+                    .as_ref()
+                    .map(|e| missing_packages(e, &new))
+                    .unwrap_or_default();
+                let failing: Vec<String> = report.failures().map(|f| f.path.clone()).collect();
+                let before = if failing.is_empty() || current_freeze.is_some() {
+                    None
+                } else {
+                    parse_current(&ctx, &project, &current, cur_lock.as_ref(), &failing, &args)
+                };
+                let files = classify::classify(&report, before.as_ref(), &current.label, &missing);
+                let count = |s: FileStatus| files.iter().filter(|f| f.status == s).count();
+                let (new_n, already, untested) = (
+                    count(FileStatus::Fails),
+                    count(FileStatus::FailsAlready),
+                    count(FileStatus::NotTested),
+                );
                 summaries.push(TestSummary {
                     name: "parse".into(),
-                    status: if failed_n > 0 {
+                    status: if new_n > 0 {
                         TestStatus::Failed
-                    } else if report.warning_count() > 0 {
+                    } else if report.warning_count() > 0 || already + untested > 0 {
                         TestStatus::Warnings
                     } else {
                         TestStatus::Passed
                     },
                     summary: format!(
-                        "{} DAG files: {} ok, {failed_n} failed, {} warnings (Airflow {}, Python {})",
+                        "{} DAG files: {} ok, {new_n} failed{}{}, {} warnings (Airflow {}, Python {})",
                         report.files.len(),
-                        report.files.len() - failed_n,
+                        count(FileStatus::Imports),
+                        if already > 0 {
+                            format!(", {already} fail already under {}", current.label)
+                        } else {
+                            String::new()
+                        },
+                        if untested > 0 {
+                            format!(", {untested} not tested")
+                        } else {
+                            String::new()
+                        },
                         report.warning_count(),
                         report.airflow,
                         report.python
@@ -267,19 +297,8 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
                     duration_ms: ms,
                 });
                 findings.extend(skyhop_parse::to_findings(&report));
-                parse_files = report
-                    .files
-                    .iter()
-                    .map(|f| ParsedFile {
-                        path: f.path.clone(),
-                        ok: f.ok,
-                        error: f.error.clone(),
-                        error_type: f.error_type.clone(),
-                        line: f.line,
-                        dag_ids: f.dag_ids.clone(),
-                        duration_ms: f.duration_ms,
-                    })
-                    .collect();
+                classify::adjust_findings(&mut findings, &files);
+                parse_files = files;
             }
             Some((Err(f), _)) => summaries.push(failed("parse", &f.message)),
             None if tests.dag => summaries.push(skipped("parse", "no target environment")),
@@ -382,6 +401,69 @@ fn latest_for(ctx: &Ctx, current: &Pinned) -> Result<Pinned, Failure> {
                 Failure::usage("the catalog has no Airflow version: pass --airflow-version")
             })?;
             target::airflow(ctx, &info.version.to_string())
+        }
+    }
+}
+
+/// Packages the target's test environment lacks, with why: requirements left out (SKY502),
+/// versions without a wheel that could not be built, packages the venv could not install.
+fn missing_packages(env: &Env, new: &Pinned) -> Vec<classify::Missing> {
+    let layering = &env.lock.provenance.layering;
+    let mut out: Vec<classify::Missing> = layering
+        .left_out
+        .iter()
+        .map(|r| classify::Missing {
+            package: r.name.clone(),
+            why: format!(
+                "{}:{} `{}` cannot be installed on {}, see SKY502",
+                r.file,
+                r.line,
+                r.requirement,
+                new.describe()
+            ),
+        })
+        .collect();
+    out.extend(env.venv.left_out.iter().map(|p| {
+        classify::Missing {
+            package: p.clone(),
+            why:
+                "skyhop could not install it here (no wheel, and it does not build on this machine)"
+                    .into(),
+        }
+    }));
+    out
+}
+
+/// The current version's parse results for `files` (relative paths), when its environment can
+/// be had; `None` (with a note) when not.
+fn parse_current(
+    ctx: &Ctx,
+    project: &Project,
+    current: &Pinned,
+    lock: Option<&Lock>,
+    files: &[String],
+    args: &UpgradeTestArgs,
+) -> Option<skyhop_parse::ParseReport> {
+    let lock = lock?;
+    let run = || -> Result<skyhop_parse::ParseReport, Failure> {
+        let env = lint::installed(
+            ctx,
+            project,
+            current.clone(),
+            lock.clone(),
+            args.env.index_url.as_deref(),
+        )?;
+        lint::run_parse_of(ctx, project, &env, Some(files), args.jobs, None)
+    };
+    match run() {
+        Ok(r) => Some(r),
+        Err(f) => {
+            ctx.progress.note(&format!(
+                "the files failing under the target were not parsed under {} ({}): pre-existing failures cannot be told apart",
+                current.describe(),
+                f.message
+            ));
+            None
         }
     }
 }
