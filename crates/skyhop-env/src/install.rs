@@ -46,6 +46,13 @@ pub struct Venv {
     /// code importing them is not tested by skyhop rather than broken by the upgrade.
     #[serde(default)]
     pub left_out: Vec<String>,
+    /// What `pip check` says is broken in the venv, a line each (`The package `x` requires
+    /// `y>=2`, but `1.0` is installed`): what pip warns about when it builds the image.
+    #[serde(default)]
+    pub broken: Vec<String>,
+    /// Whether `broken` was recorded (venvs built by older skyhop versions have not).
+    #[serde(default)]
+    pub checked: bool,
 }
 
 /// Where packages are installed from (PyPI when empty). Pass the ones the lock was resolved
@@ -75,7 +82,7 @@ pub fn install_with(
     let hash = lock.hash();
     let root = venvs.join(&hash);
     if let Some(venv) = read_marker(&root) {
-        return Ok(venv);
+        return Ok(checked(venv, cache));
     }
     let _guard = lock_file(&venvs.join(format!("{hash}.lock")))?;
     if let Some(venv) = read_marker(&root) {
@@ -159,6 +166,8 @@ fn build(
         lock_hash: hash.to_string(),
         notes,
         left_out,
+        broken: pip_check(&uv, &venv_python),
+        checked: true,
     };
     let marker = serde_json::to_string_pretty(&venv).unwrap_or_default();
     write_atomic(&dir.join(MARKER), marker.as_bytes())?;
@@ -284,6 +293,21 @@ fn failed_build(stderr: &str) -> Option<String> {
     Some(skyhop_core::normalize_name(name))
 }
 
+/// The incompatibilities `uv pip check` finds in the venv at `python`, a line each.
+fn pip_check(uv: &Path, python: &Path) -> Vec<String> {
+    let mut c = Command::new(uv);
+    c.args(["pip", "check", "--python"]).arg(python);
+    let Ok(out) = cmd::output(&mut c, "") else {
+        return Vec::new();
+    };
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .chain(String::from_utf8_lossy(&out.stderr).lines())
+        .filter(|l| l.trim_start().starts_with("The package `"))
+        .map(|l| l.trim().to_string())
+        .collect()
+}
+
 /// `name==version` of the packages installed beyond the lock.
 fn added_packages(uv: &Path, python: &Path, lock: &Lock) -> Result<Vec<String>, EnvError> {
     let mut c = Command::new(uv);
@@ -300,6 +324,17 @@ fn added_packages(uv: &Path, python: &Path, lock: &Lock) -> Result<Vec<String>, 
 }
 
 /// The finished venv at `root`, when its marker says it is complete and it still has a Python.
+/// A venv built before `pip check` was recorded gets it now.
+fn checked(mut venv: Venv, cache: &Cache) -> Venv {
+    if !venv.checked
+        && let Ok(uv) = uv(cache)
+    {
+        venv.broken = pip_check(&uv, &venv.python);
+        venv.checked = true;
+    }
+    venv
+}
+
 fn read_marker(root: &Path) -> Option<Venv> {
     let text = fs::read_to_string(root.join(MARKER)).ok()?;
     let mut venv: Venv = serde_json::from_str(&text).ok()?;

@@ -252,8 +252,8 @@ fn upgrade_test_example_project_to_airflow_3() {
         "execution_date"
     );
     assert!(
-        has("requirements.txt", "SKY502"),
-        "requests pin conflicts with the target"
+        has("requirements.txt", "SKY504"),
+        "requests pin breaks the target's openlineage (pip installs it with a warning)"
     );
     assert!(has("Dockerfile", "SKY401"), "renamed config");
     // Airflow 3 reads the regexp .airflowignore as globs: the scratch file gets parsed.

@@ -148,7 +148,7 @@ pub fn check(args: CheckArgs) -> CmdResult {
     let ctx = Ctx::new(args.format != CheckFormat::Text)?;
     let project = load_project(&args.project)?;
     let current = target::current(&ctx, &project).ok();
-    let (pinned, index, lock) = if args.no_env {
+    let (pinned, index, env) = if args.no_env {
         let pinned = match target::from_args(&ctx, &args.version)? {
             Some(p) => p,
             None => current.clone().ok_or_else(|| {
@@ -159,7 +159,7 @@ pub fn check(args: CheckArgs) -> CmdResult {
     } else {
         let env = target_env(&ctx, &project, &args.version, args.target_freeze.as_ref())?;
         let index = build_index(&ctx, &env)?;
-        (env.pinned, Some(index), Some(env.lock))
+        (env.pinned.clone(), Some(index), Some(env))
     };
     let target_airflow = pinned.airflow.clone();
     let files = check_files(&project, &args.paths, &target_airflow);
@@ -174,8 +174,9 @@ pub fn check(args: CheckArgs) -> CmdResult {
             &target_airflow,
         ));
     }
-    if let Some(lock) = &lock {
-        findings.extend(layering_findings(lock, &pinned));
+    if let Some(env) = &env {
+        findings.extend(layering_findings(&env.lock, &pinned));
+        findings.extend(broken_findings(env, &project));
     }
     findings.extend(skyhop_check::check(
         &files.0,
@@ -295,6 +296,53 @@ pub fn rule(args: RuleArgs) -> CmdResult {
         }
     }
     Ok(exit::OK)
+}
+
+/// Packages of the image the project's requirements break (what pip warns about after
+/// `pip install -r requirements.txt`), as SKY504 findings on the requirement at fault. An
+/// incompatibility no requirement touches is the image's own, or skyhop's, and is not reported.
+pub fn broken_findings(env: &Env, project: &Project) -> Vec<Finding> {
+    let changed = &env.lock.provenance.layering.changed;
+    let moved = |name: &str| changed.iter().any(|(n, _, _)| n == name);
+    let line_of = |name: &str| {
+        project
+            .requirements
+            .as_ref()
+            .and_then(|r| r.find(name).first().map(|r| (r.file.clone(), r.line)))
+    };
+    let mut out = Vec::new();
+    for text in &env.venv.broken {
+        let ticks: Vec<&str> = text.split('`').skip(1).step_by(2).collect();
+        let (Some(pkg), Some(req)) = (ticks.first(), ticks.get(1)) else {
+            continue;
+        };
+        let req_name = skyhop_core::normalize_name(
+            req.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+                .next()
+                .unwrap_or(""),
+        );
+        let pkg = skyhop_core::normalize_name(pkg);
+        if !moved(&req_name) && !moved(&pkg) {
+            continue;
+        }
+        let (file, line) = line_of(&req_name)
+            .or_else(|| line_of(&pkg))
+            .unwrap_or_else(|| ("requirements.txt".into(), 0));
+        out.push(Finding {
+            path: file,
+            line: line as u32,
+            column: 1,
+            rule: "SKY504".into(),
+            severity: Severity::Error,
+            message: format!(
+                "the project's requirements break a package of {}: {text}. pip installs them with a warning and that package may fail at run time; pin a version both accept",
+                env.pinned.describe()
+            ),
+            replacement: None,
+            source: Source::Deps,
+        });
+    }
+    out
 }
 
 /// What installing the requirements on top of `new` could not do, as findings: requirements
