@@ -228,6 +228,22 @@ fn install_packages(
         }
         !missing_file
     });
+    // Versions with no wheel for this Python (any other has one) would be compiled from
+    // source for minutes, if they build at all: left out, with the SKY503 finding saying so.
+    let no_wheel = &lock.provenance.layering.no_wheel;
+    packages.packages.retain(|p| {
+        let skip = no_wheel
+            .iter()
+            .any(|n| n.used.is_none() && n.requirement.name == p.name && n.version == p.version);
+        if skip {
+            left_out.push(p.name.clone());
+            notes.push(format!(
+                "{}=={} has no wheel for this Python: left out of the venv rather than compiled from source, so code importing it is not tested",
+                p.name, p.version
+            ));
+        }
+        !skip
+    });
     let freeze = tmp.join("lock.txt");
     for _attempt in 0..20 {
         write_atomic(&freeze, packages.to_freeze().as_bytes())?;

@@ -65,8 +65,8 @@ pub fn classify(
         .collect()
 }
 
-/// Parse findings of files that are not upgrade breaks become warnings saying so; findings of
-/// other sources in files that fail already today say that too (they count as before).
+/// Parse findings of files that are not upgrade breaks become warnings (or notes) saying so;
+/// errors of the static check in a file that fails already today become warnings too.
 pub fn adjust_findings(findings: &mut [Finding], files: &[ParsedFile]) {
     for f in findings.iter_mut() {
         let Some(file) = files.iter().find(|p| p.path == f.path) else {
@@ -89,6 +89,14 @@ pub fn adjust_findings(findings: &mut [Finding], files: &[ParsedFile]) {
                     "{}; {} (not an upgrade break)",
                     f.message,
                     file.note.as_deref().unwrap_or("fails already today")
+                );
+            }
+            // the file does not load today: what the check finds in it is not new either
+            FileStatus::FailsAlready if f.severity == Severity::Error => {
+                f.severity = Severity::Warning;
+                f.message = format!(
+                    "{} (the file fails to import under the current version already)",
+                    f.message
                 );
             }
             _ => {}
