@@ -380,7 +380,7 @@ pub fn layering_findings(lock: &skyhop_core::Lock, new: &Pinned) -> Vec<Finding>
         let tested = match &n.used {
             Some(v) => format!("the tests used {}=={v} instead", r.name),
             None => {
-                "pip would compile it from source, which needs build tools in the image".to_string()
+                "pip would compile it from source, which needs build tools in the image; skyhop left it out rather than compile it, so DAG files importing it are not tested".to_string()
             }
         };
         out.push(Finding {
