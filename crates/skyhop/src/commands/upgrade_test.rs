@@ -117,8 +117,41 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
             None
         }
     };
+    // Without the project's requirements when even they cannot be resolved on the target:
+    // the check and the parse test still run against the image itself.
+    let mut without_requirements = false;
     let new_lock = match new_lock {
         Ok(lock) => Some(lock),
+        Err(f) if args.env.backend == Backend::Uv && target_freeze.is_none() => {
+            match envs::lock(&ctx, &new, None, Backend::Uv, args.env.index_url.as_deref()) {
+                Ok(lock) => {
+                    without_requirements = true;
+                    findings.push(Finding {
+                        path: "requirements.txt".into(),
+                        line: 0,
+                        column: 0,
+                        rule: "SKY502".into(),
+                        severity: Severity::Error,
+                        message: format!(
+                            "the project's requirements cannot be installed on {}: {} (the check and the parse test ran against the image without them; DAG files that import one of them are not tested)",
+                            new.describe(),
+                            f.message
+                        ),
+                        replacement: None,
+                        source: Source::Deps,
+                    });
+                    Some(lock)
+                }
+                Err(_) => {
+                    blocked = Some(format!(
+                        "the {} environment could not be built: {}",
+                        new.describe(),
+                        f.message
+                    ));
+                    None
+                }
+            }
+        }
         Err(f) => {
             blocked = Some(format!(
                 "the {} environment could not be built: {}",
@@ -269,10 +302,19 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
                 // What a failure means: a package skyhop could not install, a failure the
                 // project has today already (parsed again under the current version), or a
                 // break the upgrade causes.
-                let missing = env
+                let mut missing = env
                     .as_ref()
                     .map(|e| missing_packages(e, &new))
                     .unwrap_or_default();
+                if without_requirements {
+                    missing.extend(requirement_names(&project).into_iter().map(|package| {
+                        classify::Missing {
+                            package,
+                            why: "the project's requirements could not be resolved, see SKY502"
+                                .into(),
+                        }
+                    }));
+                }
                 let failing: Vec<String> = report.failures().map(|f| f.path.clone()).collect();
                 let before = if failing.is_empty() || current_freeze.is_some() {
                     None
@@ -422,6 +464,15 @@ fn latest_for(ctx: &Ctx, current: &Pinned) -> Result<Pinned, Failure> {
             target::airflow(ctx, &info.version.to_string())
         }
     }
+}
+
+/// The packages requirements.txt names.
+fn requirement_names(project: &Project) -> Vec<String> {
+    project
+        .requirements
+        .iter()
+        .flat_map(|r| r.requirements().iter().map(|r| r.normalized.clone()))
+        .collect()
 }
 
 /// Packages the target's test environment lacks, with why: requirements left out (SKY502),
