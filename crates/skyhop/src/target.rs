@@ -56,13 +56,16 @@ pub struct Pinned {
     pub suffix: String,
     /// What was inferred about this version, to show with its results.
     pub notes: Vec<String>,
+    /// Packages an `apache/airflow` image installs besides Airflow (its default extras'
+    /// providers), unpinned: resolved as of the release date.
+    pub image_packages: BTreeMap<String, String>,
 }
 
 impl Pinned {
     /// Runtime default provider pins (slim image: the slim list when known).
     pub fn base_pins(&self) -> BTreeMap<String, String> {
         let Some(info) = &self.runtime else {
-            return BTreeMap::new();
+            return self.image_packages.clone();
         };
         if self.suffix.contains("slim")
             && let Some(slim) = &info.slim_providers
@@ -141,11 +144,17 @@ fn from_base(ctx: &Ctx, base: &BaseImage, custom_hint: &str) -> Result<Pinned, F
             Ok(pinned)
         }
         BaseImage::ApacheAirflow {
-            version, python, ..
+            version,
+            python,
+            slim,
+            ..
         } => {
             let mut pinned = airflow(ctx, version)?;
             if let Some(py) = python {
                 pinned.python = py.clone();
+            }
+            if !slim {
+                pinned.image_packages = apache_image_providers(version);
             }
             Ok(pinned)
         }
@@ -198,6 +207,7 @@ pub fn runtime(ctx: &Ctx, v: &RuntimeVersion) -> Result<Pinned, Failure> {
         suffix: String::new(),
         notes,
         runtime: Some(info),
+        image_packages: BTreeMap::new(),
     })
 }
 
@@ -231,7 +241,48 @@ pub fn airflow(ctx: &Ctx, version: &str) -> Result<Pinned, Failure> {
         image: Some(format!("apache/airflow:{version}")),
         suffix: String::new(),
         notes: Vec::new(),
+        image_packages: BTreeMap::new(),
     })
+}
+
+/// The providers the official `apache/airflow` image installs (its default extras, Airflow's
+/// `Dockerfile` `AIRFLOW_EXTRAS`), for Airflow `version`.
+pub fn apache_image_providers(version: &str) -> BTreeMap<String, String> {
+    const PROVIDERS: &[&str] = &[
+        "amazon",
+        "celery",
+        "cncf-kubernetes",
+        "common-io",
+        "common-sql",
+        "docker",
+        "elasticsearch",
+        "ftp",
+        "google",
+        "grpc",
+        "hashicorp",
+        "http",
+        "imap",
+        "microsoft-azure",
+        "mysql",
+        "odbc",
+        "openlineage",
+        "postgres",
+        "redis",
+        "sendgrid",
+        "sftp",
+        "slack",
+        "smtp",
+        "snowflake",
+        "sqlite",
+        "ssh",
+    ];
+    let af3 = version.starts_with("3.");
+    PROVIDERS
+        .iter()
+        .copied()
+        .chain(af3.then_some(["fab", "standard"]).into_iter().flatten())
+        .map(|p| (format!("apache-airflow-providers-{p}"), String::new()))
+        .collect()
 }
 
 /// A version from an image reference (`--image-name`).
@@ -285,5 +336,6 @@ pub fn from_freeze(lock: &Lock, path: &Path) -> Result<Pinned, Failure> {
         image: None,
         suffix: String::new(),
         notes: Vec::new(),
+        image_packages: BTreeMap::new(),
     })
 }

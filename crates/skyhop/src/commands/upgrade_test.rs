@@ -62,6 +62,13 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
             None => (latest_for(&ctx, &current)?, None),
         },
     };
+    // An `apache/airflow` project tested against another Airflow version: the same image
+    // family, so the same providers.
+    let mut new = new;
+    if new.runtime.is_none() && new.image_packages.is_empty() && !current.image_packages.is_empty()
+    {
+        new.image_packages = target::apache_image_providers(&new.airflow);
+    }
     let dir_name = format!("upgrade-test-{}--{}", current.label, new.label);
     let out_dir = args
         .output
