@@ -26,14 +26,20 @@ pub(crate) fn not_in_registry(stderr: &str) -> Option<String> {
     (!name.contains(' ')).then(|| normalize_name(name))
 }
 
-/// uv's hint that a *pinned* version was published after the `--exclude-newer` cutoff:
+/// uv's hint that a *pinned* version (or the only one a requirement accepts) was published
+/// after the `--exclude-newer` cutoff:
 /// (`name==version`, `YYYY-MM-DD` it was published).
 pub(crate) fn pin_after_cutoff(stderr: &str) -> Option<(String, String)> {
     let (_, rest) = stderr.split_once("hint: `")?;
     let (name, rest) = rest.split_once('`')?;
     let rest = rest.strip_prefix(" was filtered by `exclude-newer`")?;
-    let (_, rest) = rest.split_once("The requested version, v")?;
-    let (version, rest) = rest.split_once(", was published at ")?;
+    // a pinned version, or the only version Airflow accepts, published after the cutoff
+    let (_, rest) = rest
+        .split_once("The requested version, v")
+        .or_else(|| rest.split_once("The latest version satisfying the requirement is v"))?;
+    let (version, rest) = rest
+        .split_once(", was published at ")
+        .or_else(|| rest.split_once(", published at "))?;
     let date = rest.get(..10)?;
     Some((format!("{name}=={version}"), date.to_string()))
 }
@@ -203,6 +209,14 @@ mod tests {
             ))
         );
         assert_eq!(pin_after_cutoff(CONFLICT), None);
+        let e = "hint: `apache-airflow-providers-fab` was filtered by `exclude-newer` to only include packages uploaded before 2026-02-19T00:00:00Z. The latest version satisfying the requirement is v1.5.4, published at 2026-02-21T00:13:31.853Z. Consider using `exclude-newer-package`.";
+        assert_eq!(
+            pin_after_cutoff(e),
+            Some((
+                "apache-airflow-providers-fab==1.5.4".to_string(),
+                "2026-02-21".to_string()
+            ))
+        );
     }
 
     #[test]

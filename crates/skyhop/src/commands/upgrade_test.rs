@@ -374,6 +374,27 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
         }
     }
 
+    // The check's counts after classification (errors in files that fail already are warnings).
+    if let Some(t) = summaries.iter_mut().find(|t| t.name == "check") {
+        let checked: Vec<Finding> = findings
+            .iter()
+            .filter(|f| f.source == Source::Check)
+            .cloned()
+            .collect();
+        let (errors, warnings) = (
+            count(&checked, Severity::Error),
+            count(&checked, Severity::Warning),
+        );
+        // only a check that ran (not one that failed to run or was skipped)
+        if t.summary.contains(" errors, ") {
+            t.status = status_of(errors, warnings);
+            t.summary = format!(
+                "{errors} errors, {warnings} warnings in {} files",
+                files_of(&checked)
+            );
+        }
+    }
+
     // 6. The report folder.
     let data = ReportData {
         current: meta(
