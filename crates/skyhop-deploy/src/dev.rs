@@ -105,7 +105,10 @@ impl DevServer {
             &spec.venv,
             crate::versions::airflow_major(&spec.airflow_version)?,
         )?;
-        private::state_root(&self.project_root)?;
+        if private::state_root(&self.project_root)?.1 {
+            // State an older skyhop left: readable by others until now.
+            private::tighten(&self.project_root.join(private::STATE_DIR))?;
+        }
         private::dir(&self.state_dir)?;
         self.migrate_if_needed(&spec, progress)?;
         self.target.start(&spec, progress)?;

@@ -602,7 +602,11 @@ fn plain_text_secrets_of_an_older_skyhop_are_encrypted_on_first_open() {
         std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(loose))
             .unwrap();
     }
-    assert_eq!(files_containing(&dir, SECRET), vec![db.clone()], "precondition");
+    assert_eq!(
+        files_containing(&dir, SECRET),
+        vec![db.clone()],
+        "precondition"
+    );
 
     let dep = Deployment::open(root, "prod").unwrap();
     let notes = dep.notes().join("\n");
