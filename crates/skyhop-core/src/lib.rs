@@ -293,28 +293,25 @@ impl Progress for NoProgress {
 /// skyhop's cache directory: `$SKYHOP_CACHE_DIR`, else `$XDG_CACHE_HOME/skyhop`, else
 /// `~/.cache/skyhop`. Safe to delete at any time.
 pub fn cache_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("SKYHOP_CACHE_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir).join("skyhop");
-    }
-    dirs::cache_dir()
-        .unwrap_or_else(std::env::temp_dir)
-        .join("skyhop")
+    user_dir("SKYHOP_CACHE_DIR", "XDG_CACHE_HOME", dirs::cache_dir())
 }
 
 /// skyhop's config directory: `$SKYHOP_CONFIG_DIR`, else `$XDG_CONFIG_HOME/skyhop`, else
 /// `~/.config/skyhop`. It holds the key that encrypts deployments' secrets: outside every
 /// project, so a copied or committed project never carries it.
 pub fn config_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("SKYHOP_CONFIG_DIR").filter(|d| !d.is_empty()) {
+    user_dir("SKYHOP_CONFIG_DIR", "XDG_CONFIG_HOME", dirs::config_dir())
+}
+
+/// `$own`, else `$xdg/skyhop`, else `platform/skyhop` (the temporary directory without one).
+fn user_dir(own: &str, xdg: &str, platform: Option<PathBuf>) -> PathBuf {
+    let var = |k: &str| std::env::var_os(k).filter(|d| !d.is_empty());
+    if let Some(dir) = var(own) {
         return PathBuf::from(dir);
     }
-    if let Some(dir) = std::env::var_os("XDG_CONFIG_HOME").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir).join("skyhop");
-    }
-    dirs::config_dir()
+    var(xdg)
+        .map(PathBuf::from)
+        .or(platform)
         .unwrap_or_else(std::env::temp_dir)
         .join("skyhop")
 }
