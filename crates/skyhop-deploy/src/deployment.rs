@@ -364,7 +364,6 @@ impl Deployment {
         let clean = self.store.compact()?;
         if clean {
             self.store.set_config(COMPACT, "")?;
-            self.store.compact()?;
         }
         private::tighten(&self.dir)?;
         if !what.is_empty() {

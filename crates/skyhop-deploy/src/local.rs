@@ -9,7 +9,8 @@
 //! - `instance.json`: per-instance secrets (Fernet key, web secret key, JWT secret).
 //!
 //! Everything here is private (directories 0700, files 0600, see [`crate::private`]), and
-//! Airflow's processes run with umask 077 so what they write is too. They start from an empty
+//! Airflow's processes run with umask 077 so what they write is too (the home is tightened once
+//! Airflow is healthy: gunicorn sets its pid file's mode itself). They start from an empty
 //! environment: [`skyhop_core::sealed_env`] with `HOME` set to the `AIRFLOW_HOME`, Airflow's
 //! settings, and the deployment's variables, never the caller's whole environment.
 
@@ -472,6 +473,8 @@ impl Target for LocalTarget {
                 // that crashes right after starting is not taken for a healthy deploy.
                 match healthy_since {
                     Some(t) if t.elapsed() >= SETTLE => {
+                        // gunicorn makes its pid file 0644 whatever the umask.
+                        private::tighten(&self.home(&spec.airflow_version))?;
                         progress.end("wait until Airflow is healthy", &health.detail);
                         return Ok(health);
                     }
