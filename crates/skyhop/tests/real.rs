@@ -457,4 +457,35 @@ fn parse_seals_dag_code_off_from_the_callers_environment() {
     let home = seen["home"].as_str().unwrap();
     assert_ne!(Some(home), std::env::var("HOME").ok().as_deref());
     assert!(!Path::new(home).join(".aws").exists(), "{home}");
+
+    // The upgrade test's parse step is sealed the same way, and its report lists what was passed.
+    fs::remove_file(&seen_file).unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_skyhop"))
+        .args(["upgrade-test", "--airflow-version", "3.1.3", "--dag-test"])
+        .args(["--pass-env", "SKYHOP_HANDED", "--project"])
+        .arg(dir.path())
+        .arg("--output")
+        .arg(out.path())
+        .env("GITHUB_TOKEN", "ghp_token_value_3d4c")
+        .env("SKYHOP_HANDED", "handed-value")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run skyhop");
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = fs::read_to_string(&seen_file).expect("the DAG file ran");
+    assert!(!text.contains("ghp_token_value") && text.contains("handed-value"));
+    let folder = out.path().join("upgrade-test-2.10.5--3.1.3");
+    for file in ["report.json", "report.md", "report.html"] {
+        let report = fs::read_to_string(folder.join(file)).unwrap();
+        // (Markdown escapes the underscore.)
+        assert!(
+            report.contains("(--pass-env): SKYHOP") && report.contains("HANDED"),
+            "{file} does not list the passed variable"
+        );
+    }
 }
