@@ -6,7 +6,8 @@
 //! - `logs/<component>.log`: each component's output (appended, one header per start);
 //! - `run.json`: the spec and the pids (each the leader of its own process group), rewritten
 //!   after every spawn so a crash never loses track of a process;
-//! - `instance.json`: per-instance secrets (Fernet key, web secret key, JWT secret).
+//! - `instance.json`: per-instance secrets (Fernet key, web secret key, JWT secret), sealed
+//!   like a deployment's secrets ([`crate::secret`]).
 //!
 //! Everything here is private (directories 0700, files 0600, see [`crate::private`]), and
 //! Airflow's processes run with umask 077 so what they write is too (the home is tightened once
@@ -29,7 +30,7 @@ use crate::api::{AirflowApi, Health};
 use crate::error::{DeployError, IoContext, Result};
 use crate::private;
 use crate::process::{run_checked, tail_file, tail_since};
-use crate::secret::random_bytes;
+use crate::secret::{self, SecretKey, random_bytes};
 use crate::sys;
 use crate::target::{ProcessStatus, RunSpec, Target, TargetStatus};
 use crate::versions::{airflow_major, compare_airflow};
@@ -47,7 +48,7 @@ struct RunFile {
     started: String,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct InstanceSecrets {
     fernet_key: String,
     secret_key: String,
@@ -91,22 +92,36 @@ impl LocalTarget {
         private::replace(&path, text.as_bytes())
     }
 
+    /// The instance's secrets, stored sealed ([`crate::secret`]) and made on first use; a file
+    /// an older skyhop wrote in plain text is sealed in place, its keys kept (the metadata DB's
+    /// connections stay readable).
     fn secrets(&self) -> Result<InstanceSecrets> {
-        let path = self.state_dir.join("instance.json");
-        if let Some(s) = fs::read_to_string(&path)
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-        {
-            return Ok(s);
+        const WHAT: &str = "instance.json";
+        let path = self.state_dir.join(WHAT);
+        let stored = fs::read_to_string(&path).ok();
+        let stored = stored.as_deref().map(str::trim);
+        let sealed = stored.is_some_and(secret::is_sealed);
+        let plain = match stored {
+            Some(t) if sealed => Some(SecretKey::get()?.open(WHAT, t)?),
+            other => other.map(str::to_string),
+        };
+        let parsed: Option<InstanceSecrets> =
+            plain.as_deref().and_then(|t| serde_json::from_str(t).ok());
+        if let Some(s) = parsed.as_ref().filter(|_| sealed) {
+            return Ok(s.clone());
         }
-        let s = InstanceSecrets {
-            fernet_key: base64_url(&random_bytes(32)?),
-            secret_key: hex::encode(random_bytes(24)?),
-            jwt_secret: hex::encode(random_bytes(32)?),
+        let s = match parsed {
+            Some(s) => s,
+            None => InstanceSecrets {
+                fernet_key: base64_url(&random_bytes(32)?),
+                secret_key: hex::encode(random_bytes(24)?),
+                jwt_secret: hex::encode(random_bytes(32)?),
+            },
         };
         private::dir(&self.state_dir)?;
         let text = serde_json::to_string(&s).map_err(|e| DeployError::Other(e.to_string()))?;
-        private::write(&path, text.as_bytes())?;
+        let sealed = SecretKey::get_or_create()?.seal(WHAT, &text)?;
+        private::replace(&path, sealed.as_bytes())?;
         Ok(s)
     }
 

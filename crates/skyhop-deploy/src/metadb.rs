@@ -16,8 +16,9 @@ use crate::private;
 use crate::process::run_checked;
 use crate::sys;
 
-/// Where a deployment's Airflow metadata lives.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a deployment's Airflow metadata lives. `Debug` hides the password, as
+/// [`MetaDb::display`] does.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum MetaDb {
     /// A SQLite file (the default, in the state directory).
@@ -28,6 +29,12 @@ pub enum MetaDb {
         #[serde(serialize_with = "serialize_redacted")]
         url: String,
     },
+}
+
+impl std::fmt::Debug for MetaDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.display())
+    }
 }
 
 impl MetaDb {
@@ -347,6 +354,7 @@ mod tests {
             redact_url("postgresql://u@h/db?sslmode=require&password=x"),
             "postgresql://u@h/db?sslmode=require&password=****"
         );
+        assert!(!format!("{pg:?}").contains("pw"));
         let json = serde_json::to_string(&pg).unwrap();
         assert!(json.contains("u:****@") && !json.contains("pw"), "{json}");
     }

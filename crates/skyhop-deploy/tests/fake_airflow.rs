@@ -19,7 +19,7 @@ with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "calls.
     f.write(" ".join(args) + "\n")
 if args[:1] == ["scheduler"]:
     # What Airflow's processes see: a deployment variable, HOME, and one of the caller's.
-    seen = {k: os.environ.get(k) for k in ("TOKEN", "HOME", "CARGO_PKG_NAME")}
+    seen = {k: os.environ.get(k) for k in ("TOKEN", "HOME", "CARGO_PKG_NAME", "AIRFLOW__CORE__FERNET_KEY")}
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "env.json"), "w") as f:
         json.dump(seen, f)
 if args[:1] == ["db"]:
@@ -549,6 +549,15 @@ fn deployment_state_stays_out_of_git_private_and_without_plain_secrets() {
         .collect();
     assert_eq!(loose, Vec::<String>::new());
     assert_eq!(mode(&std::fs::metadata(&state).unwrap()), 0o700);
+    // Airflow's own secrets (the Fernet key of the connections in airflow.db) are sealed too.
+    let instance = std::fs::read_to_string(dep.dir().join("run/instance.json")).unwrap();
+    assert!(instance.starts_with("skyhop-sealed:v1:"), "{instance}");
+    let fernet = seen_env(&v2)["AIRFLOW__CORE__FERNET_KEY"].clone();
+    assert!(fernet.as_str().is_some_and(|k| k.len() == 44), "{fernet}");
+    assert_eq!(
+        files_containing(&state, fernet.as_str().unwrap()),
+        Vec::<PathBuf>::new()
+    );
 
     // Delete: stops Airflow and removes everything of the deployment.
     let dir = dep.dir().to_path_buf();
@@ -648,9 +657,24 @@ fn plain_text_secrets_of_an_older_skyhop_are_encrypted_on_first_open() {
     drop(dep);
     dep = Deployment::open(root, "prod").unwrap();
     let _guard = StopOnDrop(dep.dir().join("run"));
+    // An older skyhop's plain instance.json: sealed in place, its Fernet key kept.
+    let fernet = "a".repeat(43) + "=";
+    let instance = dep.dir().join("run/instance.json");
+    std::fs::create_dir_all(instance.parent().unwrap()).unwrap();
+    std::fs::write(
+        &instance,
+        format!(r#"{{"fernet_key":"{fernet}","secret_key":"s","jwt_secret":"j"}}"#),
+    )
+    .unwrap();
     let a = dep
         .deploy(&request(root, "2.10.5", None, &v2), &NoProgress)
         .unwrap();
     assert_eq!(a.record.status, DeployStatus::Succeeded, "{}", a.message);
     assert_eq!(seen_env(&v2)["TOKEN"], SECRET);
+    assert_eq!(seen_env(&v2)["AIRFLOW__CORE__FERNET_KEY"], fernet.as_str());
+    assert!(
+        std::fs::read_to_string(&instance)
+            .unwrap()
+            .starts_with("skyhop-sealed:v1:")
+    );
 }
