@@ -141,8 +141,8 @@ pub fn parse_with_cache(
     let home = tempfile::Builder::new()
         .prefix("skyhop-home-")
         .tempdir()
-        .map_err(|source| ParseError::Io {
-            python: python.to_path_buf(),
+        .map_err(|source| ParseError::Home {
+            dir: std::env::temp_dir(),
             source,
         })?;
     let mut passed = Vec::new();
