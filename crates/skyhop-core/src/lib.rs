@@ -5,12 +5,15 @@
 //! - [`Lock`] / [`Package`]: a resolved Python environment as sorted `(name, version)` pairs plus
 //!   where it came from, with `pip freeze` reading and writing;
 //! - [`Progress`]: how long-running library code reports progress without printing;
-//! - [`normalize_name`] (PEP 503) and [`cache_dir`] (where skyhop keeps its cache).
+//! - [`normalize_name`] (PEP 503), [`cache_dir`] (where skyhop keeps its cache) and
+//!   [`config_dir`] (where it keeps the key of encrypted secrets);
+//! - [`sealed_env`]: the few variables of the caller's environment that processes importing
+//!   user code (the parse harness, a local Airflow) start from, instead of all of them.
 //!
-//! It knows nothing of Airflow, files of a project or processes.
+//! It knows nothing of Airflow, files of a project or how processes are run.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -339,15 +342,47 @@ impl Progress for NoProgress {
 /// skyhop's cache directory: `$SKYHOP_CACHE_DIR`, else `$XDG_CACHE_HOME/skyhop`, else
 /// `~/.cache/skyhop`. Safe to delete at any time.
 pub fn cache_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("SKYHOP_CACHE_DIR").filter(|d| !d.is_empty()) {
+    user_dir("SKYHOP_CACHE_DIR", "XDG_CACHE_HOME", dirs::cache_dir())
+}
+
+/// skyhop's config directory: `$SKYHOP_CONFIG_DIR`, else `$XDG_CONFIG_HOME/skyhop`, else
+/// `~/.config/skyhop`. It holds the key that encrypts deployments' secrets: outside every
+/// project, so a copied or committed project never carries it.
+pub fn config_dir() -> PathBuf {
+    user_dir("SKYHOP_CONFIG_DIR", "XDG_CONFIG_HOME", dirs::config_dir())
+}
+
+/// `$own`, else `$xdg/skyhop`, else `platform/skyhop` (the temporary directory without one).
+fn user_dir(own: &str, xdg: &str, platform: Option<PathBuf>) -> PathBuf {
+    let var = |k: &str| std::env::var_os(k).filter(|d| !d.is_empty());
+    if let Some(dir) = var(own) {
         return PathBuf::from(dir);
     }
-    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir).join("skyhop");
-    }
-    dirs::cache_dir()
+    var(xdg)
+        .map(PathBuf::from)
+        .or(platform)
         .unwrap_or_else(std::env::temp_dir)
         .join("skyhop")
+}
+
+/// The variables a process that imports user code (DAG files, plugins) starts from, in place
+/// of the caller's whole environment: `PATH`, `LANG` and `LC_ALL` (the caller's, else
+/// `C.UTF-8`), and `HOME` set to `home`, so `~/.aws`, `~/.config/gcloud` or `~/.netrc` are not
+/// found through the usual lookups. Callers clear the environment (`Command::env_clear`), add
+/// these, then what the image would have (Dockerfile `ENV`, `.env`, Airflow's settings) and
+/// the variables the user passes on purpose.
+pub fn sealed_env(home: &Path) -> Vec<(String, String)> {
+    let caller = |key: &str| std::env::var(key).ok().filter(|v| !v.is_empty());
+    let path = caller("PATH")
+        .unwrap_or_else(|| "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
+    let lang = caller("LANG").unwrap_or_else(|| "C.UTF-8".into());
+    let lc_all = caller("LC_ALL").unwrap_or_else(|| lang.clone());
+    vec![
+        ("PATH".into(), path),
+        ("LANG".into(), lang),
+        ("LC_ALL".into(), lc_all),
+        ("HOME".into(), home.display().to_string()),
+    ]
 }
 
 /// skyhop's own version, for reports and cache keys.

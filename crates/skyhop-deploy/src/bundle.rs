@@ -3,7 +3,8 @@
 //! A bundle holds `dags/`, `plugins/`, `include/`, `requirements.txt`, `Dockerfile`,
 //! `packages.txt` and `.airflowignore`. Its hash is the SHA-256 of the sorted
 //! `(path, sha256(content))` list, so the same code always gives the same bundle, and a bundle
-//! directory, once renamed into place, is never changed.
+//! directory, once renamed into place, is never changed. Bundles are private (directories
+//! 0700, files 0600) and never hold `.env` or anything else outside the list above.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::error::{IoContext, Result};
+use crate::private;
 
 /// Directories of a project that go into a bundle.
 pub const BUNDLE_DIRS: &[&str] = &["dags", "plugins", "include"];
@@ -108,7 +110,7 @@ pub fn store(project_root: &Path, bundles_dir: &Path) -> Result<String> {
     if dest.is_dir() {
         return Ok(hash);
     }
-    fs::create_dir_all(bundles_dir).at(bundles_dir)?;
+    private::dir(bundles_dir)?;
     let tmp = bundles_dir.join(format!(".tmp-{hash}-{}", std::process::id()));
     if tmp.exists() {
         fs::remove_dir_all(&tmp).at(&tmp)?;
@@ -116,17 +118,15 @@ pub fn store(project_root: &Path, bundles_dir: &Path) -> Result<String> {
     for f in &files {
         let to = tmp.join(&f.path);
         if let Some(parent) = to.parent() {
-            fs::create_dir_all(parent).at(parent)?;
+            private::dir(parent)?;
         }
-        let from = project_root.join(&f.path);
-        fs::copy(&from, &to).at(&from)?;
+        private::copy(&project_root.join(&f.path), &to)?;
     }
     // Airflow needs the folders even when the project has none.
     for dir in BUNDLE_DIRS {
-        let d = tmp.join(dir);
-        fs::create_dir_all(&d).at(&d)?;
+        private::dir(&tmp.join(dir))?;
     }
-    fs::write(tmp.join(".skyhop-bundle"), manifest(&files)).at(&tmp)?;
+    private::write(&tmp.join(".skyhop-bundle"), manifest(&files).as_bytes())?;
     match fs::rename(&tmp, &dest) {
         Ok(()) => Ok(hash),
         // Another process stored the same bundle meanwhile: same content, keep theirs.

@@ -5,6 +5,10 @@
 //! `lock` (held during deploys and rollbacks), `current` (the active deploy id, a convenience
 //! copy of the store's pointer, replaced by rename), `bundles/<hash>/`, `backups/`, the default
 //! SQLite metadata DB `airflow.db`, and `run/` (the local target's homes, logs and pids).
+//! All of it is private and git-ignored ([`crate::private`]); secret values and the metadata DB
+//! URL are stored encrypted ([`crate::secret`]) and decrypted only to start Airflow. A state
+//! store that an earlier skyhop wrote with plain-text secrets is migrated by the first
+//! [`Deployment::open`] that holds the lock, which says so in [`Deployment::notes`].
 //!
 //! Crash safety: a deploy is written as `pending` before anything changes, each step's phase
 //! is committed before the step starts, and the active pointer only moves (in one transaction)
@@ -26,7 +30,9 @@ use crate::bundle;
 use crate::error::{DeployError, IoContext, Result};
 use crate::local::LocalTarget;
 use crate::metadb::{MetaDb, redact_url};
+use crate::private;
 use crate::rollback::RollbackPlan;
+use crate::secret::{self, SecretKey};
 use crate::store::{DeployKind, DeployRecord, DeployStatus, NewRecord, Phase, Store};
 use crate::target::{RunSpec, Target, TargetStatus};
 use crate::versions::{airflow_major, compare_airflow, compare_runtime};
@@ -40,8 +46,8 @@ pub const DEFAULT_HEALTH_TIMEOUT: Duration = Duration::from_secs(240);
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeploymentConfig {
     pub name: String,
-    /// PostgreSQL URL of the metadata DB; `None` for SQLite in the deployment directory.
-    /// May hold a password: show it with [`DeploymentConfig::db_display`].
+    /// PostgreSQL URL of the metadata DB with its password replaced by `****` (the real one
+    /// is stored encrypted); `None` for SQLite in the deployment directory.
     #[serde(skip_serializing)]
     pub db_url: Option<String>,
     pub port: u16,
@@ -150,8 +156,23 @@ struct LockGuard(#[allow(dead_code)] fs::File);
 pub struct Deployment {
     dir: PathBuf,
     config: DeploymentConfig,
+    /// The stored metadata DB URL: sealed, or plain text until an old store is migrated.
+    db_url: Option<String>,
     store: Store,
     target: Box<dyn Target>,
+    notes: Vec<String>,
+}
+
+/// Config key of the metadata DB URL (sealed) and what it is sealed as.
+const DB_URL: &str = "db_url";
+/// Config key of the metadata DB URL with its password hidden, for display.
+const DB_DISPLAY: &str = "db_display";
+/// Config key set while the store must still be rewritten to drop old plain-text pages.
+const COMPACT: &str = "compact";
+
+/// What the secret value of variable `key` is sealed as.
+fn env_what(key: &str) -> String {
+    format!("env:{key}")
 }
 
 impl std::fmt::Debug for Deployment {
@@ -165,7 +186,7 @@ impl std::fmt::Debug for Deployment {
 
 /// Where the deployments of a project live.
 pub fn deployments_dir(project_root: &Path) -> PathBuf {
-    project_root.join(".skyhop").join("deployments")
+    project_root.join(private::STATE_DIR).join("deployments")
 }
 
 /// Names of the project's deployments, sorted.
@@ -231,13 +252,15 @@ impl Deployment {
             return Err(DeployError::DeploymentExists(name.to_string(), dir));
         }
         MetaDb::from_url(db_url, &dir.join("airflow.db"))?;
-        fs::create_dir_all(&dir).at(&dir)?;
+        private::state_root(project_root)?;
+        private::dir(&dir)?;
         let store = Store::open(&dir.join("state.db"))?;
         store.set_config("name", name)?;
         store.set_config("port", &port.unwrap_or(DEFAULT_PORT).to_string())?;
         store.set_config("created", &jiff::Timestamp::now().to_string())?;
-        if let Some(u) = db_url {
-            store.set_config("db_url", u)?;
+        if let Some(u) = db_url.map(str::trim).filter(|u| !u.is_empty()) {
+            store.set_config(DB_DISPLAY, &redact_url(u))?;
+            store.set_config(DB_URL, &SecretKey::get_or_create()?.seal(DB_URL, u)?)?;
         }
         drop(store);
         Deployment::open(project_root, name)
@@ -253,10 +276,18 @@ impl Deployment {
         if !dir.join("state.db").is_file() {
             return Err(DeployError::NoSuchDeployment(name.to_string()));
         }
+        let (_, ignore_was_missing) = private::state_root(project_root)?;
         let store = Store::open(&dir.join("state.db"))?;
+        let db_url = store.get_config(DB_URL)?.filter(|u| !u.is_empty());
         let config = DeploymentConfig {
             name: name.to_string(),
-            db_url: store.get_config("db_url")?,
+            db_url: match store.get_config(DB_DISPLAY)? {
+                Some(shown) => Some(shown),
+                None => db_url
+                    .as_deref()
+                    .filter(|u| !secret::is_sealed(u))
+                    .map(redact_url),
+            },
             port: store
                 .get_config("port")?
                 .and_then(|p| p.parse().ok())
@@ -267,13 +298,89 @@ impl Deployment {
         let mut d = Deployment {
             dir,
             config,
+            db_url,
             store,
             target,
+            notes: Vec::new(),
         };
+        if ignore_was_missing {
+            // State an older skyhop left: readable by others and not git-ignored until now.
+            let state = project_root.join(private::STATE_DIR);
+            private::tighten(&state)?;
+            d.notes.push(format!(
+                "{} is now private (directories 0700, files 0600) and ignored by git through its own `.gitignore`",
+                state.display()
+            ));
+        }
         if let Ok(_lock) = d.lock() {
+            d.seal_plain_text()?;
             d.reconcile()?;
         }
         Ok(d)
+    }
+
+    /// What opening the deployment changed and the user should hear once (a migration of an
+    /// older skyhop's state).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// Encrypts the secret values and DB URL an older skyhop stored in plain text, then
+    /// rewrites the store so no old page keeps them. Lock held.
+    fn seal_plain_text(&mut self) -> Result<()> {
+        let plain: Vec<(String, String)> = self
+            .store
+            .env()?
+            .into_iter()
+            .filter(|(_, v, secret)| *secret && !secret::is_sealed(v))
+            .map(|(k, v, _)| (k, v))
+            .collect();
+        let plain_url = self.db_url.clone().filter(|u| !secret::is_sealed(u));
+        let pending = self
+            .store
+            .get_config(COMPACT)?
+            .is_some_and(|v| !v.is_empty());
+        if plain.is_empty() && plain_url.is_none() && !pending {
+            return Ok(());
+        }
+        let mut what = Vec::new();
+        if !plain.is_empty() || plain_url.is_some() {
+            let key = SecretKey::get_or_create()?;
+            self.store.set_config(COMPACT, "pending")?;
+            for (k, v) in &plain {
+                self.store.set_env(k, &key.seal(&env_what(k), v)?, true)?;
+            }
+            if !plain.is_empty() {
+                what.push(format!("{} secret value(s)", plain.len()));
+            }
+            if let Some(u) = plain_url {
+                let sealed = key.seal(DB_URL, &u)?;
+                self.store.set_config(DB_DISPLAY, &redact_url(&u))?;
+                self.store.set_config(DB_URL, &sealed)?;
+                self.db_url = Some(sealed);
+                what.push("the metadata DB URL".to_string());
+            }
+        }
+        let clean = self.store.compact()?;
+        if clean {
+            self.store.set_config(COMPACT, "")?;
+        }
+        private::tighten(&self.dir)?;
+        if !what.is_empty() {
+            self.notes.push(format!(
+                "deployment `{}`: encrypted {} that an earlier skyhop stored in plain text (key: {}); {} was rewritten so that no plain copy is left{}",
+                self.config.name,
+                what.join(" and "),
+                secret::key_path().display(),
+                self.dir.join("state.db").display(),
+                if clean {
+                    ""
+                } else {
+                    " once no other skyhop has it open (the next command finishes it)"
+                }
+            ));
+        }
+        Ok(())
     }
 
     /// The deployment's directory.
@@ -288,12 +395,7 @@ impl Deployment {
 
     fn lock(&self) -> Result<LockGuard> {
         let path = self.dir.join("lock");
-        let f = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .at(&path)?;
+        let f = private::open(&path, true)?;
         match f.try_lock() {
             Ok(()) => Ok(LockGuard(f)),
             Err(fs::TryLockError::WouldBlock) => Err(DeployError::Locked(path)),
@@ -330,26 +432,38 @@ impl Deployment {
         if fs::read_to_string(&path).ok().as_deref() == Some(want.as_str()) {
             return Ok(());
         }
-        let tmp = self.dir.join("current.tmp");
-        fs::write(&tmp, want).at(&tmp)?;
-        fs::rename(&tmp, &path).at(&path)
+        private::replace(&path, want.as_bytes())
     }
 
+    /// The metadata DB, its URL decrypted: only to run Airflow or back it up.
     fn db(&self) -> Result<MetaDb> {
-        MetaDb::from_url(self.config.db_url.as_deref(), &self.dir.join("airflow.db"))
+        let url = match &self.db_url {
+            Some(u) if secret::is_sealed(u) => Some(SecretKey::get()?.open(DB_URL, u)?),
+            other => other.clone(),
+        };
+        MetaDb::from_url(url.as_deref(), &self.dir.join("airflow.db"))
     }
 
     fn bundles(&self) -> PathBuf {
         self.dir.join("bundles")
     }
 
+    /// The variables with secret values decrypted: only to run Airflow.
     fn env_pairs(&self) -> Result<Vec<(String, String)>> {
-        Ok(self
-            .store
-            .env()?
-            .into_iter()
-            .map(|(k, v, _)| (k, v))
-            .collect())
+        let rows = self.store.env()?;
+        let key = match rows.iter().any(|(_, v, _)| secret::is_sealed(v)) {
+            true => Some(SecretKey::get()?),
+            false => None,
+        };
+        rows.into_iter()
+            .map(|(k, v, _)| match &key {
+                Some(key) if secret::is_sealed(&v) => {
+                    let plain = key.open(&env_what(&k), &v)?;
+                    Ok((k, plain))
+                }
+                _ => Ok((k, v)),
+            })
+            .collect()
     }
 
     /// The spec that runs `record`: its bundle and environment, today's settings and env vars.
@@ -384,12 +498,17 @@ impl Deployment {
             .ok_or(DeployError::NoSuchDeploy(id))
     }
 
-    /// Sets an environment variable (applied at the next deploy, rollback or restart).
+    /// Sets an environment variable (applied at the next deploy, rollback or restart). A
+    /// secret value is stored encrypted (the key is made on first use).
     pub fn set_env(&self, key: &str, value: &str, secret: bool) -> Result<()> {
         if !valid_env_key(key) {
             return Err(DeployError::BadEnvName(key.to_string()));
         }
-        self.store.set_env(key, value, secret)
+        if secret {
+            let sealed = SecretKey::get_or_create()?.seal(&env_what(key), value)?;
+            return self.store.set_env(key, &sealed, true);
+        }
+        self.store.set_env(key, value, false)
     }
 
     /// Removes an environment variable; `false` when it was not set.
@@ -491,6 +610,19 @@ impl Deployment {
     pub fn stop(&mut self, progress: &dyn Progress) -> Result<()> {
         let _lock = self.lock()?;
         self.target.stop(progress)
+    }
+
+    /// Stops the deployment and removes everything of it: history, settings, secrets, code
+    /// bundles, backups, the SQLite metadata DB, logs. A PostgreSQL metadata DB is the user's
+    /// server and is left as it is. Returns the directory removed.
+    pub fn delete(self, progress: &dyn Progress) -> Result<PathBuf> {
+        let lock = self.lock()?;
+        self.target.stop(progress)?;
+        let Deployment { dir, store, .. } = self;
+        drop(store);
+        fs::remove_dir_all(&dir).at(&dir)?;
+        drop(lock);
+        Ok(dir)
     }
 
     /// Deploys the project: checks the parse result and versions, stores the code bundle,

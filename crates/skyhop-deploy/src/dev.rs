@@ -1,20 +1,23 @@
 //! `skyhop dev`: the project's Airflow on this machine, straight from the project directory.
 //!
-//! State lives in `<project>/.skyhop/dev/`: the SQLite metadata DB `airflow.db` (unless a
-//! PostgreSQL URL is given), `migrated.json` (which Airflow version and DB the schema was
-//! last migrated for), and the local target's homes, logs and pids.
+//! State lives in `<project>/.skyhop/dev/` (private, git-ignored: see [`crate::private`]): the
+//! SQLite metadata DB `airflow.db` (unless a PostgreSQL URL is given), `migrated.json` (which
+//! Airflow version and DB, by a hash of its URL, the schema was last migrated for), and the
+//! local target's homes, logs and pids.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use skyhop_core::Progress;
 
 use crate::api::Health;
-use crate::error::{DeployError, IoContext, Result};
+use crate::error::{DeployError, Result};
 use crate::local::LocalTarget;
 use crate::metadb::MetaDb;
+use crate::private;
 use crate::target::{RunSpec, Target, TargetStatus};
 use crate::versions::compare_airflow;
 
@@ -31,7 +34,8 @@ pub struct DevSpec {
     pub port: u16,
     /// PostgreSQL URL; `None` for SQLite in the state directory.
     pub db_url: Option<String>,
-    /// Extra environment variables (the project's `.env`, for instance).
+    /// Extra environment variables (the project's Dockerfile `ENV` and `.env`, and what the
+    /// user passes on purpose): Airflow gets these, not the caller's whole environment.
     pub env: Vec<(String, String)>,
     /// How long to wait for Airflow to report healthy.
     pub health_timeout: Duration,
@@ -54,7 +58,7 @@ pub struct DevServer {
 impl DevServer {
     /// The dev server of the project at `project_root`.
     pub fn new(project_root: &Path) -> Self {
-        let state_dir = project_root.join(".skyhop").join("dev");
+        let state_dir = project_root.join(private::STATE_DIR).join("dev");
         DevServer {
             project_root: project_root.to_path_buf(),
             target: LocalTarget::new(state_dir.clone()),
@@ -101,7 +105,11 @@ impl DevServer {
             &spec.venv,
             crate::versions::airflow_major(&spec.airflow_version)?,
         )?;
-        fs::create_dir_all(&self.state_dir).at(&self.state_dir)?;
+        if private::state_root(&self.project_root)?.1 {
+            // State an older skyhop left: readable by others until now.
+            private::tighten(&self.project_root.join(private::STATE_DIR))?;
+        }
+        private::dir(&self.state_dir)?;
         self.migrate_if_needed(&spec, progress)?;
         self.target.start(&spec, progress)?;
         self.target
@@ -110,8 +118,9 @@ impl DevServer {
 
     fn migrate_if_needed(&self, spec: &RunSpec, progress: &dyn Progress) -> Result<()> {
         let marker = self.state_dir.join("migrated.json");
+        // A hash: the URL may hold a password.
         let want = Migrated {
-            conn: spec.db.sql_alchemy_conn(),
+            conn: hex::encode(&Sha256::digest(spec.db.sql_alchemy_conn().as_bytes())[..8]),
             airflow_version: spec.airflow_version.clone(),
         };
         let have: Option<Migrated> = fs::read_to_string(&marker)
@@ -139,7 +148,7 @@ impl DevServer {
         }
         self.target.migrate(spec, progress)?;
         let text = serde_json::to_string(&want).map_err(|e| DeployError::Other(e.to_string()))?;
-        fs::write(&marker, text).at(&marker)
+        private::write(&marker, text.as_bytes())
     }
 
     /// Stops every process.

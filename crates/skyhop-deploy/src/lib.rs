@@ -3,18 +3,22 @@
 //! It owns:
 //! - the local Airflow supervisor ([`DevServer`] for `skyhop dev`, [`LocalTarget`]): Airflow's
 //!   components as detached processes on this machine, no Docker, with logs, pids and health;
-//! - deployments ([`Deployment`]): settings, environment variables (secret values never
-//!   listed), content-addressed code [`bundle`]s, metadata DB backups ([`MetaDb`]), deploys
+//! - deployments ([`Deployment`]): settings, environment variables (secret values encrypted at
+//!   rest and never listed), content-addressed code [`bundle`]s, metadata DB backups ([`MetaDb`]), deploys
 //!   that refuse downgrades and switch back by themselves when Airflow is unhealthy, the
 //!   history ([`DeployRecord`]) and rollbacks ([`RollbackPlan`]), all in one SQLite store per
 //!   deployment, serialised by a file lock and safe against `kill -9`;
-//! - the [`Target`] trait, so a Kubernetes (Helm chart) target can sit next to the local one.
+//! - the [`Target`] trait, so a Kubernetes (Helm chart) target can sit next to the local one;
+//! - keeping it all private: `<project>/.skyhop/` is git-ignored by its own `.gitignore`, 0700
+//!   directories and 0600 files ([`private`]), secrets sealed with a key outside the project,
+//!   and Airflow started from an empty environment, not the caller's.
 //!
 //! How the CLI uses it:
 //! - `skyhop dev start|restart|stop|status|logs`: [`DevServer::new`] then its methods, with a
 //!   [`DevSpec`] built from the project's version and installed environment;
-//! - `skyhop deployment create` / `env set|unset|list`: [`Deployment::create`],
-//!   [`Deployment::set_env`], [`Deployment::unset_env`], [`Deployment::list_env`];
+//! - `skyhop deployment create` / `env set|unset|list` / `delete`: [`Deployment::create`],
+//!   [`Deployment::set_env`], [`Deployment::unset_env`], [`Deployment::list_env`],
+//!   [`Deployment::delete`]; after [`Deployment::open`], show [`Deployment::notes`];
 //! - `skyhop deploy`: run the parse test, build the environment, then [`Deployment::deploy`];
 //! - `skyhop deploy history [--json]`: [`Deployment::history`] (records serialize to JSON);
 //! - `skyhop rollback ID`: [`Deployment::plan_rollback`] to show the consequences, then
@@ -33,8 +37,10 @@ mod dev;
 mod error;
 mod local;
 pub mod metadb;
+pub mod private;
 mod process;
 mod rollback;
+mod secret;
 mod store;
 mod sys;
 mod target;

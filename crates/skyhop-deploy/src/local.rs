@@ -6,12 +6,18 @@
 //! - `logs/<component>.log`: each component's output (appended, one header per start);
 //! - `run.json`: the spec and the pids (each the leader of its own process group), rewritten
 //!   after every spawn so a crash never loses track of a process;
-//! - `instance.json`: per-instance secrets (Fernet key, web secret key, JWT secret), mode 0600.
+//! - `instance.json`: per-instance secrets (Fernet key, web secret key, JWT secret), sealed
+//!   like a deployment's secrets ([`crate::secret`]).
+//!
+//! Everything here is private (directories 0700, files 0600, see [`crate::private`]), and
+//! Airflow's processes run with umask 077 so what they write is too (the home is tightened once
+//! Airflow is healthy: gunicorn sets its pid file's mode itself). They start from an empty
+//! environment: [`skyhop_core::sealed_env`] with `HOME` set to the `AIRFLOW_HOME`, Airflow's
+//! settings, and the deployment's variables, never the caller's whole environment.
 
 use std::fs;
 use std::io::Write;
 use std::net::TcpListener;
-use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -22,7 +28,9 @@ use skyhop_core::Progress;
 
 use crate::api::{AirflowApi, Health};
 use crate::error::{DeployError, IoContext, Result};
+use crate::private;
 use crate::process::{run_checked, tail_file, tail_since};
+use crate::secret::{self, SecretKey, random_bytes};
 use crate::sys;
 use crate::target::{ProcessStatus, RunSpec, Target, TargetStatus};
 use crate::versions::{airflow_major, compare_airflow};
@@ -40,7 +48,7 @@ struct RunFile {
     started: String,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct InstanceSecrets {
     fernet_key: String,
     secret_key: String,
@@ -79,36 +87,41 @@ impl LocalTarget {
 
     fn write_run(&self, run: &RunFile) -> Result<()> {
         let path = self.run_file();
-        let tmp = path.with_extension("json.tmp");
         let text =
             serde_json::to_string_pretty(run).map_err(|e| DeployError::Other(e.to_string()))?;
-        fs::write(&tmp, text).at(&tmp)?;
-        fs::rename(&tmp, &path).at(&path)
+        private::replace(&path, text.as_bytes())
     }
 
+    /// The instance's secrets, stored sealed ([`crate::secret`]) and made on first use; a file
+    /// an older skyhop wrote in plain text is sealed in place, its keys kept (the metadata DB's
+    /// connections stay readable).
     fn secrets(&self) -> Result<InstanceSecrets> {
-        let path = self.state_dir.join("instance.json");
-        if let Some(s) = fs::read_to_string(&path)
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-        {
-            return Ok(s);
-        }
-        let s = InstanceSecrets {
-            fernet_key: base64_url(&random_bytes(32)?),
-            secret_key: hex::encode(random_bytes(24)?),
-            jwt_secret: hex::encode(random_bytes(32)?),
+        const WHAT: &str = "instance.json";
+        let path = self.state_dir.join(WHAT);
+        let stored = fs::read_to_string(&path).ok();
+        let stored = stored.as_deref().map(str::trim);
+        let sealed = stored.is_some_and(secret::is_sealed);
+        let plain = match stored {
+            Some(t) if sealed => Some(SecretKey::get()?.open(WHAT, t)?),
+            other => other.map(str::to_string),
         };
-        fs::create_dir_all(&self.state_dir).at(&self.state_dir)?;
+        let parsed: Option<InstanceSecrets> =
+            plain.as_deref().and_then(|t| serde_json::from_str(t).ok());
+        if let Some(s) = parsed.as_ref().filter(|_| sealed) {
+            return Ok(s.clone());
+        }
+        let s = match parsed {
+            Some(s) => s,
+            None => InstanceSecrets {
+                fernet_key: base64_url(&random_bytes(32)?),
+                secret_key: hex::encode(random_bytes(24)?),
+                jwt_secret: hex::encode(random_bytes(32)?),
+            },
+        };
+        private::dir(&self.state_dir)?;
         let text = serde_json::to_string(&s).map_err(|e| DeployError::Other(e.to_string()))?;
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&path)
-            .at(&path)?;
-        f.write_all(text.as_bytes()).at(&path)?;
+        let sealed = SecretKey::get_or_create()?.seal(WHAT, &text)?;
+        private::replace(&path, sealed.as_bytes())?;
         Ok(s)
     }
 
@@ -116,7 +129,7 @@ impl LocalTarget {
     fn environment(&self, spec: &RunSpec) -> Result<Vec<(String, String)>> {
         let major = airflow_major(&spec.airflow_version)?;
         let home = self.home(&spec.airflow_version);
-        fs::create_dir_all(&home).at(&home)?;
+        private::dir(&home)?;
         let secrets = self.secrets()?;
         let code = &spec.code_dir;
         let url = format!("http://127.0.0.1:{}", spec.port);
@@ -175,7 +188,7 @@ impl LocalTarget {
             ]);
         } else {
             let config = home.join("webserver_config.py");
-            fs::write(&config, WEBSERVER_CONFIG).at(&config)?;
+            private::write(&config, WEBSERVER_CONFIG.as_bytes())?;
             ours.extend([
                 ("AIRFLOW__WEBSERVER__INSTANCE_NAME", spec.instance_name()),
                 ("AIRFLOW__WEBSERVER__SECRET_KEY", secrets.secret_key),
@@ -213,16 +226,15 @@ impl LocalTarget {
         if !airflow.is_file() {
             return Err(DeployError::NoAirflow(spec.venv.clone()));
         }
+        // Sealed: nothing of the caller's environment but what `sealed_env` keeps; `HOME` is the
+        // Airflow home, as in an Astro image.
         let mut cmd = Command::new(airflow);
-        for (k, _) in std::env::vars_os() {
-            let k = k.to_string_lossy();
-            if k.starts_with("AIRFLOW") || k == "PYTHONPATH" || k == "PYTHONHOME" {
-                cmd.env_remove(k.as_ref());
-            }
-        }
-        cmd.envs(env.iter().map(|(k, v)| (k, v)))
+        cmd.env_clear()
+            .envs(skyhop_core::sealed_env(&self.home(&spec.airflow_version)))
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .current_dir(&spec.code_dir)
             .stdin(Stdio::null());
+        sys::private_umask(&mut cmd);
         Ok(cmd)
     }
 
@@ -281,6 +293,7 @@ const LOG_HEADER: &str = "===== skyhop:";
 /// Settings a deployment's environment variables cannot override.
 const PROTECTED: &[&str] = &[
     "AIRFLOW_HOME",
+    "HOME",
     "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
     "AIRFLOW__CORE__DAGS_FOLDER",
     "AIRFLOW__CORE__PLUGINS_FOLDER",
@@ -339,8 +352,7 @@ impl Target for LocalTarget {
             )));
         }
         let env = self.environment(spec)?;
-        let logs = self.state_dir.join("logs");
-        fs::create_dir_all(&logs).at(&logs)?;
+        private::dir(&self.state_dir.join("logs"))?;
         let major = airflow_major(&spec.airflow_version)?;
         let mut run = RunFile {
             spec: spec.clone(),
@@ -359,11 +371,7 @@ impl Target for LocalTarget {
                 ]);
             }
             let log_path = self.log_path(name);
-            let mut log = fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&log_path)
-                .at(&log_path)?;
+            let mut log = private::open(&log_path, true)?;
             writeln!(
                 log,
                 "{LOG_HEADER} {} starting `airflow {}` ({}) =====",
@@ -480,6 +488,8 @@ impl Target for LocalTarget {
                 // that crashes right after starting is not taken for a healthy deploy.
                 match healthy_since {
                     Some(t) if t.elapsed() >= SETTLE => {
+                        // gunicorn makes its pid file 0644 whatever the umask.
+                        private::tighten(&self.home(&spec.airflow_version))?;
                         progress.end("wait until Airflow is healthy", &health.detail);
                         return Ok(health);
                     }
@@ -539,15 +549,6 @@ impl Target for LocalTarget {
             })
             .collect())
     }
-}
-
-fn random_bytes(n: usize) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let mut buf = vec![0u8; n];
-    fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut buf))
-        .at("/dev/urandom")?;
-    Ok(buf)
 }
 
 /// URL-safe base64 with padding (the Fernet key format).

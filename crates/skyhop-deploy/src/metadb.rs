@@ -2,7 +2,8 @@
 //!
 //! SQLite (a file in the state directory) is backed up by copying the file while Airflow is
 //! stopped; PostgreSQL with `pg_dump` to a plain SQL file and restored with `psql` into an
-//! emptied `public` schema.
+//! emptied `public` schema. Backups are 0600; the password never appears on a command line
+//! (`pg_dump` and `psql` get it through `PGPASSWORD`), in messages or in serialized specs.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -11,10 +12,13 @@ use std::process::Command;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DeployError, IoContext, Result};
+use crate::private;
 use crate::process::run_checked;
+use crate::sys;
 
-/// Where a deployment's Airflow metadata lives.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a deployment's Airflow metadata lives. `Debug` hides the password, as
+/// [`MetaDb::display`] does.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum MetaDb {
     /// A SQLite file (the default, in the state directory).
@@ -25,6 +29,12 @@ pub enum MetaDb {
         #[serde(serialize_with = "serialize_redacted")]
         url: String,
     },
+}
+
+impl std::fmt::Debug for MetaDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.display())
+    }
 }
 
 impl MetaDb {
@@ -39,7 +49,8 @@ impl MetaDb {
             }),
             Some(u) if u.starts_with("postgres") => Ok(MetaDb::Postgres { url: u.to_string() }),
             Some(u) => Err(DeployError::Other(format!(
-                "`{u}` is not a supported database URL: use `postgresql://user:password@host:port/db` or leave it out for SQLite"
+                "`{}` is not a supported database URL: use `postgresql://user:password@host:port/db` or leave it out for SQLite",
+                redact_url(u)
             ))),
         }
     }
@@ -69,6 +80,19 @@ impl MetaDb {
             )),
             MetaDb::Sqlite { .. } => None,
         }
+    }
+
+    /// A PostgreSQL client `tool` for this database, its password in `PGPASSWORD` (other users
+    /// can read command lines), and the URL without it, to pass as the last argument.
+    fn pg_command(&self, tool: &str) -> Result<(Command, String)> {
+        let url = self.libpq_url().unwrap_or_default();
+        let mut cmd = Command::new(pg_tool(tool)?);
+        sys::private_umask(&mut cmd);
+        let (url, password) = split_password(&url);
+        if let Some(pw) = password {
+            cmd.env("PGPASSWORD", pw);
+        }
+        Ok((cmd, url))
     }
 
     /// Whether the database uses the SQLite backend (Airflow 2 then needs the SequentialExecutor).
@@ -124,26 +148,28 @@ impl MetaDb {
     /// backed up as "absent" (an empty marker), so restoring removes it again.
     pub fn backup(&self, dest: &Path) -> Result<()> {
         if let Some(parent) = dest.parent() {
-            fs::create_dir_all(parent).at(parent)?;
+            private::dir(parent)?;
         }
         let tmp = dest.with_extension("tmp");
         match self {
             MetaDb::Sqlite { path } => {
                 if path.exists() {
-                    fs::copy(path, &tmp).at(path)?;
+                    private::copy(path, &tmp)?;
                 } else {
-                    fs::write(&tmp, b"").at(&tmp)?;
+                    private::write(&tmp, b"")?;
                 }
             }
             MetaDb::Postgres { .. } => {
-                let url = self.libpq_url().unwrap_or_default();
-                let mut cmd = Command::new(pg_tool("pg_dump")?);
+                // Created 0600 before pg_dump writes into it: the dump holds connections.
+                private::write(&tmp, b"")?;
+                let (mut cmd, url) = self.pg_command("pg_dump")?;
                 cmd.arg("--no-owner")
                     .arg("--no-privileges")
                     .arg("-f")
                     .arg(&tmp)
                     .arg(&url);
                 run_checked(&mut cmd, "pg_dump")?;
+                private::set_mode(&tmp, 0o600)?;
             }
         }
         fs::rename(&tmp, dest).at(dest)
@@ -164,18 +190,16 @@ impl MetaDb {
                     return Ok(());
                 }
                 let tmp = path.with_extension("restore-tmp");
-                fs::copy(backup, &tmp).at(backup)?;
+                private::copy(backup, &tmp)?;
                 fs::rename(&tmp, path).at(path)
             }
             MetaDb::Postgres { .. } => {
-                let url = self.libpq_url().unwrap_or_default();
-                let psql = pg_tool("psql")?;
-                let mut wipe = Command::new(&psql);
+                let (mut wipe, url) = self.pg_command("psql")?;
                 wipe.args(["-v", "ON_ERROR_STOP=1", "-q", "-c"])
                     .arg("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
                     .arg(&url);
                 run_checked(&mut wipe, "psql (empty the public schema)")?;
-                let mut load = Command::new(&psql);
+                let (mut load, _) = self.pg_command("psql")?;
                 load.args(["-v", "ON_ERROR_STOP=1", "-q", "-f"])
                     .arg(backup)
                     .arg(&url);
@@ -190,18 +214,78 @@ fn serialize_redacted<S: serde::Serializer>(url: &str, s: S) -> Result<S::Ok, S:
     s.serialize_str(&redact_url(url))
 }
 
-/// Replaces the password of `scheme://user:password@host` with `****`.
+/// Replaces the password of `scheme://user:password@host` (and a `password=` query
+/// parameter) with `****`.
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
     };
-    let Some((userinfo, host)) = rest.rsplit_once('@') else {
-        return url.to_string();
+    let base = match split_password(base) {
+        (_, None) => base.to_string(),
+        (_, Some(_)) => {
+            let (scheme, rest) = base.split_once("://").unwrap_or(("", base));
+            let (userinfo, host) = rest.rsplit_once('@').unwrap_or(("", rest));
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            format!("{scheme}://{user}:****@{host}")
+        }
     };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:****@{host}"),
-        None => url.to_string(),
+    match query {
+        None => base,
+        Some(q) => {
+            let params: Vec<String> = q
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=****"),
+                    _ => p.to_string(),
+                })
+                .collect();
+            format!("{base}?{}", params.join("&"))
+        }
     }
+}
+
+/// `scheme://user:password@host/...` → (`scheme://user@host/...`, the password decoded from
+/// its percent-encoding); the URL unchanged and `None` when it holds no password.
+fn split_password(url: &str) -> (String, Option<String>) {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return (url.to_string(), None);
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return (url.to_string(), None);
+    };
+    let (userinfo, host) = (&rest[..at], &rest[at + 1..]);
+    match userinfo.split_once(':') {
+        Some((user, pw)) => (
+            format!("{scheme}://{user}@{host}"),
+            Some(percent_decode(pw)),
+        ),
+        None => (url.to_string(), None),
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b[i], hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Finds a PostgreSQL client tool on `PATH` or under `/usr/lib/postgresql/*/bin` (Debian).
@@ -256,7 +340,21 @@ mod tests {
             pg.display(),
             "PostgreSQL postgresql://u:****@127.0.0.1:5433/af"
         );
-        assert!(MetaDb::from_url(Some("mysql://x"), Path::new("/x")).is_err());
+        let err = MetaDb::from_url(Some("mysql://u:pw@h/x"), Path::new("/x")).unwrap_err();
+        assert!(!err.to_string().contains("pw"), "{err}");
+        assert_eq!(
+            split_password("postgresql://u:p%40ss@h:5/db"),
+            ("postgresql://u@h:5/db".into(), Some("p@ss".into()))
+        );
+        assert_eq!(
+            split_password("postgresql://u@h/db"),
+            ("postgresql://u@h/db".into(), None)
+        );
+        assert_eq!(
+            redact_url("postgresql://u@h/db?sslmode=require&password=x"),
+            "postgresql://u@h/db?sslmode=require&password=****"
+        );
+        assert!(!format!("{pg:?}").contains("pw"));
         let json = serde_json::to_string(&pg).unwrap();
         assert!(json.contains("u:****@") && !json.contains("pw"), "{json}");
     }

@@ -1,5 +1,7 @@
 //! The state store of one deployment: an embedded SQLite database (WAL) with its config,
-//! environment variables, deploy history and the active deploy.
+//! environment variables, deploy history and the active deploy. The file is 0600 (SQLite gives
+//! its `-wal` and `-shm` files the same mode) and deleted content is zeroed
+//! (`secure_delete`); secret values arrive here already sealed ([`crate::secret`]).
 
 use std::path::{Path, PathBuf};
 
@@ -160,7 +162,10 @@ CREATE TABLE IF NOT EXISTS active (
 impl Store {
     /// Opens (creating when asked) the store at `path`.
     pub fn open(path: &Path) -> Result<Store> {
+        // Created (or tightened) 0600 before SQLite opens it: its WAL files copy the mode.
+        crate::private::open(path, true)?;
         let conn = Connection::open(path).db(path)?;
+        conn.pragma_update(None, "secure_delete", "ON").db(path)?;
         conn.pragma_update(None, "journal_mode", "WAL").db(path)?;
         conn.pragma_update(None, "synchronous", "FULL").db(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
@@ -190,6 +195,22 @@ impl Store {
             )
             .db(&self.path)
             .map(|_| ())
+    }
+
+    /// Rewrites the whole file so no old page (or WAL frame) keeps a value that was replaced:
+    /// the WAL is checkpointed and emptied, the database vacuumed, and the WAL emptied again.
+    /// `false` when another connection kept the WAL from being emptied.
+    pub fn compact(&self) -> Result<bool> {
+        let truncate = || -> Result<bool> {
+            let busy: i64 = self
+                .conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
+                .db(&self.path)?;
+            Ok(busy == 0)
+        };
+        truncate()?;
+        self.conn.execute_batch("VACUUM").db(&self.path)?;
+        truncate()
     }
 
     /// `(key, value, secret)` sorted by key.

@@ -53,3 +53,16 @@ pub fn signal_group(pgid: u32, kill: bool) {
     // SAFETY: plain kill(2) on a process group we started; errors (ESRCH) are harmless.
     unsafe { libc::kill(-pgid, sig) };
 }
+
+/// Makes `cmd`'s process create its files 0600 and directories 0700 (umask 077), whatever the
+/// caller's umask: Airflow's DB, config and logs in a deployment stay private.
+pub fn private_umask(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: umask(2) is async-signal-safe and cannot fail; nothing else runs in the hook.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::umask(0o077);
+            Ok(())
+        });
+    }
+}

@@ -11,8 +11,9 @@ use crate::api::Health;
 use crate::error::Result;
 use crate::metadb::MetaDb;
 
-/// Everything needed to run one version of a project's Airflow.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Everything needed to run one version of a project's Airflow. Its `Debug` shows variable
+/// names only and the database with its password hidden.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunSpec {
     /// What runs, for the UI and status (`prod deploy 3`, `dev`).
     pub label: String,
@@ -33,6 +34,22 @@ pub struct RunSpec {
     /// The deployment's environment variables (values included: never print a RunSpec).
     #[serde(skip)]
     pub env: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for RunSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunSpec")
+            .field("label", &self.label)
+            .field("deploy_id", &self.deploy_id)
+            .field("airflow_version", &self.airflow_version)
+            .field("runtime", &self.runtime)
+            .field("venv", &self.venv)
+            .field("code_dir", &self.code_dir)
+            .field("port", &self.port)
+            .field("db", &self.db)
+            .field("env", &self.env.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl RunSpec {

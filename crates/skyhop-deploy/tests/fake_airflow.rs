@@ -17,6 +17,11 @@ VERSION = "@VERSION@"
 args = sys.argv[1:]
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "calls.log"), "a") as f:
     f.write(" ".join(args) + "\n")
+if args[:1] == ["scheduler"]:
+    # What Airflow's processes see: a deployment variable, HOME, and one of the caller's.
+    seen = {k: os.environ.get(k) for k in ("TOKEN", "HOME", "CARGO_PKG_NAME", "AIRFLOW__CORE__FERNET_KEY")}
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "env.json"), "w") as f:
+        json.dump(seen, f)
 if args[:1] == ["db"]:
     if os.environ.get("FAKE_DB_FAIL"):
         print("fake migration failure", file=sys.stderr)
@@ -76,6 +81,12 @@ fn which_python() -> PathBuf {
                 .find(|p| p.is_file())
         })
         .unwrap_or_else(|| PathBuf::from("/usr/bin/python3"))
+}
+
+/// What the last fake scheduler of `venv` saw in its environment.
+fn seen_env(venv: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(venv.join("env.json")).unwrap_or_default();
+    serde_json::from_str(&text).unwrap_or_default()
 }
 
 fn calls(venv: &Path) -> String {
@@ -404,4 +415,266 @@ fn dev_server_start_status_logs_restart_stop() {
     );
     dev.stop(&NoProgress).unwrap();
     assert!(dev.status().unwrap().processes.is_empty());
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Every file and directory under `root` (symlinks not followed).
+fn walk(root: &Path) -> Vec<(PathBuf, std::fs::Metadata)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
+                stack.push(path.clone());
+            }
+            out.push((path, meta));
+        }
+    }
+    out
+}
+
+/// Files under `root` whose bytes contain `needle`.
+fn files_containing(root: &Path, needle: &str) -> Vec<PathBuf> {
+    walk(root)
+        .into_iter()
+        .filter(|(p, m)| {
+            m.is_file()
+                && std::fs::read(p)
+                    .unwrap()
+                    .windows(needle.len())
+                    .any(|w| w == needle.as_bytes())
+        })
+        .map(|(p, _)| p)
+        .collect()
+}
+
+fn mode(m: &std::fs::Metadata) -> u32 {
+    std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777
+}
+
+#[test]
+fn deployment_state_stays_out_of_git_private_and_without_plain_secrets() {
+    const SECRET: &str = "s3cret-token-4f9a1c";
+    const DB_PASSWORD: &str = "db-pass-77e2b0";
+    let p = project();
+    let root = p.path();
+    git(root, &["init", "-q"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-qm", "project"]);
+    let venvs = tempfile::tempdir().unwrap();
+    let v2 = fake_venv(venvs.path(), "2.10.5");
+    let v3 = fake_venv(venvs.path(), "3.1.3");
+
+    let mut dep = Deployment::create(root, "prod", None, Some(free_port())).unwrap();
+    let _guard = StopOnDrop(dep.dir().join("run"));
+    dep.set_env("TOKEN", SECRET, true).unwrap();
+    let a = dep
+        .deploy(&request(root, "2.10.5", None, &v2), &NoProgress)
+        .unwrap();
+    assert_eq!(a.record.status, DeployStatus::Succeeded, "{}", a.message);
+    // Airflow gets the secret decrypted, HOME inside the deployment, none of the caller's
+    // variables (cargo sets CARGO_PKG_NAME for this test process).
+    let seen = seen_env(&v2);
+    assert_eq!(seen["TOKEN"], SECRET);
+    assert!(std::env::var_os("CARGO_PKG_NAME").is_some());
+    assert!(seen["CARGO_PKG_NAME"].is_null(), "{seen}");
+    assert!(
+        seen["HOME"]
+            .as_str()
+            .is_some_and(|h| Path::new(h).starts_with(dep.dir())),
+        "{seen}"
+    );
+    std::fs::write(root.join("dags/b.py"), "# b\n").unwrap();
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-qm", "b"]);
+    let b = dep
+        .deploy(&request(root, "3.1.3", None, &v3), &NoProgress)
+        .unwrap();
+    assert_eq!(b.record.status, DeployStatus::Succeeded, "{}", b.message);
+    let rb = RollbackRequest {
+        deploy_id: 1,
+        description: "back".into(),
+        confirmed: true,
+        venv: None,
+        health_timeout: Duration::from_secs(20),
+    };
+    let r = dep.rollback(&rb, &NoProgress).unwrap();
+    assert_eq!(r.record.status, DeployStatus::Succeeded, "{}", r.message);
+    // A second deployment on PostgreSQL: its URL's password is stored sealed, shown hidden.
+    let pg = Deployment::create(
+        root,
+        "pg",
+        Some(&format!("postgresql://af:{DB_PASSWORD}@127.0.0.1:1/af")),
+        Some(free_port()),
+    )
+    .unwrap();
+    assert_eq!(
+        pg.config().db_display(),
+        "postgresql://af:****@127.0.0.1:1/af"
+    );
+    let json = serde_json::to_string(&dep.status().unwrap()).unwrap()
+        + &serde_json::to_string(&pg.status().unwrap()).unwrap()
+        + &serde_json::to_string(&dep.history().unwrap()).unwrap();
+    assert!(
+        !json.contains(SECRET) && !json.contains(DB_PASSWORD),
+        "{json}"
+    );
+
+    assert_eq!(git(root, &["status", "--porcelain", "--ignored=no"]), "");
+    let state = root.join(".skyhop");
+    assert!(state.join("deployments/prod/state.db-wal").is_file());
+    for needle in [SECRET, DB_PASSWORD] {
+        assert_eq!(files_containing(&state, needle), Vec::<PathBuf>::new());
+    }
+    let loose: Vec<_> = walk(&state)
+        .into_iter()
+        .filter(|(_, m)| (m.is_dir() && mode(m) != 0o700) || (m.is_file() && mode(m) != 0o600))
+        .map(|(p, m)| format!("{} {:o}", p.display(), mode(&m)))
+        .collect();
+    assert_eq!(loose, Vec::<String>::new());
+    assert_eq!(mode(&std::fs::metadata(&state).unwrap()), 0o700);
+    // Airflow's own secrets (the Fernet key of the connections in airflow.db) are sealed too.
+    let instance = std::fs::read_to_string(dep.dir().join("run/instance.json")).unwrap();
+    assert!(instance.starts_with("skyhop-sealed:v1:"), "{instance}");
+    let fernet = seen_env(&v2)["AIRFLOW__CORE__FERNET_KEY"].clone();
+    assert!(fernet.as_str().is_some_and(|k| k.len() == 44), "{fernet}");
+    assert_eq!(
+        files_containing(&state, fernet.as_str().unwrap()),
+        Vec::<PathBuf>::new()
+    );
+
+    // Delete: stops Airflow and removes everything of the deployment.
+    let dir = dep.dir().to_path_buf();
+    let run = dep.status().unwrap().target;
+    let pid = run.processes[0].pid;
+    let removed = dep.delete(&NoProgress).unwrap();
+    assert_eq!(removed, dir);
+    assert!(!dir.exists());
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists() || {
+            std::thread::sleep(Duration::from_millis(500));
+            !Path::new(&format!("/proc/{pid}")).exists()
+        }
+    );
+    assert!(matches!(
+        Deployment::open(root, "prod"),
+        Err(DeployError::NoSuchDeployment(_))
+    ));
+    assert_eq!(skyhop_deploy::list(root).unwrap(), ["pg"]);
+}
+
+#[test]
+fn plain_text_secrets_of_an_older_skyhop_are_encrypted_on_first_open() {
+    const SECRET: &str = "old-plain-secret-9d3e";
+    const DB_PASSWORD: &str = "old-db-pass-51c8";
+    let p = project();
+    let root = p.path();
+    let venvs = tempfile::tempdir().unwrap();
+    let v2 = fake_venv(venvs.path(), "2.10.5");
+    let dep = Deployment::create(root, "prod", None, Some(free_port())).unwrap();
+    let dir = dep.dir().to_path_buf();
+    drop(dep);
+    // What an older skyhop left: plain-text rows, modes from the umask, no `.gitignore`.
+    let db = dir.join("state.db");
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute(
+            "INSERT INTO env (key, value, secret) VALUES ('TOKEN', ?1, 1)",
+            [SECRET],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO config (key, value) VALUES ('db_url', ?1)",
+            [format!("postgresql://af:{DB_PASSWORD}@127.0.0.1:1/af")],
+        )
+        .unwrap();
+    }
+    std::fs::remove_file(root.join(".skyhop/.gitignore")).unwrap();
+    for (path, meta) in walk(&root.join(".skyhop")) {
+        let loose = if meta.is_dir() { 0o755 } else { 0o644 };
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(loose))
+            .unwrap();
+    }
+    assert_eq!(
+        files_containing(&dir, SECRET),
+        vec![db.clone()],
+        "precondition"
+    );
+
+    let dep = Deployment::open(root, "prod").unwrap();
+    let notes = dep.notes().join("\n");
+    assert!(
+        notes.contains("encrypted 1 secret value(s) and the metadata DB URL"),
+        "{notes}"
+    );
+    assert!(notes.contains("now private"), "{notes}");
+    assert!(!notes.contains(SECRET) && !notes.contains(DB_PASSWORD));
+    for needle in [SECRET, DB_PASSWORD] {
+        assert_eq!(
+            files_containing(&root.join(".skyhop"), needle),
+            Vec::<PathBuf>::new()
+        );
+    }
+    assert!(root.join(".skyhop/.gitignore").is_file());
+    assert!(
+        walk(&root.join(".skyhop"))
+            .iter()
+            .all(|(_, m)| mode(m) & 0o077 == 0)
+    );
+    assert_eq!(
+        dep.config().db_display(),
+        "postgresql://af:****@127.0.0.1:1/af"
+    );
+    drop(dep);
+    // Said once: the next open has nothing to migrate.
+    let mut dep = Deployment::open(root, "prod").unwrap();
+    assert_eq!(dep.notes(), Vec::<String>::new());
+
+    // The migrated secret still reaches Airflow (back on SQLite for the fake).
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "DELETE FROM config WHERE key IN ('db_url', 'db_display')",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    drop(dep);
+    dep = Deployment::open(root, "prod").unwrap();
+    let _guard = StopOnDrop(dep.dir().join("run"));
+    // An older skyhop's plain instance.json: sealed in place, its Fernet key kept.
+    let fernet = "a".repeat(43) + "=";
+    let instance = dep.dir().join("run/instance.json");
+    std::fs::create_dir_all(instance.parent().unwrap()).unwrap();
+    std::fs::write(
+        &instance,
+        format!(r#"{{"fernet_key":"{fernet}","secret_key":"s","jwt_secret":"j"}}"#),
+    )
+    .unwrap();
+    let a = dep
+        .deploy(&request(root, "2.10.5", None, &v2), &NoProgress)
+        .unwrap();
+    assert_eq!(a.record.status, DeployStatus::Succeeded, "{}", a.message);
+    assert_eq!(seen_env(&v2)["TOKEN"], SECRET);
+    assert_eq!(seen_env(&v2)["AIRFLOW__CORE__FERNET_KEY"], fernet.as_str());
+    assert!(
+        std::fs::read_to_string(&instance)
+            .unwrap()
+            .starts_with("skyhop-sealed:v1:")
+    );
 }

@@ -284,6 +284,32 @@ fn deploy_upgrade_rollback_and_kill_on_sqlite() {
         + &serde_json::to_string(&dep.status().unwrap()).unwrap()
         + &serde_json::to_string(&env).unwrap();
     assert!(!json.contains("s3cr3t-value"));
+    // What real Airflow wrote (DB, config, logs) is as private as skyhop's own files, and the
+    // secret is in none of them.
+    let mut loose = Vec::new();
+    let mut stack = vec![root.join(".skyhop")];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777;
+            if meta.is_dir() {
+                stack.push(path.clone());
+            }
+            let bytes = if meta.is_file() {
+                std::fs::read(&path).unwrap()
+            } else {
+                Vec::new()
+            };
+            if (meta.is_dir() && mode != 0o700)
+                || (meta.is_file() && mode != 0o600)
+                || bytes.windows(12).any(|w| w == b"s3cr3t-value")
+            {
+                loose.push(format!("{} {mode:o}", path.display()));
+            }
+        }
+    }
+    assert_eq!(loose, Vec::<String>::new());
     let statuses: Vec<_> = history.iter().map(|h| (h.id, h.status, h.active)).collect();
     assert_eq!(
         statuses,

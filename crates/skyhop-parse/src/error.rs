@@ -19,6 +19,13 @@ pub enum ParseError {
         python: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "cannot make the empty HOME for DAG code in {dir}: {source}; check that the temporary directory is writable (or set TMPDIR)"
+    )]
+    Home {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot talk to the parse harness run by {python}: {source}")]
     Io {
         python: PathBuf,

@@ -5,7 +5,10 @@
 //! in its own forked process, as Airflow's `DagBag` does, so that a file that raises, hangs,
 //! crashes, exits or eats memory is reported and never stops the run. Variables, Connections
 //! and env vars read at parse time get mock values (as in the Astro CLI's DAG integrity test),
-//! and Airflow's metadata database is a throwaway SQLite file, never the user's.
+//! and Airflow's metadata database is a throwaway SQLite file, never the user's. DAG code runs
+//! sealed: none of the caller's environment reaches it but `PATH`, `LANG` and what the caller
+//! passes on purpose ([`ParseOptions::pass_env`], listed in [`ParseReport::passed_env`]), and
+//! `HOME` is an empty temporary directory.
 //! The result is a [`ParseReport`] (JSON-serialisable), shown with [`to_text`] or turned into
 //! [`skyhop_core::Finding`]s with [`to_findings`].
 //!

@@ -30,6 +30,10 @@ pub struct ParseReport {
     pub airflow: String,
     /// One entry per DAG file, in the order of the file list given to [`crate::parse`].
     pub files: Vec<FileResult>,
+    /// Variables of the caller's environment handed to the DAG code on purpose
+    /// ([`crate::ParseOptions::pass_env`]); it saw no other of the caller's variables.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passed_env: Vec<String>,
 }
 
 /// How one DAG file fared.
@@ -151,6 +155,12 @@ pub fn to_text(report: &ParseReport) -> String {
         failed,
         plural(report.warning_count(), "warning"),
     );
+    if !report.passed_env.is_empty() {
+        out.push_str(&format!(
+            "Passed from your environment on purpose (--pass-env): {}.\n",
+            report.passed_env.join(", ")
+        ));
+    }
     if failed > 0 {
         out.push_str("\nImport errors:\n");
         for file in report.failures() {
@@ -282,6 +292,7 @@ mod tests {
                     ..FileResult::default()
                 },
             ],
+            passed_env: Vec::new(),
         }
     }
 

@@ -26,9 +26,14 @@ pub struct ParseOptions {
     pub jobs: usize,
     /// Per-file import timeout. Default: Airflow's `dagbag_import_timeout`, 30 s.
     pub timeout: Duration,
-    /// Extra environment variables for the harness (e.g. the project's `.env`); Airflow's
-    /// database settings are always replaced by a throwaway SQLite database.
+    /// What the image would set: the project's Dockerfile `ENV` and `.env`. The harness starts
+    /// from an empty environment ([`skyhop_core::sealed_env`], with a fresh empty `HOME`) plus
+    /// these (not `PATH` or `HOME`); Airflow's database settings are always replaced by a
+    /// throwaway SQLite database.
     pub env: Vec<(String, String)>,
+    /// Names of the caller's variables handed through on purpose (`--pass-env`); listed in
+    /// [`ParseReport::passed_env`] when set.
+    pub pass_env: Vec<String>,
     /// Address space a DAG file may add on top of what Airflow already uses, in MiB
     /// (`RLIMIT_AS` of each child); `None` for no limit. Default: 4096.
     pub memory_limit_mb: Option<u64>,
@@ -43,6 +48,7 @@ impl Default for ParseOptions {
             jobs: thread::available_parallelism().map_or(1, |n| n.get()),
             timeout: DEFAULT_TIMEOUT,
             env: Vec::new(),
+            pass_env: Vec::new(),
             memory_limit_mb: Some(4096),
         }
     }
@@ -73,8 +79,11 @@ enum Event {
 /// means the run itself could not be done (no Airflow, harness died...).
 ///
 /// As in a runtime image, the harness runs in `project_root` with the project root, `dags/` and
-/// `plugins/` importable. It writes nothing into the project: Airflow's home is a temporary
-/// directory and bytecode goes to skyhop's cache. Progress: [`STEP_IMPORT`], then
+/// `plugins/` importable. It runs sealed: from an empty environment plus `PATH`, `LANG`, a
+/// fresh empty `HOME`, `opts.env` and the variables named in `opts.pass_env`, so the caller's
+/// tokens and `~/.aws`-style credential files are out of the DAG code's reach. It writes
+/// nothing into the project: Airflow's home is a temporary directory and bytecode goes to
+/// skyhop's cache. Progress: [`STEP_IMPORT`], then
 /// [`STEP_PARSE`] with one `advance` per file as results stream in.
 pub fn parse(
     python: &Path,
@@ -128,14 +137,36 @@ pub fn parse_with_cache(
         "pycache": cache.join("pycache").to_string_lossy(),
     });
 
+    // Sealed: DAG code sees what the image would have, never the caller's credentials.
+    let home = tempfile::Builder::new()
+        .prefix("skyhop-home-")
+        .tempdir()
+        .map_err(|source| ParseError::Home {
+            dir: std::env::temp_dir(),
+            source,
+        })?;
+    let mut passed = Vec::new();
+    for name in &opts.pass_env {
+        match std::env::var_os(name) {
+            Some(value) => passed.push((name.clone(), value)),
+            None => progress.note(&format!(
+                "--pass-env {name}: not set in this environment, so not passed"
+            )),
+        }
+    }
     let mut command = Command::new(python);
     command
         .arg(&script)
         .current_dir(&root)
-        .envs(opts.env.iter().map(|(k, v)| (k, v)))
-        .env_remove("PYTHONPATH")
-        .env_remove("PYTHONHOME")
-        .env_remove("PYTHONSTARTUP")
+        .env_clear()
+        .envs(skyhop_core::sealed_env(home.path()))
+        .envs(
+            opts.env
+                .iter()
+                .filter(|(k, _)| k != "PATH" && k != "HOME")
+                .map(|(k, v)| (k, v)),
+        )
+        .envs(passed.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -162,7 +193,10 @@ pub fn parse_with_cache(
     }
     let stdout = child.stdout.take().expect("stdout is piped");
 
-    let mut report = ParseReport::default();
+    let mut report = ParseReport {
+        passed_env: passed.into_iter().map(|(k, _)| k).collect(),
+        ..ParseReport::default()
+    };
     let mut results: Vec<Option<FileResult>> = vec![None; absolute.len()];
     let mut done = false;
     let mut fatal: Option<(String, String)> = None;

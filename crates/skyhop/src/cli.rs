@@ -103,6 +103,16 @@ pub enum Backend {
     Docker,
 }
 
+/// `--pass-env NAME`: a variable of the caller's environment handed to DAG code on purpose.
+#[derive(Debug, Args)]
+pub struct PassEnvArg {
+    /// Hand this variable of your environment to the DAG code (repeatable); it is listed in
+    /// the results. Otherwise DAG code sees only the Dockerfile's ENV, .env, PATH, LANG and an
+    /// empty HOME, none of your tokens or credential files.
+    #[arg(long = "pass-env", value_name = "NAME")]
+    pub pass_env: Vec<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct VersionsArgs {
     /// List Apache Airflow versions instead of Astro Runtime versions.
@@ -180,6 +190,8 @@ pub struct UpgradeTestArgs {
     /// Parallel DAG parse workers (default: number of cores).
     #[arg(long)]
     pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub pass_env: PassEnvArg,
 }
 
 #[derive(Debug, Args)]
@@ -225,6 +237,8 @@ pub struct ParseArgs {
     /// Per-file timeout in seconds (default: Airflow's dagbag_import_timeout, 30).
     #[arg(long, value_name = "S")]
     pub timeout: Option<u64>,
+    #[command(flatten)]
+    pub pass_env: PassEnvArg,
 }
 
 #[derive(Debug, Args)]
@@ -294,6 +308,10 @@ pub struct DevArgs {
     /// Metadata DB URL (default: SQLite in the project's .skyhop/ state dir).
     #[arg(long, value_name = "URL")]
     pub db_url: Option<String>,
+    /// (start, restart) Hand this variable of your environment to Airflow (repeatable);
+    /// otherwise it gets only the Dockerfile's ENV, .env, PATH, LANG and its own HOME.
+    #[arg(long = "pass-env", value_name = "NAME")]
+    pub pass_env: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -323,6 +341,20 @@ pub enum DeploymentCommand {
     /// Put the previous deploy back after a deploy or rollback was killed (also done
     /// automatically by a watcher that every deploy starts).
     Recover(DeploymentNameArgs),
+    /// Stop a deployment and remove everything of it: history, secrets, code bundles, DB
+    /// backups, its SQLite metadata DB and logs (a PostgreSQL metadata DB is left as it is).
+    Delete(DeploymentDeleteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeploymentDeleteArgs {
+    /// Deployment name.
+    pub name: String,
+    #[command(flatten)]
+    pub project: ProjectArg,
+    /// Do not ask for confirmation (needed when not on a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]
@@ -339,7 +371,7 @@ pub struct DeploymentCreateArgs {
     pub name: String,
     #[command(flatten)]
     pub project: ProjectArg,
-    /// Metadata DB URL (default: SQLite in the deployment's directory).
+    /// Metadata DB URL (default: SQLite in the deployment's directory); stored encrypted.
     #[arg(long, value_name = "URL")]
     pub db_url: Option<String>,
     /// Port of the web UI / API server.
@@ -354,7 +386,8 @@ pub enum DeploymentEnvCommand {
         name: String,
         /// `KEY=VALUE`
         assignment: String,
-        /// Never print or record the value.
+        /// Store the value encrypted (key in ~/.config/skyhop/key, outside the project); it is
+        /// never printed and decrypted only to start Airflow.
         #[arg(long)]
         secret: bool,
         #[command(flatten)]
@@ -390,6 +423,10 @@ pub struct DeployArgs {
     /// Skip the parse test.
     #[arg(long)]
     pub force: bool,
+    // For the parse test before the deploy (the deployed Airflow gets the deployment's
+    // variables, `skyhop deployment env`).
+    #[command(flatten)]
+    pub pass_env: PassEnvArg,
 }
 
 #[derive(Debug, Subcommand)]

@@ -360,3 +360,77 @@ fn usage_errors_exit_2() {
     assert_eq!(run.code, 0);
     assert!(run.stdout.contains("Exit codes"));
 }
+
+/// A deployment's secrets and DB URL are stored encrypted, never printed; `deployment delete`
+/// asks (or needs `--yes` off a terminal) and then removes everything of it.
+#[test]
+fn deployment_secrets_are_sealed_and_delete_needs_yes() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::write(
+        root.join("Dockerfile"),
+        "FROM apache/airflow:2.10.5-python3.11\n",
+    )
+    .unwrap();
+    let config = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_skyhop"))
+            .args(args)
+            .current_dir(root)
+            .env("SKYHOP_OFFLINE", "1")
+            .env("SKYHOP_CACHE_DIR", root.join(".cache-for-test"))
+            .env("SKYHOP_CONFIG_DIR", config.path())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run skyhop");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !text.contains("pw-in-url-123") && !text.contains("tok-value-456"),
+            "{text}"
+        );
+        (out.status.code().unwrap_or(-1), text)
+    };
+    let (code, text) = run(&[
+        "deployment",
+        "create",
+        "prod",
+        "--db-url",
+        "postgresql://af:pw-in-url-123@127.0.0.1:1/af",
+    ]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("postgresql://af:****@127.0.0.1:1/af"),
+        "{text}"
+    );
+    let (code, text) = run(&[
+        "deployment",
+        "env",
+        "set",
+        "prod",
+        "API_TOKEN=tok-value-456",
+        "--secret",
+    ]);
+    assert_eq!(code, 0, "{text}");
+    let (_, text) = run(&["deployment", "env", "list", "prod"]);
+    assert_eq!(text.trim(), "API_TOKEN=**** (secret)");
+    let state = root.join(".skyhop/deployments/prod");
+    for entry in fs::read_dir(&state).unwrap() {
+        let bytes = fs::read(entry.unwrap().path()).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("pw-in-url-123") && !text.contains("tok-value-456"));
+    }
+    let key = config.path().join("key");
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&fs::metadata(&key).unwrap().permissions()) & 0o777,
+        0o600
+    );
+
+    let (code, text) = run(&["deployment", "delete", "prod"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("pass --yes"), "{text}");
+    assert!(state.join("state.db").is_file());
+    let (code, text) = run(&["deployment", "delete", "prod", "--yes"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(!state.exists());
+}

@@ -401,3 +401,91 @@ fn upgrade_test_labels_a_downgrade() {
         .collect();
     assert_eq!(tests, ["dependency"]);
 }
+
+/// DAG code runs sealed: a DAG file that records its environment and `~` at import time, run by
+/// `skyhop parse` with tokens in the caller's environment, sees the Dockerfile's `ENV` and the
+/// variable passed with `--pass-env`, none of the tokens, and a `HOME` that is not the caller's.
+#[test]
+fn parse_seals_dag_code_off_from_the_callers_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let seen_file = out.path().join("seen.json");
+    fs::write(
+        dir.path().join("Dockerfile"),
+        format!(
+            "FROM apache/airflow:2.10.5-python3.11\nENV SEEN_FILE={}\nENV FROM_DOCKERFILE=dockerfile-value\n",
+            seen_file.display()
+        ),
+    )
+    .unwrap();
+    fs::create_dir_all(dir.path().join("dags")).unwrap();
+    fs::write(
+        dir.path().join("dags/record_env.py"),
+        "# An airflow DAG file by name only (safe mode looks for both words).\n\
+         import json, os\n\
+         with open(os.environ['SEEN_FILE'], 'w') as f:\n    \
+         json.dump({'environ': dict(os.environ), 'home': os.path.expanduser('~')}, f)\n",
+    )
+    .unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_skyhop"))
+        .args(["parse", "--format", "json", "--pass-env", "SKYHOP_HANDED"])
+        .arg("--project")
+        .arg(dir.path())
+        .env("AWS_SECRET_ACCESS_KEY", "aws-secret-value-1f2e")
+        .env("GITHUB_TOKEN", "ghp_token_value_3d4c")
+        .env("SKYHOP_HANDED", "handed-value")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run skyhop");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stdout}\n{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["passed_env"], serde_json::json!(["SKYHOP_HANDED"]));
+    assert_eq!(report["files"][0]["ok"], true, "{stdout}");
+    let text = fs::read_to_string(&seen_file).expect("the DAG file ran");
+    assert!(
+        !text.contains("aws-secret-value") && !text.contains("ghp_token_value"),
+        "{text}"
+    );
+    let seen: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let environ = &seen["environ"];
+    assert!(environ["AWS_SECRET_ACCESS_KEY"].is_null(), "{environ}");
+    assert!(environ["GITHUB_TOKEN"].is_null(), "{environ}");
+    assert_eq!(environ["FROM_DOCKERFILE"], "dockerfile-value");
+    assert_eq!(environ["SKYHOP_HANDED"], "handed-value");
+    let home = seen["home"].as_str().unwrap();
+    assert_ne!(Some(home), std::env::var("HOME").ok().as_deref());
+    assert!(!Path::new(home).join(".aws").exists(), "{home}");
+
+    // The upgrade test's parse step is sealed the same way, and its report lists what was passed.
+    fs::remove_file(&seen_file).unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_skyhop"))
+        .args(["upgrade-test", "--airflow-version", "3.1.3", "--dag-test"])
+        .args(["--pass-env", "SKYHOP_HANDED", "--project"])
+        .arg(dir.path())
+        .arg("--output")
+        .arg(out.path())
+        .env("GITHUB_TOKEN", "ghp_token_value_3d4c")
+        .env("SKYHOP_HANDED", "handed-value")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run skyhop");
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = fs::read_to_string(&seen_file).expect("the DAG file ran");
+    assert!(!text.contains("ghp_token_value") && text.contains("handed-value"));
+    let folder = out.path().join("upgrade-test-2.10.5--3.1.3");
+    for file in ["report.json", "report.md", "report.html"] {
+        let report = fs::read_to_string(folder.join(file)).unwrap();
+        // (Markdown escapes the underscore.)
+        assert!(
+            report.contains("(--pass-env): SKYHOP") && report.contains("HANDED"),
+            "{file} does not list the passed variable"
+        );
+    }
+}

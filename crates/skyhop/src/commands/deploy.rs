@@ -14,8 +14,8 @@ use skyhop_project::Project;
 use super::lint::{Env, installed, run_parse};
 use super::{confirm, load_project};
 use crate::cli::{
-    Backend, DeployArgs, DeploySub, DeploymentCommand, DeploymentEnvCommand, DevCommand,
-    RollbackArgs,
+    Backend, DeployArgs, DeploySub, DeploymentCommand, DeploymentDeleteArgs, DeploymentEnvCommand,
+    DevCommand, RollbackArgs,
 };
 use crate::envs;
 use crate::settings;
@@ -46,13 +46,23 @@ pub fn dev(cmd: DevCommand) -> CmdResult {
             let ctx = Ctx::new(false)?;
             let project = load_project(&a.project)?;
             let env = current_env(&ctx, &project)?;
+            // Airflow gets what the image would have, plus what the user passes on purpose.
+            let mut vars = settings::dag_env(&project);
+            for name in &a.pass_env {
+                match std::env::var(name) {
+                    Ok(value) => vars.push((name.clone(), value)),
+                    Err(_) => ctx.progress.note(&format!(
+                        "--pass-env {name}: not set in this environment, so not passed"
+                    )),
+                }
+            }
             let spec = DevSpec {
                 airflow_version: env.pinned.airflow.clone(),
                 runtime: env.pinned.runtime.as_ref().map(|r| r.version.to_string()),
                 venv: env.venv.root.clone(),
                 port: a.port,
                 db_url: a.db_url.clone(),
-                env: settings::dag_env(&project),
+                env: vars,
                 health_timeout: DEFAULT_HEALTH_TIMEOUT,
             };
             let server = DevServer::new(&project.root);
@@ -190,6 +200,7 @@ pub fn deployment(cmd: DeploymentCommand) -> CmdResult {
             }
             Ok(exit::OK)
         }
+        DeploymentCommand::Delete(a) => delete(a),
         DeploymentCommand::Status(a) => {
             let mut d = open(&a.project.project, a.name.as_deref())?;
             if d.status().map_err(Failure::findings)?.recovery_needed {
@@ -258,6 +269,30 @@ pub fn deployment(cmd: DeploymentCommand) -> CmdResult {
     }
 }
 
+fn delete(a: DeploymentDeleteArgs) -> CmdResult {
+    let d = open(&a.project.project, Some(&a.name))?;
+    if !a.yes {
+        println!(
+            "Deleting deployment {} removes {}: its history, secrets, code bundles, DB backups and {}.",
+            a.name,
+            d.dir().display(),
+            match d.config().db_url {
+                Some(_) => "logs (its PostgreSQL database is left as it is)",
+                None => "SQLite metadata DB",
+            }
+        );
+        if !confirm("Stop it and delete it all?") {
+            return Err(Failure::usage(
+                "deletion not confirmed: nothing changed (pass --yes to confirm from a script)",
+            ));
+        }
+    }
+    let ctx = Ctx::new(false)?;
+    let dir = d.delete(&ctx.progress).map_err(Failure::findings)?;
+    println!("deleted deployment {} ({})", a.name, dir.display());
+    Ok(exit::OK)
+}
+
 /// Opens the named deployment, or the only one.
 fn open(project: &std::path::Path, name: Option<&str>) -> Result<Deployment, Failure> {
     let root = std::path::absolute(project).unwrap_or_else(|_| project.to_path_buf());
@@ -281,7 +316,12 @@ fn open(project: &std::path::Path, name: Option<&str>) -> Result<Deployment, Fai
             }
         }
     };
-    Deployment::open(&root, &name).map_err(Failure::usage)
+    let d = Deployment::open(&root, &name).map_err(Failure::usage)?;
+    let progress = crate::progress::Bars::new(false);
+    for note in d.notes() {
+        progress.note(note);
+    }
+    Ok(d)
 }
 
 /// Starts a detached watcher that waits for this skyhop process to end and then runs
@@ -297,7 +337,7 @@ fn watch_for_kill(project_root: &std::path::Path, name: &str) {
     let log = skyhop_deploy::deployments_dir(project_root)
         .join(name)
         .join("recover.log");
-    let out = std::fs::File::create(&log).ok();
+    let out = skyhop_deploy::private::open(&log, false).ok();
     let mut cmd = std::process::Command::new("sh");
     cmd.arg("-c")
         .arg(script)
@@ -343,7 +383,7 @@ pub fn deploy(args: DeployArgs) -> CmdResult {
         ctx.progress.note("--force: the parse test is skipped");
         false
     } else {
-        let report = run_parse(&ctx, &project, &env, None, None)?;
+        let report = run_parse(&ctx, &project, &env, None, None, &args.pass_env.pass_env)?;
         if report.has_failures() {
             print!("{}", skyhop_parse::to_text(&report));
             return Err(Failure::findings(

@@ -70,7 +70,14 @@ pub fn parse(args: ParseArgs) -> CmdResult {
     let ctx = Ctx::new(false)?;
     let project = load_project(&args.project)?;
     let env = target_env(&ctx, &project, &args.version, args.target_freeze.as_ref())?;
-    let report = run_parse(&ctx, &project, &env, args.jobs, args.timeout)?;
+    let report = run_parse(
+        &ctx,
+        &project,
+        &env,
+        args.jobs,
+        args.timeout,
+        &args.pass_env.pass_env,
+    )?;
     if json {
         println!(
             "{}",
@@ -89,15 +96,17 @@ pub fn parse(args: ParseArgs) -> CmdResult {
     })
 }
 
-/// Runs the parse test of the project's DAG files in `env`.
+/// Runs the parse test of the project's DAG files in `env`, sealed from the caller's
+/// environment but for the variables named in `pass_env`.
 pub fn run_parse(
     ctx: &Ctx,
     project: &Project,
     env: &Env,
     jobs: Option<usize>,
     timeout: Option<u64>,
+    pass_env: &[String],
 ) -> Result<skyhop_parse::ParseReport, Failure> {
-    run_parse_of(ctx, project, env, None, jobs, timeout)
+    run_parse_of(ctx, project, env, None, jobs, timeout, pass_env)
 }
 
 /// [`run_parse`] of the DAG files among `only` (paths relative to the project), or of all.
@@ -108,6 +117,7 @@ pub fn run_parse_of(
     only: Option<&[String]>,
     jobs: Option<usize>,
     timeout: Option<u64>,
+    pass_env: &[String],
 ) -> Result<skyhop_parse::ParseReport, Failure> {
     let discovery = settings::dag_files(project, &env.pinned.airflow);
     if only.is_none() {
@@ -126,6 +136,7 @@ pub fn run_parse_of(
             .map(Duration::from_secs)
             .unwrap_or(skyhop_parse::DEFAULT_TIMEOUT),
         env: settings::dag_env(project),
+        pass_env: pass_env.to_vec(),
         ..Default::default()
     };
     skyhop_parse::parse(

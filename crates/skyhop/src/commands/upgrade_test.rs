@@ -275,8 +275,18 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
             let parse_h = s.spawn(|| {
                 (tests.dag)
                     .then(|| {
-                        env.as_ref()
-                            .map(|e| timed(|| lint::run_parse(&ctx, &project, e, args.jobs, None)))
+                        env.as_ref().map(|e| {
+                            timed(|| {
+                                lint::run_parse(
+                                    &ctx,
+                                    &project,
+                                    e,
+                                    args.jobs,
+                                    None,
+                                    &args.pass_env.pass_env,
+                                )
+                            })
+                        })
                     })
                     .flatten()
             });
@@ -365,6 +375,12 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
                     duration_ms: ms,
                 });
                 findings.extend(skyhop_parse::to_findings(&report));
+                if !report.passed_env.is_empty() {
+                    notes.push(format!(
+                        "DAG files were imported with none of your environment's variables but these, passed on purpose (--pass-env): {}",
+                        report.passed_env.join(", ")
+                    ));
+                }
                 classify::adjust_findings(&mut findings, &files);
                 parse_files = files;
             }
@@ -567,7 +583,15 @@ fn parse_current(
             lock.clone(),
             args.env.index_url.as_deref(),
         )?;
-        lint::run_parse_of(ctx, project, &env, Some(files), args.jobs, None)
+        lint::run_parse_of(
+            ctx,
+            project,
+            &env,
+            Some(files),
+            args.jobs,
+            None,
+            &args.pass_env.pass_env,
+        )
     };
     match run() {
         Ok(r) => Some(r),
