@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use skyhop_core::NoProgress;
-use skyhop_env::{Cache, EnvError, EnvSpec, install, resolve};
+use skyhop_env::{Cache, EnvSpec, install, resolve};
 
 /// Runtime 11.3.0-like: Airflow 2.9.1 and the slim image's provider pins, as of its release.
 fn runtime_11_3_spec() -> EnvSpec {

@@ -194,6 +194,7 @@ mod tests {
         let report = ParseReport {
             python: "3.12".into(),
             airflow: "3.1.7".into(),
+            passed_env: Vec::new(),
             files: vec![
                 FileResult {
                     path: "dags/ok.py".into(),
