@@ -327,7 +327,7 @@ fn no_wheels(
             !layering
                 .no_wheel
                 .iter()
-                .any(|n| n.requirement.name == p.name)
+                .any(|n| n.requirement.name == p.name && n.version == p.version)
         })
         .collect();
     let supports: Vec<Option<wheels::WheelSupport>> = std::thread::scope(|s| {
@@ -367,9 +367,11 @@ fn no_wheels(
             },
         };
         if let Some(v) = &used {
-            match direct {
+            match direct.filter(|&i| lines[i].text.contains("==")) {
+                // an exact pin moves to the nearest version with a wheel
                 Some(i) => lines[i].text = with_version(&lines[i].text, v),
-                None => constraints.push(format!("{}=={v}", p.name)),
+                // anything else only loses this version: the resolver picks the next best
+                None => constraints.push(format!("{}!={}", p.name, p.version)),
             }
             moved = true;
         }
@@ -385,8 +387,23 @@ fn no_wheels(
     Ok(moved)
 }
 
-/// The base with `resolved` laid over it.
+/// The base with `resolved` laid over it. No-wheel findings of packages a later round no
+/// longer installs (left out with the requirement that brought them) are dropped.
 fn overlay(base: &Lock, resolved: Lock, mut layering: Layering) -> Lock {
+    layering
+        .no_wheel
+        .retain(|n| resolved.version_of(&n.requirement.name).is_some());
+    // one finding per package: the version asked for first
+    let mut seen = std::collections::HashSet::new();
+    layering
+        .no_wheel
+        .retain(|n| seen.insert(n.requirement.name.clone()));
+    for n in &mut layering.no_wheel {
+        // what the tests really used after every round
+        if n.used.is_some() {
+            n.used = resolved.version_of(&n.requirement.name).map(str::to_string);
+        }
+    }
     let mut packages = base.packages.clone();
     for p in resolved.packages {
         match packages.iter_mut().find(|b| b.name == p.name) {

@@ -420,7 +420,13 @@ def parse_one(path, dagbag_cls, dagbag_module):
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         warnings.showwarning = showwarning
-        bag = dagbag_cls(dag_folder=path, include_examples=False, collect_dags=False)
+        try:
+            bag = dagbag_cls(dag_folder=path, include_examples=False, collect_dags=False)
+        except TypeError:
+            # Airflow before 2.5 has no `collect_dags`: start from an empty folder instead
+            import tempfile
+
+            bag = dagbag_cls(dag_folder=tempfile.mkdtemp(), include_examples=False)
         try:
             bag.process_file(path, only_if_updated=False)
         except KeyboardInterrupt:

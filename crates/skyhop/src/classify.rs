@@ -18,10 +18,13 @@ pub struct Missing {
 }
 
 /// Classifies every file of the target's parse `report`: `current` holds the current version's
-/// results for the files that failed under the target (when it could be run).
+/// results for the files that failed under the target (when it could be run) with what its
+/// environment lacks. A current failure that is skyhop's (a package its environment lacks, a
+/// harness error) says nothing about today, so such a file counts as failing because of the
+/// upgrade.
 pub fn classify(
     report: &ParseReport,
-    current: Option<&ParseReport>,
+    current: Option<(&ParseReport, &[Missing])>,
     current_label: &str,
     missing: &[Missing],
 ) -> Vec<ParsedFile> {
@@ -36,10 +39,12 @@ pub fn classify(
                     FileStatus::NotTested,
                     Some(format!("not tested: needs {} ({})", m.package, m.why)),
                 )
-            } else if let Some(before) = current
-                .and_then(|c| c.files.iter().find(|c| c.path == f.path))
-                .filter(|c| !c.ok)
-            {
+            } else if let Some(before) = current.and_then(|(c, lacks)| {
+                c.files
+                    .iter()
+                    .find(|c| c.path == f.path)
+                    .filter(|c| !c.ok && !skyhops_own(c, lacks))
+            }) {
                 (
                     FileStatus::FailsAlready,
                     Some(format!(
@@ -102,6 +107,12 @@ pub fn adjust_findings(findings: &mut [Finding], files: &[ParsedFile]) {
             _ => {}
         }
     }
+}
+
+/// Whether a failure is skyhop's rather than the project's: the harness broke, or the file
+/// needs a package skyhop's environment lacks.
+fn skyhops_own(f: &FileResult, lacks: &[Missing]) -> bool {
+    f.error_type.as_deref() == Some("HarnessError") || needs(f, lacks).is_some()
 }
 
 /// The missing package a failed file needs, when its error is an import of one.
@@ -224,7 +235,7 @@ mod tests {
                 why: "the wheel is not here".into(),
             },
         ];
-        let files = classify(&report, Some(&current), "3.1-1", &missing);
+        let files = classify(&report, Some((&current, &[])), "3.1-1", &missing);
         let status: Vec<FileStatus> = files.iter().map(|f| f.status).collect();
         assert_eq!(
             status,

@@ -10,6 +10,9 @@ pub struct PipInstalls {
     pub requirements: Vec<(usize, String)>,
     /// `(line, what)` for install steps skyhop does not model, each saying why.
     pub unmodelled: Vec<(usize, String)>,
+    /// `(line, name)`: the package a step skyhop does not model installs, as far as its path
+    /// or URL tells (`./astronomer_cosmos[dbt-postgres]` → `astronomer-cosmos`).
+    pub unmodelled_packages: Vec<(usize, String)>,
 }
 
 impl Dockerfile {
@@ -79,19 +82,51 @@ fn run_step(line: usize, args: &str, out: &mut PipInstalls) {
                             line,
                             format!("installs `{p}` in editable mode: not modelled"),
                         ));
+                        out.unmodelled_packages
+                            .extend(package_of(p).map(|n| (line, n)));
                     }
                 }
                 w if w.starts_with('-') => {}
-                w if w.contains("://") || w.starts_with("git+") => out
-                    .unmodelled
-                    .push((line, format!("installs `{w}` from a URL: not modelled"))),
-                w if w.starts_with('.') || w.starts_with('/') || w.ends_with(".whl") => out
-                    .unmodelled
-                    .push((line, format!("installs the local path `{w}`: not modelled"))),
+                w if w.contains("://") || w.starts_with("git+") => {
+                    out.unmodelled
+                        .push((line, format!("installs `{w}` from a URL: not modelled")));
+                    out.unmodelled_packages
+                        .extend(package_of(w).map(|n| (line, n)));
+                }
+                w if w.starts_with('.') || w.starts_with('/') || w.ends_with(".whl") => {
+                    out.unmodelled
+                        .push((line, format!("installs the local path `{w}`: not modelled")));
+                    out.unmodelled_packages
+                        .extend(package_of(w).map(|n| (line, n)));
+                }
                 w => out.requirements.push((line, w.to_string())),
             }
         }
     }
+}
+
+/// The package a path or URL installs, from its last component: `#egg=name`, a wheel's
+/// distribution name, or the directory / repository name (extras and `.git` dropped).
+fn package_of(target: &str) -> Option<String> {
+    if let Some((_, egg)) = target.split_once("#egg=") {
+        return Some(skyhop_core::normalize_name(
+            egg.split('&').next().unwrap_or(egg),
+        ));
+    }
+    let t = target
+        .split('[')
+        .next()
+        .unwrap_or(target)
+        .trim_end_matches('/');
+    let last = t.rsplit('/').next()?;
+    let last = last.strip_suffix(".git").unwrap_or(last);
+    let name = if last.ends_with(".whl") || last.ends_with(".tar.gz") {
+        last.split('-').next()?
+    } else {
+        last
+    };
+    let name = name.split('@').next().unwrap_or(name);
+    (!name.is_empty() && name != "." && name != "..").then(|| skyhop_core::normalize_name(name))
 }
 
 /// Where the arguments of a `pip install` start in `words`, if it is one.
@@ -147,6 +182,12 @@ mod tests {
         assert!(r.unmodelled[0].1.contains("separate virtual environment"));
         let r = run("git clone https://example.invalid/x.git && pip install -e x");
         assert_eq!(r.unmodelled.len(), 2);
+        assert_eq!(r.unmodelled_packages, [(7, "x".to_string())]);
+        let r = run("pip install -e \"${AIRFLOW_HOME}/astronomer_cosmos[dbt-postgres]\"");
+        assert_eq!(
+            r.unmodelled_packages,
+            [(7, "astronomer-cosmos".to_string())]
+        );
         assert!(run("apt-get install -y pip").requirements.is_empty());
     }
 }

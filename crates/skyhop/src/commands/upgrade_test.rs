@@ -321,7 +321,7 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
                 // break the upgrade causes.
                 let mut missing = env
                     .as_ref()
-                    .map(|e| missing_packages(e, &new))
+                    .map(|e| missing_packages(e, &new, &project))
                     .unwrap_or_default();
                 if without_requirements {
                     missing.extend(requirement_names(&project).into_iter().map(|package| {
@@ -338,7 +338,12 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
                 } else {
                     parse_current(&ctx, &project, &current, cur_lock.as_ref(), &failing, &args)
                 };
-                let files = classify::classify(&report, before.as_ref(), &current.label, &missing);
+                let files = classify::classify(
+                    &report,
+                    before.as_ref().map(|(r, m)| (r, m.as_slice())),
+                    &current.label,
+                    &missing,
+                );
                 let count = |s: FileStatus| files.iter().filter(|f| f.status == s).count();
                 let (new_n, already, untested) = (
                     count(FileStatus::Fails),
@@ -521,7 +526,7 @@ fn requirement_names(project: &Project) -> Vec<String> {
 
 /// Packages the target's test environment lacks, with why: requirements left out (SKY502),
 /// versions without a wheel that could not be built, packages the venv could not install.
-fn missing_packages(env: &Env, new: &Pinned) -> Vec<classify::Missing> {
+fn missing_packages(env: &Env, new: &Pinned, project: &Project) -> Vec<classify::Missing> {
     let layering = &env.lock.provenance.layering;
     let mut out: Vec<classify::Missing> = layering
         .left_out
@@ -545,7 +550,23 @@ fn missing_packages(env: &Env, new: &Pinned) -> Vec<classify::Missing> {
                     .into(),
         }
     }));
+    out.extend(dockerfile_missing(project));
     out
+}
+
+/// What the Dockerfile installs in ways skyhop does not model (a local path, a URL).
+fn dockerfile_missing(project: &Project) -> Vec<classify::Missing> {
+    let Some(df) = &project.dockerfile else {
+        return Vec::new();
+    };
+    df.pip_installs()
+        .unmodelled_packages
+        .into_iter()
+        .map(|(line, package)| classify::Missing {
+            why: format!("Dockerfile:{line} installs it from a path or URL skyhop does not model"),
+            package,
+        })
+        .collect()
 }
 
 /// The current version's parse results for `files` (relative paths), when its environment can
@@ -557,7 +578,7 @@ fn parse_current(
     lock: Option<&Lock>,
     files: &[String],
     args: &UpgradeTestArgs,
-) -> Option<skyhop_parse::ParseReport> {
+) -> Option<(skyhop_parse::ParseReport, Vec<classify::Missing>)> {
     let lock = lock?;
     // Only files the current version loads at all: one its .airflowignore hides today fails
     // because of the upgrade, not before it.
@@ -575,7 +596,7 @@ fn parse_current(
         return None;
     }
     let files = &files[..];
-    let run = || -> Result<skyhop_parse::ParseReport, Failure> {
+    let run = || -> Result<(skyhop_parse::ParseReport, Vec<classify::Missing>), Failure> {
         let env = lint::installed(
             ctx,
             project,
@@ -583,7 +604,7 @@ fn parse_current(
             lock.clone(),
             args.env.index_url.as_deref(),
         )?;
-        lint::run_parse_of(
+        let report = lint::run_parse_of(
             ctx,
             project,
             &env,
@@ -591,7 +612,8 @@ fn parse_current(
             args.jobs,
             None,
             &args.pass_env.pass_env,
-        )
+        )?;
+        Ok((report, missing_packages(&env, current, project)))
     };
     match run() {
         Ok(r) => Some(r),
