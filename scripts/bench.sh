@@ -3,7 +3,8 @@
 # into BENCHMARKS.md. Runs each crate's own benchmark, then times `skyhop upgrade-test` on the
 # bundled example project warm (environments cached) and cold (empty skyhop and uv caches).
 #
-# Usage: bash scripts/bench.sh [--no-cold]
+# Usage: bash scripts/bench.sh [--no-cold]   (the last section, scripts/realprojects.sh, runs
+# upgrade-test on every real project in ../shared/realprojects, cold and warm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -38,4 +39,11 @@ for i in 1 2 3; do echo "warm run $i: $(run) s"; done
 if [ "$cold" = 1 ]; then
   export SKYHOP_CACHE_DIR=$OUT/cold-skyhop UV_CACHE_DIR=$OUT/cold-uv
   echo "cold run (empty skyhop and uv caches): $(run) s"
+fi
+echo
+echo "## real projects (issue 10): scripts/realprojects.sh"
+if [ "$cold" = 1 ]; then
+  bash scripts/realprojects.sh --cold
+else
+  bash scripts/realprojects.sh
 fi
