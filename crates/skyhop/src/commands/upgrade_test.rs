@@ -470,7 +470,24 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
         ));
     }
     if let Some(cmp) = &comparison {
-        extra.push(("dependency_compare.txt".into(), cmp.to_text().into_bytes()));
+        let mut text = cmp.to_text();
+        // what pip in each image changes of the image's own packages for the requirements
+        for (pinned, lock) in [(&current, &cur_lock), (&new, &new_lock)] {
+            let changed = lock
+                .as_ref()
+                .map(|l| l.provenance.layering.changed.clone())
+                .unwrap_or_default();
+            if !changed.is_empty() {
+                text.push_str(&format!(
+                    "\nChanged by requirements.txt in {}:\n",
+                    pinned.label
+                ));
+                for (name, from, to) in changed {
+                    text.push_str(&format!("{name} {from} >> {to}\n"));
+                }
+            }
+        }
+        extra.push(("dependency_compare.txt".into(), text.into_bytes()));
     }
     let extra_refs: Vec<(&str, &[u8])> = extra
         .iter()
