@@ -26,6 +26,10 @@ use crate::cache::{Cache, lock_file, rename_into_place, temp_dir_in, write_atomi
 use crate::uv::uv;
 use crate::{EnvError, cmd, python};
 
+/// How long one `uv pip install` of a lock may take: wheels install in seconds to a minute;
+/// past this something is being compiled from source, and the user hears of it rather than wait.
+const INSTALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 /// The marker written last into a finished venv; it also records the [`Venv`].
 const MARKER: &str = "skyhop-venv.json";
 
@@ -261,7 +265,14 @@ fn install_packages(
         for url in &indexes.extra_index_urls {
             c.args(["--extra-index-url", url]);
         }
-        let out = cmd::output(&mut c, "")?;
+        let Some(out) = cmd::output_with_timeout(&mut c, INSTALL_TIMEOUT, "")? else {
+            return Err(EnvError::NotFound(format!(
+                "installing {} packages took longer than {} minutes, so skyhop stopped: a package is probably being compiled from source. What to do: find the requirement without a wheel for Python {} (`uv pip install` shows it) and pin a version that has one",
+                packages.packages.len(),
+                INSTALL_TIMEOUT.as_secs() / 60,
+                lock.provenance.python.as_deref().unwrap_or("?")
+            )));
+        };
         if out.status.success() {
             return Ok((notes, with_deps, left_out));
         }
