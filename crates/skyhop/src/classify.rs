@@ -158,14 +158,7 @@ fn provides(package: &str, top: &str, module: &str) -> bool {
     if let Some(rest) = pkg.strip_prefix("apache-airflow-providers-") {
         return module.starts_with(&format!("airflow.providers.{}", rest.replace('-', ".")));
     }
-    let underscored = pkg.replace('-', "_");
-    if underscored == top || pkg.split('-').next() == Some(top) {
-        return true;
-    }
-    if pkg.starts_with("google-cloud-") && top == "google" {
-        return module.starts_with(&format!("google.cloud.{}", &underscored[13..]));
-    }
-    // `airflow-provider-weaviate` provides `weaviate_provider`: a shared distinctive word
+    // `airflow-provider-x` does not provide all of `airflow`: generic words never match alone
     const COMMON: &[&str] = &[
         "airflow",
         "apache",
@@ -176,6 +169,15 @@ fn provides(package: &str, top: &str, module: &str) -> bool {
         "sdk",
         "core",
     ];
+    let underscored = pkg.replace('-', "_");
+    let first = pkg.split('-').next().filter(|f| !COMMON.contains(f));
+    if underscored == top || first == Some(top) {
+        return true;
+    }
+    if pkg.starts_with("google-cloud-") && top == "google" {
+        return module.starts_with(&format!("google.cloud.{}", &underscored[13..]));
+    }
+    // `airflow-provider-weaviate` provides `weaviate_provider`: a shared distinctive word
     let words = |s: &str| -> Vec<String> {
         s.split(['-', '_', '.'])
             .filter(|w| w.len() >= 4 && !COMMON.contains(w))
