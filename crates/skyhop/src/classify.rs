@@ -39,6 +39,13 @@ pub fn classify(
                     FileStatus::NotTested,
                     Some(format!("not tested: needs {} ({})", m.package, m.why)),
                 )
+            } else if reads_image_paths(f) {
+                (
+                    FileStatus::NotTested,
+                    Some(format!(
+                        "not tested: it reads {IMAGE_HOME}/..., where the image keeps the project; skyhop imports it from the project folder"
+                    )),
+                )
             } else if let Some(before) = current.and_then(|(c, lacks)| {
                 c.files
                     .iter()
@@ -109,10 +116,27 @@ pub fn adjust_findings(findings: &mut [Finding], files: &[ParsedFile]) {
     }
 }
 
-/// Whether a failure is skyhop's rather than the project's: the harness broke, or the file
-/// needs a package skyhop's environment lacks.
+/// Where Astro images keep the project (`AIRFLOW_HOME`).
+const IMAGE_HOME: &str = "/usr/local/airflow";
+
+/// Whether a failure is skyhop's rather than the project's: the harness broke, the file needs
+/// a package skyhop's environment lacks, or it reads the project at its place in the image.
 fn skyhops_own(f: &FileResult, lacks: &[Missing]) -> bool {
-    f.error_type.as_deref() == Some("HarnessError") || needs(f, lacks).is_some()
+    f.error_type.as_deref() == Some("HarnessError")
+        || needs(f, lacks).is_some()
+        || reads_image_paths(f)
+}
+
+/// A failure about a path under the image's project folder (`/usr/local/airflow/dbt/...`),
+/// which exists in the image but not where skyhop runs the file.
+fn reads_image_paths(f: &FileResult) -> bool {
+    f.error
+        .as_deref()
+        .is_some_and(|e| e.contains(&format!("{IMAGE_HOME}/")))
+        && !f
+            .error_type
+            .as_deref()
+            .is_some_and(|t| t.contains("ImportError") || t == "ModuleNotFoundError")
 }
 
 /// The missing package a failed file needs, when its error is an import of one.
@@ -218,6 +242,13 @@ mod tests {
                 failed("dags/old.py", "No module named 'airflow.operators.dummy'"),
                 failed("dags/new.py", "No module named 'airflow.operators.bash'"),
                 failed("dags/w.py", "No module named 'weaviate_provider'"),
+                FileResult {
+                    error_type: Some("CosmosValueError".into()),
+                    ..failed(
+                        "dags/cosmos.py",
+                        "Could not find dbt_project.yml at /usr/local/airflow/dbt/jaffle_shop",
+                    )
+                },
             ],
         };
         let current = ParseReport {
@@ -246,6 +277,7 @@ mod tests {
                 FileStatus::NotTested,
                 FileStatus::FailsAlready,
                 FileStatus::Fails,
+                FileStatus::NotTested,
                 FileStatus::NotTested
             ]
         );
