@@ -107,6 +107,10 @@ pub(crate) fn resolve_layer(
         }
     }
     let mut constraints = vec![spec.airflow_pin()];
+    // the exclusions of versions without a wheel added by the last round, undone when they
+    // make the requirements unsatisfiable (the version is then tested without a wheel: left
+    // out of the venv, with its SKY503 finding)
+    let mut excluded: Vec<String> = Vec::new();
     let check_wheels = spec.index_url.is_none() && !offline();
     for _round in 0..ROUNDS {
         let input = tmp.path().join("requirements.in");
@@ -125,6 +129,7 @@ pub(crate) fn resolve_layer(
         write_atomic(&cons, format!("{}\n", constraints.join("\n")).as_bytes())?;
         match compile(spec, uv, tmp.path(), base, &input, &cons)? {
             Ok(resolved) => {
+                let before = constraints.len();
                 if check_wheels
                     && no_wheels(
                         spec,
@@ -136,9 +141,19 @@ pub(crate) fn resolve_layer(
                         &mut layering,
                     )?
                 {
+                    excluded = constraints[before..].to_vec();
                     continue;
                 }
                 return Ok(overlay(base, resolved, layering));
+            }
+            Err(_) if !excluded.is_empty() => {
+                constraints.retain(|c| !excluded.contains(c));
+                for n in &mut layering.no_wheel {
+                    if excluded.contains(&format!("{}!={}", n.requirement.name, n.version)) {
+                        n.used = None;
+                    }
+                }
+                excluded.clear();
             }
             Err(stderr) => {
                 let at_fault = at_fault(spec, uv, tmp.path(), base, &lines, &stderr)?;
@@ -350,8 +365,8 @@ fn no_wheels(
     let mut moved = false;
     for (p, support) in candidates.iter().zip(supports) {
         let Some(support) = support else { continue };
-        // pure sdist projects are built (small, pure Python); a version with a wheel is fine
-        if !support.any_wheel || support.has(&p.version) {
+        // a version with a wheel is fine, and so is pure Python, which pip builds in seconds
+        if !support.needs_compiler(&p.version) {
             continue;
         }
         let used = support.nearest(&p.version).map(ToString::to_string);

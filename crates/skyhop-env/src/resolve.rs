@@ -28,7 +28,7 @@ use crate::{EnvError, cmd};
 
 /// Names the way the requirements layer is modelled, in lock cache keys: locks made by an
 /// earlier model are not reused.
-const LAYER_MODEL: &str = "layer-v4-pip-on-image";
+const LAYER_MODEL: &str = "layer-v5-pip-on-image";
 
 /// The platform every environment is resolved for (Runtime images are Linux x86-64).
 pub const PYTHON_PLATFORM: &str = "x86_64-unknown-linux-gnu";

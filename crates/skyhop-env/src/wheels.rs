@@ -29,9 +29,21 @@ pub struct WheelSupport {
     pub with_wheel: Vec<Version>,
     /// Whether any file of any version is a wheel at all (pure sdist projects have none).
     pub any_wheel: bool,
+    /// Versions with a platform-specific wheel for some Python or platform: compiled code,
+    /// whose sdist needs a compiler. A version without one (sdist only, or a pure wheel for
+    /// another Python) is pure Python, which pip builds from its sdist in seconds.
+    pub compiled: Vec<Version>,
 }
 
 impl WheelSupport {
+    /// Whether `version` is compiled code without a wheel that installs here: pip would have
+    /// to compile it.
+    pub fn needs_compiler(&self, version: &str) -> bool {
+        version
+            .parse::<Version>()
+            .is_ok_and(|v| self.compiled.contains(&v) && !self.with_wheel.contains(&v))
+    }
+
     /// Whether `version` has a wheel that installs.
     pub fn has(&self, version: &str) -> bool {
         version
@@ -127,6 +139,7 @@ pub fn wheel_support(name: &str, python: &str, cache: &Cache) -> Result<WheelSup
 fn support_from(files: &[String], python: &str) -> WheelSupport {
     let py = python_tuple(python);
     let mut with_wheel: Vec<Version> = Vec::new();
+    let mut compiled: Vec<Version> = Vec::new();
     let mut any_wheel = false;
     for f in files {
         let Some(stem) = f.strip_suffix(".whl") else {
@@ -139,6 +152,12 @@ fn support_from(files: &[String], python: &str) -> WheelSupport {
         }
         let n = parts.len();
         let (pytags, abis, plats) = (parts[n - 3], parts[n - 2], parts[n - 1]);
+        if (abis != "none" || plats != "any")
+            && let Ok(v) = parts[1].parse::<Version>()
+            && !compiled.contains(&v)
+        {
+            compiled.push(v);
+        }
         if !installs(pytags, abis, plats, py) {
             continue;
         }
@@ -149,9 +168,11 @@ fn support_from(files: &[String], python: &str) -> WheelSupport {
         }
     }
     with_wheel.sort();
+    compiled.sort();
     WheelSupport {
         with_wheel,
         any_wheel,
+        compiled,
     }
 }
 
@@ -234,6 +255,14 @@ mod tests {
         assert!(s.has("41.0.0"), "abi3 from cp37");
         assert!(s.has("1.16.0"), "pure wheel");
         assert_eq!(s.nearest("2.1.0").unwrap().to_string(), "2.1.1");
+        assert!(s.needs_compiler("2.1.0"));
+        assert!(!s.needs_compiler("2.1.1"), "has a wheel");
+        assert!(!s.needs_compiler("1.16.0"), "pure Python");
+        let pure = support_from(&["halo-0.0.31-py2-none-any.whl".to_string()], "3.12");
+        assert!(
+            !pure.needs_compiler("0.0.31"),
+            "a pure wheel for another Python"
+        );
         let s311 = support_from(&files, "3.11");
         assert!(s311.has("2.1.0"));
         let sdist_only = support_from(&["bs4-0.0.1.tar.gz".to_string()], "3.12");
