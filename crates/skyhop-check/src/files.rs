@@ -109,6 +109,7 @@ pub fn collect_python_files(paths: &[PathBuf], root: &Path) -> (Vec<PathBuf>, Ve
                         message: what,
                         replacement: None,
                         source: Source::Check,
+                        related: Vec::new(),
                     });
                 }
             }

@@ -132,6 +132,46 @@ pub struct ClassInfo {
     pub init: Signature,
 }
 
+/// The configuration of the target: every option it defines (with its providers') and the
+/// options it still answers under an old name.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ConfigInfo {
+    /// section → options (lowercase).
+    #[serde(default)]
+    pub options: BTreeMap<String, Vec<String>>,
+    /// Old names the target maps to new ones.
+    #[serde(default)]
+    pub deprecated: Vec<DeprecatedOption>,
+}
+
+/// One entry of the target's deprecated-options map.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DeprecatedOption {
+    pub section: String,
+    pub key: String,
+    pub new_section: String,
+    pub new_key: String,
+    /// Version that deprecated it, when the target says.
+    #[serde(default)]
+    pub since: Option<String>,
+}
+
+impl ConfigInfo {
+    /// Whether the target defines `[section] key`.
+    pub fn has(&self, section: &str, key: &str) -> bool {
+        self.options
+            .get(section)
+            .is_some_and(|keys| keys.iter().any(|k| k == key))
+    }
+
+    /// The new name of a deprecated `[section] key`.
+    pub fn renamed(&self, section: &str, key: &str) -> Option<&DeprecatedOption> {
+        self.deprecated
+            .iter()
+            .find(|d| d.section == section && d.key == key)
+    }
+}
+
 /// The API of a target environment. See the module docs.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ApiIndex {
@@ -154,6 +194,9 @@ pub struct ApiIndex {
     pub classes: HashMap<String, ClassInfo>,
     #[serde(default)]
     pub functions: HashMap<String, Signature>,
+    /// The target's configuration options, when the script could read them.
+    #[serde(default)]
+    pub config: Option<ConfigInfo>,
     #[serde(skip)]
     derived: OnceLock<Derived>,
 }

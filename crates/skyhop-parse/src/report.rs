@@ -192,6 +192,7 @@ pub fn to_findings(report: &ParseReport) -> Vec<Finding> {
                 ),
                 replacement: None,
                 source: Source::Parse,
+                related: Vec::new(),
             });
         }
         for w in &file.warnings {
@@ -218,6 +219,7 @@ pub fn to_findings(report: &ParseReport) -> Vec<Finding> {
                 ),
                 replacement: None,
                 source: Source::Parse,
+                related: Vec::new(),
             });
         }
     }

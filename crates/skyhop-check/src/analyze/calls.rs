@@ -6,26 +6,11 @@ use super::*;
 impl<'a> Analyzer<'a> {
     pub(super) fn check_call(&mut self, call: &'a ast::ExprCall, decorator: bool) {
         let callee = self.qualify(&call.func);
-        // Method call on an object built from a known class.
-        if let (Expr::Attribute(attr), Some(index)) = (&*call.func, self.ctx.index) {
-            if let Expr::Name(n) = &*attr.value
-                && let Some(Binding::Instance(class)) = self.lookup(n.id.as_str())
-                && index.class_has_attr(class, attr.attr.id.as_str()) == Some(false)
-            {
-                let message = format!(
-                    "`{}.{}`: class `{class}` has no method `{}` in the target (Airflow {})",
-                    n.id,
-                    attr.attr.id,
-                    attr.attr.id,
-                    self.target()
-                );
-                self.push(
-                    attr.attr.range.start(),
-                    "SKY105",
-                    Severity::Error,
-                    message,
-                    None,
-                );
+        // Method call on an object of a known class (or through a user subclass).
+        if let Expr::Attribute(attr) = &*call.func {
+            if let Some(ty) = self.ty_of(&attr.value) {
+                let text = self.text_of(attr.range);
+                self.check_member(&ty, text, attr.attr.id.as_str(), attr.attr.range, true);
             }
             // context.get("execution_date")
             if attr.attr.id.as_str() == "get"
@@ -38,6 +23,8 @@ impl<'a> Analyzer<'a> {
         let Some(callee) = callee else {
             return;
         };
+        self.check_config_read(&callee, call);
+        self.check_values(call);
         let last = callee.rsplit('.').next().unwrap_or("");
         let airflow = callee.starts_with("airflow.");
         let is_dag = airflow && (last == "DAG" || last == "dag");
@@ -50,7 +37,15 @@ impl<'a> Analyzer<'a> {
                         .index
                         .is_some_and(|i| i.class_derives(c, ".BaseOperator"))
                 }));
-        if !(is_dag || is_operator || signature.is_some()) {
+        let ruled = || {
+            rules().arguments.iter().any(|a| {
+                a.callee == callee
+                    || a.callee
+                        .strip_prefix('*')
+                        .is_some_and(|s| callee.ends_with(s))
+            })
+        };
+        if !(is_dag || is_operator || signature.is_some() || ruled()) {
             return;
         }
         let mut seen: Vec<String> = Vec::new();

@@ -5,6 +5,8 @@ use super::*;
 
 impl<'a> Analyzer<'a> {
     pub(super) fn visit_function(&mut self, f: &'a ast::StmtFunctionDef) {
+        let method_of = self.class_body.take().filter(|_| Self::is_method_scope(f));
+        let mut returns_dag = false;
         let mut is_task = self.callables.contains(f.name.id.as_str());
         let mut isolated = self.isolated_callables.contains(f.name.id.as_str());
         for d in &f.decorator_list {
@@ -20,6 +22,7 @@ impl<'a> Analyzer<'a> {
                 is_task = true;
             }
             if q.starts_with("airflow.") && q.ends_with(".dag") {
+                returns_dag = true;
                 match &d.expression {
                     Expr::Call(c) => self.check_call(c, true),
                     e => self.dag_defaults(e.range(), &[]),
@@ -45,16 +48,26 @@ impl<'a> Analyzer<'a> {
         if let Some(ret) = &f.returns {
             self.visit_annotation(ret);
         }
-        self.bind(f.name.id.as_str(), Binding::Local);
+        let binding = if returns_dag {
+            Binding::Returns(self.dag_class())
+        } else {
+            Binding::Local
+        };
+        self.bind(f.name.id.as_str(), binding);
         self.scopes.push(HashMap::default());
-        for p in params
+        for (i, p) in params
             .posonlyargs
             .iter()
             .chain(&params.args)
             .chain(&params.kwonlyargs)
+            .enumerate()
         {
             let name = p.parameter.name.id.as_str();
-            let binding = if name == "context" {
+            let binding = if i == 0
+                && let Some(class) = &method_of
+            {
+                Binding::SelfOf(class.clone())
+            } else if name == "context" {
                 Binding::Context
             } else {
                 Binding::Local
@@ -76,17 +89,49 @@ impl<'a> Analyzer<'a> {
         }
         self.function_depth += 1;
         self.isolated += u32::from(isolated);
+        if let Some(class) = &method_of {
+            self.method_classes.push(class.clone());
+        }
         for stmt in &f.body {
             self.visit_stmt(stmt);
+        }
+        if method_of.is_some() {
+            self.method_classes.pop();
         }
         self.isolated -= u32::from(isolated);
         self.function_depth -= 1;
         self.scopes.pop();
     }
 
+    pub(super) fn visit_class(&mut self, c: &'a ast::StmtClassDef) {
+        for d in &c.decorator_list {
+            self.visit_decorator(d);
+        }
+        if let Some(args) = &c.arguments {
+            self.visit_arguments(args);
+        }
+        let name = c.name.id.to_string();
+        let class = self.user_class(c);
+        self.user_classes.insert(name.clone(), class);
+        self.bind(&name, Binding::UserClass(name.clone()));
+        self.check_overrides(c, &name);
+        self.scopes.push(HashMap::default());
+        for s in &c.body {
+            if matches!(s, Stmt::FunctionDef(_)) {
+                self.class_body = Some(name.clone());
+            }
+            self.visit_stmt(s);
+            self.class_body = None;
+        }
+        self.scopes.pop();
+    }
+
     pub(super) fn visit_import(&mut self, imp: &'a ast::StmtImport) {
         for alias in &imp.names {
             let module = alias.name.id.as_str();
+            if self.is_local(module) {
+                self.local_import(module, 0, Vec::new(), alias.range.start());
+            }
             self.check_module(module, alias.range, &[]);
             match &alias.asname {
                 Some(asname) => self.bind(asname.id.as_str(), Binding::Module(module.into())),
@@ -100,6 +145,15 @@ impl<'a> Analyzer<'a> {
 
     pub(super) fn visit_import_from(&mut self, imp: &'a ast::StmtImportFrom) {
         let module = imp.module.as_ref().map(|m| m.id.to_string());
+        if imp.level > 0 || module.as_deref().is_some_and(|m| self.is_local(m)) {
+            let names = imp.names.iter().map(|a| a.name.id.to_string()).collect();
+            self.local_import(
+                module.as_deref().unwrap_or(""),
+                imp.level,
+                names,
+                imp.range.start(),
+            );
+        }
         let Some(module) = module.filter(|_| imp.level == 0) else {
             for alias in &imp.names {
                 let bound = alias.asname.as_ref().unwrap_or(&alias.name);
@@ -151,10 +205,9 @@ impl<'a> Analyzer<'a> {
                             .collect(),
                     )
                 } else {
-                    match self.signature_of(&callee) {
-                        (_, Some(class)) => Binding::Instance(class),
-                        _ => Binding::Local,
-                    }
+                    self.ty_of(value)
+                        .map(Self::binding_of)
+                        .unwrap_or(Binding::Local)
                 }
             }
             Expr::Dict(d) => Binding::Dict(dict_literal_keys(d)),
@@ -265,20 +318,7 @@ impl<'a> Visitor<'a> for Analyzer<'a> {
             Stmt::Import(imp) => self.visit_import(imp),
             Stmt::ImportFrom(imp) => self.visit_import_from(imp),
             Stmt::FunctionDef(f) => self.visit_function(f),
-            Stmt::ClassDef(c) => {
-                for d in &c.decorator_list {
-                    self.visit_decorator(d);
-                }
-                if let Some(args) = &c.arguments {
-                    self.visit_arguments(args);
-                }
-                self.bind(c.name.id.as_str(), Binding::Local);
-                self.scopes.push(HashMap::default());
-                for s in &c.body {
-                    self.visit_stmt(s);
-                }
-                self.scopes.pop();
-            }
+            Stmt::ClassDef(c) => self.visit_class(c),
             Stmt::Assign(a) => {
                 let targets: Vec<&Expr> = a.targets.iter().collect();
                 self.visit_assign_value(&targets, &a.value);
@@ -295,6 +335,12 @@ impl<'a> Visitor<'a> for Analyzer<'a> {
                     self.visit_expr(&item.context_expr);
                     if let Some(v) = &item.optional_vars {
                         self.bind_targets(v);
+                        // `with DAG(...) as dag`: `__enter__` returns the object.
+                        if let Expr::Name(n) = &**v
+                            && let Some(ty) = self.ty_of(&item.context_expr)
+                        {
+                            self.bind(n.id.as_str(), Self::binding_of(ty));
+                        }
                     }
                 }
                 for s in &w.body {
@@ -339,12 +385,23 @@ impl<'a> Visitor<'a> for Analyzer<'a> {
                     );
                     self.check_name(&q, a.attr.range, attrs_only, false);
                 } else {
+                    if let Some(ty) = self.ty_of(&a.value) {
+                        let text = self.text_of(a.range);
+                        self.check_member(&ty, text, a.attr.id.as_str(), a.attr.range, false);
+                    }
                     visitor::walk_expr(self, expr);
                 }
             }
             Expr::Call(call) => {
                 self.check_call(call, false);
-                visitor::walk_expr(self, expr);
+                match &*call.func {
+                    // `obj.method(...)`: the method was checked as a call already.
+                    Expr::Attribute(a) if self.qualify(&call.func).is_none() => {
+                        self.visit_expr(&a.value);
+                        self.visit_arguments(&call.arguments);
+                    }
+                    _ => visitor::walk_expr(self, expr),
+                }
             }
             Expr::Subscript(s) => {
                 if self.is_context(&s.value)

@@ -306,5 +306,6 @@ pub fn relaxed_finding(r: &Relaxed, new: &Pinned) -> Finding {
         // No single replacement: the message says which versions the target accepts.
         replacement: None,
         source: Source::Deps,
+        related: Vec::new(),
     }
 }

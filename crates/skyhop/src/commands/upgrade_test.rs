@@ -436,6 +436,7 @@ fn catalog_findings(
         message,
         replacement,
         source: Source::Catalog,
+        related: Vec::new(),
     };
     match ctx
         .catalog
