@@ -118,11 +118,15 @@ pub struct ArgumentRule {
     pub range: Range,
 }
 
-/// A removed template-context key.
+/// A removed template-context key, or (with `returns`) the class of a key's value, so that
+/// members used on it are checked (`context["dag_run"].external_trigger`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct ContextKey {
     pub key: String,
+    #[serde(default)]
     pub new: Option<String>,
+    #[serde(default)]
+    pub returns: Option<String>,
     #[serde(flatten)]
     pub range: Range,
 }

@@ -19,6 +19,14 @@ impl<'a> Analyzer<'a> {
             {
                 self.context_key(s.value.to_str(), s.range);
             }
+            // inlet_events.get("s3://..."): a lookup by string.
+            if attr.attr.id.as_str() == "get"
+                && let Some(Expr::StringLiteral(s)) = call.arguments.args.first()
+                && let Some(ty) = self.ty_of(&attr.value)
+            {
+                let text = self.text_of(call.range());
+                self.check_member(&ty, text, "[str]", s.range, false);
+            }
         }
         let Some(callee) = callee else {
             return;

@@ -74,22 +74,34 @@ fn is_staticmethod(f: &ast::StmtFunctionDef) -> bool {
 }
 
 impl<'a> Analyzer<'a> {
-    /// The canonical class a qualified name refers to (through a deprecation shim too).
+    /// The canonical class a qualified name refers to (through a deprecation shim too). When
+    /// the target cannot say (a removed class, an opaque module, a provider not installed),
+    /// the curated replacement's class, else the name itself: the member table matches classes
+    /// by their last segment.
     pub(super) fn class_of_name(&self, qualname: &str) -> Option<String> {
+        let camel = qualname
+            .rsplit('.')
+            .next()
+            .is_some_and(|l| l.starts_with(|c: char| c.is_ascii_uppercase()));
+        let fallback = || (qualname.starts_with("airflow.") && camel).then(|| qualname.to_string());
         let Some(index) = self.ctx.index else {
-            return qualname
-                .starts_with("airflow.")
-                .then(|| qualname.to_string());
+            return fallback();
+        };
+        let class = |q: &str| match self.ctx.resolve(index, q) {
+            Resolved::Class(c) => Some(c),
+            _ => None,
         };
         match self.ctx.resolve(index, qualname) {
             Resolved::Class(c) => Some(c),
             Resolved::Deprecated {
                 target: Some(t), ..
-            } => match self.ctx.resolve(index, &t) {
-                Resolved::Class(c) => Some(c),
-                _ => None,
-            },
-            _ => None,
+            } => class(&t).or_else(fallback),
+            Resolved::Function(_) | Resolved::Module | Resolved::Value => None,
+            _ => rules()
+                .name_rule(qualname)
+                .and_then(|r| r.new.as_deref())
+                .and_then(class)
+                .or_else(fallback),
         }
     }
 
@@ -106,11 +118,34 @@ impl<'a> Analyzer<'a> {
                 _ => None,
             },
             Expr::Call(call) => self.returns_of(call),
+            Expr::Subscript(sub) if self.is_context(&sub.value) => self.context_value(&sub.slice),
             _ => None,
         }
     }
 
+    /// The class of the value of context key `key`.
+    fn context_value(&self, key: &Expr) -> Option<Ty> {
+        let Expr::StringLiteral(s) = key else {
+            return None;
+        };
+        let key = s.value.to_str();
+        let returns = rules()
+            .context_keys
+            .iter()
+            .find(|k| k.key == key)?
+            .returns
+            .as_deref()?;
+        self.class_of_name(returns).map(Ty::Lib)
+    }
+
     fn returns_of(&self, call: &ast::ExprCall) -> Option<Ty> {
+        // context.get("dag_run")
+        if let Expr::Attribute(a) = &*call.func
+            && a.attr.id.as_str() == "get"
+            && self.is_context(&a.value)
+        {
+            return self.context_value(call.arguments.args.first()?);
+        }
         if let Expr::Name(n) = &*call.func {
             match self.lookup(n.id.as_str()) {
                 Some(Binding::UserClass(u)) => return Some(Ty::User(u.clone())),
@@ -135,13 +170,7 @@ impl<'a> Analyzer<'a> {
             if let (_, Some(class)) = self.signature_of(&callee) {
                 return Some(Ty::Lib(class));
             }
-            if self.ctx.index.is_none() && callee.starts_with("airflow.") {
-                let last = callee.rsplit('.').next().unwrap_or("");
-                if last.starts_with(|c: char| c.is_ascii_uppercase()) {
-                    return Some(Ty::Lib(callee));
-                }
-            }
-            return None;
+            return self.class_of_name(&callee).map(Ty::Lib);
         }
         // obj.method(...) of a known class.
         if let Expr::Attribute(a) = &*call.func {
@@ -345,6 +374,11 @@ impl<'a> Analyzer<'a> {
         }
         let mut replacement = None;
         if let Some((r, (_, when))) = &ruled {
+            if member.starts_with('[') {
+                message = format!("`{text}`: {}", r.message.as_deref().unwrap_or(""));
+                self.push(range.start(), "SKY107", severity, message, None);
+                return;
+            }
             if !present {
                 let of = user
                     .as_ref()

@@ -238,6 +238,47 @@ impl<'a> Analyzer<'a> {
         if self.ctx.index.is_some() && !rule.semantic {
             return false;
         }
+        self.fire_name_rule(rule, qualname, range, &rule.rule)
+    }
+
+    /// With an index, a curated name rule still speaks where the index cannot see (a module
+    /// whose `__getattr__` answers names the script could not list) and for deprecations the
+    /// target does not announce (names that still work but are expected to go: ruff's AIR311).
+    fn name_rule_with_index(
+        &mut self,
+        qualname: &str,
+        resolved: &Resolved,
+        range: TextRange,
+        import: bool,
+    ) {
+        let Some(rule) = rules().name_rule(qualname) else {
+            return;
+        };
+        if rule.old.ends_with(".**") || rule.semantic {
+            return;
+        }
+        let unseen = matches!(resolved, Resolved::Unknown);
+        let still_works = matches!(
+            resolved,
+            Resolved::Class(_) | Resolved::Function(_) | Resolved::Value | Resolved::Module
+        );
+        let code = match rule.range.severity(&self.ctx.target) {
+            Some(Severity::Error) if unseen && import => "SKY102",
+            Some(Severity::Error) if unseen => "SKY105",
+            Some(Severity::Warning) if unseen || still_works => "SKY103",
+            _ => return,
+        };
+        self.reported.insert(qualname.to_string());
+        self.fire_name_rule(rule, qualname, range, code);
+    }
+
+    fn fire_name_rule(
+        &mut self,
+        rule: &NameRule,
+        qualname: &str,
+        range: TextRange,
+        code: &str,
+    ) -> bool {
         if rule.semantic && self.type_checking > 0 {
             return false;
         }
@@ -257,13 +298,7 @@ impl<'a> Analyzer<'a> {
             message.push_str(&format!("; use `{new}`"));
             message.push_str(&self.package_note(new, rule.package.as_deref()));
         }
-        self.push(
-            range.start(),
-            &rule.rule,
-            severity,
-            message,
-            rule.new.clone(),
-        );
+        self.push(range.start(), code, severity, message, rule.new.clone());
         true
     }
 
@@ -299,6 +334,9 @@ impl<'a> Analyzer<'a> {
         let resolved = self.ctx.resolve(index, qualname);
         if attrs_only && !matches!(resolved, Resolved::MissingAttr { .. }) {
             return;
+        }
+        if !attrs_only {
+            self.name_rule_with_index(qualname, &resolved, range, import);
         }
         match resolved {
             Resolved::MissingName {

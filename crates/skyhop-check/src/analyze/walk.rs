@@ -7,7 +7,9 @@ impl<'a> Analyzer<'a> {
     pub(super) fn visit_function(&mut self, f: &'a ast::StmtFunctionDef) {
         let method_of = self.class_body.take().filter(|_| Self::is_method_scope(f));
         let mut returns_dag = false;
-        let mut is_task = self.callables.contains(f.name.id.as_str());
+        // `execute(self, context)` of an operator: its parameters are context keys too.
+        let execute = method_of.is_some() && f.name.id.as_str() == "execute";
+        let mut is_task = execute || self.callables.contains(f.name.id.as_str());
         let mut isolated = self.isolated_callables.contains(f.name.id.as_str());
         for d in &f.decorator_list {
             let expr = match &d.expression {
@@ -219,6 +221,10 @@ impl<'a> Analyzer<'a> {
                 Some(q) => Binding::Symbol(q),
                 None => Binding::Local,
             },
+            Expr::Subscript(_) => self
+                .ty_of(value)
+                .map(Self::binding_of)
+                .unwrap_or(Binding::Local),
             _ => Binding::Local,
         };
         for target in targets {
@@ -408,6 +414,13 @@ impl<'a> Visitor<'a> for Analyzer<'a> {
                     && let Expr::StringLiteral(lit) = &*s.slice
                 {
                     self.context_key(lit.value.to_str(), lit.range);
+                }
+                // `inlet_events["s3://..."]`: indexing by a string.
+                if let Expr::StringLiteral(lit) = &*s.slice
+                    && let Some(ty) = self.ty_of(&s.value)
+                {
+                    let text = self.text_of(s.range);
+                    self.check_member(&ty, text, "[str]", lit.range, false);
                 }
                 visitor::walk_expr(self, expr);
             }
