@@ -26,6 +26,8 @@ KEEP = [
     "airflow.datasets", "airflow.assets", "airflow.assets.manager", "airflow.sdk.definitions.asset",
     "airflow.utils.helpers", "airflow.utils.decorators", "airflow.models.baseoperator",
     "airflow.sdk.definitions.connection", "airflow.sdk.definitions.variable",
+    "airflow.utils.log", "airflow.utils.log.file_task_handler", "airflow.models.dagrun",
+    "airflow.sdk.execution_time", "airflow.sdk.execution_time.context",
 ]
 
 full = json.load(open(sys.argv[1]))

@@ -95,16 +95,24 @@ impl<'a> Analyzer<'a> {
             && let Some(severity) = rule.range.severity(&self.ctx.target)
         {
             let renamed = target_config.and_then(|c| c.renamed(&section, &key));
-            let (severity, verb) = match (severity, renamed) {
-                (Severity::Error, None) => (breaks(Severity::Error), "was removed in"),
-                (Severity::Error, Some(_)) => (Severity::Warning, "is deprecated since"),
-                (s, _) => (s, "is deprecated since"),
+            let mut message = match (severity, renamed) {
+                (Severity::Error, None) => format!(
+                    "`{text}`: [{section}] {key} was removed in Airflow {}: in the target it {what}",
+                    rule.range.when(Severity::Error)
+                ),
+                (Severity::Error, Some(_)) => format!(
+                    "`{text}`: [{section}] {key} was renamed in Airflow {}; the target still answers the old name, with a deprecation warning",
+                    rule.range.when(Severity::Error)
+                ),
+                (s, _) => format!(
+                    "`{text}`: [{section}] {key} is deprecated since Airflow {}",
+                    rule.range.when(s)
+                ),
             };
-            let when = rule.range.when(severity);
-            let mut message = format!("`{text}`: [{section}] {key} {verb} Airflow {when}");
-            if verb == "was removed in" {
-                message.push_str(&format!(": in the target it {what}"));
-            }
+            let severity = match (severity, renamed) {
+                (Severity::Error, None) => breaks(Severity::Error),
+                _ => Severity::Warning,
+            };
             let replacement = match (&rule.new_section, &rule.new_key) {
                 (Some(ns), Some(nk)) => {
                     let nk = if nk == "*" { key.as_str() } else { nk.as_str() };
@@ -163,6 +171,40 @@ impl<'a> Analyzer<'a> {
             ),
             None,
         );
+    }
+
+    /// Removed values spelled as enum attributes (`TriggerRule.NONE_FAILED_OR_SKIPPED`).
+    pub(super) fn check_value_attribute(&mut self, qualname: &str, range: TextRange) {
+        if !qualname.starts_with("airflow.") {
+            return;
+        }
+        let Some(rule) = rules().values.iter().find(|v| {
+            v.attribute
+                .as_deref()
+                .is_some_and(|a| qualname.strip_suffix(a).is_some_and(|p| p.ends_with('.')))
+        }) else {
+            return;
+        };
+        let Some(severity) = rule.range.severity(&self.ctx.target) else {
+            return;
+        };
+        let attribute = rule.attribute.as_deref().unwrap_or_default();
+        let mut message = format!(
+            "`{attribute}` ({}=\"{}\") {} Airflow {}",
+            rule.argument,
+            rule.value,
+            if severity == Severity::Error {
+                "was removed in"
+            } else {
+                "is deprecated since"
+            },
+            rule.range.when(severity)
+        );
+        if let Some(new) = &rule.new {
+            message.push_str(&format!("; use `{}=\"{new}\"`", rule.argument));
+        }
+        self.reported.insert(qualname.to_string());
+        self.push(range.start(), "SKY311", severity, message, None);
     }
 
     /// Removed values of keyword arguments (`trigger_rule="none_failed_or_skipped"`).

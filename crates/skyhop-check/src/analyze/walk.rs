@@ -384,6 +384,7 @@ impl<'a> Visitor<'a> for Analyzer<'a> {
         match expr {
             Expr::Attribute(a) if a.ctx == ExprContext::Load => {
                 if let Some(q) = self.qualify(expr) {
+                    self.check_value_attribute(&q, a.attr.range);
                     // Inner parts of the chain are names only: nothing more to visit.
                     let attrs_only = matches!(
                         chain_head(expr).and_then(|h| self.lookup(h)),
