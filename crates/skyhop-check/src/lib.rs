@@ -4,17 +4,25 @@
 //! It owns:
 //! - parsing DAG files (`ruff_python_parser`, in parallel with rayon) and per-file name
 //!   resolution ([`analyze`]): imports and aliases, relative and local imports, attribute
-//!   chains, objects built from known classes, `try/except ImportError` fallbacks,
-//!   `TYPE_CHECKING` blocks, imports inside task functions;
+//!   chains, `try/except ImportError` fallbacks, `TYPE_CHECKING` blocks, imports inside task
+//!   functions; the classes of objects (constructors, well-known factories, `with DAG(...) as
+//!   dag`, `@dag` functions, `self.x` set in `__init__`, context values) and of user classes
+//!   that subclass library classes (`self.x`, `super().x`, `cls.x` resolve through the
+//!   target's bases); configuration read in code (`conf.get*`);
+//! - the project's import graph: DAG files → `include/`, `plugins/`, any local module, so a
+//!   DAG file that fails through a helper module gets a finding pointing to the helper's line
+//!   (helper modules not given are found and checked too);
 //! - the [`ApiIndex`] of a target environment, built by running the embedded
-//!   `introspect.py` with that environment's Python once and cached as JSON;
+//!   `introspect.py` with that environment's Python once and cached as JSON (modules, names,
+//!   classes, signatures, and the target's configuration options and deprecated-options map);
 //! - the curated rules, as data files under `rules/` embedded at build time ([`rules`]), with
 //!   their docs ([`rule_doc`], [`all_rules`]) and version ranges;
 //! - text / JSON output ([`to_text`], [`to_json`]) and safe fixes ([`fix`], [`unified_diff`],
 //!   [`apply_fixes`]).
 //!
 //! It knows nothing of how environments are made (it gets a Python path or an index), of
-//! projects' files other than the DAG files and config settings it is handed, and of reports
+//! projects' files other than the DAG files and config settings it is handed (and the project
+//! modules those files import), and of reports
 //! (SARIF / GitHub output belong to skyhop-report).
 
 pub mod analyze;
@@ -175,7 +183,7 @@ fn check_source(
             let pos = lines.line_column(err.location.start(), &source);
             let checked = Checked {
                 finding: file_finding(
-                    &rel,
+                    rel,
                     pos.line.get() as u32,
                     pos.column.get() as u32,
                     "SKY001",

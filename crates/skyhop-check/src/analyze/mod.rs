@@ -4,6 +4,9 @@
 //! - [`walk`]: statements and expressions, scopes, `try/except ImportError`, `TYPE_CHECKING`;
 //! - [`names`]: imports and attribute chains against the index and the curated name table;
 //! - [`calls`]: keyword arguments of DAG / operator / hook calls, `default_args`, changed defaults;
+//! - [`classes`]: the classes of values and of user classes' library bases; removed members
+//!   (`obj.x`, `self.x`, `super().x`, `cls.x`) and overrides the target no longer calls;
+//! - [`config`]: configuration read in code, and removed argument values;
 //! - [`context`]: removed template-context keys (Python access and Jinja strings).
 
 mod calls;
