@@ -37,7 +37,8 @@ if [ -n "$SNAPSHOTS" ]; then
   python3 - "$SNAPSHOTS" "$WORK/fixtures" >"$WORK/expected.tsv" <<'PY'
 import os, re, sys
 snaps, fixtures = sys.argv[1], sys.argv[2]
-head = re.compile(r"^(AIR3(?:01|02|11|12))\b")
+# `AIR301 [*] message` (older insta snapshots) or `[AIR301]: message` / `error[AIR301]: ...`.
+head = re.compile(r"^(?:[a-z]*\[)?(AIR3(?:01|02|11|12))\b")
 loc = re.compile(r"^\s*-->\s*(\S+?\.py):(\d+):(\d+)")
 old = re.compile(r"^(\S+?\.py):(\d+):(\d+):\s*(AIR3(?:01|02|11|12))\b")
 for name in sorted(os.listdir(snaps)):
