@@ -130,6 +130,10 @@ pub struct ClassInfo {
     pub bases: Vec<String>,
     pub attrs: Vec<String>,
     pub init: Signature,
+    /// Own methods' parameters (`self` / `cls` left out): `name`, `name=` (has a default),
+    /// `*` (*args), `**` (**kwargs).
+    #[serde(default)]
+    pub methods: HashMap<String, Vec<String>>,
 }
 
 /// The configuration of the target: every option it defines (with its providers') and the
@@ -531,6 +535,29 @@ impl ApiIndex {
             stack.extend(info.bases.iter().cloned());
         }
         complete.then_some(false)
+    }
+
+    /// The parameters of method `name` of class `canon` or of the first base defining it, with
+    /// the class that defines it.
+    pub fn method_params(&self, canon: &str, name: &str) -> Option<(&str, &[String])> {
+        let mut seen = HashSet::new();
+        let mut queue = std::collections::VecDeque::from([canon.to_string()]);
+        while let Some(c) = queue.pop_front() {
+            if !seen.insert(c.clone()) {
+                continue;
+            }
+            let Some((key, info)) = self.classes.get_key_value(&c) else {
+                continue;
+            };
+            if let Some(params) = info.methods.get(name) {
+                return Some((key.as_str(), params.as_slice()));
+            }
+            if info.attrs.iter().any(|a| a == name) {
+                return None; // defined there, but not as a plain function
+            }
+            queue.extend(info.bases.iter().cloned());
+        }
+        None
     }
 
     /// The constructor keywords of class `canon`.

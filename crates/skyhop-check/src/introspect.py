@@ -8,8 +8,9 @@ document (see `ApiIndex` in index.rs) describing:
 - every module under `airflow` (and `airflow.providers.*`): whether it imports, the names it
   defines (classes, functions, submodules, other values), and the names it serves through a
   module `__getattr__` (Airflow's deprecation shims and lazy imports), with their targets;
-- every class met on the way: its bases, own attributes and the keyword arguments its
-  constructor accepts (walking the MRO while `__init__` takes `**kwargs`);
+- every class met on the way: its bases, own attributes, the parameters of its own methods, and
+  the keyword arguments its constructor accepts (walking the MRO while `__init__` takes
+  `**kwargs`);
 - the configuration: every option the target defines (its config.yml / default config, with
   its providers') and its deprecated-options map.
 
@@ -143,6 +144,30 @@ def init_info(cls):
     return {"params": params, "closed": closed}
 
 
+def method_params(fn):
+    """Parameters of a method as the framework calls it: `name`, `name=` (has a default),
+    `*` (takes *args), `**` (takes **kwargs); `self` / `cls` left out. None when unknown."""
+    if isinstance(fn, (staticmethod, classmethod)):
+        fn = fn.__func__
+    if not inspect.isfunction(fn):
+        return None
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    out = []
+    for p in sig.parameters.values():
+        if p.kind == p.VAR_POSITIONAL:
+            out.append("*")
+        elif p.kind == p.VAR_KEYWORD:
+            out.append("**")
+        else:
+            out.append(p.name + ("=" if p.default is not p.empty else ""))
+    if out and out[0] in ("self", "cls"):
+        out = out[1:]
+    return out
+
+
 def class_record(cls):
     attrs = set()
     for key in cls.__dict__:
@@ -157,10 +182,18 @@ def class_record(cls):
     if fields:
         for f in fields:
             attrs.add(f.name)
+    methods = {}
+    for key, value in cls.__dict__.items():
+        if key.startswith("__") and key.endswith("__"):
+            continue
+        params = method_params(value)
+        if params is not None:
+            methods[key] = params
     return {
         "bases": [canonical(b) for b in cls.__bases__],
         "attrs": sorted(attrs),
         "init": init_info(cls),
+        "methods": methods,
     }
 
 

@@ -208,7 +208,8 @@ fn objects_subclasses_and_config_reads_in_detail() {
     // the class's own methods and what still exists are fine.
     let classes = run("SKY108.py");
     let overrides = lines_of(&classes, "SKY108");
-    for line in [9, 10, 11, 12, 17] {
+    // 41, 46: overrides whose parameters no longer fit how the target calls the method.
+    for line in [9, 10, 11, 12, 17, 41, 46] {
         assert!(
             overrides.contains(&(line, Severity::Warning)),
             "line {line}: {}",
@@ -223,7 +224,9 @@ fn objects_subclasses_and_config_reads_in_detail() {
         );
     }
     assert!(
-        classes.iter().all(|f| ![13, 20, 21, 34].contains(&f.line)),
+        classes
+            .iter()
+            .all(|f| ![13, 20, 21, 34, 51].contains(&f.line)),
         "{}",
         to_text(&classes)
     );

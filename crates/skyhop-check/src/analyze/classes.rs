@@ -521,6 +521,94 @@ impl<'a> Analyzer<'a> {
         }
     }
 
+    /// Methods of user class `name` whose parameters no longer fit how the target's base class
+    /// method is called: the override needs more arguments than the target passes, or takes
+    /// fewer than it passes.
+    pub(super) fn check_signatures(&mut self, c: &'a ast::StmtClassDef, name: &str) {
+        let Some(index) = self.ctx.index else {
+            return;
+        };
+        let classes = self.lib_classes(&Ty::User(name.to_string()));
+        if classes.is_empty() || self.type_checking > 0 {
+            return;
+        }
+        for stmt in &c.body {
+            let Stmt::FunctionDef(f) = stmt else {
+                continue;
+            };
+            let method = f.name.id.as_str();
+            if method.starts_with("__") || self.user_bases_define(name, method) {
+                continue;
+            }
+            let Some((owner, base)) = classes.iter().find_map(|c| index.method_params(c, method))
+            else {
+                continue;
+            };
+            let named: Vec<&str> = base
+                .iter()
+                .filter(|p| *p != "*" && *p != "**")
+                .map(|p| p.trim_end_matches('='))
+                .collect();
+            let passed = base
+                .iter()
+                .filter(|p| *p != "*" && *p != "**" && !p.ends_with('='))
+                .count();
+            let base_takes_any = base.iter().any(|p| p == "*");
+            let params = &f.parameters;
+            let skip = usize::from(!is_staticmethod(f));
+            let positional: Vec<&ast::ParameterWithDefault> = params
+                .posonlyargs
+                .iter()
+                .chain(&params.args)
+                .skip(skip)
+                .collect();
+            let required = positional.iter().filter(|p| p.default.is_none()).count()
+                + params
+                    .kwonlyargs
+                    .iter()
+                    .filter(|p| p.default.is_none())
+                    .count();
+            let takes_any = params.vararg.is_some() || params.kwarg.is_some();
+            let accepted = positional.len() + params.kwonlyargs.len();
+            let needs_more = required > named.len() && !base_takes_any;
+            let takes_fewer = accepted < passed && !takes_any;
+            if !(needs_more || takes_fewer) {
+                continue;
+            }
+            let base_name = owner.rsplit('.').next().unwrap_or(owner);
+            let message = format!(
+                "`{name}.{method}` overrides `{base_name}.{method}({})`, which the target ({}) calls with {}: {}",
+                named.join(", "),
+                self.owner_of(owner),
+                if passed == 0 {
+                    "no arguments".to_string()
+                } else {
+                    format!("{passed} argument(s)")
+                },
+                if needs_more {
+                    "the override requires more, so the call raises TypeError"
+                } else {
+                    "the override accepts fewer, so the call raises TypeError"
+                }
+            );
+            self.push(
+                f.name.range.start(),
+                "SKY108",
+                Severity::Warning,
+                message,
+                None,
+            );
+        }
+    }
+
+    /// Whether a user base of user class `name` defines `member` (the override is of a user
+    /// method, not of the library's).
+    fn user_bases_define(&self, name: &str, member: &str) -> bool {
+        self.user_classes
+            .get(name)
+            .is_some_and(|c| c.user_bases.iter().any(|b| self.user_defines(b, member, 0)))
+    }
+
     /// The class a `@dag` function returns.
     pub(super) fn dag_class(&self) -> String {
         ["airflow.sdk.DAG", "airflow.models.dag.DAG"]

@@ -117,6 +117,7 @@ impl<'a> Analyzer<'a> {
         self.user_classes.insert(name.clone(), class);
         self.bind(&name, Binding::UserClass(name.clone()));
         self.check_overrides(c, &name);
+        self.check_signatures(c, &name);
         self.scopes.push(HashMap::default());
         for s in &c.body {
             if matches!(s, Stmt::FunctionDef(_)) {
