@@ -21,7 +21,6 @@ use std::collections::HashSet;
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::{OnceLock, RwLock};
 
-use regex::Regex;
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
 use ruff_source_file::LineIndex;
