@@ -123,22 +123,36 @@ pub(crate) fn link(
     let mut memo: HashMap<usize, Option<Related>> = HashMap::new();
     let mut new = Vec::new();
     for (i, file_edges) in edges.iter().enumerate() {
+        // One finding per import statement, with every helper it brings in that fails.
+        let mut by_import: Vec<(usize, Vec<Related>)> = Vec::new();
         for &(n, j) in file_edges {
-            let import = &results[i].imports[n];
-            if !import.at_import {
+            if !results[i].imports[n].at_import {
                 continue;
             }
             let mut visiting = HashSet::new();
             let Some(cause) = breaks(j, results, &edges, &mut memo, &mut visiting) else {
                 continue;
             };
+            match by_import.iter_mut().find(|(m, _)| *m == n) {
+                Some((_, causes)) if !causes.contains(&cause) => causes.push(cause),
+                Some(_) => {}
+                None => by_import.push((n, vec![cause])),
+            }
+        }
+        for (n, causes) in by_import {
+            let import = &results[i].imports[n];
+            let cause = &causes[0];
             let module = if import.module.is_empty() {
                 import.names.join(", ")
             } else {
                 format!("{}{}", ".".repeat(import.level as usize), import.module)
             };
+            let more = match causes.len() {
+                1 => String::new(),
+                k => format!(" (and {} more helper line(s))", k - 1),
+            };
             let mut message = format!(
-                "importing `{module}` fails in the target: {}:{}: {}; fix that line of the helper module",
+                "importing `{module}` fails in the target: {}:{}: {}{more}; fix that line of the helper module",
                 cause.path, cause.line, cause.message
             );
             let severity = if import.guarded {
@@ -159,7 +173,7 @@ pub(crate) fn link(
                         message,
                         replacement: None,
                         source: Source::Check,
-                        related: vec![cause],
+                        related: causes,
                     },
                     at_import: true,
                 },
