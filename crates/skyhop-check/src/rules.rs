@@ -225,6 +225,10 @@ pub struct Rules {
     exact: HashMap<String, usize>,
     /// Indices of `prefix.**` entries.
     wildcards: Vec<usize>,
+    /// Argument rules by keyword.
+    arguments_by_name: HashMap<String, Vec<usize>>,
+    /// Qualified callees of argument rules, and `*Suffix` callees (without the star).
+    argument_callees: (std::collections::HashSet<String>, Vec<String>),
 }
 
 fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> T {
@@ -256,10 +260,25 @@ pub fn rules() -> &'static Rules {
                 wildcards.push(i);
             }
         }
+        let arguments: Vec<ArgumentRule> =
+            parse("arguments.json", include_str!("../rules/arguments.json"));
+        let mut arguments_by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut argument_callees = (std::collections::HashSet::new(), Vec::new());
+        for (i, a) in arguments.iter().enumerate() {
+            arguments_by_name.entry(a.name.clone()).or_default().push(i);
+            match a.callee.strip_prefix('*') {
+                Some(suffix) => argument_callees.1.push(suffix.to_string()),
+                None => {
+                    argument_callees.0.insert(a.callee.clone());
+                }
+            }
+        }
         Rules {
             docs: parse("rules.json", include_str!("../rules/rules.json")),
             names,
-            arguments: parse("arguments.json", include_str!("../rules/arguments.json")),
+            arguments,
+            arguments_by_name,
+            argument_callees,
             context_keys: parse(
                 "context_keys.json",
                 include_str!("../rules/context_keys.json"),
@@ -317,7 +336,8 @@ impl Rules {
         is_operator: bool,
         keyword: &str,
     ) -> Option<&ArgumentRule> {
-        self.arguments.iter().find(|a| {
+        let candidates = self.arguments_by_name.get(keyword)?;
+        candidates.iter().map(|&i| &self.arguments[i]).find(|a| {
             a.name == keyword
                 && match a.callee.as_str() {
                     "dag" => is_dag,
@@ -337,6 +357,14 @@ pub fn class_matches(rule_class: &str, canon: &str) -> bool {
         canon == rule_class
     } else {
         canon.rsplit('.').next() == Some(rule_class)
+    }
+}
+
+impl Rules {
+    /// Whether some argument rule names `callee` itself (not only "any DAG / operator").
+    pub fn has_argument_rules(&self, callee: &str) -> bool {
+        let (exact, suffixes) = &self.argument_callees;
+        exact.contains(callee) || suffixes.iter().any(|s| callee.ends_with(s.as_str()))
     }
 }
 

@@ -4,8 +4,10 @@
 use super::*;
 
 impl<'a> Analyzer<'a> {
-    pub(super) fn check_call(&mut self, call: &'a ast::ExprCall, decorator: bool) {
+    /// Checks a call; returns whether its callee is a known qualified name.
+    pub(super) fn check_call(&mut self, call: &'a ast::ExprCall, decorator: bool) -> bool {
         let callee = self.qualify(&call.func);
+        let qualified = callee.is_some();
         // Method call on an object of a known class (or through a user subclass).
         if let Expr::Attribute(attr) = &*call.func {
             if let Some(ty) = self.ty_of(&attr.value) {
@@ -29,7 +31,7 @@ impl<'a> Analyzer<'a> {
             }
         }
         let Some(callee) = callee else {
-            return;
+            return qualified;
         };
         self.check_config_read(&callee, call);
         self.check_values(call);
@@ -45,16 +47,8 @@ impl<'a> Analyzer<'a> {
                         .index
                         .is_some_and(|i| i.class_derives(c, ".BaseOperator"))
                 }));
-        let ruled = || {
-            rules().arguments.iter().any(|a| {
-                a.callee == callee
-                    || a.callee
-                        .strip_prefix('*')
-                        .is_some_and(|s| callee.ends_with(s))
-            })
-        };
-        if !(is_dag || is_operator || signature.is_some() || ruled()) {
-            return;
+        if !(is_dag || is_operator || signature.is_some() || rules().has_argument_rules(&callee)) {
+            return qualified;
         }
         let mut seen: Vec<String> = Vec::new();
         for kw in &call.arguments.keywords {
@@ -100,6 +94,7 @@ impl<'a> Analyzer<'a> {
         if is_dag && (decorator || last == "DAG") {
             self.dag_defaults(call.func.range(), &seen);
         }
+        qualified
     }
 
     /// (constructor keywords, canonical class) of a callee, from the index.

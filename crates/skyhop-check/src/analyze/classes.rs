@@ -220,7 +220,7 @@ impl<'a> Analyzer<'a> {
             Ty::User(u) | Ty::Super(u) => {
                 let mut out = Vec::new();
                 let mut stack = vec![u.clone()];
-                let mut seen = HashSet::new();
+                let mut seen = HashSet::default();
                 while let Some(u) = stack.pop() {
                     if !seen.insert(u.clone()) {
                         continue;

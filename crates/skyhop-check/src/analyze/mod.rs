@@ -16,9 +16,7 @@ mod context;
 mod names;
 mod walk;
 
-use std::collections::HashSet;
-
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::{OnceLock, RwLock};
 
 use ruff_python_ast::visitor::{self, Visitor};
@@ -109,7 +107,7 @@ impl<'a> Ctx<'a> {
             local_tops,
             resolved: RwLock::default(),
             missing_modules: RwLock::default(),
-            config_set: HashSet::new(),
+            config_set: HashSet::default(),
         }
     }
 
@@ -187,15 +185,15 @@ impl<'a> Analyzer<'a> {
             source,
             lines: OnceLock::new(),
             scopes: vec![HashMap::default()],
-            callables: HashSet::new(),
+            callables: HashSet::default(),
             pending: Vec::new(),
             guards: Vec::new(),
             next_guard: 0,
             function_depth: 0,
             type_checking: 0,
             isolated: 0,
-            isolated_callables: HashSet::new(),
-            reported: HashSet::new(),
+            isolated_callables: HashSet::default(),
+            reported: HashSet::default(),
             user_classes: HashMap::default(),
             method_classes: Vec::new(),
             class_body: None,

@@ -314,12 +314,13 @@ impl<'a> Analyzer<'a> {
         if self.type_checking > 0 || self.isolated > 0 || self.is_local(qualname) {
             return;
         }
-        if self.reported.iter().any(|r| {
-            qualname == r
+        // Already reported: the name itself or a module / class it lies in.
+        if !self.reported.is_empty()
+            && (self.reported.contains(qualname)
                 || qualname
-                    .strip_prefix(r.as_str())
-                    .is_some_and(|x| x.starts_with('.'))
-        }) {
+                    .match_indices('.')
+                    .any(|(i, _)| self.reported.contains(&qualname[..i])))
+        {
             return;
         }
         if !attrs_only

@@ -26,7 +26,9 @@ impl<'a> Analyzer<'a> {
             if q.starts_with("airflow.") && q.ends_with(".dag") {
                 returns_dag = true;
                 match &d.expression {
-                    Expr::Call(c) => self.check_call(c, true),
+                    Expr::Call(c) => {
+                        self.check_call(c, true);
+                    }
                     e => self.dag_defaults(e.range(), &[]),
                 }
                 if let Expr::Call(c) = &d.expression {
@@ -401,10 +403,10 @@ impl<'a> Visitor<'a> for Analyzer<'a> {
                 }
             }
             Expr::Call(call) => {
-                self.check_call(call, false);
+                let qualified = self.check_call(call, false);
                 match &*call.func {
                     // `obj.method(...)`: the method was checked as a call already.
-                    Expr::Attribute(a) if self.qualify(&call.func).is_none() => {
+                    Expr::Attribute(a) if !qualified => {
                         self.visit_expr(&a.value);
                         self.visit_arguments(&call.arguments);
                     }
