@@ -89,6 +89,8 @@ pub(crate) struct Ctx<'a> {
     pub missing_modules: RwLock<HashMap<String, (String, Option<String>)>>,
     /// `(section, key)` of configuration options the project sets (lowercase).
     pub config_set: HashSet<(String, String)>,
+    /// Package notes of messages, by name and package: most files name the same few.
+    pub package_notes: RwLock<HashMap<String, String>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -108,6 +110,7 @@ impl<'a> Ctx<'a> {
             resolved: RwLock::default(),
             missing_modules: RwLock::default(),
             config_set: HashSet::default(),
+            package_notes: RwLock::default(),
         }
     }
 

@@ -182,6 +182,24 @@ impl<'a> Analyzer<'a> {
 
     /// ` (from X)` / ` (package X, not installed in the target: add it to requirements.txt)`.
     pub(super) fn package_note(&self, qualname: &str, package: Option<&str>) -> String {
+        let key = format!("{qualname}\0{}", package.unwrap_or(""));
+        if let Some(hit) = self
+            .ctx
+            .package_notes
+            .read()
+            .ok()
+            .and_then(|m| m.get(&key).cloned())
+        {
+            return hit;
+        }
+        let note = self.package_note_uncached(qualname, package);
+        if let Ok(mut m) = self.ctx.package_notes.write() {
+            m.insert(key, note.clone());
+        }
+        note
+    }
+
+    fn package_note_uncached(&self, qualname: &str, package: Option<&str>) -> String {
         let package = package
             .map(|p| p.to_string())
             .or_else(|| provider_package(qualname).map(|(p, _)| p))
