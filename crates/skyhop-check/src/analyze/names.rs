@@ -99,20 +99,9 @@ impl<'a> Analyzer<'a> {
         names: &[&str],
     ) -> (String, Option<String>) {
         let key = format!("{module}:{}", names.join(","));
-        if let Some(hit) = self
-            .ctx
-            .missing_modules
-            .read()
-            .ok()
-            .and_then(|m| m.get(&key).cloned())
-        {
-            return hit;
-        }
-        let result = self.missing_module_message_uncached(module, names);
-        if let Ok(mut m) = self.ctx.missing_modules.write() {
-            m.insert(key, result.clone());
-        }
-        result
+        cached(&self.ctx.missing_modules, key, || {
+            self.missing_module_message_uncached(module, names)
+        })
     }
 
     pub(super) fn missing_module_message_uncached(
@@ -183,20 +172,9 @@ impl<'a> Analyzer<'a> {
     /// ` (from X)` / ` (package X, not installed in the target: add it to requirements.txt)`.
     pub(super) fn package_note(&self, qualname: &str, package: Option<&str>) -> String {
         let key = format!("{qualname}\0{}", package.unwrap_or(""));
-        if let Some(hit) = self
-            .ctx
-            .package_notes
-            .read()
-            .ok()
-            .and_then(|m| m.get(&key).cloned())
-        {
-            return hit;
-        }
-        let note = self.package_note_uncached(qualname, package);
-        if let Ok(mut m) = self.ctx.package_notes.write() {
-            m.insert(key, note.clone());
-        }
-        note
+        cached(&self.ctx.package_notes, key, || {
+            self.package_note_uncached(qualname, package)
+        })
     }
 
     fn package_note_uncached(&self, qualname: &str, package: Option<&str>) -> String {
@@ -427,6 +405,19 @@ impl<'a> Analyzer<'a> {
         message.push_str(&self.package_note(best, None));
         Some(best.clone())
     }
+}
+
+/// The value cached under `key` in `map`, computed by `make` the first time (shared by the
+/// threads checking files: most files name the same few things).
+fn cached<V: Clone>(map: &RwLock<HashMap<String, V>>, key: String, make: impl FnOnce() -> V) -> V {
+    if let Some(hit) = map.read().ok().and_then(|m| m.get(&key).cloned()) {
+        return hit;
+    }
+    let value = make();
+    if let Ok(mut m) = map.write() {
+        m.insert(key, value.clone());
+    }
+    value
 }
 
 /// The curated rule code for a missing name when it is more specific than "not found"
