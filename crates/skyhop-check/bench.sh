@@ -15,11 +15,13 @@ trap 'rm -rf "$WORK"' EXIT
 CACHE=${SKYHOP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/skyhop}
 
 find_python() {
+  # The plain Airflow 3.1.3 venv (airflow_venv): the one with the fewest providers, as other
+  # 3.1.3 environments in the cache (Runtime images) carry many.
   for py in "$CACHE"/venvs/*/bin/python; do
     if [ "$("$py" -c 'import importlib.metadata as m; print(m.version("apache-airflow"))' 2>/dev/null)" = "3.1.3" ]; then
-      echo "$py"; return
+      echo "$("$py" -c 'import importlib.metadata as m; print(sum(1 for d in m.distributions() if (d.metadata["Name"] or "").lower().startswith("apache-airflow-providers")))' 2>/dev/null) $py"
     fi
-  done
+  done | sort -n | head -1 | cut -d' ' -f2
 }
 PY=${SKYHOP_BENCH_PYTHON:-$(find_python)}
 DAGS=${SKYHOP_BENCH_DAGS:-"$CACHE/example-dags/2.10.5 $CACHE/example-dags/3.1.3"}
