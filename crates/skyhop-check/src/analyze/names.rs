@@ -88,6 +88,25 @@ impl<'a> Analyzer<'a> {
                 );
                 false
             }
+            // The index cannot see the module (its budget ran out, or it was not imported):
+            // a curated rule for it still speaks.
+            Resolved::Unknown => match rules().name_rule_under(module) {
+                Some(rule)
+                    if (rule.old.ends_with(".**") || rule.old == module)
+                        && !rule.semantic
+                        && rule.range.severity(&self.ctx.target) == Some(Severity::Error) =>
+                {
+                    let code = if rule.rule == "SKY201" {
+                        "SKY101"
+                    } else {
+                        rule.rule.as_str()
+                    };
+                    self.reported.insert(module.to_string());
+                    self.fire_name_rule(rule, module, range, code);
+                    false
+                }
+                _ => true,
+            },
             _ => true,
         }
     }
