@@ -2,12 +2,12 @@
 # Benchmark: `skyhop-check` vs `ruff check --select AIR --preview` on the same corpus of
 # several thousand DAG files (Airflow's own example DAGs of 2.10.5 and 3.1.3, copied N times).
 #
-# Usage: crates/skyhop-check/bench.sh [COPIES]   (default 45 → ~5000 files)
+# Usage: crates/skyhop-check/bench.sh [COPIES]   (default 63 → ~8,100 files)
 # Needs: cargo, python3 (to install ruff into a temp dir), the skyhop cache's Airflow venvs and
 # example DAGs (created by `cargo test -p skyhop-check --test real_airflow`), or set
 # SKYHOP_BENCH_PYTHON=/path/to/airflow-3.1.3/bin/python and SKYHOP_BENCH_DAGS="dir1 dir2".
 set -euo pipefail
-COPIES=${1:-45}
+COPIES=${1:-63}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/skyhop-check-bench.XXXXXX")
@@ -15,11 +15,13 @@ trap 'rm -rf "$WORK"' EXIT
 CACHE=${SKYHOP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/skyhop}
 
 find_python() {
+  # The plain Airflow 3.1.3 venv (airflow_venv): the one with the fewest providers, as other
+  # 3.1.3 environments in the cache (Runtime images) carry many.
   for py in "$CACHE"/venvs/*/bin/python; do
     if [ "$("$py" -c 'import importlib.metadata as m; print(m.version("apache-airflow"))' 2>/dev/null)" = "3.1.3" ]; then
-      echo "$py"; return
+      echo "$("$py" -c 'import importlib.metadata as m; print(sum(1 for d in m.distributions() if (d.metadata["Name"] or "").lower().startswith("apache-airflow-providers")))' 2>/dev/null) $py"
     fi
-  done
+  done | sort -n | head -1 | cut -d' ' -f2
 }
 PY=${SKYHOP_BENCH_PYTHON:-$(find_python)}
 DAGS=${SKYHOP_BENCH_DAGS:-"$CACHE/example-dags/2.10.5 $CACHE/example-dags/3.1.3"}

@@ -2,6 +2,8 @@
 //! project's own code (the DAG folder, `plugins/`, `include/` are on `sys.path` in Airflow).
 
 use std::collections::HashSet;
+
+use rustc_hash::FxHashSet;
 use std::path::{Path, PathBuf};
 
 use skyhop_core::{Finding, Severity, Source};
@@ -34,7 +36,7 @@ pub(crate) fn read_source(path: &Path) -> Result<String, String> {
 /// Top-level module names that resolve to the project's own files: entries of `root`,
 /// `root/dags`, `root/plugins`, `root/include` and of every directory holding a checked file
 /// (and its parents up to `root`).
-pub(crate) fn local_top_levels(files: &[PathBuf], root: &Path) -> HashSet<String> {
+pub(crate) fn local_top_levels(files: &[PathBuf], root: &Path) -> FxHashSet<String> {
     let mut dirs: HashSet<PathBuf> = HashSet::new();
     for sub in ["", "dags", "plugins", "include"] {
         dirs.insert(root.join(sub));
@@ -48,7 +50,7 @@ pub(crate) fn local_top_levels(files: &[PathBuf], root: &Path) -> HashSet<String
             dir = d.parent();
         }
     }
-    let mut tops = HashSet::new();
+    let mut tops = FxHashSet::default();
     for d in dirs {
         let Ok(entries) = std::fs::read_dir(&d) else {
             continue;
@@ -109,6 +111,7 @@ pub fn collect_python_files(paths: &[PathBuf], root: &Path) -> (Vec<PathBuf>, Ve
                         message: what,
                         replacement: None,
                         source: Source::Check,
+                        related: Vec::new(),
                     });
                 }
             }

@@ -130,6 +130,50 @@ pub struct ClassInfo {
     pub bases: Vec<String>,
     pub attrs: Vec<String>,
     pub init: Signature,
+    /// Own methods' parameters (`self` / `cls` left out): `name`, `name=` (has a default),
+    /// `*` (*args), `**` (**kwargs).
+    #[serde(default)]
+    pub methods: HashMap<String, Vec<String>>,
+}
+
+/// The configuration of the target: every option it defines (with its providers') and the
+/// options it still answers under an old name.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ConfigInfo {
+    /// section → options (lowercase).
+    #[serde(default)]
+    pub options: BTreeMap<String, Vec<String>>,
+    /// Old names the target maps to new ones.
+    #[serde(default)]
+    pub deprecated: Vec<DeprecatedOption>,
+}
+
+/// One entry of the target's deprecated-options map.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DeprecatedOption {
+    pub section: String,
+    pub key: String,
+    pub new_section: String,
+    pub new_key: String,
+    /// Version that deprecated it, when the target says.
+    #[serde(default)]
+    pub since: Option<String>,
+}
+
+impl ConfigInfo {
+    /// Whether the target defines `[section] key`.
+    pub fn has(&self, section: &str, key: &str) -> bool {
+        self.options
+            .get(section)
+            .is_some_and(|keys| keys.iter().any(|k| k == key))
+    }
+
+    /// The new name of a deprecated `[section] key`.
+    pub fn renamed(&self, section: &str, key: &str) -> Option<&DeprecatedOption> {
+        self.deprecated
+            .iter()
+            .find(|d| d.section == section && d.key == key)
+    }
 }
 
 /// The API of a target environment. See the module docs.
@@ -154,6 +198,9 @@ pub struct ApiIndex {
     pub classes: HashMap<String, ClassInfo>,
     #[serde(default)]
     pub functions: HashMap<String, Signature>,
+    /// The target's configuration options, when the script could read them.
+    #[serde(default)]
+    pub config: Option<ConfigInfo>,
     #[serde(skip)]
     derived: OnceLock<Derived>,
 }
@@ -488,6 +535,29 @@ impl ApiIndex {
             stack.extend(info.bases.iter().cloned());
         }
         complete.then_some(false)
+    }
+
+    /// The parameters of method `name` of class `canon` or of the first base defining it, with
+    /// the class that defines it.
+    pub fn method_params(&self, canon: &str, name: &str) -> Option<(&str, &[String])> {
+        let mut seen = HashSet::new();
+        let mut queue = std::collections::VecDeque::from([canon.to_string()]);
+        while let Some(c) = queue.pop_front() {
+            if !seen.insert(c.clone()) {
+                continue;
+            }
+            let Some((key, info)) = self.classes.get_key_value(&c) else {
+                continue;
+            };
+            if let Some(params) = info.methods.get(name) {
+                return Some((key.as_str(), params.as_slice()));
+            }
+            if info.attrs.iter().any(|a| a == name) {
+                return None; // defined there, but not as a plain function
+            }
+            queue.extend(info.bases.iter().cloned());
+        }
+        None
     }
 
     /// The constructor keywords of class `canon`.

@@ -8,8 +8,11 @@ document (see `ApiIndex` in index.rs) describing:
 - every module under `airflow` (and `airflow.providers.*`): whether it imports, the names it
   defines (classes, functions, submodules, other values), and the names it serves through a
   module `__getattr__` (Airflow's deprecation shims and lazy imports), with their targets;
-- every class met on the way: its bases, own attributes and the keyword arguments its
-  constructor accepts (walking the MRO while `__init__` takes `**kwargs`).
+- every class met on the way: its bases, own attributes, the parameters of its own methods, and
+  the keyword arguments its constructor accepts (walking the MRO while `__init__` takes
+  `**kwargs`);
+- the configuration: every option the target defines (its config.yml / default config, with
+  its providers') and its deprecated-options map.
 
 Modules are imported in forked worker processes, each import with its own time budget, so one
 slow or hanging module cannot stop the rest. Nothing is printed except errors on stderr.
@@ -141,6 +144,30 @@ def init_info(cls):
     return {"params": params, "closed": closed}
 
 
+def method_params(fn):
+    """Parameters of a method as the framework calls it: `name`, `name=` (has a default),
+    `*` (takes *args), `**` (takes **kwargs); `self` / `cls` left out. None when unknown."""
+    if isinstance(fn, (staticmethod, classmethod)):
+        fn = fn.__func__
+    if not inspect.isfunction(fn):
+        return None
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    out = []
+    for p in sig.parameters.values():
+        if p.kind == p.VAR_POSITIONAL:
+            out.append("*")
+        elif p.kind == p.VAR_KEYWORD:
+            out.append("**")
+        else:
+            out.append(p.name + ("=" if p.default is not p.empty else ""))
+    if out and out[0] in ("self", "cls"):
+        out = out[1:]
+    return out
+
+
 def class_record(cls):
     attrs = set()
     for key in cls.__dict__:
@@ -155,10 +182,18 @@ def class_record(cls):
     if fields:
         for f in fields:
             attrs.add(f.name)
+    methods = {}
+    for key, value in cls.__dict__.items():
+        if key.startswith("__") and key.endswith("__"):
+            continue
+        params = method_params(value)
+        if params is not None:
+            methods[key] = params
     return {
         "bases": [canonical(b) for b in cls.__bases__],
         "attrs": sorted(attrs),
         "init": init_info(cls),
+        "methods": methods,
     }
 
 
@@ -363,6 +398,69 @@ def distributions():
     return dists, module_dist
 
 
+def config_info():
+    """The target's configuration: every option it defines (its config.yml / default config,
+    with its providers'), and its deprecated-options map. None when it cannot be read."""
+    try:
+        from airflow.configuration import conf
+    except BaseException:  # noqa: BLE001
+        return None
+    options = {}
+
+    def add(section, keys):
+        bucket = options.setdefault(section.lower(), set())
+        bucket.update(k.lower() for k in keys)
+
+    try:
+        conf.load_providers_configuration()
+    except BaseException:  # noqa: BLE001 - older Airflow: providers add no configuration
+        pass
+    try:
+        from airflow.configuration import retrieve_configuration_description
+
+        try:
+            desc = retrieve_configuration_description(include_providers=True)
+        except TypeError:
+            desc = retrieve_configuration_description()
+        for section, body in (desc or {}).items():
+            add(section, ((body or {}).get("options") or {}).keys())
+    except BaseException:  # noqa: BLE001 - Airflow < 2.7 has no description API
+        pass
+    for parser in (getattr(conf, "_default_values", None), getattr(conf, "airflow_defaults", None)):
+        try:
+            for section in parser.sections():
+                add(section, parser.options(section))
+        except BaseException:  # noqa: BLE001
+            pass
+    deprecated = []
+    try:
+        for (new_section, new_key), old in getattr(conf, "deprecated_options", {}).items():
+            old_section, old_key = old[0], old[1]
+            since = old[2] if len(old) > 2 else None
+            deprecated.append({
+                "section": old_section.lower(), "key": old_key.lower(),
+                "new_section": new_section.lower(), "new_key": new_key.lower(),
+                "since": str(since) if since else None,
+            })
+    except BaseException:  # noqa: BLE001
+        pass
+    try:
+        for new_section, old in getattr(conf, "deprecated_sections", {}).items():
+            old_section = old[0]
+            since = old[1] if len(old) > 1 else None
+            for key in options.get(new_section.lower(), ()):
+                deprecated.append({
+                    "section": old_section.lower(), "key": key,
+                    "new_section": new_section.lower(), "new_key": key,
+                    "since": str(since) if since else None,
+                })
+    except BaseException:  # noqa: BLE001
+        pass
+    if not options:
+        return None
+    return {"options": {s: sorted(k) for s, k in sorted(options.items())}, "deprecated": deprecated}
+
+
 def main():
     out_path = sys.argv[1] if len(sys.argv) > 1 else "-"
     budget = float(sys.argv[2]) if len(sys.argv) > 2 else 60.0
@@ -430,6 +528,7 @@ def main():
         "modules": modules,
         "classes": classes,
         "functions": functions,
+        "config": config_info(),
     }
     data = json.dumps(doc, sort_keys=True)
     if out_path == "-":

@@ -4,22 +4,31 @@
 //! It owns:
 //! - parsing DAG files (`ruff_python_parser`, in parallel with rayon) and per-file name
 //!   resolution ([`analyze`]): imports and aliases, relative and local imports, attribute
-//!   chains, objects built from known classes, `try/except ImportError` fallbacks,
-//!   `TYPE_CHECKING` blocks, imports inside task functions;
+//!   chains, `try/except ImportError` fallbacks, `TYPE_CHECKING` blocks, imports inside task
+//!   functions; the classes of objects (constructors, well-known factories, `with DAG(...) as
+//!   dag`, `@dag` functions, `self.x` set in `__init__`, context values) and of user classes
+//!   that subclass library classes (`self.x`, `super().x`, `cls.x` resolve through the
+//!   target's bases); configuration read in code (`conf.get*`);
+//! - the project's import graph: DAG files → `include/`, `plugins/`, any local module, so a
+//!   DAG file that fails through a helper module gets a finding pointing to the helper's line
+//!   (helper modules not given are found and checked too);
 //! - the [`ApiIndex`] of a target environment, built by running the embedded
-//!   `introspect.py` with that environment's Python once and cached as JSON;
+//!   `introspect.py` with that environment's Python once and cached as JSON (modules, names,
+//!   classes, signatures, and the target's configuration options and deprecated-options map);
 //! - the curated rules, as data files under `rules/` embedded at build time ([`rules`]), with
 //!   their docs ([`rule_doc`], [`all_rules`]) and version ranges;
 //! - text / JSON output ([`to_text`], [`to_json`]) and safe fixes ([`fix`], [`unified_diff`],
 //!   [`apply_fixes`]).
 //!
 //! It knows nothing of how environments are made (it gets a Python path or an index), of
-//! projects' files other than the DAG files and config settings it is handed, and of reports
+//! projects' files other than the DAG files and config settings it is handed (and the project
+//! modules those files import), and of reports
 //! (SARIF / GitHub output belong to skyhop-report).
 
 pub mod analyze;
 mod files;
 mod fix;
+mod helpers;
 pub mod index;
 mod output;
 pub mod rules;
@@ -96,17 +105,29 @@ pub fn check_detailed(
     } else {
         opts.target_airflow.clone()
     };
-    let ctx = analyze::Ctx::new(
+    let mut ctx = analyze::Ctx::new(
         index,
         target,
         target_text,
         opts.current_airflow.as_deref().and_then(Version::parse),
         &local_tops,
     );
-    let mut out: Vec<Checked> = files
-        .par_iter()
-        .flat_map_iter(|path| check_file(path, root, &ctx))
+    ctx.config_set = opts
+        .config_env
+        .iter()
+        .filter_map(|s| {
+            let (section, key) = s.key.strip_prefix("AIRFLOW__")?.split_once("__")?;
+            Some((section.to_lowercase(), key.to_lowercase()))
+        })
         .collect();
+    let mut results: Vec<helpers::FileResult> = files
+        .par_iter()
+        .map(|path| check_file(path, root, &ctx))
+        .collect();
+    if results.iter().any(|r| !r.imports.is_empty()) {
+        helpers::link(&mut results, root, &|p: &Path| check_file(p, root, &ctx));
+    }
+    let mut out: Vec<Checked> = results.into_iter().flat_map(|r| r.checked).collect();
     out.extend(config_findings(&opts.config_env, &ctx.target));
     if let Some(index) = index {
         out.extend(provider_findings(index));
@@ -126,35 +147,51 @@ pub(crate) fn relative(path: &Path, root: &Path) -> String {
     rel.to_string_lossy().replace('\\', "/")
 }
 
-fn check_file(path: &Path, root: &Path, ctx: &analyze::Ctx<'_>) -> Vec<Checked> {
+fn check_file(path: &Path, root: &Path, ctx: &analyze::Ctx<'_>) -> helpers::FileResult {
     let rel = relative(path, root);
+    let (checked, imports) = check_source(path, &rel, ctx);
+    helpers::FileResult {
+        path: path.to_path_buf(),
+        rel,
+        checked,
+        imports,
+    }
+}
+
+fn check_source(
+    path: &Path,
+    rel: &str,
+    ctx: &analyze::Ctx<'_>,
+) -> (Vec<Checked>, Vec<analyze::LocalImport>) {
     let source = match files::read_source(path) {
         Ok(s) => s,
         Err(message) => {
-            return vec![Checked {
-                finding: file_finding(&rel, 0, 0, "SKY002", message),
+            let checked = Checked {
+                finding: file_finding(rel, 0, 0, "SKY002", message),
                 at_import: true,
-            }];
+            };
+            return (vec![checked], Vec::new());
         }
     };
     match ruff_python_parser::parse_module(&source) {
         Ok(parsed) => {
-            let analyzer = analyze::Analyzer::new(ctx, &rel, &source);
+            let analyzer = analyze::Analyzer::new(ctx, rel, &source);
             analyzer.run(&parsed.syntax().body)
         }
         Err(err) => {
             let lines = ruff_source_file::LineIndex::from_source_text(&source);
             let pos = lines.line_column(err.location.start(), &source);
-            vec![Checked {
+            let checked = Checked {
                 finding: file_finding(
-                    &rel,
+                    rel,
                     pos.line.get() as u32,
                     pos.column.get() as u32,
                     "SKY001",
                     format!("syntax error: {}", err.error),
                 ),
                 at_import: true,
-            }]
+            };
+            (vec![checked], Vec::new())
         }
     }
 }
@@ -169,6 +206,7 @@ fn file_finding(path: &str, line: u32, column: u32, rule: &str, message: String)
         message,
         replacement: None,
         source: Source::Check,
+        related: Vec::new(),
     }
 }
 
@@ -242,6 +280,7 @@ fn config_findings(settings: &[ConfigSetting], target: &Version) -> Vec<Checked>
                 message,
                 replacement,
                 source: Source::Check,
+                related: Vec::new(),
             },
             at_import: false,
         });
@@ -272,6 +311,7 @@ fn provider_findings(index: &ApiIndex) -> Vec<Checked> {
                     message: rule.message.clone(),
                     replacement: Some(rule.use_instead.clone()),
                     source: Source::Check,
+                    related: Vec::new(),
                 },
                 at_import: false,
             });

@@ -118,11 +118,15 @@ pub struct ArgumentRule {
     pub range: Range,
 }
 
-/// A removed template-context key.
+/// A removed template-context key, or (with `returns`) the class of a key's value, so that
+/// members used on it are checked (`context["dag_run"].external_trigger`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct ContextKey {
     pub key: String,
+    #[serde(default)]
     pub new: Option<String>,
+    #[serde(default)]
+    pub returns: Option<String>,
     #[serde(flatten)]
     pub range: Range,
 }
@@ -136,6 +140,61 @@ pub struct ConfigRule {
     pub new_key: Option<String>,
     #[serde(default)]
     pub message: Option<String>,
+    #[serde(flatten)]
+    pub range: Range,
+}
+
+/// A removed or deprecated member (method, attribute, class attribute) of a library class,
+/// reached through an object of that class, a user subclass (`self.x`, `super().x`,
+/// `cls.x`), or overridden / set in a user subclass.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MemberRule {
+    /// Class name: canonical (`airflow.models.dag.DAG`) or the last segment (`DAG`); matched
+    /// against the object's class and its bases.
+    pub class: String,
+    pub member: String,
+    #[serde(default = "default_member_rule")]
+    pub rule: String,
+    pub new: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+    /// The distribution whose versions `deprecated` / `removed` are (default: Airflow).
+    #[serde(default)]
+    pub package: Option<String>,
+    /// Also (or only: `override_only`) reported when a subclass defines it: the target no
+    /// longer calls or reads it.
+    #[serde(default)]
+    pub override_severity: Option<Severity>,
+    #[serde(default)]
+    pub override_only: bool,
+    #[serde(flatten)]
+    pub range: Range,
+}
+
+fn default_member_rule() -> String {
+    "SKY107".into()
+}
+
+/// What calling a function or method returns, so that calls on the result are checked.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FactoryRule {
+    /// Qualified callee (`airflow.hooks.base.BaseHook.get_connection`), or `Class.method` with
+    /// `Class` matched like [`MemberRule::class`] for a method of an object.
+    pub callee: String,
+    /// The class returned, as a name to resolve in the target (`airflow.models.Connection`).
+    pub returns: String,
+}
+
+/// A removed value of a keyword argument (`trigger_rule="none_failed_or_skipped"`), also
+/// matched as a class attribute (`TriggerRule.NONE_FAILED_OR_SKIPPED`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ValueRule {
+    pub argument: String,
+    pub value: String,
+    /// The enum attribute spelling, e.g. `TriggerRule.NONE_FAILED_OR_SKIPPED`.
+    #[serde(default)]
+    pub attribute: Option<String>,
+    pub new: Option<String>,
     #[serde(flatten)]
     pub range: Range,
 }
@@ -159,10 +218,17 @@ pub struct Rules {
     pub context_keys: Vec<ContextKey>,
     pub config: Vec<ConfigRule>,
     pub providers: Vec<ProviderRule>,
+    pub members: Vec<MemberRule>,
+    pub factories: Vec<FactoryRule>,
+    pub values: Vec<ValueRule>,
     pub packages: HashMap<String, String>,
     exact: HashMap<String, usize>,
     /// Indices of `prefix.**` entries.
     wildcards: Vec<usize>,
+    /// Argument rules by keyword.
+    arguments_by_name: HashMap<String, Vec<usize>>,
+    /// Qualified callees of argument rules, and `*Suffix` callees (without the star).
+    argument_callees: (std::collections::HashSet<String>, Vec<String>),
 }
 
 fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> T {
@@ -194,10 +260,25 @@ pub fn rules() -> &'static Rules {
                 wildcards.push(i);
             }
         }
+        let arguments: Vec<ArgumentRule> =
+            parse("arguments.json", include_str!("../rules/arguments.json"));
+        let mut arguments_by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut argument_callees = (std::collections::HashSet::new(), Vec::new());
+        for (i, a) in arguments.iter().enumerate() {
+            arguments_by_name.entry(a.name.clone()).or_default().push(i);
+            match a.callee.strip_prefix('*') {
+                Some(suffix) => argument_callees.1.push(suffix.to_string()),
+                None => {
+                    argument_callees.0.insert(a.callee.clone());
+                }
+            }
+        }
         Rules {
             docs: parse("rules.json", include_str!("../rules/rules.json")),
             names,
-            arguments: parse("arguments.json", include_str!("../rules/arguments.json")),
+            arguments,
+            arguments_by_name,
+            argument_callees,
             context_keys: parse(
                 "context_keys.json",
                 include_str!("../rules/context_keys.json"),
@@ -205,6 +286,9 @@ pub fn rules() -> &'static Rules {
             config: parse("config.json", include_str!("../rules/config.json")),
             providers: parse("providers.json", include_str!("../rules/providers.json")),
             packages: parse("packages.json", include_str!("../rules/packages.json")),
+            members: parse("members.json", include_str!("../rules/members.json")),
+            factories: parse("factories.json", include_str!("../rules/factories.json")),
+            values: parse("values.json", include_str!("../rules/values.json")),
             exact,
             wildcards,
         }
@@ -252,7 +336,8 @@ impl Rules {
         is_operator: bool,
         keyword: &str,
     ) -> Option<&ArgumentRule> {
-        self.arguments.iter().find(|a| {
+        let candidates = self.arguments_by_name.get(keyword)?;
+        candidates.iter().map(|&i| &self.arguments[i]).find(|a| {
             a.name == keyword
                 && match a.callee.as_str() {
                     "dag" => is_dag,
@@ -263,6 +348,23 @@ impl Rules {
                     },
                 }
         })
+    }
+}
+
+/// Whether a rule's class name (`DAG` or `airflow.models.dag.DAG`) names canonical class `canon`.
+pub fn class_matches(rule_class: &str, canon: &str) -> bool {
+    if rule_class.contains('.') {
+        canon == rule_class
+    } else {
+        canon.rsplit('.').next() == Some(rule_class)
+    }
+}
+
+impl Rules {
+    /// Whether some argument rule names `callee` itself (not only "any DAG / operator").
+    pub fn has_argument_rules(&self, callee: &str) -> bool {
+        let (exact, suffixes) = &self.argument_callees;
+        exact.contains(callee) || suffixes.iter().any(|s| callee.ends_with(s.as_str()))
     }
 }
 
@@ -306,6 +408,9 @@ mod tests {
         }
         for a in &r.arguments {
             assert!(codes.contains(&a.rule.as_str()), "{} has no doc", a.rule);
+        }
+        for m in &r.members {
+            assert!(codes.contains(&m.rule.as_str()), "{} has no doc", m.rule);
         }
         for d in &r.docs {
             assert!(d.code.starts_with("SKY") && !d.what.is_empty() && !d.example.is_empty());

@@ -58,12 +58,24 @@ for name in sys.argv[2:]:
 "#;
 
 fn real_import(python: &Path, folder: &Path, files: &[String]) -> BTreeMap<String, Option<String>> {
+    real_import_with_path(python, folder, files, "")
+}
+
+/// [`real_import`] with more directories on `sys.path` (`PYTHONPATH`), as Airflow and the
+/// Astro image put the project root and `plugins/` there.
+fn real_import_with_path(
+    python: &Path,
+    folder: &Path,
+    files: &[String],
+    pythonpath: &str,
+) -> BTreeMap<String, Option<String>> {
     let home = tempfile::tempdir().unwrap();
     let out = Command::new(python)
         .arg("-c")
         .arg(IMPORT_EACH)
         .arg(folder)
         .args(files)
+        .env("PYTHONPATH", pythonpath)
         .env("AIRFLOW_HOME", home.path())
         .env("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
         .env("PYTHONDONTWRITEBYTECODE", "1")
@@ -199,5 +211,58 @@ fn example_dags_of_2_10_5_against_real_airflow_3_1_3() {
     insta::assert_snapshot!(
         "example_dags_2_10_5_import_errors_on_3_1_3",
         to_text(&errors)
+    );
+}
+
+/// Done means (issue 11): a DAG file that fails to import because of a helper module it imports
+/// (from `include/`, or a module next to it that imports one) has an error finding on the DAG
+/// file, pointing to the helper's line; the files flagged are exactly the files that really fail.
+#[test]
+fn dag_files_failing_through_helper_modules_against_real_airflow_3_1_3() {
+    let cache = skyhop_env::Cache::default();
+    let venv = skyhop_env::airflow_venv("3.1.3", &cache).expect("Airflow 3.1.3 venv");
+    let index = ApiIndex::build(&venv.python, &venv.lock_hash, &NoProgress).expect("index");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/SKY110_project");
+    let dags = root.join("dags");
+    let names = vec!["fine.py".to_string(), "report.py".to_string()];
+    let files: Vec<PathBuf> = names.iter().map(|n| dags.join(n)).collect();
+    let opts = CheckOptions {
+        target_airflow: "3.1.3".into(),
+        ..CheckOptions::default()
+    };
+    let checked = check_detailed(&files, &root, Some(&index), &opts);
+    let flagged: BTreeSet<String> = checked
+        .iter()
+        .filter(|c| c.at_import && c.finding.severity == Severity::Error)
+        .filter(|c| {
+            c.finding.path.starts_with("dags/") && c.finding.path != "dags/local_helpers.py"
+        })
+        .map(|c| c.finding.path.trim_start_matches("dags/").to_string())
+        .collect();
+    let pythonpath = format!("{}:{}", root.display(), root.join("plugins").display());
+    let real = real_import_with_path(&venv.python, &dags, &names, &pythonpath);
+    let failing: BTreeSet<String> = real
+        .iter()
+        .filter(|(_, e)| e.is_some())
+        .map(|(f, _)| f.clone())
+        .collect();
+    assert_eq!(flagged, failing, "{real:?}");
+    let helper = checked
+        .iter()
+        .find(|c| c.finding.path == "dags/report.py" && c.finding.rule == "SKY110")
+        .expect("SKY110 on report.py");
+    assert_eq!(helper.finding.related[0].path, "include/reporting/tasks.py");
+    assert_eq!(helper.finding.related[0].line, 2);
+    // The real error names the module the helper imports.
+    let error = real["report.py"].as_deref().unwrap_or_default();
+    assert!(
+        error.contains("airflow.operators.dummy_operator"),
+        "{error}"
+    );
+    assert!(
+        helper
+            .finding
+            .message
+            .contains("airflow.operators.dummy_operator")
     );
 }

@@ -153,6 +153,167 @@ rule_test!(
     "SKY309"
 );
 rule_test!(name_resolution, "resolution.py", "3.1.3", true, "SKY105");
+rule_test!(sky107_removed_member, "SKY107.py", "3.1.3", true, "SKY107");
+rule_test!(sky108_stale_override, "SKY108.py", "3.1.3", true, "SKY108");
+rule_test!(
+    sky301_execute_parameters,
+    "SKY301_more.py",
+    "3.1.3",
+    true,
+    "SKY301"
+);
+rule_test!(
+    sky303_removed_argument_more,
+    "SKY303_more.py",
+    "3.1.3",
+    true,
+    "SKY303"
+);
+rule_test!(
+    sky311_removed_argument_value,
+    "SKY311.py",
+    "3.1.3",
+    true,
+    "SKY311"
+);
+rule_test!(sky402_config_read, "SKY402.py", "3.1.3", true, "SKY402");
+
+/// Lines of `file` with a finding of `rule`, and their severities.
+fn lines_of(findings: &[skyhop_core::Finding], rule: &str) -> Vec<(u32, Severity)> {
+    findings
+        .iter()
+        .filter(|f| f.rule == rule)
+        .map(|f| (f.line, f.severity))
+        .collect()
+}
+
+#[test]
+fn objects_subclasses_and_config_reads_in_detail() {
+    let root = fixtures();
+    let run = |file: &str| check(&[root.join(file)], &root, Some(index()), &opts("3.1.3"));
+    // Objects: `with DAG() as d`, `DAG()`, a @dag function's result, context values.
+    let objects = run("SKY107.py");
+    let removed = lines_of(&objects, "SKY107");
+    for line in [10, 13, 22, 28, 29, 30, 31, 37, 39, 41] {
+        assert!(
+            removed.contains(&(line, Severity::Error)),
+            "line {line}: {}",
+            to_text(&objects)
+        );
+    }
+    // What still exists is not reported.
+    assert!(objects.iter().all(|f| f.line != 25 && f.line != 38));
+    assert!(lines_of(&objects, "SKY105").contains(&(26, Severity::Error)));
+    // Subclasses: overrides warn, removed members through self / super() / cls are errors,
+    // the class's own methods and what still exists are fine.
+    let classes = run("SKY108.py");
+    let overrides = lines_of(&classes, "SKY108");
+    // 41, 46: overrides whose parameters no longer fit how the target calls the method.
+    for line in [9, 10, 11, 12, 17, 41, 46] {
+        assert!(
+            overrides.contains(&(line, Severity::Warning)),
+            "line {line}: {}",
+            to_text(&classes)
+        );
+    }
+    for line in [24, 27, 31] {
+        assert!(
+            lines_of(&classes, "SKY107").contains(&(line, Severity::Error)),
+            "line {line}: {}",
+            to_text(&classes)
+        );
+    }
+    assert!(
+        classes
+            .iter()
+            .all(|f| ![13, 20, 21, 34, 51].contains(&f.line)),
+        "{}",
+        to_text(&classes)
+    );
+    // Config reads: removed and unknown options raise; renamed ones warn; fallbacks and
+    // has_option only warn; the project's own sections and existing options are fine.
+    let config = run("SKY402.py");
+    let reads = lines_of(&config, "SKY402");
+    for (line, severity) in [
+        (6, Severity::Error),
+        (7, Severity::Error),
+        (8, Severity::Warning),
+        (9, Severity::Warning),
+        (10, Severity::Warning),
+        (11, Severity::Warning),
+        (12, Severity::Error),
+        (18, Severity::Error),
+    ] {
+        assert!(
+            reads.contains(&(line, severity)),
+            "line {line}: {}",
+            to_text(&config)
+        );
+    }
+    assert!(config.iter().all(|f| ![5, 13, 14].contains(&f.line)));
+    assert!(
+        config
+            .iter()
+            .any(|f| f.line == 7 && f.message.contains("[database] sql_alchemy_conn"))
+    );
+    // A project setting the option through the environment reads it fine.
+    let set = check(
+        &[root.join("SKY402.py")],
+        &root,
+        Some(index()),
+        &CheckOptions {
+            config_env: vec![ConfigSetting {
+                key: "AIRFLOW__CORE__NO_SUCH_OPTION".into(),
+                value: "1".into(),
+                path: ".env".into(),
+                line: 1,
+            }],
+            ..opts("3.1.3")
+        },
+    );
+    assert!(set.iter().all(|f| f.line != 12), "{}", to_text(&set));
+}
+
+#[test]
+fn sky110_dag_files_failing_through_helper_modules() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/SKY110_project");
+    let dags = ["report.py", "fine.py"].map(|f| root.join("dags").join(f));
+    let findings = check(&dags, &root, Some(index()), &opts("3.1.3"));
+    let text = to_text(&findings);
+    let on = |path: &str, line: u32| {
+        findings
+            .iter()
+            .find(|f| f.path == path && f.line == line && f.rule == "SKY110")
+    };
+    // The DAG file gets an error on its import line, pointing to the helper's line.
+    let direct = on("dags/report.py", 4).expect(&text);
+    assert_eq!(direct.severity, Severity::Error);
+    assert_eq!(direct.related.len(), 1);
+    assert_eq!(direct.related[0].path, "include/reporting/tasks.py");
+    assert_eq!(direct.related[0].line, 2);
+    assert!(
+        direct.message.contains("include/reporting/tasks.py:2"),
+        "{text}"
+    );
+    // Two modules down (a module next to the DAG files that imports the broken one).
+    let indirect = on("dags/report.py", 6).expect(&text);
+    assert_eq!(indirect.related[0].path, "include/reporting/tasks.py");
+    // Guarded by `except ImportError`: a warning.
+    assert_eq!(
+        on("dags/report.py", 9).expect(&text).severity,
+        Severity::Warning
+    );
+    // Working helpers, and the DAG file that only uses them, are not reported.
+    assert!(on("dags/report.py", 5).is_none(), "{text}");
+    assert!(findings.iter().all(|f| f.path != "dags/fine.py"), "{text}");
+    // The helper module's own finding is reported too, though only DAG files were given.
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.path == "include/reporting/tasks.py" && f.line == 2)
+    );
+    insta::assert_snapshot!("sky110_broken_helper_module", text);
+}
 
 #[test]
 fn versions_decide_what_fires() {

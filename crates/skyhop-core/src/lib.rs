@@ -78,6 +78,23 @@ pub struct Finding {
     /// What to use instead, when known (e.g. a new import path), else `None`.
     pub replacement: Option<String>,
     pub source: Source,
+    /// Other places that explain it, e.g. the helper module line that makes a DAG file fail
+    /// (SARIF `relatedLocations`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Related>,
+}
+
+/// A place related to a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Related {
+    /// Path relative to the project root, with `/` separators.
+    pub path: String,
+    /// 1-based line; 0 when unknown.
+    pub line: u32,
+    /// 1-based column; 0 when unknown.
+    pub column: u32,
+    /// What is there.
+    pub message: String,
 }
 
 impl Finding {

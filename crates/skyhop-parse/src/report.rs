@@ -202,6 +202,7 @@ pub fn to_findings(report: &ParseReport) -> Vec<Finding> {
                 ),
                 replacement: None,
                 source: Source::Parse,
+                related: Vec::new(),
             });
         }
         for w in &file.warnings {
@@ -228,6 +229,7 @@ pub fn to_findings(report: &ParseReport) -> Vec<Finding> {
                 ),
                 replacement: None,
                 source: Source::Parse,
+                related: Vec::new(),
             });
         }
     }

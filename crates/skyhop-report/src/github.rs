@@ -66,6 +66,7 @@ mod tests {
             message: "50% done\nnext".into(),
             replacement: None,
             source: Source::Check,
+            related: Vec::new(),
         };
         assert_eq!(
             render_github(&[f]),

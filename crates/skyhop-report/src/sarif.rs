@@ -35,7 +35,8 @@ fn location(f: &Finding) -> (&str, u32, u32) {
 /// Each distinct rule code becomes a `reportingDescriptor` (its first message as the short
 /// description); each finding a `result` with `ruleId`/`ruleIndex`, `level`, the message (plus
 /// the fix when known) and one physical location, as GitHub code scanning rejects results
-/// without one (see [`location`]).
+/// without one (see [`location`]); the finding's related places (e.g. the helper module line
+/// that makes a DAG file fail) become `relatedLocations`.
 pub fn render_sarif(findings: &[Finding], tool_version: &str) -> String {
     let mut rules: BTreeMap<&str, &Finding> = BTreeMap::new();
     for f in findings {
@@ -77,6 +78,28 @@ pub fn render_sarif(findings: &[Finding], tool_version: &str) -> String {
                     "region": region,
                 }
             }]);
+            if !f.related.is_empty() {
+                let related: Vec<Value> = f
+                    .related
+                    .iter()
+                    .enumerate()
+                    .map(|(id, r)| {
+                        let mut region = json!({ "startLine": r.line.max(1) });
+                        if r.line > 0 && r.column > 0 {
+                            region["startColumn"] = json!(r.column);
+                        }
+                        json!({
+                            "id": id,
+                            "physicalLocation": {
+                                "artifactLocation": { "uri": r.path, "uriBaseId": "%SRCROOT%" },
+                                "region": region,
+                            },
+                            "message": { "text": r.message },
+                        })
+                    })
+                    .collect();
+                result["relatedLocations"] = json!(related);
+            }
             if let Some(r) = &f.replacement {
                 result["properties"] = json!({ "replacement": r });
             }

@@ -194,3 +194,36 @@ fn only_web_links_are_rendered() {
     assert!(!render_html(&data).contains("javascript:"));
     assert!(!render_markdown(&data).contains("javascript:"));
 }
+
+#[test]
+fn sarif_related_locations_point_to_the_helper_line() {
+    let finding = skyhop_core::Finding {
+        path: "dags/report.py".into(),
+        line: 3,
+        column: 1,
+        rule: "SKY110".into(),
+        severity: skyhop_core::Severity::Error,
+        message: "importing `include.helpers` fails in the target".into(),
+        replacement: None,
+        source: skyhop_core::Source::Check,
+        related: vec![skyhop_core::Related {
+            path: "include/helpers.py".into(),
+            line: 7,
+            column: 6,
+            message: "SKY101 No module named `airflow.operators.dummy_operator`".into(),
+        }],
+    };
+    let sarif: serde_json::Value =
+        serde_json::from_str(&render_sarif(&[finding], "0.1.0")).unwrap();
+    let related = &sarif["runs"][0]["results"][0]["relatedLocations"][0];
+    let location = &related["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "include/helpers.py");
+    assert_eq!(location["region"]["startLine"], 7);
+    assert_eq!(location["region"]["startColumn"], 6);
+    assert!(
+        related["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("SKY101")
+    );
+}

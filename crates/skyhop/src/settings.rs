@@ -81,6 +81,7 @@ pub fn discovery_changes(
         // Or rewrite the patterns as globs (the rule's doc says so).
         replacement: Some("AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX=regexp".into()),
         source: skyhop_core::Source::Check,
+        related: Vec::new(),
     };
     let list = |v: &[&String]| v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
     if !newly.is_empty() {

@@ -2,7 +2,7 @@
 
 Usage: python3 small_index.py FULL_INDEX.json OUT.json
 Keeps the modules listed below, every class reachable from their names (with bases) and the
-functions they name; distributions and stdlib are kept whole.
+functions they name; distributions, stdlib and the configuration are kept whole.
 """
 import json
 import sys
@@ -20,6 +20,14 @@ KEEP = [
     "airflow.task", "airflow.task.trigger_rule", "airflow.example_dags",
     "airflow.hooks", "airflow.hooks.base", "airflow.sdk.bases", "airflow.sdk.bases.hook",
     "airflow.sdk.bases.operator", "airflow.sdk.definitions", "airflow.sdk.definitions.dag",
+    "airflow.plugins_manager", "airflow.models.connection", "airflow.models.variable",
+    "airflow.secrets", "airflow.secrets.base_secrets", "airflow.secrets.local_filesystem",
+    "airflow.configuration", "airflow.lineage", "airflow.lineage.hook", "airflow.providers_manager",
+    "airflow.datasets", "airflow.assets", "airflow.assets.manager", "airflow.sdk.definitions.asset",
+    "airflow.utils.helpers", "airflow.utils.decorators", "airflow.models.baseoperator",
+    "airflow.sdk.definitions.connection", "airflow.sdk.definitions.variable",
+    "airflow.utils.log", "airflow.utils.log.file_task_handler", "airflow.models.dagrun",
+    "airflow.sdk.execution_time", "airflow.sdk.execution_time.context",
 ]
 
 full = json.load(open(sys.argv[1]))

@@ -4,28 +4,15 @@
 use super::*;
 
 impl<'a> Analyzer<'a> {
-    pub(super) fn check_call(&mut self, call: &'a ast::ExprCall, decorator: bool) {
+    /// Checks a call; returns whether its callee is a known qualified name.
+    pub(super) fn check_call(&mut self, call: &'a ast::ExprCall, decorator: bool) -> bool {
         let callee = self.qualify(&call.func);
-        // Method call on an object built from a known class.
-        if let (Expr::Attribute(attr), Some(index)) = (&*call.func, self.ctx.index) {
-            if let Expr::Name(n) = &*attr.value
-                && let Some(Binding::Instance(class)) = self.lookup(n.id.as_str())
-                && index.class_has_attr(class, attr.attr.id.as_str()) == Some(false)
-            {
-                let message = format!(
-                    "`{}.{}`: class `{class}` has no method `{}` in the target (Airflow {})",
-                    n.id,
-                    attr.attr.id,
-                    attr.attr.id,
-                    self.target()
-                );
-                self.push(
-                    attr.attr.range.start(),
-                    "SKY105",
-                    Severity::Error,
-                    message,
-                    None,
-                );
+        let qualified = callee.is_some();
+        // Method call on an object of a known class (or through a user subclass).
+        if let Expr::Attribute(attr) = &*call.func {
+            if let Some(ty) = self.ty_of(&attr.value) {
+                let text = self.text_of(attr.range);
+                self.check_member(&ty, text, attr.attr.id.as_str(), attr.attr.range, true);
             }
             // context.get("execution_date")
             if attr.attr.id.as_str() == "get"
@@ -34,10 +21,20 @@ impl<'a> Analyzer<'a> {
             {
                 self.context_key(s.value.to_str(), s.range);
             }
+            // inlet_events.get("s3://..."): a lookup by string.
+            if attr.attr.id.as_str() == "get"
+                && let Some(Expr::StringLiteral(s)) = call.arguments.args.first()
+                && let Some(ty) = self.ty_of(&attr.value)
+            {
+                let text = self.text_of(call.range());
+                self.check_member(&ty, text, "[str]", s.range, false);
+            }
         }
         let Some(callee) = callee else {
-            return;
+            return qualified;
         };
+        self.check_config_read(&callee, call);
+        self.check_values(call);
         let last = callee.rsplit('.').next().unwrap_or("");
         let airflow = callee.starts_with("airflow.");
         let is_dag = airflow && (last == "DAG" || last == "dag");
@@ -50,8 +47,8 @@ impl<'a> Analyzer<'a> {
                         .index
                         .is_some_and(|i| i.class_derives(c, ".BaseOperator"))
                 }));
-        if !(is_dag || is_operator || signature.is_some()) {
-            return;
+        if !(is_dag || is_operator || signature.is_some() || rules().has_argument_rules(&callee)) {
+            return qualified;
         }
         let mut seen: Vec<String> = Vec::new();
         for kw in &call.arguments.keywords {
@@ -97,6 +94,7 @@ impl<'a> Analyzer<'a> {
         if is_dag && (decorator || last == "DAG") {
             self.dag_defaults(call.func.range(), &seen);
         }
+        qualified
     }
 
     /// (constructor keywords, canonical class) of a callee, from the index.

@@ -36,28 +36,71 @@ impl<'a> Analyzer<'a> {
         if !text.contains("{{") && !text.contains("{%") {
             return;
         }
-        static BLOCK: OnceLock<Regex> = OnceLock::new();
-        static IDENT: OnceLock<Regex> = OnceLock::new();
-        let block = BLOCK.get_or_init(|| Regex::new(r"(?s)\{\{.*?\}\}|\{%.*?%\}").expect("regex"));
-        let ident = IDENT.get_or_init(|| Regex::new(r"[A-Za-z_][A-Za-z0-9_]*").expect("regex"));
+        // `{{ ... }}` and `{% ... %}` blocks, scanned by hand: compiling a Unicode regex for
+        // this cost more than the scan itself on large corpora.
         let mut hits = Vec::new();
-        for b in block.find_iter(text) {
-            let inner = b.as_str();
-            for m in ident.find_iter(inner) {
-                let before = inner[..m.start()].trim_end();
+        let mut at = 0;
+        while let Some((start, close)) = next_block(text, at) {
+            let Some(len) = text[start + 2..].find(close) else {
+                at = start + 2;
+                continue;
+            };
+            let inner_start = start;
+            let inner = &text[start..start + 2 + len + 2];
+            for (i, word) in identifiers(inner) {
+                let before = inner[..i].trim_end();
                 if before.ends_with('.') || before.ends_with('\'') || before.ends_with('"') {
                     continue;
                 }
                 let offset =
-                    range.start() + TextSize::try_from(b.start() + m.start()).unwrap_or_default();
+                    range.start() + TextSize::try_from(inner_start + i).unwrap_or_default();
                 hits.push((
-                    m.as_str().to_string(),
-                    TextRange::at(offset, TextSize::try_from(m.len()).unwrap_or_default()),
+                    word.to_string(),
+                    TextRange::at(offset, TextSize::try_from(word.len()).unwrap_or_default()),
                 ));
             }
+            at = start + 2 + len + 2;
         }
         for (key, r) in hits {
             self.context_key(&key, r);
         }
     }
+}
+
+/// The next `{{` or `{%` at or after `from`, with the closing delimiter to look for.
+fn next_block(text: &str, from: usize) -> Option<(usize, &'static str)> {
+    let rest = text.get(from..)?;
+    let expr = rest.find("{{").map(|i| (i, "}}"));
+    let stmt = rest.find("{%").map(|i| (i, "%}"));
+    let (i, close) = match (expr, stmt) {
+        (Some(a), Some(b)) => {
+            if a.0 <= b.0 {
+                a
+            } else {
+                b
+            }
+        }
+        (a, b) => a.or(b)?,
+    };
+    Some((from + i, close))
+}
+
+/// ASCII identifiers (`[A-Za-z_][A-Za-z0-9_]*`) in `text`, with their byte offsets.
+fn identifiers(text: &str) -> Vec<(usize, &str)> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c.is_ascii_alphabetic() || c == b'_' {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            out.push((start, &text[start..i]));
+        } else {
+            i += 1;
+        }
+    }
+    out
 }

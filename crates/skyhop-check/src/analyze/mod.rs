@@ -4,19 +4,21 @@
 //! - [`walk`]: statements and expressions, scopes, `try/except ImportError`, `TYPE_CHECKING`;
 //! - [`names`]: imports and attribute chains against the index and the curated name table;
 //! - [`calls`]: keyword arguments of DAG / operator / hook calls, `default_args`, changed defaults;
+//! - [`classes`]: the classes of values and of user classes' library bases; removed members
+//!   (`obj.x`, `self.x`, `super().x`, `cls.x`) and overrides the target no longer calls;
+//! - [`config`]: configuration read in code, and removed argument values;
 //! - [`context`]: removed template-context keys (Python access and Jinja strings).
 
 mod calls;
+mod classes;
+mod config;
 mod context;
 mod names;
 mod walk;
 
-use std::collections::HashSet;
-
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::{OnceLock, RwLock};
 
-use regex::Regex;
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
 use ruff_source_file::LineIndex;
@@ -49,6 +51,14 @@ enum Binding {
     Dict(Vec<(String, TextRange)>),
     /// The task context (`**kwargs` of a task, `get_current_context()`).
     Context,
+    /// A class defined in the file (its name).
+    UserClass(String),
+    /// An object of a class defined in the file.
+    UserInstance(String),
+    /// `self` / `cls` in a method of a class defined in the file.
+    SelfOf(String),
+    /// A function whose call returns an object of this library class (a `@dag` function).
+    Returns(String),
     /// Anything else.
     Local,
 }
@@ -77,6 +87,10 @@ pub(crate) struct Ctx<'a> {
     pub resolved: RwLock<HashMap<String, Resolved>>,
     /// Messages for missing modules, by module and imported names.
     pub missing_modules: RwLock<HashMap<String, (String, Option<String>)>>,
+    /// `(section, key)` of configuration options the project sets (lowercase).
+    pub config_set: HashSet<(String, String)>,
+    /// Package notes of messages, by name and package: most files name the same few.
+    pub package_notes: RwLock<HashMap<String, String>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -95,6 +109,8 @@ impl<'a> Ctx<'a> {
             local_tops,
             resolved: RwLock::default(),
             missing_modules: RwLock::default(),
+            config_set: HashSet::default(),
+            package_notes: RwLock::default(),
         }
     }
 
@@ -134,9 +150,35 @@ pub(crate) struct Analyzer<'a> {
     isolated_callables: HashSet<String>,
     /// Qualified names already reported as missing (later uses are not reported again).
     reported: HashSet<String>,
+    /// Classes defined in the file, by name.
+    user_classes: HashMap<String, classes::UserClass>,
+    /// The user classes whose methods are being visited (innermost last).
+    method_classes: Vec<String>,
+    /// Set while visiting a class body: the class the next `def` is a method of.
+    class_body: Option<String>,
+    /// Imports of the project's own modules.
+    local_imports: Vec<LocalImport>,
 }
 
-const IMPORT_RULES: &[&str] = &["SKY101", "SKY102", "SKY104"];
+/// An import of a project module (`from include.helpers import x`, `from . import y`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalImport {
+    /// The dotted module (`include.helpers`); empty for `from . import x`.
+    pub module: String,
+    /// Leading dots of a relative import.
+    pub level: u32,
+    /// Names imported from it (they may be submodules).
+    pub names: Vec<String>,
+    pub line: u32,
+    pub column: u32,
+    /// Module-level: runs when the file is imported.
+    pub at_import: bool,
+    /// Inside `try/except ImportError`.
+    pub guarded: bool,
+}
+
+/// Findings of import statements: dropped in an `except ImportError` branch that never runs.
+const IMPORT_RULES: &[&str] = &["SKY101", "SKY102", "SKY103", "SKY104"];
 
 impl<'a> Analyzer<'a> {
     pub fn new(ctx: &'a Ctx<'a>, path: &'a str, source: &'a str) -> Self {
@@ -146,20 +188,24 @@ impl<'a> Analyzer<'a> {
             source,
             lines: OnceLock::new(),
             scopes: vec![HashMap::default()],
-            callables: HashSet::new(),
+            callables: HashSet::default(),
             pending: Vec::new(),
             guards: Vec::new(),
             next_guard: 0,
             function_depth: 0,
             type_checking: 0,
             isolated: 0,
-            isolated_callables: HashSet::new(),
-            reported: HashSet::new(),
+            isolated_callables: HashSet::default(),
+            reported: HashSet::default(),
+            user_classes: HashMap::default(),
+            method_classes: Vec::new(),
+            class_body: None,
+            local_imports: Vec::new(),
         }
     }
 
-    /// Checks a parsed module.
-    pub fn run(mut self, body: &'a [Stmt]) -> Vec<Checked> {
+    /// Checks a parsed module; also returns its imports of project modules.
+    pub fn run(mut self, body: &'a [Stmt]) -> (Vec<Checked>, Vec<LocalImport>) {
         if self.source.contains("python_callable") {
             let mut collector = walk::CallableCollector::default();
             for stmt in body {
@@ -171,7 +217,27 @@ impl<'a> Analyzer<'a> {
         for stmt in body {
             self.visit_stmt(stmt);
         }
-        self.pending.into_iter().map(|p| p.checked).collect()
+        (
+            self.pending.into_iter().map(|p| p.checked).collect(),
+            self.local_imports,
+        )
+    }
+
+    /// Records an import of a project module at `offset`.
+    fn local_import(&mut self, module: &str, level: u32, names: Vec<String>, offset: TextSize) {
+        let pos = self
+            .lines
+            .get_or_init(|| LineIndex::from_source_text(self.source))
+            .line_column(offset, self.source);
+        self.local_imports.push(LocalImport {
+            module: module.to_string(),
+            level,
+            names,
+            line: pos.line.get() as u32,
+            column: pos.column.get() as u32,
+            at_import: self.function_depth == 0 && self.type_checking == 0,
+            guarded: self.guards.iter().any(|(_, b)| *b == Branch::Body),
+        });
     }
 
     // ---------- findings ----------
@@ -198,6 +264,7 @@ impl<'a> Analyzer<'a> {
                 message,
                 replacement,
                 source: Source::Check,
+                related: Vec::new(),
             },
             at_import: self.function_depth == 0,
         };

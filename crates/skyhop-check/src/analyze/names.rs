@@ -88,6 +88,25 @@ impl<'a> Analyzer<'a> {
                 );
                 false
             }
+            // The index cannot see the module (its budget ran out, or it was not imported):
+            // a curated rule for it still speaks.
+            Resolved::Unknown => match rules().name_rule_under(module) {
+                Some(rule)
+                    if (rule.old.ends_with(".**") || rule.old == module)
+                        && !rule.semantic
+                        && rule.range.severity(&self.ctx.target) == Some(Severity::Error) =>
+                {
+                    let code = if rule.rule == "SKY201" {
+                        "SKY101"
+                    } else {
+                        rule.rule.as_str()
+                    };
+                    self.reported.insert(module.to_string());
+                    self.fire_name_rule(rule, module, range, code);
+                    false
+                }
+                _ => true,
+            },
             _ => true,
         }
     }
@@ -99,20 +118,9 @@ impl<'a> Analyzer<'a> {
         names: &[&str],
     ) -> (String, Option<String>) {
         let key = format!("{module}:{}", names.join(","));
-        if let Some(hit) = self
-            .ctx
-            .missing_modules
-            .read()
-            .ok()
-            .and_then(|m| m.get(&key).cloned())
-        {
-            return hit;
-        }
-        let result = self.missing_module_message_uncached(module, names);
-        if let Ok(mut m) = self.ctx.missing_modules.write() {
-            m.insert(key, result.clone());
-        }
-        result
+        cached(&self.ctx.missing_modules, key, || {
+            self.missing_module_message_uncached(module, names)
+        })
     }
 
     pub(super) fn missing_module_message_uncached(
@@ -182,6 +190,13 @@ impl<'a> Analyzer<'a> {
 
     /// ` (from X)` / ` (package X, not installed in the target: add it to requirements.txt)`.
     pub(super) fn package_note(&self, qualname: &str, package: Option<&str>) -> String {
+        let key = format!("{qualname}\0{}", package.unwrap_or(""));
+        cached(&self.ctx.package_notes, key, || {
+            self.package_note_uncached(qualname, package)
+        })
+    }
+
+    fn package_note_uncached(&self, qualname: &str, package: Option<&str>) -> String {
         let package = package
             .map(|p| p.to_string())
             .or_else(|| provider_package(qualname).map(|(p, _)| p))
@@ -238,6 +253,47 @@ impl<'a> Analyzer<'a> {
         if self.ctx.index.is_some() && !rule.semantic {
             return false;
         }
+        self.fire_name_rule(rule, qualname, range, &rule.rule)
+    }
+
+    /// With an index, a curated name rule still speaks where the index cannot see (a module
+    /// whose `__getattr__` answers names the script could not list) and for deprecations the
+    /// target does not announce (names that still work but are expected to go: ruff's AIR311).
+    fn name_rule_with_index(
+        &mut self,
+        qualname: &str,
+        resolved: &Resolved,
+        range: TextRange,
+        import: bool,
+    ) {
+        let Some(rule) = rules().name_rule(qualname) else {
+            return;
+        };
+        if rule.old.ends_with(".**") || rule.semantic {
+            return;
+        }
+        let unseen = matches!(resolved, Resolved::Unknown);
+        let still_works = matches!(
+            resolved,
+            Resolved::Class(_) | Resolved::Function(_) | Resolved::Value | Resolved::Module
+        );
+        let code = match rule.range.severity(&self.ctx.target) {
+            Some(Severity::Error) if unseen && import => "SKY102",
+            Some(Severity::Error) if unseen => "SKY105",
+            Some(Severity::Warning) if unseen || still_works => "SKY103",
+            _ => return,
+        };
+        self.reported.insert(qualname.to_string());
+        self.fire_name_rule(rule, qualname, range, code);
+    }
+
+    fn fire_name_rule(
+        &mut self,
+        rule: &NameRule,
+        qualname: &str,
+        range: TextRange,
+        code: &str,
+    ) -> bool {
         if rule.semantic && self.type_checking > 0 {
             return false;
         }
@@ -257,13 +313,7 @@ impl<'a> Analyzer<'a> {
             message.push_str(&format!("; use `{new}`"));
             message.push_str(&self.package_note(new, rule.package.as_deref()));
         }
-        self.push(
-            range.start(),
-            &rule.rule,
-            severity,
-            message,
-            rule.new.clone(),
-        );
+        self.push(range.start(), code, severity, message, rule.new.clone());
         true
     }
 
@@ -279,12 +329,13 @@ impl<'a> Analyzer<'a> {
         if self.type_checking > 0 || self.isolated > 0 || self.is_local(qualname) {
             return;
         }
-        if self.reported.iter().any(|r| {
-            qualname == r
+        // Already reported: the name itself or a module / class it lies in.
+        if !self.reported.is_empty()
+            && (self.reported.contains(qualname)
                 || qualname
-                    .strip_prefix(r.as_str())
-                    .is_some_and(|x| x.starts_with('.'))
-        }) {
+                    .match_indices('.')
+                    .any(|(i, _)| self.reported.contains(&qualname[..i])))
+        {
             return;
         }
         if !attrs_only
@@ -299,6 +350,9 @@ impl<'a> Analyzer<'a> {
         let resolved = self.ctx.resolve(index, qualname);
         if attrs_only && !matches!(resolved, Resolved::MissingAttr { .. }) {
             return;
+        }
+        if !attrs_only {
+            self.name_rule_with_index(qualname, &resolved, range, import);
         }
         match resolved {
             Resolved::MissingName {
@@ -370,6 +424,19 @@ impl<'a> Analyzer<'a> {
         message.push_str(&self.package_note(best, None));
         Some(best.clone())
     }
+}
+
+/// The value cached under `key` in `map`, computed by `make` the first time (shared by the
+/// threads checking files: most files name the same few things).
+fn cached<V: Clone>(map: &RwLock<HashMap<String, V>>, key: String, make: impl FnOnce() -> V) -> V {
+    if let Some(hit) = map.read().ok().and_then(|m| m.get(&key).cloned()) {
+        return hit;
+    }
+    let value = make();
+    if let Ok(mut m) = map.write() {
+        m.insert(key, value.clone());
+    }
+    value
 }
 
 /// The curated rule code for a missing name when it is more specific than "not found"

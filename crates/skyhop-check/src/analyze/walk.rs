@@ -5,7 +5,11 @@ use super::*;
 
 impl<'a> Analyzer<'a> {
     pub(super) fn visit_function(&mut self, f: &'a ast::StmtFunctionDef) {
-        let mut is_task = self.callables.contains(f.name.id.as_str());
+        let method_of = self.class_body.take().filter(|_| Self::is_method_scope(f));
+        let mut returns_dag = false;
+        // `execute(self, context)` of an operator: its parameters are context keys too.
+        let execute = method_of.is_some() && f.name.id.as_str() == "execute";
+        let mut is_task = execute || self.callables.contains(f.name.id.as_str());
         let mut isolated = self.isolated_callables.contains(f.name.id.as_str());
         for d in &f.decorator_list {
             let expr = match &d.expression {
@@ -20,8 +24,11 @@ impl<'a> Analyzer<'a> {
                 is_task = true;
             }
             if q.starts_with("airflow.") && q.ends_with(".dag") {
+                returns_dag = true;
                 match &d.expression {
-                    Expr::Call(c) => self.check_call(c, true),
+                    Expr::Call(c) => {
+                        self.check_call(c, true);
+                    }
                     e => self.dag_defaults(e.range(), &[]),
                 }
                 if let Expr::Call(c) = &d.expression {
@@ -45,16 +52,26 @@ impl<'a> Analyzer<'a> {
         if let Some(ret) = &f.returns {
             self.visit_annotation(ret);
         }
-        self.bind(f.name.id.as_str(), Binding::Local);
+        let binding = if returns_dag {
+            Binding::Returns(self.dag_class())
+        } else {
+            Binding::Local
+        };
+        self.bind(f.name.id.as_str(), binding);
         self.scopes.push(HashMap::default());
-        for p in params
+        for (i, p) in params
             .posonlyargs
             .iter()
             .chain(&params.args)
             .chain(&params.kwonlyargs)
+            .enumerate()
         {
             let name = p.parameter.name.id.as_str();
-            let binding = if name == "context" {
+            let binding = if i == 0
+                && let Some(class) = &method_of
+            {
+                Binding::SelfOf(class.clone())
+            } else if name == "context" {
                 Binding::Context
             } else {
                 Binding::Local
@@ -76,17 +93,50 @@ impl<'a> Analyzer<'a> {
         }
         self.function_depth += 1;
         self.isolated += u32::from(isolated);
+        if let Some(class) = &method_of {
+            self.method_classes.push(class.clone());
+        }
         for stmt in &f.body {
             self.visit_stmt(stmt);
+        }
+        if method_of.is_some() {
+            self.method_classes.pop();
         }
         self.isolated -= u32::from(isolated);
         self.function_depth -= 1;
         self.scopes.pop();
     }
 
+    pub(super) fn visit_class(&mut self, c: &'a ast::StmtClassDef) {
+        for d in &c.decorator_list {
+            self.visit_decorator(d);
+        }
+        if let Some(args) = &c.arguments {
+            self.visit_arguments(args);
+        }
+        let name = c.name.id.to_string();
+        let class = self.user_class(c);
+        self.user_classes.insert(name.clone(), class);
+        self.bind(&name, Binding::UserClass(name.clone()));
+        self.check_overrides(c, &name);
+        self.check_signatures(c, &name);
+        self.scopes.push(HashMap::default());
+        for s in &c.body {
+            if matches!(s, Stmt::FunctionDef(_)) {
+                self.class_body = Some(name.clone());
+            }
+            self.visit_stmt(s);
+            self.class_body = None;
+        }
+        self.scopes.pop();
+    }
+
     pub(super) fn visit_import(&mut self, imp: &'a ast::StmtImport) {
         for alias in &imp.names {
             let module = alias.name.id.as_str();
+            if self.is_local(module) {
+                self.local_import(module, 0, Vec::new(), alias.range.start());
+            }
             self.check_module(module, alias.range, &[]);
             match &alias.asname {
                 Some(asname) => self.bind(asname.id.as_str(), Binding::Module(module.into())),
@@ -100,6 +150,15 @@ impl<'a> Analyzer<'a> {
 
     pub(super) fn visit_import_from(&mut self, imp: &'a ast::StmtImportFrom) {
         let module = imp.module.as_ref().map(|m| m.id.to_string());
+        if imp.level > 0 || module.as_deref().is_some_and(|m| self.is_local(m)) {
+            let names = imp.names.iter().map(|a| a.name.id.to_string()).collect();
+            self.local_import(
+                module.as_deref().unwrap_or(""),
+                imp.level,
+                names,
+                imp.range.start(),
+            );
+        }
         let Some(module) = module.filter(|_| imp.level == 0) else {
             for alias in &imp.names {
                 let bound = alias.asname.as_ref().unwrap_or(&alias.name);
@@ -151,10 +210,9 @@ impl<'a> Analyzer<'a> {
                             .collect(),
                     )
                 } else {
-                    match self.signature_of(&callee) {
-                        (_, Some(class)) => Binding::Instance(class),
-                        _ => Binding::Local,
-                    }
+                    self.ty_of(value)
+                        .map(Self::binding_of)
+                        .unwrap_or(Binding::Local)
                 }
             }
             Expr::Dict(d) => Binding::Dict(dict_literal_keys(d)),
@@ -166,6 +224,10 @@ impl<'a> Analyzer<'a> {
                 Some(q) => Binding::Symbol(q),
                 None => Binding::Local,
             },
+            Expr::Subscript(_) => self
+                .ty_of(value)
+                .map(Self::binding_of)
+                .unwrap_or(Binding::Local),
             _ => Binding::Local,
         };
         for target in targets {
@@ -265,20 +327,7 @@ impl<'a> Visitor<'a> for Analyzer<'a> {
             Stmt::Import(imp) => self.visit_import(imp),
             Stmt::ImportFrom(imp) => self.visit_import_from(imp),
             Stmt::FunctionDef(f) => self.visit_function(f),
-            Stmt::ClassDef(c) => {
-                for d in &c.decorator_list {
-                    self.visit_decorator(d);
-                }
-                if let Some(args) = &c.arguments {
-                    self.visit_arguments(args);
-                }
-                self.bind(c.name.id.as_str(), Binding::Local);
-                self.scopes.push(HashMap::default());
-                for s in &c.body {
-                    self.visit_stmt(s);
-                }
-                self.scopes.pop();
-            }
+            Stmt::ClassDef(c) => self.visit_class(c),
             Stmt::Assign(a) => {
                 let targets: Vec<&Expr> = a.targets.iter().collect();
                 self.visit_assign_value(&targets, &a.value);
@@ -295,6 +344,12 @@ impl<'a> Visitor<'a> for Analyzer<'a> {
                     self.visit_expr(&item.context_expr);
                     if let Some(v) = &item.optional_vars {
                         self.bind_targets(v);
+                        // `with DAG(...) as dag`: `__enter__` returns the object.
+                        if let Expr::Name(n) = &**v
+                            && let Some(ty) = self.ty_of(&item.context_expr)
+                        {
+                            self.bind(n.id.as_str(), Self::binding_of(ty));
+                        }
                     }
                 }
                 for s in &w.body {
@@ -332,6 +387,7 @@ impl<'a> Visitor<'a> for Analyzer<'a> {
         match expr {
             Expr::Attribute(a) if a.ctx == ExprContext::Load => {
                 if let Some(q) = self.qualify(expr) {
+                    self.check_value_attribute(&q, a.attr.range);
                     // Inner parts of the chain are names only: nothing more to visit.
                     let attrs_only = matches!(
                         chain_head(expr).and_then(|h| self.lookup(h)),
@@ -339,18 +395,36 @@ impl<'a> Visitor<'a> for Analyzer<'a> {
                     );
                     self.check_name(&q, a.attr.range, attrs_only, false);
                 } else {
+                    if let Some(ty) = self.ty_of(&a.value) {
+                        let text = self.text_of(a.range);
+                        self.check_member(&ty, text, a.attr.id.as_str(), a.attr.range, false);
+                    }
                     visitor::walk_expr(self, expr);
                 }
             }
             Expr::Call(call) => {
-                self.check_call(call, false);
-                visitor::walk_expr(self, expr);
+                let qualified = self.check_call(call, false);
+                match &*call.func {
+                    // `obj.method(...)`: the method was checked as a call already.
+                    Expr::Attribute(a) if !qualified => {
+                        self.visit_expr(&a.value);
+                        self.visit_arguments(&call.arguments);
+                    }
+                    _ => visitor::walk_expr(self, expr),
+                }
             }
             Expr::Subscript(s) => {
                 if self.is_context(&s.value)
                     && let Expr::StringLiteral(lit) = &*s.slice
                 {
                     self.context_key(lit.value.to_str(), lit.range);
+                }
+                // `inlet_events["s3://..."]`: indexing by a string.
+                if let Expr::StringLiteral(lit) = &*s.slice
+                    && let Some(ty) = self.ty_of(&s.value)
+                {
+                    let text = self.text_of(s.range);
+                    self.check_member(&ty, text, "[str]", lit.range, false);
                 }
                 visitor::walk_expr(self, expr);
             }

@@ -26,6 +26,7 @@ fn finding(
         message: message.into(),
         replacement: replacement.map(Into::into),
         source,
+        related: Vec::new(),
     }
 }
 

@@ -351,6 +351,7 @@ pub fn broken_findings(env: &Env, project: &Project) -> Vec<Finding> {
             ),
             replacement: None,
             source: Source::Deps,
+            related: Vec::new(),
         });
     }
     out
@@ -379,6 +380,7 @@ pub fn layering_findings(lock: &skyhop_core::Lock, new: &Pinned) -> Vec<Finding>
             // No single replacement: the message says which versions the target accepts.
             replacement: None,
             source: Source::Deps,
+            related: Vec::new(),
         });
     }
     for n in &layering.no_wheel {
@@ -420,6 +422,7 @@ pub fn layering_findings(lock: &skyhop_core::Lock, new: &Pinned) -> Vec<Finding>
             ),
             replacement: n.used.as_ref().map(|v| format!("{}=={v}", r.name)),
             source: Source::Deps,
+            related: Vec::new(),
         });
     }
     out

@@ -146,6 +146,7 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
                         ),
                         replacement: None,
                         source: Source::Deps,
+                        related: Vec::new(),
                     });
                     Some(lock)
                 }
@@ -716,6 +717,7 @@ fn catalog_findings(
         message,
         replacement,
         source: Source::Catalog,
+        related: Vec::new(),
     };
     match ctx
         .catalog
