@@ -40,6 +40,22 @@ fn real_project(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// `skyhop upgrade-test --project DIR <version flag> VERSION`, the report folder in a new
+/// temporary directory (returned with the run).
+fn upgrade_test(dir: &Path, flag: &str, version: &str) -> (Run, tempfile::TempDir) {
+    let out = tempfile::tempdir().unwrap();
+    let run = skyhop(&[
+        "upgrade-test",
+        "--project",
+        dir.to_str().unwrap(),
+        flag,
+        version,
+        "--output",
+        out.path().to_str().unwrap(),
+    ]);
+    (run, out)
+}
+
 fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for (name, text) in files {
@@ -75,18 +91,9 @@ const ARTEFACTS: &[&str] = &[
 /// 10: exit 0 or 1, dependency, check and parse all ran, every DAG file classified, and no note
 /// or finding that is an artefact of skyhop's environment.
 fn upgrade_test_answers(name: &str) -> Value {
-    let out = tempfile::tempdir().unwrap();
     let dir = real_project(name);
     let before = tree_hash(&dir);
-    let run = skyhop(&[
-        "upgrade-test",
-        "--project",
-        dir.to_str().unwrap(),
-        "--runtime-version",
-        "3.1-12",
-        "--output",
-        out.path().to_str().unwrap(),
-    ]);
+    let (run, out) = upgrade_test(&dir, "--runtime-version", "3.1-12");
     assert!(
         run.code == 0 || run.code == 1,
         "{name}: exit {}\n{}\n{}",
@@ -206,16 +213,7 @@ fn a_provider_pinned_newer_than_the_runtime_is_installed() {
             "from airflow.providers.google.cloud.hooks.gcs import GCSHook\n",
         ),
     ]);
-    let out = tempfile::tempdir().unwrap();
-    let run = skyhop(&[
-        "upgrade-test",
-        "--project",
-        p.path().to_str().unwrap(),
-        "--runtime-version",
-        "3.1-12",
-        "--output",
-        out.path().to_str().unwrap(),
-    ]);
+    let (run, out) = upgrade_test(p.path(), "--runtime-version", "3.1-12");
     assert!(
         run.code == 0 || run.code == 1,
         "{}\n{}",
@@ -335,16 +333,7 @@ fn projects_without_a_dockerfile() {
     );
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("dags/n.py:2:"), "{}", run.stdout);
-    let out = tempfile::tempdir().unwrap();
-    let run = skyhop(&[
-        "upgrade-test",
-        "--project",
-        p.path().to_str().unwrap(),
-        "--airflow-version",
-        "3.1.3",
-        "--output",
-        out.path().to_str().unwrap(),
-    ]);
+    let (run, out) = upgrade_test(p.path(), "--airflow-version", "3.1.3");
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("2.10.5 -> 3.1.3"), "{}", run.stdout);
     let r = report(out.path());
@@ -378,16 +367,7 @@ fn an_unsatisfiable_requirement_is_left_out_and_the_rest_tested() {
             "# airflow dag\nimport pendulum\nimport psycopg2\n",
         ),
     ]);
-    let out = tempfile::tempdir().unwrap();
-    let run = skyhop(&[
-        "upgrade-test",
-        "--project",
-        p.path().to_str().unwrap(),
-        "--runtime-version",
-        "3.1-12",
-        "--output",
-        out.path().to_str().unwrap(),
-    ]);
+    let (run, out) = upgrade_test(p.path(), "--runtime-version", "3.1-12");
     assert!(
         run.code == 0 || run.code == 1,
         "{}\n{}",
