@@ -129,7 +129,7 @@ pub struct VersionsArgs {
     pub refresh: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct UpgradeArgs {
     #[command(flatten)]
     pub project: ProjectArg,
@@ -145,6 +145,24 @@ pub struct UpgradeArgs {
     /// Allow a deprecated / end-of-maintenance target version.
     #[arg(long)]
     pub allow_deprecated: bool,
+    /// After the base image, fix the project for the target: every safe fix of the check's
+    /// findings (imports, arguments, context keys, config, requirements), then check and
+    /// parse-test again under the target, round after round while a round fixes something.
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: print the unified diff of every file it would change, and write nothing.
+    #[arg(long, requires = "fix")]
+    pub diff: bool,
+    /// With --fix: also make the unsafe fixes (`skyhop rule CODE` says which are which).
+    #[arg(long, requires = "fix")]
+    pub unsafe_fixes: bool,
+    /// Print the hops the catalog requires to reach the target (e.g. 11.3.0 -> 13.11.0 ->
+    /// 3.1-12) with the upgrade considerations of each; with --fix, fix hop by hop.
+    #[arg(long)]
+    pub plan: bool,
+    /// With --fix: write a pull-request description (Markdown) of the upgrade to FILE.
+    #[arg(long, value_name = "FILE", requires = "fix")]
+    pub summary: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
