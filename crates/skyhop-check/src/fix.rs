@@ -257,7 +257,10 @@ pub(crate) fn fix_source_with(
         if last_start.is_some_and(|s| e.range.end() > s) {
             continue; // overlapping edit: keep the first one
         }
-        out.replace_range(e.range.start().to_usize()..e.range.end().to_usize(), &e.text);
+        out.replace_range(
+            e.range.start().to_usize()..e.range.end().to_usize(),
+            &e.text,
+        );
         last_start = Some(e.range.start());
         applied.push(Applied {
             rule: e.rule,
@@ -675,4 +678,59 @@ pub fn apply_fixes(fixes: &[FileFix]) -> Result<(), FixError> {
         })?;
     }
     Ok(())
+}
+
+/// What fixes a rule's findings, for `skyhop rule`: `(safe, unsafe)`, each `None` when there
+/// is none of that kind. Python fixes are made by `skyhop check --fix` and
+/// `skyhop upgrade --fix`; fixes to other files (requirements, Dockerfile, `.env`) by
+/// `skyhop upgrade --fix`, which knows the target environment.
+pub fn fix_doc(code: &str) -> (Option<&'static str>, Option<&'static str>) {
+    match code {
+        "SKY101" | "SKY102" | "SKY103" | "SKY201" => (
+            Some(
+                "the import is rewritten to the new module and name (aliased to the old name when it changed), where the target environment or the curated tables know it; `days_ago(n)` becomes `pendulum.today(\"UTC\").add(days=-n)` with `import pendulum`. `skyhop upgrade --fix` adds the provider package the new import needs to requirements.txt, at the version the target resolves (`>=`)",
+            ),
+            None,
+        ),
+        "SKY104" => (
+            Some(
+                "`skyhop upgrade --fix` adds the package to requirements.txt at the version the target environment resolves (`>=`)",
+            ),
+            None,
+        ),
+        "SKY301" => (
+            Some(
+                "in templates the key becomes the expression Airflow documents (`{{ execution_date }}` -> `{{ logical_date }}`, `{{ next_ds }}` -> `{{ data_interval_end | ds }}`); in Python a key renamed to another key is renamed (`context[\"execution_date\"]` -> `context[\"logical_date\"]`)",
+            ),
+            Some(
+                "in Python, a key whose replacement is formatted (`context[\"next_ds\"]`) becomes `context[\"data_interval_end\"].strftime(\"%Y-%m-%d\")`, which fails where the value is None (manual runs); task-function parameters named after a removed key are left for a person",
+            ),
+        ),
+        "SKY302" => (Some("the argument is renamed to `schedule`"), None),
+        "SKY303" => (
+            Some(
+                "a renamed argument is renamed; `provide_context` is dropped (the context is always passed)",
+            ),
+            None,
+        ),
+        "SKY310" => (
+            Some(
+                "`skyhop upgrade --fix` adds `ENV AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX=regexp` after the Dockerfile's FROM line, so `.airflowignore` is read as today",
+            ),
+            None,
+        ),
+        "SKY401" => (
+            Some(
+                "`skyhop upgrade --fix` renames the variable in the Dockerfile's `ENV` or `.env` to the target's option (value and every other byte kept)",
+            ),
+            None,
+        ),
+        "SKY502" | "SKY503" => (
+            Some(
+                "`skyhop upgrade --fix` changes the requirement to the version the finding names (one the target resolves, with a wheel)",
+            ),
+            None,
+        ),
+        _ => (None, None),
+    }
 }

@@ -395,11 +395,8 @@ fn plan_edits(
     let (files, _) = lint::check_files(project, &[], &new.airflow);
     let mut findings = eval.findings.clone();
     findings.extend(import_failures(project, eval));
-    let fixes = skyhop_check::fix_with(
-        &files,
-        &findings,
-        skyhop_check::FixOptions { unsafe_fixes },
-    );
+    let fixes =
+        skyhop_check::fix_with(&files, &findings, skyhop_check::FixOptions { unsafe_fixes });
     let mut providers: BTreeMap<String, String> = BTreeMap::new(); // package -> why
     for f in fixes {
         let rel = f
@@ -444,9 +441,9 @@ fn plan_edits(
     // Text files: requirements, Dockerfile, .env.
     let mut texts: BTreeMap<String, (Option<String>, String, Vec<Change>)> = BTreeMap::new();
     let edit_text = |texts: &mut BTreeMap<String, (Option<String>, String, Vec<Change>)>,
-                         rel: &str,
-                         change: Change,
-                         f: &dyn Fn(&str) -> Option<String>| {
+                     rel: &str,
+                     change: Change,
+                     f: &dyn Fn(&str) -> Option<String>| {
         let entry = texts.entry(rel.to_string()).or_insert_with(|| {
             let old = std::fs::read_to_string(root.join(rel)).ok();
             (old.clone(), old.unwrap_or_default(), Vec::new())
@@ -900,9 +897,11 @@ fn plan_hops(
                 break;
             }
             Err(skyhop_catalog::UpgradeRefusal::Airflow3TooEarly { bridge, .. }) => {
-                let b = skyhop_catalog::RuntimeVersion::parse(&bridge)
-                    .map(skyhop_catalog::Target::Runtime)
-                    .map_err(|e| Failure::usage(format!("bridge version {bridge}: {e}")))?;
+                let b = bridge_target(&bridge).ok_or_else(|| {
+                    Failure::usage(format!(
+                        "the catalog asks for {bridge} first, which names no single version: upgrade to it yourself, then run this again"
+                    ))
+                })?;
                 if hops.contains(&b) || b == from {
                     return Err(Failure::usage(format!(
                         "the catalog's plan does not converge at {bridge}"
@@ -948,6 +947,25 @@ fn plan_hops(
             },
         })
         .collect())
+}
+
+/// The version a bridge names: `the latest 12.x/13.x (Runtime 13.11.0)` → Runtime 13.11.0,
+/// `Airflow 2.10.5` → Airflow 2.10.5.
+fn bridge_target(bridge: &str) -> Option<skyhop_catalog::Target> {
+    let word = |after: &str| -> Option<String> {
+        let (_, rest) = bridge.rsplit_once(after)?;
+        let v: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+            .collect();
+        (!v.is_empty()).then_some(v)
+    };
+    if let Some(v) = word("Runtime ")
+        && let Ok(r) = skyhop_catalog::RuntimeVersion::parse(&v)
+    {
+        return Some(skyhop_catalog::Target::Runtime(r));
+    }
+    word("Airflow ").and_then(|v| skyhop_catalog::Target::parse_airflow(&v).ok())
 }
 
 /// What is left for a person after fixing: every finding that still breaks or warns, with its
@@ -1079,7 +1097,9 @@ fn summary_markdown(results: &[(Pinned, Pinned, HopResult)]) -> String {
             by_rule.entry((&ch.rule, ch.safe)).or_default().push(ch);
         }
         if !by_rule.is_empty() {
-            md.push_str("### Changes by rule\n\n| rule | fix | changes | files |\n|---|---|---|---|\n");
+            md.push_str(
+                "### Changes by rule\n\n| rule | fix | changes | files |\n|---|---|---|---|\n",
+            );
             for ((rule, safe), chs) in &by_rule {
                 let files: BTreeSet<&str> = chs.iter().map(|c| c.path.as_str()).collect();
                 md.push_str(&format!(
