@@ -119,12 +119,6 @@ pub fn fix_with(files: &[PathBuf], findings: &[Finding], opts: FixOptions) -> Ve
     out
 }
 
-/// Applies the safe fixes of `findings` to one source text.
-#[cfg(test)]
-pub(crate) fn fix_source(source: &str, findings: &[&Finding]) -> String {
-    fix_source_with(source, findings, FixOptions::default()).0
-}
-
 /// One planned edit: the span, its new text, and the finding it is for.
 struct Edit {
     range: TextRange,

@@ -89,7 +89,7 @@ pub fn upgrade_fix(args: UpgradeArgs) -> CmdResult {
         }
         return fix_hops(&args, &project, &hops);
     }
-    fix_hops(&args, &project, &[args.version.clone()])
+    fix_hops(&args, &project, std::slice::from_ref(&args.version))
 }
 
 /// Fixes the project hop by hop (one hop without --plan), in one scratch copy; each hop is
@@ -397,7 +397,8 @@ fn plan_edits(
     findings.extend(import_failures(project, eval));
     let fixes =
         skyhop_check::fix_with(&files, &findings, skyhop_check::FixOptions { unsafe_fixes });
-    let mut providers: BTreeMap<String, String> = BTreeMap::new(); // package -> why
+    // package -> (why, rule)
+    let mut providers: BTreeMap<String, (String, String)> = BTreeMap::new();
     for f in fixes {
         let rel = f
             .path
@@ -405,11 +406,18 @@ fn plan_edits(
             .unwrap_or(&f.path)
             .to_string_lossy()
             .to_string();
+        let import_rule = f
+            .applied
+            .iter()
+            .map(|a| a.rule.as_str())
+            .find(|r| matches!(*r, "SKY101" | "SKY102" | "SKY103" | "SKY201"))
+            .unwrap_or("SKY103")
+            .to_string();
         for module in new_provider_modules(&f.old, &f.new) {
             if let Some((package, _)) = skyhop_check::index::provider_package(&module) {
-                providers
-                    .entry(package)
-                    .or_insert_with(|| format!("{rel} now imports `{module}`"));
+                providers.entry(package).or_insert_with(|| {
+                    (format!("{rel} now imports `{module}`"), import_rule.clone())
+                });
             }
         }
         out.push(FileEdit {
@@ -421,7 +429,7 @@ fn plan_edits(
                     line: a.line,
                     rule: a.rule.clone(),
                     safe: a.safe,
-                    what: "code".into(),
+                    what: describe(&findings, &rel, a.line, &a.rule),
                 })
                 .collect(),
             path: rel,
@@ -435,7 +443,7 @@ fn plan_edits(
         if let Some(package) = needed_package(&f.message) {
             providers
                 .entry(package)
-                .or_insert_with(|| format!("{}:{}", f.path, f.line));
+                .or_insert_with(|| (format!("{}:{}", f.path, f.line), "SKY104".into()));
         }
     }
     // Text files: requirements, Dockerfile, .env.
@@ -536,14 +544,14 @@ fn plan_edits(
                 .map(|(_, r)| skyhop_core::normalize_name(requirement_name(&r))),
         )
         .collect();
-    let wanted: Vec<(String, String)> = providers
+    let wanted: Vec<(String, (String, String))> = providers
         .into_iter()
         .filter(|(p, _)| !named.contains(p))
         .collect();
     if !wanted.is_empty() {
         let versions = provider_versions(ctx, project, new, eval, &wanted, notes);
         let rel = "requirements.txt";
-        for (package, why) in &wanted {
+        for (package, (why, rule)) in &wanted {
             let Some(version) = versions.get(package) else {
                 continue;
             };
@@ -551,11 +559,7 @@ fn plan_edits(
             let change = Change {
                 path: rel.into(),
                 line: 0,
-                rule: if why.contains(':') && !why.contains(" now imports ") {
-                    "SKY104".into()
-                } else {
-                    "SKY103".into()
-                },
+                rule: rule.clone(),
                 safe: true,
                 what: format!("requirement `{line}` ({why})"),
             };
@@ -592,7 +596,7 @@ fn import_failures(project: &Project, eval: &Eval) -> Vec<Finding> {
         };
         let reported = eval.findings.iter().any(|x| {
             x.path == f.path
-                && x.line == line as u32
+                && x.line == line
                 && matches!(x.rule.as_str(), "SKY101" | "SKY102" | "SKY103" | "SKY201")
         });
         if reported {
@@ -630,7 +634,7 @@ fn import_failures(project: &Project, eval: &Eval) -> Vec<Finding> {
         };
         out.push(Finding {
             path: f.path.clone(),
-            line: line as u32,
+            line,
             column: at,
             rule: rule.into(),
             severity: Severity::Error,
@@ -642,6 +646,18 @@ fn import_failures(project: &Project, eval: &Eval) -> Vec<Finding> {
     out
 }
 
+/// What the finding of `rule` at `path:line` asked for, in a few words.
+fn describe(findings: &[Finding], path: &str, line: u32, rule: &str) -> String {
+    findings
+        .iter()
+        .find(|f| f.path == path && f.line == line && f.rule == rule)
+        .map(|f| match &f.replacement {
+            Some(r) => format!("-> `{r}`"),
+            None => one_line(&f.message).chars().take(100).collect(),
+        })
+        .unwrap_or_default()
+}
+
 /// Versions of `wanted` packages the target resolves: the installed one, else the one uv
 /// picks with the package added to the project's requirements.
 fn provider_versions(
@@ -649,7 +665,7 @@ fn provider_versions(
     project: &Project,
     new: &Pinned,
     eval: &Eval,
-    wanted: &[(String, String)],
+    wanted: &[(String, (String, String))],
     notes: &mut Vec<String>,
 ) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
