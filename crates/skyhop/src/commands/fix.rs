@@ -29,6 +29,7 @@ struct Eval {
     findings: Vec<Finding>,
     report: Option<skyhop_parse::ParseReport>,
     lock: Option<skyhop_core::Lock>,
+    index: Option<skyhop_check::ApiIndex>,
 }
 
 impl Eval {
@@ -291,6 +292,7 @@ fn finish(
         findings: after.findings.clone(),
         report: after.report.clone(),
         lock: after.lock.clone(),
+        index: None,
     });
     HopResult {
         before,
@@ -366,6 +368,7 @@ fn evaluate(
         findings,
         report,
         lock: Some(lock),
+        index: Some(index),
     })
 }
 
@@ -395,8 +398,12 @@ fn plan_edits(
     let (files, _) = lint::check_files(project, &[], &new.airflow);
     let mut findings = eval.findings.clone();
     findings.extend(import_failures(project, eval));
+    findings.extend(deprecation_warnings(project, eval));
+    findings.extend(moved_elsewhere(project, eval));
     let fixes =
         skyhop_check::fix_with(&files, &findings, skyhop_check::FixOptions { unsafe_fixes });
+    // Text files: Python, requirements, Dockerfile, .env.
+    let mut texts: BTreeMap<String, (Option<String>, String, Vec<Change>)> = BTreeMap::new();
     // package -> (why, rule)
     let mut providers: BTreeMap<String, (String, String)> = BTreeMap::new();
     for f in fixes {
@@ -420,23 +427,18 @@ fn plan_edits(
                 });
             }
         }
-        out.push(FileEdit {
-            changes: f
-                .applied
-                .iter()
-                .map(|a| Change {
-                    path: rel.clone(),
-                    line: a.line,
-                    rule: a.rule.clone(),
-                    safe: a.safe,
-                    what: describe(&findings, &rel, a.line, &a.rule),
-                })
-                .collect(),
-            path: rel,
-            old_file: Some(f.old.clone()),
-            old: f.old,
-            new: f.new,
-        });
+        let changes = f
+            .applied
+            .iter()
+            .map(|a| Change {
+                path: rel.clone(),
+                line: a.line,
+                rule: a.rule.clone(),
+                safe: a.safe,
+                what: describe(&findings, &rel, a.line, &a.rule),
+            })
+            .collect();
+        texts.insert(rel, (Some(f.old), f.new, changes));
     }
     // Packages the target lacks (SKY104).
     for f in eval.findings.iter().filter(|f| f.rule == "SKY104") {
@@ -446,8 +448,6 @@ fn plan_edits(
                 .or_insert_with(|| (format!("{}:{}", f.path, f.line), "SKY104".into()));
         }
     }
-    // Text files: requirements, Dockerfile, .env.
-    let mut texts: BTreeMap<String, (Option<String>, String, Vec<Change>)> = BTreeMap::new();
     let edit_text = |texts: &mut BTreeMap<String, (Option<String>, String, Vec<Change>)>,
                      rel: &str,
                      change: Change,
@@ -472,6 +472,18 @@ fn plan_edits(
             what: what.into(),
         };
         match f.rule.as_str() {
+            "SKY900" | "SKY910"
+                if f.message.contains("trigger_rule") || f.message.contains("Trigger Rule") =>
+            {
+                let line = f.line;
+                let c = Change {
+                    what: "removed trigger rule renamed".into(),
+                    ..change("code")
+                };
+                edit_text(&mut texts, &f.path, c, &|t| {
+                    trigger_rule_fix(t, line).map(|(t, _)| t)
+                });
+            }
             "SKY401" => {
                 let (Some(new_key), Some(old_key)) =
                     (f.replacement.as_deref(), first_ticked(&f.message))
@@ -656,6 +668,189 @@ fn describe(findings: &[Finding], path: &str, line: u32, rule: &str) -> String {
             None => one_line(&f.message).chars().take(100).collect(),
         })
         .unwrap_or_default()
+}
+
+/// Deprecated imports Airflow itself warns about while the DAG file is imported
+/// (`Import 'airflow.datasets.Dataset' is deprecated ... Please import it from
+/// 'airflow.sdk.Asset'`), as the check's SKY103 finding on the imported name, when the check
+/// did not report it.
+fn deprecation_warnings(project: &Project, eval: &Eval) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for w in eval.findings.iter().filter(|f| f.rule == "SKY910") {
+        let quoted = |after: &str| -> Option<String> {
+            let (_, rest) = w.message.split_once(after)?;
+            let v = rest.split('\'').next()?;
+            (!v.is_empty() && !v.contains(' ')).then(|| v.to_string())
+        };
+        let ticked = |after: &str| -> Option<String> {
+            let (_, rest) = w.message.split_once(after)?;
+            let v = rest.trim_start_matches(['\'', '`']).split(['\'', '`']).next()?;
+            (!v.is_empty() && !v.contains(' ')).then(|| v.to_string())
+        };
+        let pair = match (quoted("Import '"), quoted("import it from '")) {
+            (Some(o), Some(n)) => Some((o, n)),
+            _ => ticked("The `").zip(ticked("Please use `")),
+        };
+        let Some((old, new)) = pair else {
+            continue;
+        };
+        if !new.contains('.') || new.contains("..") {
+            continue;
+        }
+        let Some((module, name)) = old.rsplit_once('.') else {
+            continue;
+        };
+        let reported = eval.findings.iter().any(|x| {
+            x.path == w.path && x.line == w.line && matches!(x.rule.as_str(), "SKY103" | "SKY201")
+        });
+        if reported {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(project.root.join(&w.path)) else {
+            continue;
+        };
+        let Some(src) = text.lines().nth((w.line as usize).saturating_sub(1)) else {
+            continue;
+        };
+        let Some(rest) = src.trim_start().strip_prefix("from ") else {
+            continue;
+        };
+        let Some((m, names)) = rest.split_once(" import ") else {
+            continue;
+        };
+        if m.trim() != module {
+            continue;
+        }
+        let Some(imp) = src.find(" import ") else {
+            continue;
+        };
+        let Some(i) = names
+            .match_indices(name)
+            .map(|(i, _)| i)
+            .find(|&i| {
+                let before = names[..i].chars().next_back();
+                let after = names[i + name.len()..].chars().next();
+                before.is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
+                    && after.is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
+            })
+        else {
+            continue;
+        };
+        let byte = imp + " import ".len() + i;
+        out.push(Finding {
+            path: w.path.clone(),
+            line: w.line,
+            column: src[..byte].chars().count() as u32 + 1,
+            rule: "SKY103".into(),
+            severity: Severity::Warning,
+            message: one_line(&w.message),
+            replacement: Some(new),
+            source: Source::Parse,
+        });
+    }
+    out
+}
+
+/// Names imported from a module the target lacks (SKY101 without a replacement, the tables
+/// knowing no new home), moved where the target defines the same name: its standard provider
+/// or task SDK, or the only module that defines it.
+fn moved_elsewhere(project: &Project, eval: &Eval) -> Vec<Finding> {
+    let Some(index) = &eval.index else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for f in eval
+        .findings
+        .iter()
+        .filter(|f| f.rule == "SKY101" && f.replacement.is_none())
+    {
+        let Ok(text) = std::fs::read_to_string(project.root.join(&f.path)) else {
+            continue;
+        };
+        let Some(src) = text.lines().nth((f.line as usize).saturating_sub(1)) else {
+            continue;
+        };
+        let Some(rest) = src.trim_start().strip_prefix("from ") else {
+            continue;
+        };
+        let Some((module, names)) = rest.split_once(" import ") else {
+            continue;
+        };
+        let module = module.trim();
+        if names.contains('(') || names.trim_end().ends_with('\\') {
+            continue;
+        }
+        let Some(imp) = src.find(" import ") else {
+            continue;
+        };
+        let mut offset = imp + " import ".len();
+        for part in names.split(',') {
+            let lead = part.len() - part.trim_start().len();
+            let name = part.split_whitespace().next().unwrap_or("");
+            let start = offset + lead;
+            offset += part.len() + 1;
+            if name.is_empty() || name.starts_with('#') {
+                continue;
+            }
+            let qual = format!("{module}.{name}");
+            if skyhop_check::rules::rules()
+                .name_rule(&qual)
+                .is_some_and(|r| r.new.is_some())
+            {
+                continue; // the fix engine knows it from the tables
+            }
+            let found = index.find_elsewhere(name, module);
+            let Some(best) = found.first() else {
+                continue;
+            };
+            let official =
+                best.starts_with("airflow.providers.standard.") || best.starts_with("airflow.sdk.");
+            if !(official || found.len() == 1) {
+                continue;
+            }
+            out.push(Finding {
+                path: f.path.clone(),
+                line: f.line,
+                column: src[..start].chars().count() as u32 + 1,
+                rule: "SKY101".into(),
+                severity: Severity::Error,
+                message: format!("{}; the target has `{best}`", f.message),
+                replacement: Some(best.clone()),
+                source: Source::Check,
+            });
+        }
+    }
+    out
+}
+
+/// Trigger rules Airflow removed, and what it says to use instead.
+const TRIGGER_RULES: &[(&str, &str)] = &[
+    ("none_failed_or_skipped", "none_failed_min_one_success"),
+    ("dummy", "always"),
+];
+
+/// A removed trigger rule (`trigger_rule="none_failed_or_skipped"`) in the lines from `line`
+/// on (a call starts there), renamed to the one Airflow names: `(new text, old value)`.
+fn trigger_rule_fix(text: &str, line: u32) -> Option<(String, &'static str)> {
+    let mut start = 0usize;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        let n = i as u32 + 1;
+        if (line == 0 || (n >= line && n < line + 30)) && l.contains("trigger_rule") {
+            for (old, new) in TRIGGER_RULES {
+                for q in ['"', '\''] {
+                    let lit = format!("{q}{old}{q}");
+                    if let Some(k) = l.find(&lit) {
+                        let at = start + k;
+                        let mut out = text.to_string();
+                        out.replace_range(at..at + lit.len(), &format!("{q}{new}{q}"));
+                        return Some((out, old));
+                    }
+                }
+            }
+        }
+        start += l.len();
+    }
+    None
 }
 
 /// Versions of `wanted` packages the target resolves: the installed one, else the one uv
