@@ -196,3 +196,27 @@ fn plan_prints_the_hops_the_catalog_requires() {
     );
     assert!(run.stdout.contains("hop 2:"), "{}", run.stdout);
 }
+
+#[test]
+fn plan_with_fix_goes_hop_by_hop() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("project");
+    copy_dir(&example(), &dir);
+    let original = tree(&dir);
+    let run = upgrade(&dir, "3.1-12", &["--plan", "--diff"]);
+    assert!(
+        run.stdout.contains("plan: 11.3.0 -> 13.11.0 -> 3.1-12"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("11.3.0 -> 13.11.0: "), "{}", run.stdout);
+    assert!(run.stdout.contains("13.11.0 -> 3.1-12: "), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("+FROM astrocrpublic.azurecr.io/runtime:3.1-12"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("+import pendulum"), "{}", run.stdout);
+    assert_eq!(tree(&dir), original, "--diff writes nothing");
+}

@@ -684,7 +684,10 @@ fn deprecation_warnings(project: &Project, eval: &Eval) -> Vec<Finding> {
         };
         let ticked = |after: &str| -> Option<String> {
             let (_, rest) = w.message.split_once(after)?;
-            let v = rest.trim_start_matches(['\'', '`']).split(['\'', '`']).next()?;
+            let v = rest
+                .trim_start_matches(['\'', '`'])
+                .split(['\'', '`'])
+                .next()?;
             (!v.is_empty() && !v.contains(' ')).then(|| v.to_string())
         };
         let pair = match (quoted("Import '"), quoted("import it from '")) {
@@ -724,16 +727,12 @@ fn deprecation_warnings(project: &Project, eval: &Eval) -> Vec<Finding> {
         let Some(imp) = src.find(" import ") else {
             continue;
         };
-        let Some(i) = names
-            .match_indices(name)
-            .map(|(i, _)| i)
-            .find(|&i| {
-                let before = names[..i].chars().next_back();
-                let after = names[i + name.len()..].chars().next();
-                before.is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
-                    && after.is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
-            })
-        else {
+        let Some(i) = names.match_indices(name).map(|(i, _)| i).find(|&i| {
+            let before = names[..i].chars().next_back();
+            let after = names[i + name.len()..].chars().next();
+            before.is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
+                && after.is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
+        }) else {
             continue;
         };
         let byte = imp + " import ".len() + i;
@@ -1401,5 +1400,26 @@ mod tests {
             needed_package("`airflow.providers.http.operators.http` needs package `apache-airflow-providers-http`, which is not installed").as_deref(),
             Some("apache-airflow-providers-http")
         );
+    }
+
+    #[test]
+    fn trigger_rules_and_bridges() {
+        let src =
+            "t = EmptyOperator(\n    task_id='e',\n    trigger_rule='none_failed_or_skipped',\n)\n";
+        let (new, old) = trigger_rule_fix(src, 1).unwrap();
+        assert_eq!(old, "none_failed_or_skipped");
+        assert_eq!(
+            new,
+            src.replace("'none_failed_or_skipped'", "'none_failed_min_one_success'")
+        );
+        assert_eq!(trigger_rule_fix(&new, 1), None);
+        assert_eq!(
+            bridge_target("the latest 12.x/13.x (Runtime 13.11.0)").map(|t| t.to_string()),
+            skyhop_catalog::RuntimeVersion::parse("13.11.0")
+                .ok()
+                .map(|r| skyhop_catalog::Target::Runtime(r).to_string())
+        );
+        assert!(bridge_target("Airflow 2.7.0 or later").is_some());
+        assert!(bridge_target("a later version").is_none());
     }
 }
