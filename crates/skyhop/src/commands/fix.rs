@@ -440,6 +440,44 @@ fn plan_edits(
             .collect();
         texts.insert(rel, (Some(f.old), f.new, changes));
     }
+    // Third-party modules a DAG file (or a provider it imports) cannot import: their
+    // package, unless the project has a module of that name.
+    for f in eval
+        .report
+        .iter()
+        .flat_map(|r| r.files.iter())
+        .filter(|f| !f.ok)
+    {
+        let Some(error) = f.error.as_deref() else {
+            continue;
+        };
+        let Some((_, rest)) = error.split_once("No module named ") else {
+            continue;
+        };
+        let module = rest.trim_start_matches(['\'', '"']);
+        let top: String = module
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let local = [
+            root.clone(),
+            root.join("dags"),
+            root.join("include"),
+            root.join("plugins"),
+        ]
+        .iter()
+        .any(|d| d.join(&top).exists() || d.join(format!("{top}.py")).exists());
+        if top.is_empty() || top == "airflow" || local {
+            continue;
+        }
+        let package = skyhop_core::normalize_name(&skyhop_check::rules::package_for_module(&top));
+        providers.entry(package).or_insert_with(|| {
+            (
+                format!("{} fails: No module named '{top}'", f.path),
+                "SKY900".into(),
+            )
+        });
+    }
     // Packages the target lacks (SKY104).
     for f in eval.findings.iter().filter(|f| f.rule == "SKY104") {
         if let Some(package) = needed_package(&f.message) {

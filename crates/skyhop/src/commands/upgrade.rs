@@ -40,7 +40,17 @@ pub(super) fn prepare(args: &UpgradeArgs, project: &Project) -> Result<Option<Pr
             eprintln!("{refusal}");
             return Ok(None);
         }
-        Err(refusal) => return Err(Failure::usage(format!("upgrade refused: {refusal}"))),
+        Err(refusal) => {
+            let hint = if matches!(
+                refusal,
+                skyhop_catalog::UpgradeRefusal::Airflow3TooEarly { .. }
+            ) {
+                " (`skyhop upgrade --plan` shows the hops, `--plan --fix` makes them one by one)"
+            } else {
+                ""
+            };
+            return Err(Failure::usage(format!("upgrade refused: {refusal}{hint}")));
+        }
     };
 
     // The version written into the tag: a Runtime version for Runtime images, else Airflow's.
