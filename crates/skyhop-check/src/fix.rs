@@ -89,7 +89,7 @@ pub fn fix(files: &[PathBuf], findings: &[Finding]) -> Vec<FileFix> {
 
 /// Rules whose findings the engine may fix.
 const FIXABLE_RULES: &[&str] = &[
-    "SKY101", "SKY102", "SKY103", "SKY201", "SKY301", "SKY302", "SKY303",
+    "SKY101", "SKY102", "SKY103", "SKY105", "SKY201", "SKY301", "SKY302", "SKY303",
 ];
 
 /// [`fix`], with the unsafe fixes too when `opts` says so.
@@ -184,6 +184,12 @@ pub(crate) fn fix_source_with(
                     }
                 }
                 _ => {}
+            }
+        } else if rule == "SKY105" {
+            if let Some(r) = replacement
+                && let Some((range, text)) = rebind_module_alias(source, body, at, r)
+            {
+                edits.push(edit(range, text, true));
             }
         } else if rule == "SKY301" {
             if let Some((range, text, safe)) = context_key_edit(source, &nodes, at)
@@ -284,6 +290,65 @@ impl<'a> Visitor<'a> for Nodes<'a> {
         }
         visitor::walk_expr(self, expr);
     }
+}
+
+/// `conf.get(...)` where `conf` is the module `airflow.configuration` (`from airflow import
+/// configuration as conf`) and the target has the function only on the object
+/// `airflow.configuration.conf` (SKY105's replacement `airflow.configuration.conf.get`): the
+/// import binds the same name to that object instead (`from airflow.configuration import conf`).
+fn rebind_module_alias(
+    source: &str,
+    body: &[Stmt],
+    at: TextSize,
+    replacement: &str,
+) -> Option<(TextRange, String)> {
+    let (object, _attr) = replacement.rsplit_once('.')?;
+    let (module, name) = object.rsplit_once('.')?;
+    // the finding is on the attribute (`conf.get`: on `get`) or on the name itself
+    let start = at.to_usize();
+    let alias = match source[..start].strip_suffix('.') {
+        Some(before) => {
+            let from = before
+                .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .map_or(0, |i| i + 1);
+            &before[from..]
+        }
+        None => &source[token_at(source, at)?],
+    };
+    if !is_identifier(alias) {
+        return None;
+    }
+    for stmt in body {
+        let (bound_module, stmt_range) = match stmt {
+            Stmt::ImportFrom(i) if i.level == 0 && i.names.len() == 1 => {
+                let a = &i.names[0];
+                let bound = a.asname.as_ref().unwrap_or(&a.name).id.as_str();
+                if bound != alias {
+                    continue;
+                }
+                let m = i.module.as_ref()?;
+                (format!("{}.{}", m.id, a.name.id), i.range)
+            }
+            Stmt::Import(i) if i.names.len() == 1 => {
+                let a = &i.names[0];
+                match &a.asname {
+                    Some(asname) if asname.id.as_str() == alias => (a.name.id.to_string(), i.range),
+                    _ => continue,
+                }
+            }
+            _ => continue,
+        };
+        if bound_module != module {
+            return None;
+        }
+        let text = if alias == name {
+            format!("from {module} import {name}")
+        } else {
+            format!("from {module} import {name} as {alias}")
+        };
+        return Some((stmt_range, text));
+    }
+    None
 }
 
 /// Keywords Airflow says to drop rather than rename.
@@ -699,6 +764,12 @@ pub fn fix_doc(code: &str) -> (Option<&'static str>, Option<&'static str>) {
             Some(
                 "in Python, a key whose replacement is formatted (`context[\"next_ds\"]`) becomes `context[\"data_interval_end\"].strftime(\"%Y-%m-%d\")`, which fails where the value is None (manual runs); task-function parameters named after a removed key are left for a person",
             ),
+        ),
+        "SKY105" => (
+            Some(
+                "a module imported under a name whose function now lives on an object of that module (`from airflow import configuration as conf`; `conf.get(...)`) is imported as that object instead (`from airflow.configuration import conf`)",
+            ),
+            None,
         ),
         "SKY302" => (Some("the argument is renamed to `schedule`"), None),
         "SKY303" => (

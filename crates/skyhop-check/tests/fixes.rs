@@ -177,6 +177,19 @@ fn days_ago_to_pendulum() {
 }
 
 #[test]
+fn module_alias_rebound_to_the_object() {
+    let f = "module_alias.py";
+    let findings = [at(
+        f,
+        "get(",
+        0,
+        "SKY105",
+        Some("airflow.configuration.conf.get"),
+    )];
+    insta::assert_snapshot!(run(f, &findings, false));
+}
+
+#[test]
 fn byte_exact_outside_the_edit_and_idempotent() {
     let f = "crlf.py";
     let finding = at(
