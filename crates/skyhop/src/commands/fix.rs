@@ -501,6 +501,74 @@ fn plan_edits(
             entry.2.push(change);
         }
     };
+    // Unsafe: a pinned requirement whose package breaks while a DAG file imports it (it
+    // reaches into what the target removed) is let up to the newest version the target
+    // resolves (`==1.4.2` -> `>=1.4.2`).
+    if unsafe_fixes {
+        for f in eval
+            .report
+            .iter()
+            .flat_map(|r| r.files.iter())
+            .filter(|f| !f.ok)
+        {
+            let (Some(error), Some(line)) = (f.error.as_deref(), f.line) else {
+                continue;
+            };
+            if error.contains("No module named") {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(root.join(&f.path)) else {
+                continue;
+            };
+            let Some(src) = text.lines().nth((line as usize).saturating_sub(1)) else {
+                continue;
+            };
+            let src = src.trim_start();
+            let Some(rest) = src
+                .strip_prefix("from ")
+                .or_else(|| src.strip_prefix("import "))
+            else {
+                continue;
+            };
+            let top: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if top.is_empty() || top == "airflow" {
+                continue;
+            }
+            let package =
+                skyhop_core::normalize_name(&skyhop_check::rules::package_for_module(&top));
+            let Some(req) = project
+                .requirements
+                .iter()
+                .flat_map(|r| r.requirements().iter())
+                .find(|r| r.normalized == package)
+            else {
+                continue;
+            };
+            let Some(version) = req.pinned_version() else {
+                continue;
+            };
+            let new_req = format!("{}>={version}", req.name);
+            let (file, line) = (req.file.clone(), req.line as u32);
+            let c = Change {
+                path: file.clone(),
+                line,
+                rule: "SKY900".into(),
+                safe: false,
+                what: format!(
+                    "`{}` -> `{new_req}`: {} fails inside it: {}",
+                    req.text.trim(),
+                    f.path,
+                    one_line(error).chars().take(80).collect::<String>()
+                ),
+            };
+            edit_text(&mut texts, &file, c, &|t| {
+                replace_requirement(t, line, &new_req)
+            });
+        }
+    }
     for f in &eval.findings {
         let change = |what: &str| Change {
             path: f.path.clone(),
