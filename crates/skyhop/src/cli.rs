@@ -24,7 +24,8 @@ pub struct Cli {
 pub enum Command {
     /// List Astro Runtime (or Apache Airflow) versions from the catalog.
     Versions(VersionsArgs),
-    /// Rewrite the Dockerfile's base image to a newer Runtime / Airflow version.
+    /// Rewrite the Dockerfile's base image to a newer Runtime / Airflow version; with --fix, also
+    /// fix the project for it (checked and parse-tested under the target).
     Upgrade(UpgradeArgs),
     /// Test a project against a target version and write a report folder.
     #[command(name = "upgrade-test")]
