@@ -46,6 +46,10 @@ for p in "$projects"/*/; do
     "$skyhop" parse --project "$work/$name-$kind" "${version[@]}" --format json \
       >"$work/$name-$kind.json" 2>"$work/$name-$kind.err"
   done
+  # the untouched copy under its current version: failures that are not the upgrade's
+  cp -r "$p" "$work/$name-current"
+  "$skyhop" parse --project "$work/$name-current" --format json \
+    >"$work/$name-current.json" 2>"$work/$name-current.err"
   python3 - "$name" "$work" "$fix_rc" "$((t1 - t0))" >>"$results" <<'EOF'
 import json, sys
 name, work, rc, secs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
@@ -56,12 +60,16 @@ def failing(kind):
         return None, None
     return {f["path"] for f in r["files"] if not f["ok"]}, {f["path"] for f in r["files"]}
 f0, all0 = failing("orig")
+fc, _ = failing("current")
 out = {"project": name, "fix_rc": rc, "fix_seconds": secs}
 if f0 is None:
     out["error"] = open(f"{work}/{name}-orig.err").read().strip().splitlines()[-1:]
 else:
     out["files"] = len(all0)
     out["failing"] = len(f0)
+    # failing under the target but importing today (or not parsed today: not in dags/ then)
+    already = (fc or set()) & f0
+    out["already"] = len(already)
     for kind in ("skyhop", "ruff"):
         f1, all1 = failing(kind)
         if f1 is None:
@@ -70,6 +78,7 @@ else:
         ok_before = all0 - f0
         out[kind] = {
             "fixed": len(f0 - f1 - (f0 - all1)),
+            "fixed_new": len((f0 - already) - f1 - (f0 - all1)),
             "still": len(f0 & f1),
             "regressions": sorted((ok_before & f1)),
         }
@@ -81,18 +90,20 @@ done
 python3 - "$results" <<'EOF'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-print("| project | DAG files | fail under target | import after skyhop --fix | import after ruff AIR fixes | regressions (skyhop / ruff) | fix time |")
-print("|---|---|---|---|---|---|---|")
-tot = {"files": 0, "failing": 0, "skyhop": 0, "ruff": 0, "rs": 0, "rr": 0}
+print("| project | DAG files | fail under target | of which fail today already | import after skyhop --fix (upgrade breaks) | import after ruff AIR fixes (upgrade breaks) | regressions (skyhop / ruff) | fix time |")
+print("|---|---|---|---|---|---|---|---|")
+tot = {"files": 0, "failing": 0, "already": 0, "skyhop": 0, "ruff": 0, "sn": 0, "rn": 0, "rs": 0, "rr": 0}
 for r in rows:
     if "error" in r:
-        print(f"| {r['project']} | – | parse test did not run: {' '.join(r['error'])} | | | | |")
+        print(f"| {r['project']} | – | parse test did not run: {' '.join(r['error'])} | | | | | |")
         continue
     s, u = r.get("skyhop") or {}, r.get("ruff") or {}
-    tot["files"] += r["files"]; tot["failing"] += r["failing"]
+    tot["files"] += r["files"]; tot["failing"] += r["failing"]; tot["already"] += r["already"]
     tot["skyhop"] += s.get("fixed", 0); tot["ruff"] += u.get("fixed", 0)
+    tot["sn"] += s.get("fixed_new", 0); tot["rn"] += u.get("fixed_new", 0)
     tot["rs"] += len(s.get("regressions", [])); tot["rr"] += len(u.get("regressions", []))
-    print(f"| {r['project']} | {r['files']} | {r['failing']} | {s.get('fixed','–')} | {u.get('fixed','–')} | {len(s.get('regressions',[]))} / {len(u.get('regressions',[]))} | {r['fix_seconds']} s |")
-pct = lambda n: f"{100*n/tot['failing']:.0f} %" if tot["failing"] else "–"
-print(f"| **all** | {tot['files']} | {tot['failing']} | **{tot['skyhop']} ({pct(tot['skyhop'])})** | **{tot['ruff']} ({pct(tot['ruff'])})** | {tot['rs']} / {tot['rr']} | |")
+    print(f"| {r['project']} | {r['files']} | {r['failing']} | {r['already']} | {s.get('fixed','–')} ({s.get('fixed_new','–')}) | {u.get('fixed','–')} ({u.get('fixed_new','–')}) | {len(s.get('regressions',[]))} / {len(u.get('regressions',[]))} | {r['fix_seconds']} s |")
+pct = lambda n, d: f"{100*n/d:.0f} %" if d else "–"
+new = tot["failing"] - tot["already"]
+print(f"| **all** | {tot['files']} | {tot['failing']} | {tot['already']} | **{tot['skyhop']} ({pct(tot['skyhop'], tot['failing'])}); upgrade breaks {tot['sn']}/{new} ({pct(tot['sn'], new)})** | **{tot['ruff']} ({pct(tot['ruff'], tot['failing'])}); upgrade breaks {tot['rn']}/{new} ({pct(tot['rn'], new)})** | {tot['rs']} / {tot['rr']} | |")
 EOF
