@@ -246,6 +246,19 @@ fn fix_loop(
     let mut files: BTreeMap<String, (Option<String>, String)> = BTreeMap::new();
     let mut notes = Vec::new();
     let mut rounds = 0;
+    // What the project has today: a package other than a provider is added to
+    // requirements.txt only when the current environment has it (the image dropped it), never
+    // on a guess from a module name.
+    let today: BTreeSet<String> = Project::load(work)
+        .ok()
+        .and_then(|p| envs::lock(ctx, current, Some(&p), Backend::Uv, None).ok())
+        .map(|l| {
+            l.packages
+                .iter()
+                .map(|p| skyhop_core::normalize_name(&p.name))
+                .collect()
+        })
+        .unwrap_or_default();
     loop {
         let project = Project::load(work).map_err(|e| Failure::usage(e.to_string()))?;
         let eval = evaluate(ctx, &project, current, new, &mut notes)?;
@@ -255,7 +268,7 @@ fn fix_loop(
             ));
             return Ok(finish(before, eval, changes, files, rounds, notes));
         }
-        let edits = plan_edits(ctx, &project, &eval, new, unsafe_fixes, &mut notes);
+        let edits = plan_edits(ctx, &project, &eval, new, &today, unsafe_fixes, &mut notes);
         let fresh: Vec<&FileEdit> = edits.iter().filter(|e| e.new != e.old).collect();
         if fresh.is_empty() {
             return Ok(finish(before, eval, changes, files, rounds, notes));
@@ -389,6 +402,7 @@ fn plan_edits(
     project: &Project,
     eval: &Eval,
     new: &Pinned,
+    today: &BTreeSet<String>,
     unsafe_fixes: bool,
     notes: &mut Vec<String>,
 ) -> Vec<FileEdit> {
@@ -662,10 +676,23 @@ fn plan_edits(
                 .map(|(_, r)| skyhop_core::normalize_name(requirement_name(&r))),
         )
         .collect();
-    let wanted: Vec<(String, (String, String))> = providers
-        .into_iter()
-        .filter(|(p, _)| !named.contains(p))
-        .collect();
+    let mut wanted: Vec<(String, (String, String))> = Vec::new();
+    for (p, why) in providers {
+        if named.contains(&p) {
+            continue;
+        }
+        if p.starts_with("apache-airflow-providers-") || today.contains(&p) {
+            wanted.push((p, why));
+        } else {
+            let note = format!(
+                "{}: needs a package for it; `{p}` is a guess from the module name and the current environment has no such package, so nothing was added",
+                why.0
+            );
+            if !notes.contains(&note) {
+                notes.push(note);
+            }
+        }
+    }
     if !wanted.is_empty() {
         let versions = provider_versions(ctx, project, new, eval, &wanted, notes);
         let rel = "requirements.txt";
