@@ -352,7 +352,9 @@ fn rebind_module_alias(
 }
 
 /// Keywords Airflow says to drop rather than rename.
-const REMOVABLE_KEYWORDS: &[&str] = &["provide_context"];
+/// (`default_view` and `orientation` set the Airflow 2 UI's default view of a DAG, which
+/// Airflow 3's UI does not have.)
+const REMOVABLE_KEYWORDS: &[&str] = &["provide_context", "default_view", "orientation"];
 
 /// The span to delete to drop the keyword argument that starts at `at`: its own line(s) when
 /// it has them, else the keyword and the comma that follows (or precedes) it.
@@ -774,7 +776,7 @@ pub fn fix_doc(code: &str) -> (Option<&'static str>, Option<&'static str>) {
         "SKY302" => (Some("the argument is renamed to `schedule`"), None),
         "SKY303" => (
             Some(
-                "a renamed argument is renamed; `provide_context` is dropped (the context is always passed)",
+                "a renamed argument is renamed; `provide_context` is dropped (the context is always passed), and so are the DAG's `default_view` and `orientation` (Airflow 3's UI has no such settings)",
             ),
             None,
         ),
