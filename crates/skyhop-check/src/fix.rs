@@ -1,10 +1,23 @@
-//! Safe rewrites: import moves (`from old import X` → `from new import X`, aliasing when the
-//! name changes) and renamed keywords (`schedule_interval=` → `schedule=`). Nothing else is
-//! rewritten automatically.
+//! The fix engine for Python files: each edit is made for one finding and tied to its rule.
+//!
+//! Safe (by default): import moves (`from old import X` → `from new import X`, aliasing when the
+//! name changes; moves the curated tables know for a removed module or name), renamed keywords
+//! (`schedule_interval=` → `schedule=`), keywords Airflow says to drop (`provide_context=`),
+//! context keys renamed to another key (`context["execution_date"]` → `context["logical_date"]`,
+//! `{{ execution_date }}` → `{{ logical_date }}`, `{{ next_ds }}` → `{{ data_interval_end | ds }}`
+//! in templates), and `days_ago(n)` → `pendulum.today("UTC").add(days=-n)`.
+//!
+//! Unsafe (only with [`FixOptions::unsafe_fixes`]): Python reads of context keys whose
+//! replacement is an expression (`kwargs["next_ds"]` →
+//! `kwargs["data_interval_end"].strftime("%Y-%m-%d")`), which fails where the value is `None`.
+//!
+//! Every edit replaces one span; every byte outside it is kept. Overlapping edits keep the
+//! first; the rest are made by the next round of `skyhop upgrade --fix`.
 
 use std::path::{Path, PathBuf};
 
-use ruff_python_ast::{Stmt, StmtImportFrom};
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{Expr, Stmt, StmtImportFrom};
 use ruff_source_file::{LineIndex, OneIndexed, PositionEncoding, SourceLocation};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 use skyhop_core::Finding;
@@ -15,6 +28,24 @@ pub struct FileFix {
     pub path: PathBuf,
     pub old: String,
     pub new: String,
+    /// The edits made, each with the rule whose finding asked for it.
+    pub applied: Vec<Applied>,
+}
+
+/// One edit made in a file, for the finding of `rule` at `line`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub rule: String,
+    pub line: u32,
+    /// Whether this is a safe fix (made by default) or one made only with `--unsafe-fixes`.
+    pub safe: bool,
+}
+
+/// Which fixes to make.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FixOptions {
+    /// Also make the unsafe fixes (they may change behaviour).
+    pub unsafe_fixes: bool,
 }
 
 /// Why fixes could not be written.
@@ -53,13 +84,21 @@ fn matches_path(file: &Path, rel: &str) -> bool {
 /// Computes the safe rewrites for `findings` in `files` (files whose findings have none are
 /// left out). Findings' paths are matched against the end of each file path.
 pub fn fix(files: &[PathBuf], findings: &[Finding]) -> Vec<FileFix> {
+    fix_with(files, findings, FixOptions::default())
+}
+
+/// Rules whose findings the engine may fix.
+const FIXABLE_RULES: &[&str] = &[
+    "SKY101", "SKY102", "SKY103", "SKY105", "SKY201", "SKY301", "SKY302", "SKY303",
+];
+
+/// [`fix`], with the unsafe fixes too when `opts` says so.
+pub fn fix_with(files: &[PathBuf], findings: &[Finding], opts: FixOptions) -> Vec<FileFix> {
     let mut out = Vec::new();
     for file in files {
         let mine: Vec<&Finding> = findings
             .iter()
-            .filter(|f| {
-                matches_path(file, &f.path) && f.replacement.as_deref().is_some_and(is_dotted)
-            })
+            .filter(|f| matches_path(file, &f.path) && FIXABLE_RULES.contains(&f.rule.as_str()))
             .collect();
         if mine.is_empty() {
             continue;
@@ -67,23 +106,38 @@ pub fn fix(files: &[PathBuf], findings: &[Finding]) -> Vec<FileFix> {
         let Ok(old) = std::fs::read_to_string(file) else {
             continue;
         };
-        let new = fix_source(&old, &mine);
+        let (new, applied) = fix_source_with(&old, &mine, opts);
         if new != old {
             out.push(FileFix {
                 path: file.clone(),
                 old,
                 new,
+                applied,
             });
         }
     }
     out
 }
 
-/// Applies the fixes of `findings` to one source text.
-pub(crate) fn fix_source(source: &str, findings: &[&Finding]) -> String {
+/// One planned edit: the span, its new text, and the finding it is for.
+struct Edit {
+    range: TextRange,
+    text: String,
+    rule: String,
+    line: u32,
+    safe: bool,
+}
+
+/// Applies the fixes of `findings` to one source text; returns it with the edits made.
+pub(crate) fn fix_source_with(
+    source: &str,
+    findings: &[&Finding],
+    opts: FixOptions,
+) -> (String, Vec<Applied>) {
     let Ok(parsed) = ruff_python_parser::parse_module(source) else {
-        return source.to_string();
+        return (source.to_string(), Vec::new());
     };
+    let body = &parsed.syntax().body;
     let lines = LineIndex::from_source_text(source);
     let offset = |f: &Finding| {
         lines.offset(
@@ -95,49 +149,446 @@ pub(crate) fn fix_source(source: &str, findings: &[&Finding]) -> String {
             PositionEncoding::Utf32,
         )
     };
-    let mut edits: Vec<(TextRange, String)> = Vec::new();
-    let mut imports: Vec<(&StmtImportFrom, Vec<Move<'_>>)> = Vec::new();
+    let mut nodes = Nodes::default();
+    visitor::walk_body(&mut nodes, body);
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut imports: Vec<(&StmtImportFrom, Vec<Move<'_>>, u32)> = Vec::new();
     for f in findings {
-        let Some(replacement) = f.replacement.as_deref() else {
-            continue;
-        };
+        let rule = f.rule.as_str();
+        let replacement = f.replacement.as_deref();
         let at = offset(f);
-        if KEYWORD_RULES.contains(&f.rule.as_str()) && !replacement.contains('.') {
-            if let Some(range) = token_at(source, at) {
-                let text = &source[range];
-                let new = if text.starts_with(['"', '\'']) {
-                    let q = &text[..1];
-                    format!("{q}{replacement}{q}")
-                } else {
-                    replacement.to_string()
-                };
-                edits.push((range, new));
+        let edit = |range: TextRange, text: String, safe: bool| Edit {
+            range,
+            text,
+            rule: f.rule.clone(),
+            line: f.line,
+            safe,
+        };
+        if KEYWORD_RULES.contains(&rule) {
+            match replacement {
+                Some(r) if is_dotted(r) && !r.contains('.') => {
+                    if let Some(range) = token_at(source, at) {
+                        let text = &source[range];
+                        let new = if text.starts_with(['"', '\'']) {
+                            let q = &text[..1];
+                            format!("{q}{r}{q}")
+                        } else {
+                            r.to_string()
+                        };
+                        edits.push(edit(range, new, true));
+                    }
+                }
+                None => {
+                    if let Some(range) = removable_keyword(source, &nodes, at) {
+                        edits.push(edit(range, String::new(), true));
+                    }
+                }
+                _ => {}
             }
-        } else if IMPORT_RULES.contains(&f.rule.as_str())
-            && let Some(stmt) = import_from_at(&parsed.syntax().body, at)
+        } else if rule == "SKY105" {
+            if let Some(r) = replacement
+                && let Some((range, text)) = rebind_module_alias(source, body, at, r)
+            {
+                edits.push(edit(range, text, true));
+            }
+        } else if rule == "SKY301" {
+            if let Some((range, text, safe)) = context_key_edit(source, &nodes, at)
+                && (safe || opts.unsafe_fixes)
+            {
+                edits.push(edit(range, text, safe));
+            }
+        } else if IMPORT_RULES.contains(&rule)
+            && let Some(stmt) = import_from_at(body, at)
         {
-            match imports.iter_mut().find(|(s, _)| std::ptr::eq(*s, stmt)) {
-                Some((_, list)) => list.push((at, replacement.to_string(), f.rule.as_str())),
-                None => imports.push((stmt, vec![(at, replacement.to_string(), f.rule.as_str())])),
+            let mut moves: Vec<(TextSize, String)> = Vec::new();
+            match replacement {
+                Some(r) if is_dotted(r) => moves.push((at, r.to_string())),
+                _ => {
+                    if let Some(module) = &stmt.module {
+                        // `days_ago` and its documented replacement
+                        if let Some(mut es) = days_ago_edits(source, body, &nodes, stmt, at) {
+                            for (range, text) in es.drain(..) {
+                                edits.push(edit(range, text, true));
+                            }
+                            continue;
+                        }
+                        // a removed module or name the curated tables know the new home of
+                        let on_module = module.range.contains_inclusive(at);
+                        for alias in &stmt.names {
+                            if !(on_module || alias.range.contains_inclusive(at)) {
+                                continue;
+                            }
+                            let q = format!("{}.{}", module.id, alias.name.id);
+                            if let Some(new) = crate::rules::rules()
+                                .name_rule(&q)
+                                .and_then(|r| r.new.as_deref())
+                                .filter(|n| is_dotted(n) && *n != q)
+                            {
+                                moves.push((alias.range.start(), new.to_string()));
+                            }
+                        }
+                    }
+                }
+            }
+            for (pos, new) in moves {
+                match imports.iter_mut().find(|(s, _, _)| std::ptr::eq(*s, stmt)) {
+                    Some((_, list, _)) => list.push((pos, new, rule)),
+                    None => imports.push((stmt, vec![(pos, new, rule)], f.line)),
+                }
             }
         }
     }
-    for (stmt, moves) in imports {
-        if let Some(edit) = rewrite_import(source, stmt, &moves) {
-            edits.push(edit);
+    for (stmt, moves, line) in imports {
+        if let Some((range, text)) = rewrite_import(source, stmt, &moves) {
+            edits.push(Edit {
+                range,
+                text,
+                rule: moves[0].2.to_string(),
+                line,
+                safe: true,
+            });
         }
     }
-    edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start()));
+    edits.sort_by_key(|e| std::cmp::Reverse((e.range.start(), e.range.end())));
     let mut out = source.to_string();
     let mut last_start: Option<TextSize> = None;
-    for (range, text) in edits {
-        if last_start.is_some_and(|s| range.end() > s) {
+    let mut applied = Vec::new();
+    for e in edits {
+        if last_start.is_some_and(|s| e.range.end() > s) {
             continue; // overlapping edit: keep the first one
         }
-        out.replace_range(range.start().to_usize()..range.end().to_usize(), &text);
-        last_start = Some(range.start());
+        out.replace_range(
+            e.range.start().to_usize()..e.range.end().to_usize(),
+            &e.text,
+        );
+        last_start = Some(e.range.start());
+        applied.push(Applied {
+            rule: e.rule,
+            line: e.line,
+            safe: e.safe,
+        });
     }
-    out
+    applied.reverse();
+    (out, applied)
+}
+
+/// Calls, string literals and top-level `import` names of a module.
+#[derive(Default)]
+struct Nodes<'a> {
+    calls: Vec<&'a ruff_python_ast::ExprCall>,
+    strings: Vec<TextRange>,
+    names: Vec<&'a ruff_python_ast::ExprName>,
+}
+
+impl<'a> Visitor<'a> for Nodes<'a> {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Call(c) => self.calls.push(c),
+            Expr::StringLiteral(_) | Expr::FString(_) => self.strings.push(expr.range()),
+            Expr::Name(n) => self.names.push(n),
+            _ => {}
+        }
+        visitor::walk_expr(self, expr);
+    }
+}
+
+/// `conf.get(...)` where `conf` is the module `airflow.configuration` (`from airflow import
+/// configuration as conf`) and the target has the function only on the object
+/// `airflow.configuration.conf` (SKY105's replacement `airflow.configuration.conf.get`): the
+/// import binds the same name to that object instead (`from airflow.configuration import conf`).
+fn rebind_module_alias(
+    source: &str,
+    body: &[Stmt],
+    at: TextSize,
+    replacement: &str,
+) -> Option<(TextRange, String)> {
+    let (object, _attr) = replacement.rsplit_once('.')?;
+    let (module, name) = object.rsplit_once('.')?;
+    // the finding is on the attribute (`conf.get`: on `get`) or on the name itself
+    let start = at.to_usize();
+    let alias = match source[..start].strip_suffix('.') {
+        Some(before) => {
+            let from = before
+                .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .map_or(0, |i| i + 1);
+            &before[from..]
+        }
+        None => &source[token_at(source, at)?],
+    };
+    if !is_identifier(alias) {
+        return None;
+    }
+    for stmt in body {
+        let (bound_module, stmt_range) = match stmt {
+            Stmt::ImportFrom(i) if i.level == 0 && i.names.len() == 1 => {
+                let a = &i.names[0];
+                let bound = a.asname.as_ref().unwrap_or(&a.name).id.as_str();
+                if bound != alias {
+                    continue;
+                }
+                let m = i.module.as_ref()?;
+                (format!("{}.{}", m.id, a.name.id), i.range)
+            }
+            Stmt::Import(i) if i.names.len() == 1 => {
+                let a = &i.names[0];
+                match &a.asname {
+                    Some(asname) if asname.id.as_str() == alias => (a.name.id.to_string(), i.range),
+                    _ => continue,
+                }
+            }
+            _ => continue,
+        };
+        if bound_module != module {
+            return None;
+        }
+        let text = if alias == name {
+            format!("from {module} import {name}")
+        } else {
+            format!("from {module} import {name} as {alias}")
+        };
+        return Some((stmt_range, text));
+    }
+    None
+}
+
+/// Keywords Airflow says to drop rather than rename.
+/// (`default_view` and `orientation` set the Airflow 2 UI's default view of a DAG, which
+/// Airflow 3's UI does not have.)
+const REMOVABLE_KEYWORDS: &[&str] = &["provide_context", "default_view", "orientation"];
+
+/// The span to delete to drop the keyword argument that starts at `at`: its own line(s) when
+/// it has them, else the keyword and the comma that follows (or precedes) it.
+fn removable_keyword(source: &str, nodes: &Nodes<'_>, at: TextSize) -> Option<TextRange> {
+    for call in &nodes.calls {
+        let args = &call.arguments;
+        let Some(i) = args.keywords.iter().position(|k| {
+            k.range.start() == at
+                && k.arg
+                    .as_ref()
+                    .is_some_and(|a| REMOVABLE_KEYWORDS.contains(&a.id.as_str()))
+        }) else {
+            continue;
+        };
+        let kw = &args.keywords[i];
+        let start = kw.range.start().to_usize();
+        let mut end = kw.range.end().to_usize();
+        let bytes = source.as_bytes();
+        // the comma after it, if any
+        let mut j = end;
+        while j < bytes.len() && matches!(bytes[j], b' ' | b'\t') {
+            j += 1;
+        }
+        let has_comma = j < bytes.len() && bytes[j] == b',';
+        if has_comma {
+            end = j + 1;
+        }
+        let line_start = source[..start].rfind('\n').map_or(0, |p| p + 1);
+        let before = &source[line_start..start];
+        let rest = &source[end..];
+        let rest_line = rest.split('\n').next().unwrap_or("");
+        if before.trim().is_empty() && rest_line.trim().is_empty() && end < source.len() {
+            // alone on its line(s): the whole line goes
+            let line_end = end + rest_line.len() + 1;
+            return Some(TextRange::new(
+                TextSize::try_from(line_start).ok()?,
+                TextSize::try_from(line_end.min(source.len())).ok()?,
+            ));
+        }
+        if has_comma {
+            // `f(a, provide_context=True, b)`: the keyword, its comma and the spaces after
+            let mut k = end;
+            while k < bytes.len() && matches!(bytes[k], b' ' | b'\t') {
+                k += 1;
+            }
+            if k < bytes.len() && bytes[k] == b')' {
+                // trailing comma before `)`: keep the comma of the previous argument
+                k = end;
+            }
+            return Some(TextRange::new(
+                TextSize::try_from(start).ok()?,
+                TextSize::try_from(k).ok()?,
+            ));
+        }
+        // last argument, no trailing comma: take the comma before it
+        let prev = source[..start].rfind(',')?;
+        if !source[prev + 1..start].trim().is_empty() {
+            return None;
+        }
+        return Some(TextRange::new(
+            TextSize::try_from(prev).ok()?,
+            TextSize::try_from(end).ok()?,
+        ));
+    }
+    None
+}
+
+/// The edit for a removed context key at `at`: in a template (a string), the key becomes the
+/// expression Airflow documents; in Python (`context["key"]`), the key becomes the new key,
+/// and where the replacement filters it through `ds` / `ds_nodash`, `.strftime(...)` follows
+/// (unsafe: the value may be `None`). Returns (span, text, safe).
+fn context_key_edit(
+    source: &str,
+    nodes: &Nodes<'_>,
+    at: TextSize,
+) -> Option<(TextRange, String, bool)> {
+    let range = token_at(source, at)?;
+    let token = &source[range];
+    let quoted = token.starts_with(['"', '\'']);
+    let key = if quoted {
+        &token[1..token.len() - 1]
+    } else {
+        token
+    };
+    let rule = crate::rules::rules()
+        .context_keys
+        .iter()
+        .find(|k| k.key == key)?;
+    let new = rule.new.as_deref()?;
+    if new.contains(" (") {
+        return None; // `conf`: no replacement inside the context
+    }
+    let in_string = nodes
+        .strings
+        .iter()
+        .any(|s| s.contains(at) && s.start() != at);
+    if !quoted {
+        // a template inside a string literal; a parameter name is left for a person
+        return in_string.then(|| (range, new.to_string(), true));
+    }
+    if is_identifier(new) {
+        let q = &token[..1];
+        return Some((range, format!("{q}{new}{q}"), true));
+    }
+    // `data_interval_end | ds` read from Python
+    let (base, filter) = new.split_once(" | ")?;
+    let fmt = match filter {
+        "ds" => "%Y-%m-%d",
+        "ds_nodash" => "%Y%m%d",
+        _ => return None,
+    };
+    if !is_identifier(base) {
+        return None;
+    }
+    let after = range.end().to_usize();
+    let close = source[after..].chars().next()?;
+    if !matches!(close, ']' | ')') {
+        return None;
+    }
+    let q = &token[..1];
+    let span = TextRange::new(range.start(), TextSize::try_from(after + 1).ok()?);
+    Some((
+        span,
+        format!("{q}{base}{q}{close}.strftime(\"{fmt}\")"),
+        false,
+    ))
+}
+
+fn is_identifier(s: &str) -> bool {
+    is_dotted(s) && !s.contains('.')
+}
+
+/// `days_ago(n)` → `pendulum.today("UTC").add(days=-n)` for every call of the name imported by
+/// `stmt` at `at`, the import dropped and `import pendulum` added where needed. `None` when
+/// the name is not `airflow.utils.dates.days_ago` or is used other than as `days_ago(n)`.
+fn days_ago_edits(
+    source: &str,
+    body: &[Stmt],
+    nodes: &Nodes<'_>,
+    stmt: &StmtImportFrom,
+    at: TextSize,
+) -> Option<Vec<(TextRange, String)>> {
+    let module = stmt.module.as_ref()?;
+    if module.id.as_str() != "airflow.utils.dates" {
+        return None;
+    }
+    let alias = stmt
+        .names
+        .iter()
+        .find(|a| a.range.contains_inclusive(at) && a.name.id.as_str() == "days_ago")?;
+    let bound = alias.asname.as_ref().unwrap_or(&alias.name).id.as_str();
+    let mut edits = Vec::new();
+    let mut call_funcs = Vec::new();
+    for call in &nodes.calls {
+        let Expr::Name(func) = &*call.func else {
+            continue;
+        };
+        if func.id.as_str() != bound {
+            continue;
+        }
+        let args = &call.arguments;
+        if args.args.len() != 1 || !args.keywords.is_empty() {
+            return None; // `days_ago(2, hour=3)`: left for a person
+        }
+        let arg = &args.args[0];
+        let text = &source[arg.range()];
+        let n = match arg {
+            Expr::NumberLiteral(_) => format!("-{text}"),
+            _ => format!("-({text})"),
+        };
+        edits.push((
+            call.range(),
+            format!("pendulum.today(\"UTC\").add(days={n})"),
+        ));
+        call_funcs.push(func.range());
+    }
+    // any other use of the name (passed as a value): not mechanical
+    if nodes
+        .names
+        .iter()
+        .any(|n| n.id.as_str() == bound && !call_funcs.contains(&n.range))
+    {
+        return None;
+    }
+    let has_pendulum = body.iter().any(|s| match s {
+        Stmt::Import(i) => i
+            .names
+            .iter()
+            .any(|a| a.name.id.as_str() == "pendulum" && a.asname.is_none()),
+        _ => false,
+    });
+    let line_start = source[..stmt.range.start().to_usize()]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let indent = &source[line_start..stmt.range.start().to_usize()];
+    if !indent.chars().all(char::is_whitespace) {
+        return None;
+    }
+    let rest: Vec<String> = stmt
+        .names
+        .iter()
+        .filter(|a| !std::ptr::eq(*a, alias))
+        .map(|a| source[a.range()].to_string())
+        .collect();
+    let import_pendulum = if has_pendulum { "" } else { "import pendulum" };
+    let text = match (rest.is_empty(), has_pendulum) {
+        (true, false) => import_pendulum.to_string(),
+        (true, true) => String::new(),
+        (false, _) => {
+            let kept = format!("from {} import {}", module.id, rest.join(", "));
+            if has_pendulum {
+                kept
+            } else {
+                format!("{import_pendulum}\n{indent}{kept}")
+            }
+        }
+    };
+    let range = if text.is_empty() {
+        // the whole line goes
+        let end = stmt.range.end().to_usize();
+        let rest_line = source[end..].split('\n').next().unwrap_or("");
+        if !rest_line.trim().is_empty() {
+            return None;
+        }
+        let line_end = (end + rest_line.len() + 1).min(source.len());
+        TextRange::new(
+            TextSize::try_from(line_start).ok()?,
+            TextSize::try_from(line_end).ok()?,
+        )
+    } else {
+        stmt.range
+    };
+    edits.push((range, text));
+    Some(edits)
 }
 
 fn token_at(source: &str, at: TextSize) -> Option<TextRange> {
@@ -288,4 +739,65 @@ pub fn apply_fixes(fixes: &[FileFix]) -> Result<(), FixError> {
         })?;
     }
     Ok(())
+}
+
+/// What fixes a rule's findings, for `skyhop rule`: `(safe, unsafe)`, each `None` when there
+/// is none of that kind. Python fixes are made by `skyhop check --fix` and
+/// `skyhop upgrade --fix`; fixes to other files (requirements, Dockerfile, `.env`) by
+/// `skyhop upgrade --fix`, which knows the target environment.
+pub fn fix_doc(code: &str) -> (Option<&'static str>, Option<&'static str>) {
+    match code {
+        "SKY101" | "SKY102" | "SKY103" | "SKY201" => (
+            Some(
+                "the import is rewritten to the new module and name (aliased to the old name when it changed), where the target environment or the curated tables know it; `days_ago(n)` becomes `pendulum.today(\"UTC\").add(days=-n)` with `import pendulum`. `skyhop upgrade --fix` adds the provider package the new import needs to requirements.txt, at the version the target resolves (`>=`)",
+            ),
+            None,
+        ),
+        "SKY104" => (
+            Some(
+                "`skyhop upgrade --fix` adds the package to requirements.txt at the version the target environment resolves (`>=`)",
+            ),
+            None,
+        ),
+        "SKY301" => (
+            Some(
+                "in templates the key becomes the expression Airflow documents (`{{ execution_date }}` -> `{{ logical_date }}`, `{{ next_ds }}` -> `{{ data_interval_end | ds }}`); in Python a key renamed to another key is renamed (`context[\"execution_date\"]` -> `context[\"logical_date\"]`)",
+            ),
+            Some(
+                "in Python, a key whose replacement is formatted (`context[\"next_ds\"]`) becomes `context[\"data_interval_end\"].strftime(\"%Y-%m-%d\")`, which fails where the value is None (manual runs); task-function parameters named after a removed key are left for a person",
+            ),
+        ),
+        "SKY105" => (
+            Some(
+                "a module imported under a name whose function now lives on an object of that module (`from airflow import configuration as conf`; `conf.get(...)`) is imported as that object instead (`from airflow.configuration import conf`)",
+            ),
+            None,
+        ),
+        "SKY302" => (Some("the argument is renamed to `schedule`"), None),
+        "SKY303" => (
+            Some(
+                "a renamed argument is renamed; `provide_context` is dropped (the context is always passed), and so are the DAG's `default_view` and `orientation` (Airflow 3's UI has no such settings)",
+            ),
+            None,
+        ),
+        "SKY310" => (
+            Some(
+                "`skyhop upgrade --fix` adds `ENV AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX=regexp` after the Dockerfile's FROM line, so `.airflowignore` is read as today",
+            ),
+            None,
+        ),
+        "SKY401" => (
+            Some(
+                "`skyhop upgrade --fix` renames the variable in the Dockerfile's `ENV` or `.env` to the target's option (value and every other byte kept)",
+            ),
+            None,
+        ),
+        "SKY502" | "SKY503" => (
+            Some(
+                "`skyhop upgrade --fix` changes the requirement to the version the finding names (one the target resolves, with a wheel)",
+            ),
+            None,
+        ),
+        _ => (None, None),
+    }
 }

@@ -42,7 +42,9 @@ use skyhop_core::{Finding, Severity, Source};
 
 pub use analyze::Checked;
 pub use files::{MAX_FILE_BYTES, collect_python_files};
-pub use fix::{FileFix, FixError, apply_fixes, fix, unified_diff};
+pub use fix::{
+    Applied, FileFix, FixError, FixOptions, apply_fixes, fix, fix_doc, fix_with, unified_diff,
+};
 pub use index::{ApiIndex, Distribution, IndexError, Resolved};
 pub use output::{to_json, to_text};
 pub use rules::{RuleDoc, all_rules, rule_doc};

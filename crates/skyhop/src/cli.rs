@@ -24,7 +24,8 @@ pub struct Cli {
 pub enum Command {
     /// List Astro Runtime (or Apache Airflow) versions from the catalog.
     Versions(VersionsArgs),
-    /// Rewrite the Dockerfile's base image to a newer Runtime / Airflow version.
+    /// Rewrite the Dockerfile's base image to a newer Runtime / Airflow version; with --fix, also
+    /// fix the project for it (checked and parse-tested under the target).
     Upgrade(UpgradeArgs),
     /// Test a project against a target version and write a report folder.
     #[command(name = "upgrade-test")]
@@ -129,7 +130,7 @@ pub struct VersionsArgs {
     pub refresh: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct UpgradeArgs {
     #[command(flatten)]
     pub project: ProjectArg,
@@ -145,6 +146,24 @@ pub struct UpgradeArgs {
     /// Allow a deprecated / end-of-maintenance target version.
     #[arg(long)]
     pub allow_deprecated: bool,
+    /// After the base image, fix the project for the target: every safe fix of the check's
+    /// findings (imports, arguments, context keys, config, requirements), then check and
+    /// parse-test again under the target, round after round while a round fixes something.
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: print the unified diff of every file it would change, and write nothing.
+    #[arg(long, requires = "fix")]
+    pub diff: bool,
+    /// With --fix: also make the unsafe fixes (`skyhop rule CODE` says which are which).
+    #[arg(long, requires = "fix")]
+    pub unsafe_fixes: bool,
+    /// Print the hops the catalog requires to reach the target (e.g. 11.3.0 -> 13.11.0 ->
+    /// 3.1-12) with the upgrade considerations of each; with --fix, fix hop by hop.
+    #[arg(long)]
+    pub plan: bool,
+    /// With --fix: write a pull-request description (Markdown) of the upgrade to FILE.
+    #[arg(long, value_name = "FILE", requires = "fix")]
+    pub summary: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

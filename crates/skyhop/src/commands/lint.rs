@@ -299,10 +299,33 @@ pub fn rule(args: RuleArgs) -> CmdResult {
                 ))
             })?;
             print!("{}", doc.to_markdown());
+            let (safe, unsafe_) = skyhop_check::fix_doc(&doc.code);
+            if safe.is_some() || unsafe_.is_some() {
+                println!("\n## Fix\n");
+                if let Some(s) = safe {
+                    println!("Safe (made by default): {s}.");
+                }
+                if let Some(u) = unsafe_ {
+                    println!("Unsafe (only with `skyhop upgrade --fix --unsafe-fixes`): {u}.");
+                }
+            } else {
+                println!(
+                    "\n## Fix\n\nNone: what this rule finds is left for a person (`skyhop upgrade --fix` lists it)."
+                );
+            }
         }
         None => {
             for doc in skyhop_check::all_rules() {
-                println!("{:<8} {:<36} {}", doc.code, doc.name, doc.summary);
+                let fix = match skyhop_check::fix_doc(&doc.code) {
+                    (Some(_), Some(_)) => "safe+unsafe fix",
+                    (Some(_), None) => "safe fix",
+                    (None, Some(_)) => "unsafe fix",
+                    (None, None) => "",
+                };
+                println!(
+                    "{:<8} {:<36} {:<16} {}",
+                    doc.code, doc.name, fix, doc.summary
+                );
             }
         }
     }

@@ -2,6 +2,7 @@
 
 mod basic;
 mod deploy;
+mod fix;
 mod lint;
 mod upgrade;
 mod upgrade_test;

@@ -1,14 +1,21 @@
 //! `skyhop upgrade`: validate the target, show what crossing to it means, rewrite the base image.
 
 use skyhop_catalog::{RuntimeVersion, Target, UpgradeOptions};
-use skyhop_project::{BaseImage, NewBase, unified_diff, write_atomic};
+use skyhop_project::{BaseImage, NewBase, Project, unified_diff, write_atomic};
 
 use super::{confirm, load_project};
 use crate::cli::UpgradeArgs;
 use crate::{CmdResult, Failure, exit};
 
-pub fn upgrade(args: UpgradeArgs) -> CmdResult {
-    let project = load_project(&args.project)?;
+/// A validated upgrade: the catalog's plan and the Dockerfile rewritten to the target.
+pub(super) struct Prepared {
+    pub plan: skyhop_catalog::UpgradePlan,
+    pub rewrite: skyhop_project::Rewrite,
+}
+
+/// Validates the upgrade `args` ask for (refusing downgrades, yanked and partial versions)
+/// and rewrites the base image; `None` (said on stderr) when there is nothing to do.
+pub(super) fn prepare(args: &UpgradeArgs, project: &Project) -> Result<Option<Prepared>, Failure> {
     let located = project.current_image().map_err(Failure::usage)?;
     let at = format!("Dockerfile:{}", located.line);
     let current =
@@ -31,9 +38,19 @@ pub fn upgrade(args: UpgradeArgs) -> CmdResult {
         Ok(plan) => plan,
         Err(refusal) if refusal.is_nothing_to_do() => {
             eprintln!("{refusal}");
-            return Ok(exit::OK);
+            return Ok(None);
         }
-        Err(refusal) => return Err(Failure::usage(format!("upgrade refused: {refusal}"))),
+        Err(refusal) => {
+            let hint = if matches!(
+                refusal,
+                skyhop_catalog::UpgradeRefusal::Airflow3TooEarly { .. }
+            ) {
+                " (`skyhop upgrade --plan` shows the hops, `--plan --fix` makes them one by one)"
+            } else {
+                ""
+            };
+            return Err(Failure::usage(format!("upgrade refused: {refusal}{hint}")));
+        }
     };
 
     // The version written into the tag: a Runtime version for Runtime images, else Airflow's.
@@ -65,6 +82,21 @@ pub fn upgrade(args: UpgradeArgs) -> CmdResult {
         Failure::usage("the project has no Dockerfile: there is no base image to upgrade")
     })?;
     let rewrite = dockerfile.rewrite_base(&new).map_err(Failure::usage)?;
+
+    Ok(Some(Prepared { plan, rewrite }))
+}
+
+pub fn upgrade(args: UpgradeArgs) -> CmdResult {
+    if args.fix || args.plan {
+        return super::fix::upgrade_fix(args);
+    }
+    let project = load_project(&args.project)?;
+    let Some(Prepared { plan, rewrite }) = prepare(&args, &project)? else {
+        return Ok(exit::OK);
+    };
+    let Some(dockerfile) = project.dockerfile.as_ref() else {
+        return Ok(exit::OK);
+    };
 
     eprint!("{}", plan.render());
     for note in &rewrite.notes {
@@ -102,7 +134,7 @@ pub fn upgrade(args: UpgradeArgs) -> CmdResult {
 }
 
 /// The current version as the catalog sees it.
-fn current_target(base: &BaseImage) -> Result<Target, String> {
+pub(super) fn current_target(base: &BaseImage) -> Result<Target, String> {
     match base {
         BaseImage::AstroRuntime { version, .. } => RuntimeVersion::parse(version)
             .map(Target::Runtime)

@@ -1,0 +1,222 @@
+//! `skyhop upgrade --fix` end to end on a copy of the example project (Runtime 11.3.0), against
+//! the real package index (environments cached in skyhop's cache between runs): two hops
+//! (13.11.0, then 3.1-12) leave every DAG file importing under 3.1-12, and a second run
+//! changes nothing.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn skyhop(args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_skyhop"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run skyhop");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with("upgrade-test-") || name == ".skyhop" {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            copy_dir(&path, &to.join(&name));
+        } else {
+            fs::copy(&path, to.join(&name)).unwrap();
+        }
+    }
+}
+
+fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/astro-project")
+}
+
+fn upgrade(dir: &Path, version: &str, extra: &[&str]) -> Run {
+    let d = dir.to_str().unwrap();
+    let mut args = vec![
+        "upgrade",
+        "--project",
+        d,
+        "--runtime-version",
+        version,
+        "--fix",
+    ];
+    args.extend_from_slice(extra);
+    let run = skyhop(&args);
+    assert!(
+        run.code == 0 || run.code == 1,
+        "upgrade {version} failed ({}):\n{}\n{}",
+        run.code,
+        run.stdout,
+        run.stderr
+    );
+    run
+}
+
+#[test]
+fn example_project_two_hops_to_airflow_3_import_everything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("project");
+    copy_dir(&example(), &dir);
+    let original = tree(&dir);
+
+    // Without a terminal and without --yes: nothing written, exit 2.
+    let refused = skyhop(&[
+        "upgrade",
+        "--project",
+        dir.to_str().unwrap(),
+        "--runtime-version",
+        "13.11.0",
+        "--fix",
+    ]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert_eq!(tree(&dir), original);
+
+    // --diff: the diff, and nothing written.
+    let diff = upgrade(&dir, "13.11.0", &["--diff"]);
+    assert!(
+        diff.stdout
+            .contains("+FROM quay.io/astronomer/astro-runtime:13.11.0")
+    );
+    assert!(diff.stdout.contains("+    schedule=\"@hourly\","));
+    assert_eq!(tree(&dir), original);
+
+    let hop1 = upgrade(&dir, "13.11.0", &["--yes"]);
+    assert!(
+        hop1.stdout.contains("DAG files importing   3/5 -> 5/5"),
+        "{}",
+        hop1.stdout
+    );
+    let summary = tmp.path().join("pr.md");
+    let hop2 = upgrade(
+        &dir,
+        "3.1-12",
+        &["--yes", "--summary", summary.to_str().unwrap()],
+    );
+    assert_eq!(hop2.code, 0, "{}\n{}", hop2.stdout, hop2.stderr);
+    assert!(
+        hop2.stdout.contains("-> 5/5"),
+        "every DAG file imports under 3.1-12:\n{}",
+        hop2.stdout
+    );
+    let md = fs::read_to_string(&summary).unwrap();
+    assert!(md.contains("| SKY104 | safe |"), "{md}");
+
+    let after = tree(&dir);
+    let text = |p: &str| String::from_utf8(after[Path::new(p)].clone()).unwrap();
+    let dockerfile = text("Dockerfile");
+    assert!(dockerfile.contains("runtime:3.1-12"));
+    // scratch_notes.py stays ignored: the .airflowignore is read as regexps, as before
+    assert!(dockerfile.contains("ENV AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX=regexp\n"));
+    let requirements = text("requirements.txt");
+    assert!(
+        requirements.starts_with(
+            &String::from_utf8(original[Path::new("requirements.txt")].clone()).unwrap()
+        )
+    );
+    for p in [
+        "apache-airflow-providers-http>=",
+        "apache-airflow-providers-cncf-kubernetes>=",
+        "apache-airflow-providers-standard>=",
+        "apache-airflow-providers-common-sql>=",
+    ] {
+        assert!(requirements.contains(p), "{p} in\n{requirements}");
+    }
+    let sales = text("dags/daily_sales_report.py");
+    assert!(sales.contains("start_date=pendulum.today(\"UTC\").add(days=-2),"));
+    assert!(!sales.contains("provide_context"));
+    assert!(sales.contains("{{ logical_date }} until {{ data_interval_end | ds }}"));
+    // untouched: nothing to fix in it
+    for p in ["dags/scratch_notes.py", "include/sales.py", "packages.txt"] {
+        assert_eq!(after[Path::new(p)], original[Path::new(p)], "{p}");
+    }
+
+    // Idempotent: a second run changes nothing.
+    let again = upgrade(&dir, "3.1-12", &["--yes"]);
+    assert!(
+        again.stderr.contains("nothing to change"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(tree(&dir), after);
+}
+
+#[test]
+fn plan_prints_the_hops_the_catalog_requires() {
+    let run = skyhop(&[
+        "upgrade",
+        "--project",
+        example().to_str().unwrap(),
+        "--runtime-version",
+        "3.1-12",
+        "--plan",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("plan: 11.3.0 -> 13.11.0 -> 3.1-12")
+            || run.stdout.contains("plan: 11.3.0 -> "),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("hop 2:"), "{}", run.stdout);
+}
+
+#[test]
+fn plan_with_fix_goes_hop_by_hop() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("project");
+    copy_dir(&example(), &dir);
+    let original = tree(&dir);
+    let run = upgrade(&dir, "3.1-12", &["--plan", "--diff"]);
+    assert!(
+        run.stdout.contains("plan: 11.3.0 -> 13.11.0 -> 3.1-12"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("11.3.0 -> 13.11.0: "), "{}", run.stdout);
+    assert!(run.stdout.contains("13.11.0 -> 3.1-12: "), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("+FROM astrocrpublic.azurecr.io/runtime:3.1-12"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("+import pendulum"), "{}", run.stdout);
+    assert_eq!(tree(&dir), original, "--diff writes nothing");
+}
