@@ -36,6 +36,7 @@ fn at(file: &str, needle: &str, nth: usize, rule: &str, replacement: Option<&str
         message: String::new(),
         replacement: replacement.map(str::to_string),
         source: Source::Check,
+        related: Vec::new(),
     }
 }
 
