@@ -409,8 +409,15 @@ fn plan_edits(
 ) -> Vec<FileEdit> {
     let root = &project.root;
     let mut out: Vec<FileEdit> = Vec::new();
-    // Python files: the check crate's fix engine.
+    // Python files: the check crate's fix engine, on the files Airflow loads under both
+    // readings of `.airflowignore` (a file the current version ignores stays untouched, as the
+    // SKY310 fix keeps it ignored).
     let (files, _) = lint::check_files(project, &[], &new.airflow);
+    let (regexp_reading, _) = lint::check_files(project, &[], "2");
+    let files: Vec<std::path::PathBuf> = files
+        .into_iter()
+        .filter(|f| regexp_reading.contains(f))
+        .collect();
     let mut findings = eval.findings.clone();
     findings.extend(import_failures(project, eval));
     findings.extend(deprecation_warnings(project, eval));
