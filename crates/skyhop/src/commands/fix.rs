@@ -332,21 +332,7 @@ fn evaluate(
         Err(f) => {
             // the image without the requirements: the check and parse still run
             let lock = envs::lock(ctx, new, None, Backend::Uv, None)?;
-            findings.push(Finding {
-                path: "requirements.txt".into(),
-                line: 0,
-                column: 0,
-                rule: "SKY502".into(),
-                severity: Severity::Error,
-                message: format!(
-                    "the project's requirements cannot be installed on {}: {}",
-                    new.describe(),
-                    f.message
-                ),
-                replacement: None,
-                source: Source::Deps,
-                related: Vec::new(),
-            });
+            findings.push(lint::requirements_unresolvable(new, &f.message));
             lock
         }
     };

@@ -380,6 +380,25 @@ pub fn broken_findings(env: &Env, project: &Project) -> Vec<Finding> {
     out
 }
 
+/// SKY502 for requirements that cannot be resolved on `new` at all: the check and the parse
+/// test then run against the image without them (files importing one of them not tested).
+pub fn requirements_unresolvable(new: &Pinned, why: &str) -> Finding {
+    Finding {
+        path: "requirements.txt".into(),
+        line: 0,
+        column: 0,
+        rule: "SKY502".into(),
+        severity: Severity::Error,
+        message: format!(
+            "the project's requirements cannot be installed on {}: {why} (the check and the parse test ran against the image without them; DAG files that import one of them are not tested)",
+            new.describe()
+        ),
+        replacement: None,
+        source: Source::Deps,
+        related: Vec::new(),
+    }
+}
+
 /// What installing the requirements on top of `new` could not do, as findings: requirements
 /// left out because they conflict (SKY502), versions with no wheel for the image's Python
 /// (SKY503).

@@ -133,21 +133,7 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
             match envs::lock(&ctx, &new, None, Backend::Uv, args.env.index_url.as_deref()) {
                 Ok(lock) => {
                     without_requirements = true;
-                    findings.push(Finding {
-                        path: "requirements.txt".into(),
-                        line: 0,
-                        column: 0,
-                        rule: "SKY502".into(),
-                        severity: Severity::Error,
-                        message: format!(
-                            "the project's requirements cannot be installed on {}: {} (the check and the parse test ran against the image without them; DAG files that import one of them are not tested)",
-                            new.describe(),
-                            f.message
-                        ),
-                        replacement: None,
-                        source: Source::Deps,
-                        related: Vec::new(),
-                    });
+                    findings.push(lint::requirements_unresolvable(&new, &f.message));
                     Some(lock)
                 }
                 Err(_) => {
