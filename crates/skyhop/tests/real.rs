@@ -2,70 +2,13 @@
 //! and 3.x environments resolved and installed with uv (cached in skyhop's cache between runs),
 //! real DAG files imported. Slow the first time, seconds once the cache is warm.
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn skyhop(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_skyhop"))
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run skyhop");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn example_project() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/astro-project")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name.to_string_lossy().starts_with("upgrade-test-") || name == ".skyhop" {
-            continue;
-        }
-        let path = entry.path();
-        if path.is_dir() {
-            copy_dir(&path, &to.join(&name));
-        } else {
-            fs::copy(&path, to.join(&name)).unwrap();
-        }
-    }
-}
-
-/// Every file under `dir` with its bytes.
-fn snapshot_tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in fs::read_dir(&d).unwrap() {
-            let p = entry.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(
-                    p.strip_prefix(dir).unwrap().to_path_buf(),
-                    fs::read(&p).unwrap(),
-                );
-            }
-        }
-    }
-    out
-}
+use common::{copy_dir, example_project, skyhop, snapshot_tree};
 
 #[test]
 fn freeze_runtime_11_3_0() {

@@ -3,35 +3,14 @@
 //! copied into it) and small projects of our own that reproduce each wall. Real environments
 //! from the package index, cached in skyhop's cache between runs.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use common::{Run, skyhop, skyhop_in, snapshot_tree};
 
 use serde_json::Value;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn skyhop(args: &[&str]) -> Run {
-    skyhop_in(None, args)
-}
-
-fn skyhop_in(dir: Option<&Path>, args: &[&str]) -> Run {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_skyhop"));
-    c.args(args).stdin(std::process::Stdio::null());
-    if let Some(d) = dir {
-        c.current_dir(d);
-    }
-    let out = c.output().expect("run skyhop");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 /// `shared/realprojects/<name>` beside the repository.
 fn real_project(name: &str) -> PathBuf {
@@ -92,7 +71,7 @@ const ARTEFACTS: &[&str] = &[
 /// or finding that is an artefact of skyhop's environment.
 fn upgrade_test_answers(name: &str) -> Value {
     let dir = real_project(name);
-    let before = tree_hash(&dir);
+    let before = snapshot_tree(&dir);
     let (run, out) = upgrade_test(&dir, "--runtime-version", "3.1-12");
     assert!(
         run.code == 0 || run.code == 1,
@@ -101,7 +80,7 @@ fn upgrade_test_answers(name: &str) -> Value {
         run.stdout,
         run.stderr
     );
-    assert_eq!(tree_hash(&dir), before, "{name}: the project changed");
+    assert_eq!(snapshot_tree(&dir), before, "{name}: the project changed");
     let r = report(out.path());
     for t in r["tests"].as_array().unwrap() {
         assert!(
@@ -128,28 +107,6 @@ fn upgrade_test_answers(name: &str) -> Value {
         assert!(!text.contains(a), "{name}: artefact `{a}` in\n{text}");
     }
     r
-}
-
-fn tree_hash(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    for e in walk(dir) {
-        out.push((e.clone(), fs::read(&e).unwrap()));
-    }
-    out.sort();
-    out
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 fn statuses(r: &Value) -> Vec<(String, String)> {

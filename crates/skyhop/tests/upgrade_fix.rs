@@ -3,69 +3,12 @@
 //! (13.11.0, then 3.1-12) leave every DAG file importing under 3.1-12, and a second run
 //! changes nothing.
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn skyhop(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_skyhop"))
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run skyhop");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name.to_string_lossy().starts_with("upgrade-test-") || name == ".skyhop" {
-            continue;
-        }
-        let path = entry.path();
-        if path.is_dir() {
-            copy_dir(&path, &to.join(&name));
-        } else {
-            fs::copy(&path, to.join(&name)).unwrap();
-        }
-    }
-}
-
-fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in fs::read_dir(&d).unwrap() {
-            let p = entry.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(
-                    p.strip_prefix(dir).unwrap().to_path_buf(),
-                    fs::read(&p).unwrap(),
-                );
-            }
-        }
-    }
-    out
-}
-
-fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/astro-project")
-}
+use common::{Run, copy_dir, example_project as example, skyhop, snapshot_tree as tree};
 
 fn upgrade(dir: &Path, version: &str, extra: &[&str]) -> Run {
     let d = dir.to_str().unwrap();
