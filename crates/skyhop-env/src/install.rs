@@ -90,7 +90,7 @@ pub fn install_with(
     }
     let _guard = lock_file(&venvs.join(format!("{hash}.lock")))?;
     if let Some(venv) = read_marker(&root) {
-        return Ok(venv);
+        return Ok(checked(venv, cache));
     }
     if root.exists() {
         // No marker: a leftover from an older layout or a crash mid-rename. Never reuse it.
