@@ -345,6 +345,21 @@ pub trait Progress: Send + Sync {
     fn note(&self, message: &str);
 }
 
+impl<P: Progress + ?Sized> Progress for Box<P> {
+    fn begin(&self, step: &str, total: Option<u64>) {
+        (**self).begin(step, total)
+    }
+    fn advance(&self, step: &str, n: u64) {
+        (**self).advance(step, n)
+    }
+    fn end(&self, step: &str, message: &str) {
+        (**self).end(step, message)
+    }
+    fn note(&self, message: &str) {
+        (**self).note(message)
+    }
+}
+
 /// Progress that goes nowhere.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NoProgress;

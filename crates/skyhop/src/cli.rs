@@ -104,6 +104,25 @@ pub enum Backend {
     Docker,
 }
 
+impl From<Backend> for skyhop_upgrade::Backend {
+    fn from(b: Backend) -> Self {
+        match b {
+            Backend::Uv => skyhop_upgrade::Backend::Uv,
+            Backend::Docker => skyhop_upgrade::Backend::Docker,
+        }
+    }
+}
+
+impl VersionArgs {
+    /// The version asked for, as the pipeline takes it.
+    pub fn target(&self) -> skyhop_upgrade::TargetArgs {
+        skyhop_upgrade::TargetArgs {
+            runtime_version: self.runtime_version.clone(),
+            airflow_version: self.airflow_version.clone(),
+        }
+    }
+}
+
 /// `--pass-env NAME`: a variable of the caller's environment handed to DAG code on purpose.
 #[derive(Debug, Args)]
 pub struct PassEnvArg {
@@ -164,6 +183,57 @@ pub struct UpgradeArgs {
     /// With --fix: write a pull-request description (Markdown) of the upgrade to FILE.
     #[arg(long, value_name = "FILE", requires = "fix")]
     pub summary: Option<PathBuf>,
+    /// Pick the target by scope instead of naming it: `patch` (the newest build on the current
+    /// Airflow minor), `latest-minor` (the newest within the Airflow major), `latest` (the
+    /// newest stable). Yanked, deprecated and prerelease versions are never picked; a FROM
+    /// pinned by digest is reported, not bumped.
+    #[arg(long, value_enum, value_name = "SCOPE", conflicts_with_all = ["runtime_version", "airflow_version"])]
+    pub to: Option<ToArg>,
+    /// Never go further than this (by Airflow version): `patch`, `minor` or `major`. Always
+    /// wins: it narrows --to, and refuses a version given by hand that goes further.
+    #[arg(long, value_enum, value_name = "SCOPE")]
+    pub max_scope: Option<ScopeArg>,
+    /// Bump only the provider packages pinned in requirements.txt (the runtime kept): each to
+    /// the newest version that resolves with the current Airflow, verified by the check and
+    /// the parse test under the current Airflow with the new providers.
+    #[arg(long, conflicts_with_all = ["runtime_version", "airflow_version", "to", "plan", "fix"])]
+    pub providers: bool,
+}
+
+/// `--to`: which target a scheduled upgrade picks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ToArg {
+    Patch,
+    LatestMinor,
+    Latest,
+}
+
+impl From<ToArg> for skyhop_upgrade::scope::To {
+    fn from(t: ToArg) -> Self {
+        match t {
+            ToArg::Patch => Self::Patch,
+            ToArg::LatestMinor => Self::LatestMinor,
+            ToArg::Latest => Self::Latest,
+        }
+    }
+}
+
+/// `--max-scope`: how far an upgrade may go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScopeArg {
+    Patch,
+    Minor,
+    Major,
+}
+
+impl From<ScopeArg> for skyhop_upgrade::scope::Scope {
+    fn from(s: ScopeArg) -> Self {
+        match s {
+            ScopeArg::Patch => Self::Patch,
+            ScopeArg::Minor => Self::Minor,
+            ScopeArg::Major => Self::Major,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

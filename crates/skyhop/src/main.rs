@@ -1,13 +1,9 @@
 //! `skyhop`: the command-line interface. Arguments, prompts, progress bars and exit codes; every
 //! business rule lives in the library crates this binary wires together.
 
-mod classify;
 mod cli;
 mod commands;
-mod envs;
 mod progress;
-mod settings;
-mod target;
 
 use std::process::ExitCode;
 
@@ -17,45 +13,7 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Exit codes, as documented in README.md and `skyhop --help`.
-pub mod exit {
-    /// Ok / safe.
-    pub const OK: u8 = 0;
-    /// Findings that break (check errors, DAG import failures, "needs changes"), a failed deploy.
-    pub const FINDINGS: u8 = 1;
-    /// Usage or input error, refused upgrade.
-    pub const USAGE: u8 = 2;
-    /// An environment could not be built.
-    pub const ENV: u8 = 3;
-}
-
-/// A failure the user sees: one message (what is wrong, where, what to do) and an exit code.
-#[derive(Debug)]
-pub struct Failure {
-    pub code: u8,
-    pub message: String,
-}
-
-impl Failure {
-    pub fn usage(message: impl std::fmt::Display) -> Self {
-        Failure {
-            code: exit::USAGE,
-            message: message.to_string(),
-        }
-    }
-    pub fn env(message: impl std::fmt::Display) -> Self {
-        Failure {
-            code: exit::ENV,
-            message: message.to_string(),
-        }
-    }
-    pub fn findings(message: impl std::fmt::Display) -> Self {
-        Failure {
-            code: exit::FINDINGS,
-            message: message.to_string(),
-        }
-    }
-}
+pub use skyhop_upgrade::{Failure, exit};
 
 /// What a command returns: the exit code on success, or a failure to print.
 pub type CmdResult = Result<u8, Failure>;

@@ -115,3 +115,8 @@ impl Progress for Bars {
         self.line(&format!("  note: {message}"));
     }
 }
+
+/// The shared state of a run, with progress bars (none when `quiet`).
+pub fn ctx(quiet: bool) -> Result<skyhop_upgrade::Ctx, crate::Failure> {
+    skyhop_upgrade::Ctx::new(Box::new(Bars::new(quiet)))
+}

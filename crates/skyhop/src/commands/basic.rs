@@ -6,9 +6,9 @@ use skyhop_project::{unified_diff, write_atomic};
 
 use super::load_project;
 use crate::cli::{Backend, CompareArgs, FreezeArgs, PinArgs, VersionsArgs};
-use crate::envs;
-use crate::target::{self, Ctx};
 use crate::{CmdResult, Failure, exit};
+use skyhop_upgrade::envs;
+use skyhop_upgrade::target;
 
 pub fn versions(args: VersionsArgs) -> CmdResult {
     let refresh = if args.refresh {
@@ -36,7 +36,7 @@ pub fn versions(args: VersionsArgs) -> CmdResult {
 }
 
 pub fn freeze(args: FreezeArgs) -> CmdResult {
-    let ctx = Ctx::new(false)?;
+    let ctx = crate::progress::ctx(false)?;
     // A directory without a Dockerfile is fine with an explicit version (no requirements);
     // a project whose files do not read is an error, never silently skipped.
     let project = if args.project.project.join("Dockerfile").exists() {
@@ -44,7 +44,7 @@ pub fn freeze(args: FreezeArgs) -> CmdResult {
     } else {
         None
     };
-    let pinned = match target::from_args(&ctx, &args.version)? {
+    let pinned = match target::from_args(&ctx, &args.version.target())? {
         Some(p) => p,
         None => {
             let project = load_project(&args.project)?;
@@ -60,7 +60,7 @@ pub fn freeze(args: FreezeArgs) -> CmdResult {
         &ctx,
         &pinned,
         project_ref,
-        args.backend,
+        args.backend.into(),
         args.index_url.as_deref(),
     )?;
     print!("{}", lock.to_freeze());
@@ -95,10 +95,16 @@ pub fn compare(args: CompareArgs) -> CmdResult {
 }
 
 pub fn pin_providers(args: PinArgs) -> CmdResult {
-    let ctx = Ctx::new(false)?;
+    let ctx = crate::progress::ctx(false)?;
     let project = load_project(&args.project)?;
     let pinned = target::current(&ctx, &project)?;
-    let lock = envs::lock(&ctx, &pinned, Some(&project), Backend::Uv, None)?;
+    let lock = envs::lock(
+        &ctx,
+        &pinned,
+        Some(&project),
+        skyhop_upgrade::Backend::Uv,
+        None,
+    )?;
     let pins: Vec<(String, String)> = lock
         .packages
         .iter()

@@ -11,21 +11,27 @@ use skyhop_deploy::{
 };
 use skyhop_project::Project;
 
-use super::lint::{Env, installed, run_parse};
 use super::{confirm, load_project};
 use crate::cli::{
-    Backend, DeployArgs, DeploySub, DeploymentCommand, DeploymentDeleteArgs, DeploymentEnvCommand,
+    DeployArgs, DeploySub, DeploymentCommand, DeploymentDeleteArgs, DeploymentEnvCommand,
     DevCommand, RollbackArgs,
 };
-use crate::envs;
-use crate::settings;
-use crate::target::{self, Ctx};
 use crate::{CmdResult, Failure, exit};
+use skyhop_upgrade::envs;
+use skyhop_upgrade::settings;
+use skyhop_upgrade::steps::{Env, installed, run_parse};
+use skyhop_upgrade::target::{self, Ctx};
 
 /// The project's current version, resolved and installed (no loosening: this is what runs).
 fn current_env(ctx: &Ctx, project: &Project) -> Result<Env, Failure> {
     let pinned = target::current(ctx, project)?;
-    let lock = envs::lock(ctx, &pinned, Some(project), Backend::Uv, None)?;
+    let lock = envs::lock(
+        ctx,
+        &pinned,
+        Some(project),
+        skyhop_upgrade::Backend::Uv,
+        None,
+    )?;
     installed(ctx, project, pinned, lock, None)
 }
 
@@ -43,7 +49,7 @@ pub fn dev(cmd: DevCommand) -> CmdResult {
         DevCommand::Start(a) | DevCommand::Restart(a) => {
             // Both (re)start: a changed Dockerfile or requirements.txt gives a new environment,
             // and the metadata DB is migrated when the Airflow version changed.
-            let ctx = Ctx::new(false)?;
+            let ctx = crate::progress::ctx(false)?;
             let project = load_project(&a.project)?;
             let env = current_env(&ctx, &project)?;
             // Airflow gets what the image would have, plus what the user passes on purpose.
@@ -83,7 +89,7 @@ pub fn dev(cmd: DevCommand) -> CmdResult {
         DevCommand::Stop(a) => {
             let project_root = std::path::absolute(&a.project.project)
                 .unwrap_or_else(|_| a.project.project.clone());
-            let ctx = Ctx::new(false)?;
+            let ctx = crate::progress::ctx(false)?;
             DevServer::new(&project_root)
                 .stop(&ctx.progress)
                 .map_err(Failure::findings)?;
@@ -178,21 +184,21 @@ pub fn deployment(cmd: DeploymentCommand) -> CmdResult {
             Ok(exit::OK)
         }
         DeploymentCommand::Start(a) => {
-            let ctx = Ctx::new(false)?;
+            let ctx = crate::progress::ctx(false)?;
             let mut d = open(&a.project.project, a.name.as_deref())?;
             let health = d.start(&ctx.progress).map_err(Failure::findings)?;
             println!("{}", health.detail);
             Ok(exit::OK)
         }
         DeploymentCommand::Stop(a) => {
-            let ctx = Ctx::new(false)?;
+            let ctx = crate::progress::ctx(false)?;
             let mut d = open(&a.project.project, a.name.as_deref())?;
             d.stop(&ctx.progress).map_err(Failure::findings)?;
             println!("stopped");
             Ok(exit::OK)
         }
         DeploymentCommand::Recover(a) => {
-            let ctx = Ctx::new(false)?;
+            let ctx = crate::progress::ctx(false)?;
             let mut d = open(&a.project.project, a.name.as_deref())?;
             match d.recover(&ctx.progress).map_err(Failure::findings)? {
                 Some(msg) => println!("{msg}"),
@@ -205,7 +211,7 @@ pub fn deployment(cmd: DeploymentCommand) -> CmdResult {
             let mut d = open(&a.project.project, a.name.as_deref())?;
             if d.status().map_err(Failure::findings)?.recovery_needed {
                 // A killed deploy or rollback: put the previous deploy back to running first.
-                let ctx = Ctx::new(false)?;
+                let ctx = crate::progress::ctx(false)?;
                 if let Some(msg) = d.recover(&ctx.progress).map_err(Failure::findings)? {
                     println!("{msg}");
                 }
@@ -287,7 +293,7 @@ fn delete(a: DeploymentDeleteArgs) -> CmdResult {
             ));
         }
     }
-    let ctx = Ctx::new(false)?;
+    let ctx = crate::progress::ctx(false)?;
     let dir = d.delete(&ctx.progress).map_err(Failure::findings)?;
     println!("deleted deployment {} ({})", a.name, dir.display());
     Ok(exit::OK)
@@ -375,7 +381,7 @@ pub fn deploy(args: DeployArgs) -> CmdResult {
     {
         return history(&project.project, deployment.as_deref(), json);
     }
-    let ctx = Ctx::new(false)?;
+    let ctx = crate::progress::ctx(false)?;
     let project = load_project(&args.project)?;
     let mut d = open(&project.root, args.deployment.as_deref())?;
     let env = current_env(&ctx, &project)?;
@@ -461,7 +467,7 @@ fn history_row(r: &DeployRecord) -> String {
 }
 
 pub fn rollback(args: RollbackArgs) -> CmdResult {
-    let ctx = Ctx::new(false)?;
+    let ctx = crate::progress::ctx(false)?;
     let mut d = open(&args.project.project, args.deployment.as_deref())?;
     let id: i64 = args.deploy_id.trim().parse().map_err(|_| {
         Failure::usage(format!(

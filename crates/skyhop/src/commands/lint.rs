@@ -1,75 +1,26 @@
 //! `check`, `parse`, `rule`.
 
-use std::path::PathBuf;
-use std::time::Duration;
-
-use skyhop_core::{Finding, Progress, Severity, Source};
-use skyhop_project::Project;
+use skyhop_upgrade::settings;
+use skyhop_upgrade::steps::{
+    broken_findings, build_index, check_files, check_options, layering_findings, run_parse,
+    target_env,
+};
+use skyhop_upgrade::target;
 
 use super::load_project;
-use crate::cli::{CheckArgs, CheckFormat, ParseArgs, RuleArgs, TextOrJson, VersionArgs};
-use crate::envs;
-use crate::settings;
-use crate::target::{self, Ctx, Pinned};
+use crate::cli::{CheckArgs, CheckFormat, ParseArgs, RuleArgs, TextOrJson};
 use crate::{CmdResult, Failure, exit};
-
-/// The environment a command works in: the pinned version, its lock and installed venv.
-pub struct Env {
-    pub pinned: Pinned,
-    pub lock: skyhop_core::Lock,
-    pub venv: skyhop_env::Venv,
-}
-
-/// Pins the version (args, freeze file, or the project's current one) and builds its venv.
-pub fn target_env(
-    ctx: &Ctx,
-    project: &Project,
-    version: &VersionArgs,
-    freeze: Option<&PathBuf>,
-) -> Result<Env, Failure> {
-    let (pinned, lock) = match freeze {
-        Some(path) => {
-            let lock = envs::freeze(path)?;
-            (target::from_freeze(&lock, path)?, lock)
-        }
-        None => {
-            let pinned = match target::from_args(ctx, version)? {
-                Some(p) => p,
-                None => target::current(ctx, project)?,
-            };
-            let lock = envs::lock(ctx, &pinned, Some(project), crate::cli::Backend::Uv, None)?;
-            (pinned, lock)
-        }
-    };
-    installed(ctx, project, pinned, lock, None)
-}
-
-/// Installs the venv of `lock` (from `index_url` and the project's package indexes) and shows
-/// its notes.
-pub fn installed(
-    ctx: &Ctx,
-    project: &Project,
-    pinned: Pinned,
-    lock: skyhop_core::Lock,
-    index_url: Option<&str>,
-) -> Result<Env, Failure> {
-    let venv = envs::venv(
-        ctx,
-        &lock,
-        &envs::indexes(Some(project), index_url),
-        &ctx.progress,
-    )?;
-    for note in &venv.notes {
-        ctx.progress.note(note);
-    }
-    Ok(Env { pinned, lock, venv })
-}
 
 pub fn parse(args: ParseArgs) -> CmdResult {
     let json = args.format == TextOrJson::Json;
-    let ctx = Ctx::new(false)?;
+    let ctx = crate::progress::ctx(false)?;
     let project = load_project(&args.project)?;
-    let env = target_env(&ctx, &project, &args.version, args.target_freeze.as_ref())?;
+    let env = target_env(
+        &ctx,
+        &project,
+        &args.version.target(),
+        args.target_freeze.as_ref(),
+    )?;
     let report = run_parse(
         &ctx,
         &project,
@@ -96,71 +47,12 @@ pub fn parse(args: ParseArgs) -> CmdResult {
     })
 }
 
-/// Runs the parse test of the project's DAG files in `env`, sealed from the caller's
-/// environment but for the variables named in `pass_env`.
-pub fn run_parse(
-    ctx: &Ctx,
-    project: &Project,
-    env: &Env,
-    jobs: Option<usize>,
-    timeout: Option<u64>,
-    pass_env: &[String],
-) -> Result<skyhop_parse::ParseReport, Failure> {
-    run_parse_of(ctx, project, env, None, jobs, timeout, pass_env)
-}
-
-/// [`run_parse`] of the DAG files among `only` (paths relative to the project), or of all.
-pub fn run_parse_of(
-    ctx: &Ctx,
-    project: &Project,
-    env: &Env,
-    only: Option<&[String]>,
-    jobs: Option<usize>,
-    timeout: Option<u64>,
-    pass_env: &[String],
-) -> Result<skyhop_parse::ParseReport, Failure> {
-    let discovery = settings::dag_files(project, &env.pinned.airflow);
-    if only.is_none() {
-        for p in &discovery.problems {
-            ctx.progress
-                .note(&format!("dags/{}: {}", p.path, p.message));
-        }
-    }
-    let files: Vec<PathBuf> = match only {
-        Some(rel) => rel.iter().map(|r| project.root.join(r)).collect(),
-        None => discovery.dag_files.iter().map(|f| f.path.clone()).collect(),
-    };
-    let opts = skyhop_parse::ParseOptions {
-        jobs: jobs.unwrap_or_else(default_jobs).max(1),
-        timeout: timeout
-            .map(Duration::from_secs)
-            .unwrap_or(skyhop_parse::DEFAULT_TIMEOUT),
-        env: settings::dag_env(project),
-        pass_env: pass_env.to_vec(),
-        ..Default::default()
-    };
-    skyhop_parse::parse(
-        &env.venv.python,
-        &project.root,
-        &files,
-        &opts,
-        &ctx.progress,
-    )
-    .map_err(Failure::env)
-}
-
-fn default_jobs() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-}
-
 pub fn check(args: CheckArgs) -> CmdResult {
-    let ctx = Ctx::new(args.format != CheckFormat::Text)?;
+    let ctx = crate::progress::ctx(args.format != CheckFormat::Text)?;
     let project = load_project(&args.project)?;
     let current = target::current(&ctx, &project).ok();
     let (pinned, index, env) = if args.no_env {
-        let pinned = match target::from_args(&ctx, &args.version)? {
+        let pinned = match target::from_args(&ctx, &args.version.target())? {
             Some(p) => p,
             None => current.clone().ok_or_else(|| {
                 Failure::usage("--no-env needs --runtime-version or --airflow-version (the project's base image is not a known Airflow image)")
@@ -168,7 +60,12 @@ pub fn check(args: CheckArgs) -> CmdResult {
         };
         (pinned, None, None)
     } else {
-        let env = target_env(&ctx, &project, &args.version, args.target_freeze.as_ref())?;
+        let env = target_env(
+            &ctx,
+            &project,
+            &args.version.target(),
+            args.target_freeze.as_ref(),
+        )?;
         let index = build_index(&ctx, &env)?;
         (env.pinned.clone(), Some(index), Some(env))
     };
@@ -237,59 +134,6 @@ pub fn check(args: CheckArgs) -> CmdResult {
     Ok(if errors > 0 { exit::FINDINGS } else { exit::OK })
 }
 
-/// The index of what exists in the target environment (cached per environment).
-pub fn build_index(ctx: &Ctx, env: &Env) -> Result<skyhop_check::ApiIndex, Failure> {
-    skyhop_check::ApiIndex::build(&env.venv.python, &env.venv.lock_hash, &ctx.progress)
-        .map_err(Failure::env)
-}
-
-/// The Python files to check: `paths` when given, else the DAG files the target Airflow would
-/// parse plus the project's `include/` and `plugins/` code (DAGs import it). Walk problems
-/// come back as findings.
-pub fn check_files(
-    project: &Project,
-    paths: &[PathBuf],
-    airflow: &str,
-) -> (Vec<PathBuf>, Vec<skyhop_core::Finding>) {
-    if !paths.is_empty() {
-        let abs: Vec<PathBuf> = paths
-            .iter()
-            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
-            .collect();
-        return skyhop_check::collect_python_files(&abs, &project.root);
-    }
-    let discovery = settings::dag_files(project, airflow);
-    let mut files: Vec<PathBuf> = discovery
-        .dag_files
-        .iter()
-        .filter(|f| f.path.extension().is_some_and(|e| e == "py"))
-        .map(|f| f.path.clone())
-        .collect();
-    let extra: Vec<PathBuf> = [&project.include_dir, &project.plugins_dir]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect();
-    let (more, problems) = skyhop_check::collect_python_files(&extra, &project.root);
-    files.extend(more);
-    files.sort();
-    files.dedup();
-    (files, problems)
-}
-
-/// Check options: target and current Airflow, and the project's `AIRFLOW__*` settings.
-pub fn check_options(
-    project: &Project,
-    target_airflow: &str,
-    current: Option<&Pinned>,
-) -> skyhop_check::CheckOptions {
-    skyhop_check::CheckOptions {
-        target_airflow: target_airflow.to_string(),
-        current_airflow: current.map(|c| c.airflow.clone()),
-        config_env: settings::check_config(project),
-    }
-}
-
 pub fn rule(args: RuleArgs) -> CmdResult {
     match args.code {
         Some(code) => {
@@ -330,142 +174,4 @@ pub fn rule(args: RuleArgs) -> CmdResult {
         }
     }
     Ok(exit::OK)
-}
-
-/// Packages of the image the project's requirements break (what pip warns about after
-/// `pip install -r requirements.txt`), as SKY504 findings on the requirement at fault. An
-/// incompatibility no requirement touches is the image's own, or skyhop's, and is not reported.
-pub fn broken_findings(env: &Env, project: &Project) -> Vec<Finding> {
-    let changed = &env.lock.provenance.layering.changed;
-    let moved = |name: &str| changed.iter().any(|(n, _, _)| n == name);
-    let line_of = |name: &str| {
-        project
-            .requirements
-            .as_ref()
-            .and_then(|r| r.find(name).first().map(|r| (r.file.clone(), r.line)))
-    };
-    let mut out = Vec::new();
-    for text in &env.venv.broken {
-        let ticks: Vec<&str> = text.split('`').skip(1).step_by(2).collect();
-        let (Some(pkg), Some(req)) = (ticks.first(), ticks.get(1)) else {
-            continue;
-        };
-        let req_name = skyhop_core::normalize_name(
-            req.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-                .next()
-                .unwrap_or(""),
-        );
-        let pkg = skyhop_core::normalize_name(pkg);
-        if !moved(&req_name) && !moved(&pkg) {
-            continue;
-        }
-        let (file, line) = line_of(&req_name)
-            .or_else(|| line_of(&pkg))
-            .unwrap_or_else(|| ("requirements.txt".into(), 0));
-        out.push(Finding {
-            path: file,
-            line: line as u32,
-            column: 1,
-            rule: "SKY504".into(),
-            severity: Severity::Error,
-            message: format!(
-                "the project's requirements break a package of {}: {text}. pip installs them with a warning and that package may fail at run time; pin a version both accept",
-                env.pinned.describe()
-            ),
-            replacement: None,
-            source: Source::Deps,
-            related: Vec::new(),
-        });
-    }
-    out
-}
-
-/// SKY502 for requirements that cannot be resolved on `new` at all: the check and the parse
-/// test then run against the image without them (files importing one of them not tested).
-pub fn requirements_unresolvable(new: &Pinned, why: &str) -> Finding {
-    Finding {
-        path: "requirements.txt".into(),
-        line: 0,
-        column: 0,
-        rule: "SKY502".into(),
-        severity: Severity::Error,
-        message: format!(
-            "the project's requirements cannot be installed on {}: {why} (the check and the parse test ran against the image without them; DAG files that import one of them are not tested)",
-            new.describe()
-        ),
-        replacement: None,
-        source: Source::Deps,
-        related: Vec::new(),
-    }
-}
-
-/// What installing the requirements on top of `new` could not do, as findings: requirements
-/// left out because they conflict (SKY502), versions with no wheel for the image's Python
-/// (SKY503).
-pub fn layering_findings(lock: &skyhop_core::Lock, new: &Pinned) -> Vec<Finding> {
-    let layering = &lock.provenance.layering;
-    let mut out = Vec::new();
-    for r in &layering.left_out {
-        let why = r.why.last().cloned().unwrap_or_default();
-        out.push(Finding {
-            path: r.file.clone(),
-            line: r.line as u32,
-            column: 1,
-            rule: "SKY502".into(),
-            severity: Severity::Error,
-            message: format!(
-                "`{}` cannot be installed on {}: {why} What to do: {} (the tests ran without it; DAG files that import it are not tested)",
-                r.requirement,
-                new.describe(),
-                r.what_to_do,
-            ),
-            // No single replacement: the message says which versions the target accepts.
-            replacement: None,
-            source: Source::Deps,
-            related: Vec::new(),
-        });
-    }
-    for n in &layering.no_wheel {
-        let r = &n.requirement;
-        let range = match (&n.oldest, &n.newest) {
-            (Some(o), Some(w)) if o == w => format!("only {o} has one"),
-            (Some(o), Some(w)) => format!("versions {o} to {w} have one"),
-            _ => "no version has one".to_string(),
-        };
-        let tested = match &n.used {
-            Some(v) => format!("the tests used {}=={v} instead", r.name),
-            None => {
-                "pip would compile it from source, which needs build tools in the image; skyhop left it out rather than compile it, so DAG files importing it are not tested".to_string()
-            }
-        };
-        out.push(Finding {
-            path: if r.file.is_empty() {
-                "requirements.txt".into()
-            } else {
-                r.file.clone()
-            },
-            line: r.line as u32,
-            column: 1,
-            rule: "SKY503".into(),
-            severity: Severity::Error,
-            message: format!(
-                "{}=={} has no wheel for Python {} on Linux x86-64 ({range}); {tested}{}",
-                r.name,
-                n.version,
-                n.python,
-                if r.file.is_empty() {
-                    format!(
-                        " (it comes in through another requirement of {})",
-                        new.describe()
-                    )
-                } else {
-                    String::new()
-                }
-            ),
-            replacement: n.used.as_ref().map(|v| format!("{}=={v}", r.name)),
-            source: Source::Deps,
-            related: Vec::new(),
-        });
-    }
-    out
 }

@@ -4,6 +4,7 @@ mod basic;
 mod deploy;
 mod fix;
 mod lint;
+mod providers;
 mod upgrade;
 mod upgrade_test;
 

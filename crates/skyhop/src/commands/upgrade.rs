@@ -1,98 +1,32 @@
 //! `skyhop upgrade`: validate the target, show what crossing to it means, rewrite the base image.
 
-use skyhop_catalog::{RuntimeVersion, Target, UpgradeOptions};
-use skyhop_project::{BaseImage, NewBase, Project, unified_diff, write_atomic};
+use skyhop_project::{Project, unified_diff, write_atomic};
+use skyhop_upgrade::base::{Prepare, prepare};
+use skyhop_upgrade::scope::{self, Scope};
+use skyhop_upgrade::{TargetArgs, target};
 
 use super::{confirm, load_project};
 use crate::cli::UpgradeArgs;
+use crate::progress::ctx;
 use crate::{CmdResult, Failure, exit};
 
-/// A validated upgrade: the catalog's plan and the Dockerfile rewritten to the target.
-pub(super) struct Prepared {
-    pub plan: skyhop_catalog::UpgradePlan,
-    pub rewrite: skyhop_project::Rewrite,
-}
-
-/// Validates the upgrade `args` ask for (refusing downgrades, yanked and partial versions)
-/// and rewrites the base image; `None` (said on stderr) when there is nothing to do.
-pub(super) fn prepare(args: &UpgradeArgs, project: &Project) -> Result<Option<Prepared>, Failure> {
-    let located = project.current_image().map_err(Failure::usage)?;
-    let at = format!("Dockerfile:{}", located.line);
-    let current =
-        current_target(&located.base).map_err(|m| Failure::usage(format!("{at}: {m}")))?;
-    let target = match (&args.version.runtime_version, &args.version.airflow_version) {
-        (Some(rv), _) => Target::parse_runtime(rv)
-            .map_err(|e| Failure::usage(format!("--runtime-version {rv}: {e}")))?,
-        (None, Some(av)) => Target::parse_airflow(av)
-            .map_err(|e| Failure::usage(format!("--airflow-version {av}: {e}")))?,
-        (None, None) => {
-            return Err(Failure::usage(
-                "say which version to upgrade to: --runtime-version X (e.g. 12.0.0 or 3.1-12) or --airflow-version Y (`skyhop versions` lists them)",
-            ));
-        }
-    };
-    let (catalog, _) =
-        skyhop_catalog::Catalog::load(&skyhop_core::cache_dir(), skyhop_catalog::Refresh::Auto);
-    let opts = UpgradeOptions::new(args.allow_deprecated);
-    let plan = match catalog.check_upgrade(&current, &target, opts) {
-        Ok(plan) => plan,
-        Err(refusal) if refusal.is_nothing_to_do() => {
-            eprintln!("{refusal}");
-            return Ok(None);
-        }
-        Err(refusal) => {
-            let hint = if matches!(
-                refusal,
-                skyhop_catalog::UpgradeRefusal::Airflow3TooEarly { .. }
-            ) {
-                " (`skyhop upgrade --plan` shows the hops, `--plan --fix` makes them one by one)"
-            } else {
-                ""
-            };
-            return Err(Failure::usage(format!("upgrade refused: {refusal}{hint}")));
-        }
-    };
-
-    // The version written into the tag: a Runtime version for Runtime images, else Airflow's.
-    let new = match (&located.base, plan.target_runtime, &target) {
-        (BaseImage::ApacheAirflow { .. }, _, Target::Airflow(v)) => NewBase {
-            repo: None,
-            version: v.to_string(),
-        },
-        (BaseImage::ApacheAirflow { .. }, _, Target::Runtime(_)) => {
-            return Err(Failure::usage(format!(
-                "{at}: the project uses apache/airflow; pass --airflow-version (a Runtime version names an Astro Runtime image)"
-            )));
-        }
-        (_, Some(rv), _) => NewBase {
-            repo: plan.target_image_repository.map(str::to_string),
-            version: rv.to_string(),
-        },
-        (_, None, Target::Runtime(rv)) => NewBase {
-            repo: Some(rv.image_repository().to_string()),
-            version: rv.to_string(),
-        },
-        (_, None, Target::Airflow(v)) => {
-            return Err(Failure::usage(format!(
-                "no Astro Runtime in the catalog ships Airflow {v}; pass --runtime-version (`skyhop versions` lists them)"
-            )));
-        }
-    };
-    let dockerfile = project.dockerfile.as_ref().ok_or_else(|| {
-        Failure::usage("the project has no Dockerfile: there is no base image to upgrade")
-    })?;
-    let rewrite = dockerfile.rewrite_base(&new).map_err(Failure::usage)?;
-
-    Ok(Some(Prepared { plan, rewrite }))
-}
-
 pub fn upgrade(args: UpgradeArgs) -> CmdResult {
-    if args.fix || args.plan {
-        return super::fix::upgrade_fix(args);
+    if args.providers {
+        return super::providers::upgrade_providers(args);
     }
     let project = load_project(&args.project)?;
-    let Some(Prepared { plan, rewrite }) = prepare(&args, &project)? else {
+    let Some(target) = target(&args, &project)? else {
         return Ok(exit::OK);
+    };
+    if args.fix || args.plan {
+        return super::fix::upgrade_fix(args, target);
+    }
+    let (plan, rewrite) = match prepare(&target, args.allow_deprecated, &project)? {
+        Prepare::Ready(p) => (p.plan, p.rewrite),
+        Prepare::NothingToDo(why) => {
+            eprintln!("{why}");
+            return Ok(exit::OK);
+        }
     };
     let Some(dockerfile) = project.dockerfile.as_ref() else {
         return Ok(exit::OK);
@@ -133,20 +67,55 @@ pub fn upgrade(args: UpgradeArgs) -> CmdResult {
     Ok(exit::OK)
 }
 
-/// The current version as the catalog sees it.
-pub(super) fn current_target(base: &BaseImage) -> Result<Target, String> {
-    match base {
-        BaseImage::AstroRuntime { version, .. } => RuntimeVersion::parse(version)
-            .map(Target::Runtime)
-            .map_err(|e| e.to_string()),
-        BaseImage::ApacheAirflow { version, .. } => {
-            Target::parse_airflow(version).map_err(|e| e.to_string())
-        }
-        BaseImage::LegacyApAirflow { airflow, .. } => {
-            Target::parse_airflow(airflow).map_err(|e| e.to_string())
-        }
-        BaseImage::Custom { image } => Err(format!(
-            "unknown base image `{image}`: skyhop cannot tell which Airflow it runs, so it cannot upgrade it. Edit the FROM line yourself."
-        )),
+/// The version to upgrade to: named (`--runtime-version`, `--airflow-version`) or picked by
+/// `--to`, and within `--max-scope`. `None` (said on stderr) when there is nothing to do.
+fn target(args: &UpgradeArgs, project: &Project) -> Result<Option<TargetArgs>, Failure> {
+    if args.to.is_none() && args.max_scope.is_none() {
+        return Ok(Some(args.version.target()));
     }
+    let ctx = ctx(true)?;
+    let current = target::current(&ctx, project)?;
+    let max: Option<Scope> = args.max_scope.map(Into::into);
+    let Some(to) = args.to else {
+        // A version given by hand: refused when it goes further than --max-scope.
+        let Some(new) = target::from_args(&ctx, &args.version.target())? else {
+            return Ok(Some(args.version.target()));
+        };
+        if let Some(max) = max {
+            scope::check(&current, &new, max)?;
+        }
+        return Ok(Some(args.version.target()));
+    };
+    let located = project.current_image().map_err(Failure::usage)?;
+    let picked = scope::pick(&ctx.catalog, &current, to.into(), max)?;
+    let within = match max {
+        Some(m) => format!(" within --max-scope {}", m.as_str()),
+        None => String::new(),
+    };
+    let Some(picked) = picked else {
+        eprintln!(
+            "--to {}: {} is the newest version in scope{within}; nothing to do",
+            skyhop_upgrade::scope::To::from(to).as_str(),
+            current.describe()
+        );
+        return Ok(None);
+    };
+    let name = picked
+        .runtime_version
+        .clone()
+        .or_else(|| picked.airflow_version.clone())
+        .unwrap_or_default();
+    if located.image.contains('@') {
+        eprintln!(
+            "Dockerfile:{}: `{}` is pinned by digest, so skyhop does not bump it: the newest version in scope{within} is {name}. Pin that image's digest yourself, or drop the digest and run this again.",
+            located.line, located.image
+        );
+        return Ok(None);
+    }
+    eprintln!(
+        "--to {}: {} -> {name}",
+        skyhop_upgrade::scope::To::from(to).as_str(),
+        current.label
+    );
+    Ok(Some(picked))
 }

@@ -9,30 +9,33 @@ use skyhop_core::Lock;
 use skyhop_env::Cache;
 use skyhop_project::{BaseImage, Project};
 
-use crate::Failure;
-use crate::cli::VersionArgs;
+use skyhop_core::Progress;
+
+use crate::{Failure, TargetArgs};
 
 /// Python used when neither the image tag nor the catalog names one.
 const FALLBACK_PYTHON: &str = "3.11";
 
-/// Shared state of one CLI run.
+/// Shared state of one run.
 pub struct Ctx {
     pub catalog: Catalog,
     pub cache: Cache,
-    pub progress: crate::progress::Bars,
+    pub progress: Box<dyn Progress>,
     /// Notes from loading the catalog (offline, feed age), shown once when relevant.
     pub catalog_notes: Vec<String>,
 }
 
 impl Ctx {
-    pub fn new(quiet: bool) -> Result<Ctx, Failure> {
+    /// Loads the catalog (the live feed when reachable) and opens the cache; progress and
+    /// notes go to `progress`.
+    pub fn new(progress: Box<dyn Progress>) -> Result<Ctx, Failure> {
         let cache = Cache::default();
         let (catalog, catalog_notes) =
             Catalog::load(&skyhop_core::cache_dir(), skyhop_catalog::Refresh::Auto);
         Ok(Ctx {
             catalog,
             cache,
-            progress: crate::progress::Bars::new(quiet),
+            progress,
             catalog_notes,
         })
     }
@@ -301,7 +304,7 @@ pub fn image(ctx: &Ctx, image: &str) -> Result<Pinned, Failure> {
 }
 
 /// `--runtime-version` / `--airflow-version`, or `None` when neither was given.
-pub fn from_args(ctx: &Ctx, args: &VersionArgs) -> Result<Option<Pinned>, Failure> {
+pub fn from_args(ctx: &Ctx, args: &TargetArgs) -> Result<Option<Pinned>, Failure> {
     if let Some(rv) = &args.runtime_version {
         let v = RuntimeVersion::parse(rv)
             .map_err(|e| Failure::usage(format!("--runtime-version {rv}: {e}")))?;

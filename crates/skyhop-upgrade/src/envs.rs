@@ -7,8 +7,8 @@ use skyhop_core::{Lock, Progress};
 use skyhop_env::{EnvSpec, Venv};
 use skyhop_project::Project;
 
+use crate::Backend;
 use crate::Failure;
-use crate::cli::Backend;
 use crate::target::{Ctx, Pinned};
 
 /// Packages of Runtime images that only Astronomer's own index serves.
