@@ -348,7 +348,7 @@ fn finish(
 
 /// The target environment of the project as it is in `project`, the static check (with the
 /// environment's and the discovery's findings) and the parse test.
-fn evaluate(
+pub(crate) fn evaluate(
     ctx: &Ctx,
     project: &Project,
     current: &Pinned,
@@ -1206,7 +1206,7 @@ pub(crate) fn insert_after_line(text: &str, line: u32, new: &str) -> Option<Stri
 
 /// Copies the project for fixing, without what is not the project's code (version control,
 /// skyhop's own state, reports, caches).
-fn copy_project(from: &Path, to: &Path) -> std::io::Result<()> {
+pub(crate) fn copy_project(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;

@@ -9,6 +9,7 @@
 //! - the steps every command shares ([`steps`]: target environment, API index, static check
 //!   inputs, parse test, environment findings) and the parse outcome per file ([`classify`]);
 //! - the base-image upgrade ([`base`]: validated against the catalog, downgrades refused), the
+//!   provider pins bumped alone ([`providers`]), the
 //!   scope of a scheduled upgrade ([`scope`]: patch, latest minor, latest, clamped);
 //! - `upgrade-test` ([`upgrade_test`]: both environments, dependency compare, check, parse test,
 //!   report folder) and `upgrade --fix` ([`fix`]: the fix loop, multi-hop plans, summaries).
@@ -23,6 +24,7 @@ pub mod classify;
 pub mod envs;
 mod error;
 pub mod fix;
+pub mod providers;
 pub mod scope;
 pub mod settings;
 pub mod steps;

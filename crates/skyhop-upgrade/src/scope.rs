@@ -80,39 +80,79 @@ fn release(v: &str) -> Option<(u64, u64)> {
     Some((r.first().copied()?, r.get(1).copied().unwrap_or(0)))
 }
 
-/// The target `--to` picks for the project at `current`, within `max` when given. `Ok(None)`:
-/// the project is already at the newest version in scope.
+/// What `--to` picks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pick {
+    /// Upgrade to this version.
+    To(TargetArgs),
+    /// The project is at the newest version in scope.
+    Newest,
+    /// Only versions past end of maintenance (or deprecated) are newer in scope: the newest
+    /// of them, picked with `allow_deprecated`.
+    OnlyDeprecated(String),
+}
+
+/// The target `--to` picks for the project at `current`, within `max` when given: the newest
+/// version in scope that is neither yanked nor a prerelease, and (without `allow_deprecated`)
+/// still maintained.
 pub fn pick(
     catalog: &Catalog,
     current: &Pinned,
     to: To,
     max: Option<Scope>,
-) -> Result<Option<TargetArgs>, Failure> {
+    allow_deprecated: bool,
+) -> Pick {
     let scope = max.map_or(to.scope(), |m| m.min(to.scope()));
     let in_scope = |airflow: &str| scope_of(&current.airflow, airflow).is_some_and(|s| s <= scope);
     let today = skyhop_catalog::today();
-    match &current.target {
-        Target::Runtime(cur) => {
-            let best = catalog
-                .runtimes()
-                .rev()
-                .filter(|r| r.airflow_possible.is_empty())
-                .filter(|r| r.status(today) == skyhop_catalog::Status::Current)
-                .find(|r| in_scope(&r.airflow));
-            Ok(best
-                .filter(|r| r.version > *cur)
-                .map(|r| TargetArgs::from(&Target::Runtime(r.version))))
-        }
-        Target::Airflow(cur) => {
-            let best = catalog
-                .airflow_versions()
-                .rev()
-                .filter(|a| !a.yanked && a.version.pre().is_none() && a.version.dev().is_none())
-                .find(|a| in_scope(&a.version.to_string()));
-            Ok(best
-                .filter(|a| a.version > *cur)
-                .map(|a| TargetArgs::from(&Target::Airflow(a.version.clone()))))
-        }
+    // (version, target, maintained) of every newer candidate in scope, newest first
+    let candidates: Vec<(String, Target, bool)> = match &current.target {
+        Target::Runtime(cur) => catalog
+            .runtimes()
+            .rev()
+            .filter(|r| r.version > *cur && r.airflow_possible.is_empty())
+            .filter(|r| in_scope(&r.airflow))
+            .filter_map(|r| {
+                use skyhop_catalog::Status;
+                let maintained = match r.status(today) {
+                    Status::Current => true,
+                    Status::Deprecated | Status::EndOfMaintenance { .. } => false,
+                    Status::Yanked { .. } | Status::Prerelease { .. } => return None,
+                };
+                Some((
+                    r.version.to_string(),
+                    Target::Runtime(r.version),
+                    maintained,
+                ))
+            })
+            .collect(),
+        Target::Airflow(cur) => catalog
+            .airflow_versions()
+            .rev()
+            .filter(|a| a.version > *cur && !a.yanked)
+            .filter(|a| a.version.pre().is_none() && a.version.dev().is_none())
+            .filter(|a| in_scope(&a.version.to_string()))
+            .map(|a| {
+                let eol = catalog
+                    .airflow_end_of_life(a.major())
+                    .is_some_and(|d| d < today);
+                (
+                    a.version.to_string(),
+                    Target::Airflow(a.version.clone()),
+                    !eol,
+                )
+            })
+            .collect(),
+    };
+    match candidates
+        .iter()
+        .find(|(_, _, maintained)| *maintained || allow_deprecated)
+    {
+        Some((_, t, _)) => Pick::To(TargetArgs::from(t)),
+        None => match candidates.first() {
+            Some((v, _, _)) => Pick::OnlyDeprecated(v.clone()),
+            None => Pick::Newest,
+        },
     }
 }
 

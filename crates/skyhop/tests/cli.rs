@@ -434,3 +434,132 @@ fn deployment_secrets_are_sealed_and_delete_needs_yes() {
     assert_eq!(code, 0, "{text}");
     assert!(!state.exists());
 }
+
+#[test]
+fn upgrade_by_scope_and_clamp() {
+    // Every Airflow 2 Runtime is past end of maintenance: --to says so instead of guessing.
+    let dir = project_with(b"FROM quay.io/astronomer/astro-runtime:11.3.0\n");
+    let run = skyhop(dir.path(), &["upgrade", "--to", "patch", "--yes"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("past end of maintenance") && run.stderr.contains("--allow-deprecated"),
+        "{}",
+        run.stderr
+    );
+    // --to patch: the newest Runtime on Airflow 2.9 (Runtime 11.x), never a yanked one.
+    let run = skyhop(
+        dir.path(),
+        &[
+            "upgrade",
+            "--to",
+            "patch",
+            "--allow-deprecated",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--to patch: 11.3.0 -> 11."),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout
+            .contains("+FROM quay.io/astronomer/astro-runtime:11."),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        dockerfile(&dir),
+        "FROM quay.io/astronomer/astro-runtime:11.3.0\n"
+    );
+    // latest-minor stays on Airflow 2: a 13.x Runtime.
+    let minor = skyhop(
+        dir.path(),
+        &[
+            "upgrade",
+            "--to",
+            "latest-minor",
+            "--allow-deprecated",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(minor.code, 0, "{}", minor.stderr);
+    assert!(
+        minor.stderr.contains("--to latest-minor: 11.3.0 -> 13."),
+        "{}",
+        minor.stderr
+    );
+
+    // A version given by hand beyond --max-scope is refused, nothing written.
+    let refused = skyhop(
+        dir.path(),
+        &[
+            "upgrade",
+            "--runtime-version",
+            "3.1-12",
+            "--max-scope",
+            "minor",
+            "--yes",
+        ],
+    );
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("--max-scope minor") && refused.stderr.contains("major upgrade"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        dockerfile(&dir),
+        "FROM quay.io/astronomer/astro-runtime:11.3.0\n"
+    );
+
+    // Airflow 3: patch stays on 3.0, latest-minor leaves it, --max-scope always wins.
+    let dir = project_with(b"FROM quay.io/astronomer/astro-runtime:3.0-1\n");
+    let patch = skyhop(dir.path(), &["upgrade", "--to", "patch", "--dry-run"]);
+    assert_eq!(patch.code, 0, "{}", patch.stderr);
+    let picked = patch
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("--to patch: 3.0-1 -> "))
+        .unwrap_or_else(|| panic!("no pick in: {}", patch.stderr))
+        .to_string();
+    assert!(picked.starts_with("3.0-"), "{picked}");
+    let minor = skyhop(
+        dir.path(),
+        &["upgrade", "--to", "latest-minor", "--dry-run"],
+    );
+    assert!(!minor.stderr.contains("-> 3.0-"), "{}", minor.stderr);
+    let clamped = skyhop(
+        dir.path(),
+        &[
+            "upgrade",
+            "--to",
+            "latest",
+            "--max-scope",
+            "patch",
+            "--dry-run",
+        ],
+    );
+    assert!(
+        clamped
+            .stderr
+            .contains(&format!("--to latest: 3.0-1 -> {picked}")),
+        "{}",
+        clamped.stderr
+    );
+
+    // A digest-pinned FROM is reported, not bumped.
+    let pinned = "FROM quay.io/astronomer/astro-runtime:3.0-1@sha256:0123456789abcdef\n";
+    let dir = project_with(pinned.as_bytes());
+    let run = skyhop(dir.path(), &["upgrade", "--to", "patch", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("pinned by digest"), "{}", run.stderr);
+    assert_eq!(dockerfile(&dir), pinned);
+
+    // Already the newest in scope: nothing to do.
+    let dir = project_with(format!("FROM quay.io/astronomer/astro-runtime:{picked}\n").as_bytes());
+    let run = skyhop(dir.path(), &["upgrade", "--to", "patch", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("nothing to do"), "{}", run.stderr);
+}

@@ -4,7 +4,7 @@
 use skyhop_upgrade::fix::{self, HopEvent};
 use skyhop_upgrade::{TargetArgs, exit};
 
-use super::{confirm, load_project};
+use super::{Consent, load_project};
 use crate::cli::UpgradeArgs;
 use crate::progress::ctx;
 use crate::{CmdResult, Failure};
@@ -42,23 +42,18 @@ pub fn upgrade_fix(args: UpgradeArgs, target: TargetArgs) -> CmdResult {
         eprintln!("nothing to change");
         return Ok(verdict);
     }
-    let diff = fixed.diff();
-    if args.diff || args.dry_run {
-        print!("{diff}");
-        eprintln!("--diff: nothing written");
-        return Ok(verdict);
-    }
-    if !args.yes {
-        print!("{diff}");
-        if !confirm(&format!("Write {} file(s)?", fixed.changed.len())) {
-            if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-                eprintln!("nothing written");
-                return Ok(exit::OK);
-            }
-            return Err(Failure::usage(
-                "not a terminal, so nothing was written: pass --yes to write, or --diff to only see the changes",
-            ));
-        }
+    let consent = Consent {
+        dry: args.diff || args.dry_run,
+        yes: args.yes,
+        dry_flag: "--diff",
+    };
+    let question = format!("Write {} file(s)?", fixed.changed.len());
+    if !consent.ask(&fixed.diff(), &question)? {
+        return Ok(if args.diff || args.dry_run {
+            verdict
+        } else {
+            exit::OK
+        });
     }
     fix::write(&project, &fixed.changed)?;
     eprintln!("wrote {} file(s)", fixed.changed.len());

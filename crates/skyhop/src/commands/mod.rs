@@ -59,3 +59,39 @@ pub fn confirm(question: &str) -> bool {
     }
     matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
 }
+
+/// How a command that changes files may write: `dry` (`--dry-run` / `--diff`) prints the diff
+/// only; without `yes` the diff is shown and a terminal is asked.
+pub struct Consent<'a> {
+    pub dry: bool,
+    pub yes: bool,
+    /// The flag that shows the diff only, for the message without a terminal.
+    pub dry_flag: &'a str,
+}
+
+impl Consent<'_> {
+    /// Whether to go on and write, after showing `diff` as needed: `Ok(false)` when the user
+    /// (or `dry`) says no, an error when there is no terminal to ask.
+    pub fn ask(&self, diff: &str, question: &str) -> Result<bool, Failure> {
+        if self.dry {
+            print!("{diff}");
+            eprintln!("{}: nothing written", self.dry_flag);
+            return Ok(false);
+        }
+        if self.yes {
+            return Ok(true);
+        }
+        print!("{diff}");
+        if confirm(question) {
+            return Ok(true);
+        }
+        if std::io::stdin().is_terminal() {
+            eprintln!("nothing written");
+            return Ok(false);
+        }
+        Err(Failure::usage(format!(
+            "not a terminal, so nothing was written: pass --yes to write, or {} to only see the changes",
+            self.dry_flag
+        )))
+    }
+}

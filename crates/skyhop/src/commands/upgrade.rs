@@ -5,7 +5,7 @@ use skyhop_upgrade::base::{Prepare, prepare};
 use skyhop_upgrade::scope::{self, Scope};
 use skyhop_upgrade::{TargetArgs, target};
 
-use super::{confirm, load_project};
+use super::{Consent, load_project};
 use crate::cli::UpgradeArgs;
 use crate::progress::ctx;
 use crate::{CmdResult, Failure, exit};
@@ -38,22 +38,13 @@ pub fn upgrade(args: UpgradeArgs) -> CmdResult {
     }
     let path = project.dockerfile_path();
     let diff = unified_diff(dockerfile.text(), &rewrite.text, "Dockerfile");
-    if args.dry_run {
-        print!("{diff}");
-        eprintln!("dry run: nothing written");
+    let consent = Consent {
+        dry: args.dry_run,
+        yes: args.yes,
+        dry_flag: "--dry-run",
+    };
+    if !consent.ask(&diff, &format!("Write {}?", path.display()))? {
         return Ok(exit::OK);
-    }
-    if !args.yes {
-        print!("{diff}");
-        if !confirm(&format!("Write {}?", path.display())) {
-            if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-                eprintln!("nothing written");
-                return Ok(exit::OK);
-            }
-            return Err(Failure::usage(
-                "not a terminal, so nothing was written: pass --yes to write, or --dry-run to only see the diff",
-            ));
-        }
     }
     write_atomic(&path, rewrite.text.as_bytes())
         .map_err(|e| Failure::usage(format!("{}: cannot write: {e}", path.display())))?;
@@ -87,18 +78,31 @@ fn target(args: &UpgradeArgs, project: &Project) -> Result<Option<TargetArgs>, F
         return Ok(Some(args.version.target()));
     };
     let located = project.current_image().map_err(Failure::usage)?;
-    let picked = scope::pick(&ctx.catalog, &current, to.into(), max)?;
     let within = match max {
         Some(m) => format!(" within --max-scope {}", m.as_str()),
         None => String::new(),
     };
-    let Some(picked) = picked else {
-        eprintln!(
-            "--to {}: {} is the newest version in scope{within}; nothing to do",
-            skyhop_upgrade::scope::To::from(to).as_str(),
-            current.describe()
-        );
-        return Ok(None);
+    let to_name = skyhop_upgrade::scope::To::from(to).as_str();
+    let picked = match scope::pick(
+        &ctx.catalog,
+        &current,
+        to.into(),
+        max,
+        args.allow_deprecated,
+    ) {
+        scope::Pick::To(t) => t,
+        scope::Pick::Newest => {
+            eprintln!(
+                "--to {to_name}: {} is the newest version in scope{within}; nothing to do",
+                current.describe()
+            );
+            return Ok(None);
+        }
+        scope::Pick::OnlyDeprecated(v) => {
+            return Err(Failure::usage(format!(
+                "--to {to_name}: every newer version in scope{within} is past end of maintenance (the newest is {v}); pass --allow-deprecated to upgrade to it anyway, or widen the scope (`--to latest`)"
+            )));
+        }
     };
     let name = picked
         .runtime_version
@@ -112,10 +116,6 @@ fn target(args: &UpgradeArgs, project: &Project) -> Result<Option<TargetArgs>, F
         );
         return Ok(None);
     }
-    eprintln!(
-        "--to {}: {} -> {name}",
-        skyhop_upgrade::scope::To::from(to).as_str(),
-        current.label
-    );
+    eprintln!("--to {to_name}: {} -> {name}", current.label);
     Ok(Some(picked))
 }

@@ -1,0 +1,188 @@
+//! `skyhop upgrade --providers`: the provider packages pinned in requirements.txt bumped alone,
+//! the runtime kept. Each pin goes to the newest version that resolves with the current
+//! Airflow (resolved as the image installs requirements: Airflow held, the rest free), and the
+//! result is verified by the check and the parse test under the current version with the new
+//! providers, against the same under the old ones.
+
+use std::path::Path;
+
+use crate::fix::{self, ChangedFile, Eval};
+use crate::target::{self, Ctx, Pinned};
+use crate::{Backend, Failure, envs};
+
+/// One provider pin moved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bump {
+    pub name: String,
+    /// 1-based line in requirements.txt.
+    pub line: usize,
+    pub from: String,
+    pub to: String,
+}
+
+/// What bumping the providers found; nothing is written yet.
+pub struct Outcome {
+    pub current: Pinned,
+    /// The pins moved (empty: every pinned provider is already the newest that resolves).
+    pub bumps: Vec<Bump>,
+    /// Pinned providers that stay, with the reason.
+    pub kept: Vec<(String, String)>,
+    /// requirements.txt, when a pin moved.
+    pub changed: Vec<ChangedFile>,
+    /// The project under the current version with the old pins, and with the new ones.
+    pub before: Option<Eval>,
+    pub after: Option<Eval>,
+    pub notes: Vec<String>,
+}
+
+impl Outcome {
+    /// DAG files that imported with the old providers and fail with the new ones.
+    pub fn regressions(&self) -> Vec<String> {
+        match (&self.before, &self.after) {
+            (Some(b), Some(a)) => a.failing().difference(&b.failing()).cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Finds the newest resolving version of every provider pinned with `==` in the project's
+/// requirements.txt and verifies the project with them under its current version.
+pub fn bump(ctx: &Ctx, project: &skyhop_project::Project) -> Result<Outcome, Failure> {
+    let current = target::current(ctx, project)?;
+    let file = project.requirements_path();
+    let text = std::fs::read_to_string(&file).map_err(|e| {
+        Failure::usage(format!(
+            "{}: {e}: --providers bumps the providers pinned there",
+            file.display()
+        ))
+    })?;
+    let pins: Vec<(String, usize, String)> = project
+        .requirements
+        .as_ref()
+        .map(|r| {
+            r.requirements()
+                .iter()
+                .filter(|q| q.file == "requirements.txt" && q.url.is_none())
+                .filter(|q| q.normalized.starts_with("apache-airflow-providers-"))
+                .filter_map(|q| Some((q.normalized.clone(), q.line, q.pinned_version()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    if pins.is_empty() {
+        return Err(Failure::usage(format!(
+            "{}: no provider is pinned with `==`, so --providers has nothing to bump (`skyhop pin-providers` pins the ones the image ships)",
+            file.display()
+        )));
+    }
+
+    // 1. Every pin opened to `>=` its version: the resolver takes the newest that goes with
+    //    the current Airflow and the rest of the requirements.
+    let scratch = tempfile::Builder::new()
+        .prefix("skyhop-providers-")
+        .tempdir()
+        .map_err(|e| Failure::usage(format!("cannot make a scratch directory: {e}")))?;
+    let work = scratch.path().join("project");
+    fix::copy_project(&project.root, &work)
+        .map_err(|e| Failure::usage(format!("cannot copy the project: {e}")))?;
+    let mut open = text.clone();
+    for (name, line, version) in &pins {
+        if let Some(t) =
+            fix::replace_requirement(&open, *line as u32, &format!("{name}>={version}"))
+        {
+            open = t;
+        }
+    }
+    write(&work, &open)?;
+    let opened = load(&work)?;
+    let lock = envs::lock(ctx, &current, Some(&opened), Backend::Uv, None).map_err(|f| {
+        Failure::env(format!(
+            "the providers could not be resolved newer together with Airflow {}: {}",
+            current.airflow, f.message
+        ))
+    })?;
+    let mut bumps = Vec::new();
+    let mut kept = Vec::new();
+    let mut pinned = text.clone();
+    for (name, line, version) in &pins {
+        let Some(new) = lock
+            .packages
+            .iter()
+            .find(|p| skyhop_core::normalize_name(&p.name) == *name)
+            .map(|p| p.version.clone())
+        else {
+            kept.push((name.clone(), "not in the resolved environment".into()));
+            continue;
+        };
+        if newer(&new, version) {
+            if let Some(t) =
+                fix::replace_requirement(&pinned, *line as u32, &format!("{name}=={new}"))
+            {
+                pinned = t;
+                bumps.push(Bump {
+                    name: name.clone(),
+                    line: *line,
+                    from: version.clone(),
+                    to: new,
+                });
+            }
+        } else {
+            kept.push((
+                name.clone(),
+                format!(
+                    "{version} is the newest that resolves with Airflow {}",
+                    current.airflow
+                ),
+            ));
+        }
+    }
+    if bumps.is_empty() {
+        return Ok(Outcome {
+            current,
+            bumps,
+            kept,
+            changed: Vec::new(),
+            before: None,
+            after: None,
+            notes: Vec::new(),
+        });
+    }
+
+    // 2. Verified: the project with the old pins and with the new ones, both under the
+    //    current version.
+    let mut notes = Vec::new();
+    let before = fix::evaluate(ctx, project, &current, &current, &mut notes)?;
+    write(&work, &pinned)?;
+    let after = fix::evaluate(ctx, &load(&work)?, &current, &current, &mut notes)?;
+    Ok(Outcome {
+        current,
+        bumps,
+        kept,
+        changed: vec![ChangedFile {
+            path: "requirements.txt".into(),
+            old: Some(text.into_bytes()),
+            new: pinned.into_bytes(),
+        }],
+        before: Some(before),
+        after: Some(after),
+        notes,
+    })
+}
+
+fn newer(a: &str, b: &str) -> bool {
+    match (
+        a.parse::<pep440_rs::Version>(),
+        b.parse::<pep440_rs::Version>(),
+    ) {
+        (Ok(a), Ok(b)) => a > b,
+        _ => false,
+    }
+}
+
+fn write(work: &Path, text: &str) -> Result<(), Failure> {
+    skyhop_project::write_atomic(&work.join("requirements.txt"), text.as_bytes())
+        .map_err(|e| Failure::usage(format!("requirements.txt (scratch copy): {e}")))
+}
+
+fn load(work: &Path) -> Result<skyhop_project::Project, Failure> {
+    skyhop_project::Project::load(work).map_err(|e| Failure::usage(e.to_string()))
+}
