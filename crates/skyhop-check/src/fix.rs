@@ -792,11 +792,23 @@ pub fn fix_doc(code: &str) -> (Option<&'static str>, Option<&'static str>) {
             ),
             None,
         ),
+        "SKY402" => (
+            Some(
+                "`skyhop upgrade --fix` makes the config read use the option the finding names (`conf.get(\"kubernetes\", \"namespace\")` -> `conf.get(\"kubernetes_executor\", \"namespace\")`), quotes and every other byte kept; a removed option with no successor is left for a person",
+            ),
+            None,
+        ),
         "SKY502" | "SKY503" => (
             Some(
                 "`skyhop upgrade --fix` changes the requirement to the version the finding names (one the target resolves, with a wheel)",
             ),
             None,
+        ),
+        "SKY900" => (
+            Some(
+                "when a DAG file fails inside a package pinned in requirements.txt (it reaches into what the target removed), `skyhop upgrade --fix` pins the newest version that resolves with the target (`==1.0.0` -> `==1.3.0`) and parse-tests again",
+            ),
+            Some("when no newer version resolves: the pin is let up (`==1.4.2` -> `>=1.4.2`)"),
         ),
         _ => (None, None),
     }

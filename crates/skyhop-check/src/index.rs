@@ -617,15 +617,24 @@ impl ApiIndex {
             .collect()
     }
 
-    /// The distribution that installs `module` in the target, when known.
+    /// The distribution that installs `module` in the target, when known: from the indexed
+    /// modules, else from the distributions' `top_level.txt` (`anyscale_provider` →
+    /// `astro-provider-anyscale`).
     pub fn distribution_of(&self, module: &str) -> Option<&str> {
         let mut m = module;
         loop {
             if let Some(d) = self.modules.get(m).and_then(|i| i.dist.as_deref()) {
                 return Some(d);
             }
-            m = m.rsplit_once('.')?.0;
+            match m.rsplit_once('.') {
+                Some((parent, _)) => m = parent,
+                None => break,
+            }
         }
+        self.distributions
+            .iter()
+            .find(|d| d.top_level.iter().any(|t| t == m))
+            .map(|d| d.name.as_str())
     }
 
     /// Installed distributions as a sorted `name → version` map.

@@ -538,72 +538,112 @@ fn plan_edits(
             entry.2.push(change);
         }
     };
-    // Unsafe: a pinned requirement whose package breaks while a DAG file imports it (it
-    // reaches into what the target removed) is let up to the newest version the target
-    // resolves (`==1.4.2` -> `>=1.4.2`).
-    if unsafe_fixes {
-        for f in eval
-            .report
-            .iter()
-            .flat_map(|r| r.files.iter())
-            .filter(|f| !f.ok)
+    // A pinned requirement whose package breaks while a DAG file imports it (it reaches into
+    // what the target removed, e.g. `airflow.compat`) is pinned to the newest version that
+    // resolves with the target (`==1.0.0` -> `==1.3.0`): safe, as the pinned version cannot
+    // work there and the next round parse-tests the new one. When no newer version resolves,
+    // the unsafe fix lets the pin up (`==1.4.2` -> `>=1.4.2`).
+    let mut bumped: BTreeSet<String> = BTreeSet::new();
+    for f in eval
+        .report
+        .iter()
+        .flat_map(|r| r.files.iter())
+        .filter(|f| !f.ok)
+    {
+        let (Some(error), Some(line)) = (f.error.as_deref(), f.line) else {
+            continue;
+        };
+        let Ok(text) = std::fs::read_to_string(root.join(&f.path)) else {
+            continue;
+        };
+        let Some(src) = text.lines().nth((line as usize).saturating_sub(1)) else {
+            continue;
+        };
+        let src = src.trim_start();
+        let Some(rest) = src
+            .strip_prefix("from ")
+            .or_else(|| src.strip_prefix("import "))
+        else {
+            continue;
+        };
+        let top: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if top.is_empty() || top == "airflow" {
+            continue;
+        }
+        // the package itself missing is another fix (the requirement added)
+        if let Some(missing) = needed_module(error)
+            && missing.split('.').next() == Some(top.as_str())
         {
-            let (Some(error), Some(line)) = (f.error.as_deref(), f.line) else {
-                continue;
-            };
-            if error.contains("No module named") {
-                continue;
+            continue;
+        }
+        // the distribution that installs the module, as the target environment says
+        let package = skyhop_core::normalize_name(
+            &eval
+                .index
+                .as_ref()
+                .and_then(|i| i.distribution_of(&top))
+                .map(str::to_string)
+                .unwrap_or_else(|| skyhop_check::rules::package_for_module(&top)),
+        );
+        let Some(req) = project
+            .requirements
+            .iter()
+            .flat_map(|r| r.requirements().iter())
+            .find(|r| r.normalized == package)
+        else {
+            continue;
+        };
+        let Some(version) = req.pinned_version() else {
+            continue;
+        };
+        if !bumped.insert(package.clone()) {
+            continue;
+        }
+        let (file, line) = (req.file.clone(), req.line as u32);
+        let why = format!(
+            "{} fails inside it under {}: {}",
+            f.path,
+            new.label,
+            one_line(error).chars().take(80).collect::<String>()
+        );
+        match newest_resolving(ctx, project, new, req, &version) {
+            Some(newer) => {
+                let new_req = format!("{}=={newer}", req.name);
+                let c = Change {
+                    path: file.clone(),
+                    line,
+                    rule: "SKY900".into(),
+                    safe: true,
+                    what: format!(
+                        "`{}` -> `{new_req}` (the newest that resolves with {}): {why}",
+                        req.text.trim(),
+                        new.label
+                    ),
+                };
+                edit_text(&mut texts, &file, c, &|t| {
+                    replace_requirement(t, line, &new_req)
+                });
             }
-            let Ok(text) = std::fs::read_to_string(root.join(&f.path)) else {
-                continue;
-            };
-            let Some(src) = text.lines().nth((line as usize).saturating_sub(1)) else {
-                continue;
-            };
-            let src = src.trim_start();
-            let Some(rest) = src
-                .strip_prefix("from ")
-                .or_else(|| src.strip_prefix("import "))
-            else {
-                continue;
-            };
-            let top: String = rest
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            if top.is_empty() || top == "airflow" {
-                continue;
+            None if unsafe_fixes => {
+                let new_req = format!("{}>={version}", req.name);
+                let c = Change {
+                    path: file.clone(),
+                    line,
+                    rule: "SKY900".into(),
+                    safe: false,
+                    what: format!("`{}` -> `{new_req}`: {why}", req.text.trim()),
+                };
+                edit_text(&mut texts, &file, c, &|t| {
+                    replace_requirement(t, line, &new_req)
+                });
             }
-            let package =
-                skyhop_core::normalize_name(&skyhop_check::rules::package_for_module(&top));
-            let Some(req) = project
-                .requirements
-                .iter()
-                .flat_map(|r| r.requirements().iter())
-                .find(|r| r.normalized == package)
-            else {
-                continue;
-            };
-            let Some(version) = req.pinned_version() else {
-                continue;
-            };
-            let new_req = format!("{}>={version}", req.name);
-            let (file, line) = (req.file.clone(), req.line as u32);
-            let c = Change {
-                path: file.clone(),
-                line,
-                rule: "SKY900".into(),
-                safe: false,
-                what: format!(
-                    "`{}` -> `{new_req}`: {} fails inside it: {}",
-                    req.text.trim(),
-                    f.path,
-                    one_line(error).chars().take(80).collect::<String>()
-                ),
-            };
-            edit_text(&mut texts, &file, c, &|t| {
-                replace_requirement(t, line, &new_req)
-            });
+            None => notes.push(format!(
+                "{}:{line}: no version of {} newer than {version} resolves with {}; {why}",
+                file, req.name, new.label
+            )),
         }
     }
     for f in &eval.findings {
@@ -639,6 +679,20 @@ fn plan_edits(
                 let line = f.line;
                 edit_text(&mut texts, &f.path, change("config"), &|t| {
                     replace_on_line(t, line, &old_key, new_key)
+                });
+            }
+            "SKY402" => {
+                let Some((ns, nk)) = f.replacement.as_deref().and_then(|r| r.split_once('.'))
+                else {
+                    continue;
+                };
+                let (line, column) = (f.line, f.column);
+                let c = Change {
+                    what: format!("config read as [{ns}] {nk}"),
+                    ..change("config")
+                };
+                edit_text(&mut texts, &f.path, c, &|t| {
+                    rename_config_read(t, line, column, ns, nk)
                 });
             }
             "SKY502" | "SKY503" => {
@@ -782,11 +836,7 @@ fn import_failures(project: &Project, eval: &Eval) -> Vec<Finding> {
         }
         let indent = src.len() - trimmed.len();
         let col = |byte: usize| src[..byte].chars().count() as u32 + 1;
-        let ticked = |after: &str| -> Option<String> {
-            let (_, rest) = error.split_once(after)?;
-            let rest = rest.trim_start_matches(['\'', '"']);
-            Some(rest.split(['\'', '"']).next()?.to_string())
-        };
+        let ticked = |after: &str| quoted_after(error, after);
         let (rule, at) = if let Some(name) = ticked("cannot import name ") {
             let Some(imp) = src.find(" import ") else {
                 continue;
@@ -1093,6 +1143,90 @@ fn needed_package(message: &str) -> Option<String> {
     let (_, rest) = message.split_once("needs package `")?;
     let name = rest.split('`').next()?;
     (!name.is_empty()).then(|| skyhop_core::normalize_name(name))
+}
+
+/// The quoted name after `after` in an error (`No module named 'x.y'` → `x.y`).
+fn quoted_after(error: &str, after: &str) -> Option<String> {
+    let (_, rest) = error.split_once(after)?;
+    let rest = rest.trim_start_matches(['\'', '"']);
+    Some(rest.split(['\'', '"']).next()?.to_string())
+}
+
+/// The module of a `No module named 'x.y'` error.
+fn needed_module(error: &str) -> Option<String> {
+    quoted_after(error, "No module named ")
+}
+
+/// The newest version of the pinned requirement `req` (now `==version`) that resolves with
+/// the target `new` and the project's other requirements, when newer than `version`.
+fn newest_resolving(
+    ctx: &Ctx,
+    project: &Project,
+    new: &Pinned,
+    req: &skyhop_project::Requirement,
+    version: &str,
+) -> Option<String> {
+    let path = project.root.join(&req.file);
+    let text = std::fs::read_to_string(&path).ok()?;
+    // `>` the pin, so the image's own version (which the resolver prefers) does not hold it
+    let opened = replace_requirement(&text, req.line as u32, &format!("{}>{version}", req.name))?;
+    let scratch = tempfile::tempdir().ok()?;
+    let file = scratch.path().join("requirements.txt");
+    std::fs::write(&file, opened).ok()?;
+    let mut spec = envs::spec(ctx, new, Some(project), None);
+    if req.file != "requirements.txt" {
+        return None;
+    }
+    spec.requirements = Some(file);
+    let lock = skyhop_env::resolve(&spec, &ctx.cache, &ctx.progress).ok()?;
+    let got = lock.version_of(&req.normalized)?.to_string();
+    let newer = match (
+        got.parse::<pep440_rs::Version>(),
+        version.parse::<pep440_rs::Version>(),
+    ) {
+        (Ok(a), Ok(b)) => a > b,
+        _ => false,
+    };
+    newer.then_some(got)
+}
+
+/// `conf.get('kubernetes', 'NAMESPACE')` read as `conf.get('kubernetes_executor', 'namespace')`:
+/// the two string literals from `column` (1-based, where the section literal starts) on
+/// `line`, quotes kept. `None` when they are not plain literals.
+fn rename_config_read(text: &str, line: u32, column: u32, ns: &str, nk: &str) -> Option<String> {
+    let (s, e) = line_span(text, line)?;
+    let l = &text[s..e];
+    let start = l
+        .char_indices()
+        .nth((column as usize).saturating_sub(1))
+        .map(|(i, _)| i)?;
+    let literal = |from: usize| -> Option<(usize, usize)> {
+        let rest = &l[from..];
+        let off = rest.find(['\'', '"'])?;
+        // only blanks and one comma may come before it
+        if !rest[..off].chars().all(|c| c.is_whitespace() || c == ',') {
+            return None;
+        }
+        let q = rest[off..].chars().next()?;
+        let body = &rest[off + 1..];
+        let end = body.find(q)?;
+        if body[..end].contains('\\') {
+            return None;
+        }
+        Some((from + off, from + off + 1 + end + 1))
+    };
+    let (a0, a1) = literal(start)?;
+    let (b0, b1) = literal(a1)?;
+    let q = |r: (usize, usize)| &l[r.0..r.0 + 1];
+    let mut out = String::with_capacity(text.len() + 16);
+    out.push_str(&text[..s]);
+    out.push_str(&l[..a0]);
+    out.push_str(&format!("{}{ns}{}", q((a0, a1)), q((a0, a1))));
+    out.push_str(&l[a1..b0]);
+    out.push_str(&format!("{}{nk}{}", q((b0, b1)), q((b0, b1))));
+    out.push_str(&l[b1..]);
+    out.push_str(&text[e..]);
+    Some(out)
 }
 
 fn requirement_name(req: &str) -> &str {
@@ -1537,6 +1671,21 @@ pub fn summary_markdown(results: &[Hop]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn config_reads_renamed_in_place() {
+        let src = "x = 1\nnamespace = conf.get('kubernetes', \"NAMESPACE\")  # ns\n";
+        assert_eq!(
+            rename_config_read(src, 2, 22, "kubernetes_executor", "namespace").unwrap(),
+            "x = 1\nnamespace = conf.get('kubernetes_executor', \"namespace\")  # ns\n"
+        );
+        // not the literal the finding points at: nothing
+        assert_eq!(rename_config_read(src, 2, 1, "a", "b"), None);
+        assert_eq!(
+            needed_module("No module named 'airflow.compat'").as_deref(),
+            Some("airflow.compat")
+        );
+    }
 
     #[test]
     fn text_edits_keep_every_other_byte() {

@@ -75,8 +75,10 @@ pub fn bump(ctx: &Ctx, project: &skyhop_project::Project) -> Result<Outcome, Fai
         )));
     }
 
-    // 1. Every pin opened to `>=` its version: the resolver takes the newest that goes with
-    //    the current Airflow and the rest of the requirements.
+    // 1. Every pin opened to `>` its version (so the image's own version, preferred by the
+    //    resolver, does not hold it back): the resolver takes the newest that goes with the
+    //    current Airflow and the rest. When no newer set resolves together, each provider is
+    //    tried alone, the others kept.
     let scratch = tempfile::Builder::new()
         .prefix("skyhop-providers-")
         .tempdir()
@@ -84,39 +86,32 @@ pub fn bump(ctx: &Ctx, project: &skyhop_project::Project) -> Result<Outcome, Fai
     let work = scratch.path().join("project");
     fix::copy_project(&project.root, &work)
         .map_err(|e| Failure::usage(format!("cannot copy the project: {e}")))?;
-    let mut open = text.clone();
-    for (name, line, version) in &pins {
-        if let Some(t) =
-            fix::replace_requirement(&open, *line as u32, &format!("{name}>={version}"))
-        {
-            open = t;
+    let resolve_opened = |which: &[&(String, usize, String)]| -> Option<skyhop_core::Lock> {
+        let mut open = text.clone();
+        for (name, line, version) in which {
+            open = fix::replace_requirement(&open, *line as u32, &format!("{name}>{version}"))?;
         }
-    }
-    write(&work, &open)?;
-    let opened = load(&work)?;
-    let lock = envs::lock(ctx, &current, Some(&opened), Backend::Uv, None).map_err(|f| {
-        Failure::env(format!(
-            "the providers could not be resolved newer together with Airflow {}: {}",
-            current.airflow, f.message
-        ))
-    })?;
+        write(&work, &open).ok()?;
+        envs::lock(ctx, &current, Some(&load(&work).ok()?), Backend::Uv, None).ok()
+    };
+    let all: Vec<&(String, usize, String)> = pins.iter().collect();
+    let newest: Vec<Option<String>> = match resolve_opened(&all) {
+        Some(lock) => pins.iter().map(|(n, _, _)| version_in(&lock, n)).collect(),
+        None => pins
+            .iter()
+            .map(|p| resolve_opened(&[p]).and_then(|lock| version_in(&lock, &p.0)))
+            .collect(),
+    };
     let mut bumps = Vec::new();
     let mut kept = Vec::new();
     let mut pinned = text.clone();
-    for (name, line, version) in &pins {
-        let Some(new) = lock
-            .packages
-            .iter()
-            .find(|p| skyhop_core::normalize_name(&p.name) == *name)
-            .map(|p| p.version.clone())
-        else {
-            kept.push((name.clone(), "not in the resolved environment".into()));
-            continue;
-        };
-        if newer(&new, version) {
-            if let Some(t) =
-                fix::replace_requirement(&pinned, *line as u32, &format!("{name}=={new}"))
-            {
+    for ((name, line, version), new) in pins.iter().zip(newest) {
+        let bumped = new.filter(|n| newer(n, version)).and_then(|new| {
+            let t = fix::replace_requirement(&pinned, *line as u32, &format!("{name}=={new}"))?;
+            Some((t, new))
+        });
+        match bumped {
+            Some((t, new)) => {
                 pinned = t;
                 bumps.push(Bump {
                     name: name.clone(),
@@ -125,14 +120,13 @@ pub fn bump(ctx: &Ctx, project: &skyhop_project::Project) -> Result<Outcome, Fai
                     to: new,
                 });
             }
-        } else {
-            kept.push((
+            None => kept.push((
                 name.clone(),
                 format!(
-                    "{version} is the newest that resolves with Airflow {}",
+                    "no newer version resolves with Airflow {} and the other requirements",
                     current.airflow
                 ),
-            ));
+            )),
         }
     }
     if bumps.is_empty() {
@@ -166,6 +160,13 @@ pub fn bump(ctx: &Ctx, project: &skyhop_project::Project) -> Result<Outcome, Fai
         after: Some(after),
         notes,
     })
+}
+
+fn version_in(lock: &skyhop_core::Lock, name: &str) -> Option<String> {
+    lock.packages
+        .iter()
+        .find(|p| skyhop_core::normalize_name(&p.name) == name)
+        .map(|p| p.version.clone())
 }
 
 fn newer(a: &str, b: &str) -> bool {

@@ -163,3 +163,56 @@ fn plan_with_fix_goes_hop_by_hop() {
     assert!(run.stdout.contains("+import pendulum"), "{}", run.stdout);
     assert_eq!(tree(&dir), original, "--diff writes nothing");
 }
+
+#[test]
+fn providers_bump_pinned_providers_alone_verified_under_the_current_airflow() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("project");
+    copy_dir(&example(), &dir);
+    let d = dir.to_str().unwrap();
+    let before = fs::read_to_string(dir.join("requirements.txt")).unwrap();
+    let dockerfile = fs::read(dir.join("Dockerfile")).unwrap();
+
+    let run = skyhop(&["upgrade", "--project", d, "--providers", "--yes"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    // slack is pinned (8.6.2, what Runtime 11.3.0 ships); the unpinned snowflake is left alone.
+    let bumped = run
+        .stdout
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("  requirements.txt:2: apache-airflow-providers-slack 8.6.2 -> ")
+        })
+        .unwrap_or_else(|| panic!("no bump in:\n{}", run.stdout))
+        .to_string();
+    assert!(
+        run.stdout
+            .contains("DAG files importing under 11.3.0 with the new providers")
+    );
+    let after = fs::read_to_string(dir.join("requirements.txt")).unwrap();
+    assert_eq!(
+        after,
+        before.replace(
+            "apache-airflow-providers-slack==8.6.2",
+            &format!("apache-airflow-providers-slack=={bumped}")
+        ),
+        "only the pin changes"
+    );
+    assert_eq!(
+        fs::read(dir.join("Dockerfile")).unwrap(),
+        dockerfile,
+        "runtime kept"
+    );
+
+    // Again: the pin is the newest that resolves now, nothing changes.
+    let again = skyhop(&["upgrade", "--project", d, "--providers", "--yes"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again.stderr.contains("nothing to change"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(
+        fs::read_to_string(dir.join("requirements.txt")).unwrap(),
+        after
+    );
+}
