@@ -470,13 +470,10 @@ pub fn rollback(args: RollbackArgs) -> CmdResult {
         ))
     })?;
     let plan = d.plan_rollback(id).map_err(Failure::usage)?;
-    println!("Rolling back to deploy {id}:");
-    for c in &plan.consequences {
-        println!("  - {c}");
-    }
+    println!("{}", plan.text());
     let mut confirmed = args.yes;
     if plan.downgrade && !confirmed {
-        confirmed = confirm("This lowers the Airflow version. Continue?");
+        confirmed = confirm(skyhop_deploy::RollbackPlan::DOWNGRADE_QUESTION);
         if !confirmed {
             return Err(Failure::usage(
                 "rollback not confirmed: nothing changed (pass --yes to confirm from a script)",

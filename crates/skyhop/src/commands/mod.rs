@@ -4,6 +4,7 @@ mod basic;
 mod deploy;
 mod fix;
 mod lint;
+mod ui;
 mod upgrade;
 mod upgrade_test;
 
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Deployment(c) => deploy::deployment(c),
         Command::Deploy(a) => deploy::deploy(a),
         Command::Rollback(a) => deploy::rollback(a),
+        Command::Ui(a) => ui::ui(a),
     }
 }
 

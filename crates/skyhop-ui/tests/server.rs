@@ -1,0 +1,143 @@
+//! The server without Airflow: the token, the bind address, the pages of a deployment with
+//! no deploy yet, and the reports (listed, served, nothing else reachable).
+
+use std::path::Path;
+
+use skyhop_ui::{Options, Ui, UiError};
+
+fn options(root: &Path) -> Options {
+    Options {
+        project_root: root.to_path_buf(),
+        host: None,
+        host_explicit: false,
+        port: 0,
+        deploy: None,
+    }
+}
+
+/// Serves `root` on a free loopback port; returns the base URL and the token.
+fn start(root: &Path) -> (String, String) {
+    let ui = Ui::bind(options(root)).unwrap();
+    let base = format!("http://{}", ui.addr());
+    let token = ui.token().to_string();
+    assert_eq!(ui.url(), format!("{base}/?token={token}"));
+    std::thread::spawn(move || ui.serve());
+    (base, token)
+}
+
+fn get(url: &str) -> (u16, String) {
+    match ureq::get(url).call() {
+        Ok(r) => (r.status(), r.into_string().unwrap()),
+        Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap()),
+        Err(e) => panic!("{url}: {e}"),
+    }
+}
+
+#[test]
+fn every_request_needs_the_token() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (base, token) = start(tmp.path());
+    assert_eq!(token.len(), 32);
+    for path in [
+        "/",
+        "/deployments/prod",
+        "/deployments/prod/rollback/1",
+        "/jobs/1/events",
+        "/reports/upgrade-test-1/report.html",
+        "/nothing",
+    ] {
+        let (code, body) = get(&format!("{base}{path}"));
+        assert_eq!(code, 403, "{path}");
+        assert!(body.contains("token"), "{body}");
+        let (code, _) = get(&format!("{base}{path}?token=0{}", &token[1..]));
+        assert_eq!(code, 403, "{path} with a wrong token");
+        let (code, _) = get(&format!("{base}{path}?token={token}x"));
+        assert_eq!(code, 403, "{path} with a longer token");
+    }
+    // A POST without the token changes nothing either.
+    let r = ureq::post(&format!("{base}/deployments/prod/rollback/1"))
+        .send_form(&[("description", "x"), ("confirm", "yes")]);
+    assert!(matches!(r, Err(ureq::Error::Status(403, _))));
+    let (code, body) = get(&format!("{base}/?token={token}"));
+    assert_eq!(code, 200);
+    assert!(body.contains("no deployment yet"), "{body}");
+}
+
+#[test]
+fn refuses_a_non_loopback_address_unless_the_host_is_explicit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut opts = options(tmp.path());
+    opts.host = Some("0.0.0.0".to_string());
+    let err = Ui::bind(opts.clone()).err().expect("refused");
+    assert!(matches!(err, UiError::NotLoopback(..)), "{err}");
+    assert!(err.to_string().contains("--host 0.0.0.0"), "{err}");
+    opts.host_explicit = true;
+    let ui = Ui::bind(opts).unwrap();
+    assert!(ui.addr().ip().is_unspecified());
+    // Loopback needs nothing explicit; the default is 127.0.0.1.
+    let ui = Ui::bind(options(tmp.path())).unwrap();
+    assert_eq!(ui.addr().ip().to_string(), "127.0.0.1");
+    let mut opts = options(tmp.path());
+    opts.host = Some("::1".to_string());
+    if let Ok(ui) = Ui::bind(opts) {
+        assert!(ui.url().starts_with("http://[::1]:"));
+    }
+    assert!(matches!(
+        skyhop_ui::resolve(Some("10.1.2.3"), false, 1),
+        Err(UiError::NotLoopback(..))
+    ));
+    assert!(skyhop_ui::resolve(Some("localhost"), false, 1).is_ok());
+}
+
+#[test]
+fn deployment_pages_and_reports() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let d = skyhop_deploy::Deployment::create(root, "prod", None, Some(18080)).unwrap();
+    d.set_env("GREETING", "hello", false).unwrap();
+    d.set_env("API_KEY", "s3cr3t-value", true).unwrap();
+    std::fs::create_dir_all(root.join("upgrade-test-13.2.0")).unwrap();
+    std::fs::write(
+        root.join("upgrade-test-13.2.0/report.html"),
+        "<html>the report</html>",
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.join("upgrade-test-empty")).unwrap();
+    std::fs::write(root.join("secret.txt"), "do not serve").unwrap();
+    let (base, token) = start(root);
+
+    let (code, body) = get(&format!("{base}/?token={token}"));
+    assert_eq!(code, 200);
+    assert!(body.contains("data-deployment=\"prod\""), "{body}");
+    assert!(body.contains("not deployed"), "{body}");
+    assert!(body.contains("upgrade-test-13.2.0"), "{body}");
+    assert!(!body.contains("upgrade-test-empty"), "{body}");
+
+    let (code, body) = get(&format!("{base}/deployments/prod?token={token}"));
+    assert_eq!(code, 200);
+    assert!(body.contains("GREETING=hello"), "{body}");
+    assert!(body.contains("API_KEY=**** (secret)"), "{body}");
+    assert!(!body.contains("s3cr3t-value"));
+
+    let (code, body) = get(&format!("{base}/deployments/nope?token={token}"));
+    assert_eq!(code, 404);
+    assert!(body.contains("skyhop deployment create nope"), "{body}");
+    let (code, body) = get(&format!("{base}/deployments/prod/rollback/1?token={token}"));
+    assert_eq!(code, 409);
+    assert!(body.contains("deploy 1 does not exist"), "{body}");
+
+    let (code, body) = get(&format!(
+        "{base}/reports/upgrade-test-13.2.0/report.html?token={token}"
+    ));
+    assert_eq!((code, body.as_str()), (200, "<html>the report</html>"));
+    for path in [
+        "/reports/..%2fsecret.txt/report.html",
+        "/reports/upgrade-test-13.2.0/..%2f..%2fsecret.txt",
+        "/reports/upgrade-test-empty/report.html",
+        "/reports/%2e%2e/report.html",
+    ] {
+        let (code, body) = get(&format!("{base}{path}?token={token}"));
+        assert!(code == 404 || code == 405, "{path}: {code}");
+        assert!(!body.contains("do not serve"), "{path}");
+    }
+}
