@@ -162,6 +162,8 @@ struct HistoryRow {
     /// The deploy a rollback restored.
     restored: Option<i64>,
     message: Option<String>,
+    /// The start of `message`, shown until the row is opened.
+    summary: Option<String>,
     /// "Rollback to" is offered (it succeeded and is not the one running).
     can_roll_back: bool,
 }
@@ -189,7 +191,18 @@ fn history_row(r: &DeployRecord, has_active: bool) -> HistoryRow {
             DeployKind::Deploy => None,
         },
         message: r.message.clone(),
+        summary: r.message.as_deref().map(summary),
         can_roll_back: has_active && !r.active && r.status == DeployStatus::Succeeded,
+    }
+}
+
+/// The first line of a long message, cut at 120 characters.
+fn summary(message: &str) -> String {
+    let first = message.lines().next().unwrap_or("");
+    if first.chars().count() > 120 || message.contains('\n') {
+        format!("{}…", first.chars().take(120).collect::<String>())
+    } else {
+        first.to_string()
     }
 }
 

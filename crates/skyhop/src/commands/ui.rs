@@ -1,5 +1,7 @@
 //! `ui`: the project's deployments, deploy history, rollbacks and reports in a browser.
 
+use std::io::Write;
+
 use skyhop_ui::{Options, Ui};
 
 use crate::cli::UiArgs;
@@ -22,8 +24,12 @@ pub fn ui(args: UiArgs) -> CmdResult {
             ui.addr()
         );
     }
-    println!("skyhop ui for {} at {url}", root.display());
-    println!("(the token in the URL is needed by every page; Ctrl-C stops the server)");
+    // Written once and not unwrapped: whoever started the server may close its output.
+    let _ = writeln!(
+        std::io::stdout(),
+        "skyhop ui for {} at {url}\n(the token in the URL is needed by every page; Ctrl-C stops the server)",
+        root.display()
+    );
     if args.open {
         open_browser(&url);
     }
