@@ -13,11 +13,16 @@ use skyhop_deploy::{DeployOutcome, DeployStatus, Deployment, RollbackRequest};
 use crate::State;
 use crate::http::Reply;
 
-/// Deploys the project to a deployment from the page: `(deployment, description, progress)`.
-/// The CLI's function builds the project's environment, runs the parse test and calls
-/// [`Deployment::deploy`]; `Err` is the reason it refused or failed, in the CLI's words.
-pub type DeployHook =
-    Arc<dyn Fn(&str, &str, &dyn Progress) -> Result<DeployOutcome, String> + Send + Sync>;
+/// Deploys the project to a deployment from the page: called with the deployment's name, the
+/// description and a sink for the progress lines (as the CLI prints them); returns whether it
+/// succeeded and how it ended, in the CLI's words. The CLI's hook runs `skyhop deploy`
+/// itself, so the parse test, the environment, the lock and the kill watcher are the CLI's.
+pub type DeployHook = Arc<dyn Fn(&str, &str, &mut dyn FnMut(&str)) -> (bool, String) + Send + Sync>;
+
+/// Called with the project root and the deployment's name just before a rollback from the
+/// page starts: the CLI starts its watcher that recovers the deployment if this process is
+/// killed half-way.
+pub type WatchHook = Arc<dyn Fn(&Path, &str) + Send + Sync>;
 
 /// One deploy or rollback started from the page.
 pub struct Job {
@@ -167,6 +172,7 @@ pub fn describe_state(root: &Path, name: &str) -> String {
 pub(crate) fn rollback(state: &State, name: &str, deploy_id: i64, description: String) -> Arc<Job> {
     let root = state.project_root.clone();
     let deployment = name.to_string();
+    let watch = state.watch.clone();
     spawn(
         state,
         name,
@@ -176,6 +182,9 @@ pub(crate) fn rollback(state: &State, name: &str, deploy_id: i64, description: S
                 Ok(d) => d,
                 Err(e) => return (false, format!("rollback not started: {e}")),
             };
+            if let Some(w) = &watch {
+                w(&root, &deployment);
+            }
             let req = RollbackRequest {
                 deploy_id,
                 description,
@@ -194,15 +203,11 @@ pub(crate) fn rollback(state: &State, name: &str, deploy_id: i64, description: S
 /// Starts a deploy of the project through the caller's hook.
 pub(crate) fn deploy(state: &State, hook: DeployHook, name: &str, description: String) -> Arc<Job> {
     let deployment = name.to_string();
-    spawn(
-        state,
-        name,
-        format!("Deploy to {name}"),
-        move |job| match hook(&deployment, &description, job) {
-            Ok(outcome) => outcome_result(&outcome),
-            Err(e) => (false, format!("deploy refused or failed: {e}")),
-        },
-    )
+    spawn(state, name, format!("Deploy to {name}"), move |job| {
+        hook(&deployment, &description, &mut |line| {
+            job.push(line.to_string())
+        })
+    })
 }
 
 fn outcome_result(outcome: &DeployOutcome) -> (bool, String) {

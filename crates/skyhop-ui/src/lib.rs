@@ -30,7 +30,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-pub use jobs::{DeployHook, Job};
+pub use jobs::{DeployHook, Job, WatchHook};
 
 /// Where and what to serve.
 #[derive(Clone)]
@@ -45,6 +45,8 @@ pub struct Options {
     pub port: u16,
     /// Deploys the project from the page; `None` hides the deploy button.
     pub deploy: Option<DeployHook>,
+    /// Called before a rollback from the page changes anything.
+    pub watch: Option<WatchHook>,
 }
 
 /// Why the server could not start.
@@ -71,6 +73,7 @@ pub(crate) struct State {
     pub templates: minijinja::Environment<'static>,
     pub jobs: Mutex<Vec<Arc<Job>>>,
     pub deploy: Option<DeployHook>,
+    pub watch: Option<WatchHook>,
 }
 
 /// A bound server, not yet serving.
@@ -135,6 +138,7 @@ impl Ui {
             templates: pages::templates(),
             jobs: Mutex::new(Vec::new()),
             deploy: opts.deploy,
+            watch: opts.watch,
         });
         Ok(Ui {
             server,

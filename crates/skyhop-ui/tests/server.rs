@@ -12,12 +12,17 @@ fn options(root: &Path) -> Options {
         host_explicit: false,
         port: 0,
         deploy: None,
+        watch: None,
     }
 }
 
 /// Serves `root` on a free loopback port; returns the base URL and the token.
 fn start(root: &Path) -> (String, String) {
-    let ui = Ui::bind(options(root)).unwrap();
+    serve(options(root))
+}
+
+fn serve(opts: Options) -> (String, String) {
+    let ui = Ui::bind(opts).unwrap();
     let base = format!("http://{}", ui.addr());
     let token = ui.token().to_string();
     assert_eq!(ui.url(), format!("{base}/?token={token}"));
@@ -140,4 +145,70 @@ fn deployment_pages_and_reports() {
         assert!(code == 404 || code == 405, "{path}: {code}");
         assert!(!body.contains("do not serve"), "{path}");
     }
+}
+
+/// A deploy from the page runs in the background; the job page's events endpoint gives the
+/// progress lines as they come and the result at the end (here with a stand-in for the CLI).
+#[test]
+fn deploy_job_progress_is_polled() {
+    let tmp = tempfile::tempdir().unwrap();
+    skyhop_deploy::Deployment::create(tmp.path(), "prod", None, Some(18081)).unwrap();
+    let (go, wait) = std::sync::mpsc::channel::<()>();
+    let wait = std::sync::Mutex::new(wait);
+    let mut opts = options(tmp.path());
+    opts.deploy = Some(std::sync::Arc::new(
+        move |name: &str, description: &str, line: &mut dyn FnMut(&str)| {
+            line(&format!("  ... deploy {name}: {description}"));
+            let _ = wait.lock().unwrap().recv();
+            line("  ✓ store the code bundle: 0123 (0.0s)");
+            (false, "deploy 1 failed: stand-in".to_string())
+        },
+    ));
+    let (base, token) = serve(opts);
+    let (_, page) = get(&format!("{base}/deployments/prod?token={token}"));
+    assert!(page.contains("/deployments/prod/deploy?token="), "{page}");
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    let r = agent
+        .post(&format!("{base}/deployments/prod/deploy?token={token}"))
+        .send_form(&[("description", "from the page")])
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let job = r.header("Location").unwrap().to_string();
+    assert_eq!(job, format!("/jobs/1?token={token}"));
+    let events = |base: &str| -> serde_json::Value {
+        let (code, body) = get(&format!("{base}/jobs/1/events?token={token}"));
+        assert_eq!(code, 200);
+        serde_json::from_str(&body).unwrap()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while events(&base)["lines"].as_array().unwrap().is_empty() {
+        assert!(std::time::Instant::now() < deadline);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let running = events(&base);
+    assert_eq!(running["done"], false);
+    assert_eq!(running["lines"][0], "  ... deploy prod: from the page");
+    let (_, page) = get(&format!("{base}{job}"));
+    assert!(
+        page.contains("Running…") && page.contains("fetch("),
+        "{page}"
+    );
+    go.send(()).unwrap();
+    while events(&base)["done"] == false {
+        assert!(std::time::Instant::now() < deadline);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let done = events(&base);
+    assert_eq!(done["ok"], false);
+    assert_eq!(done["result"], "deploy 1 failed: stand-in");
+    assert_eq!(
+        done["state"],
+        "nothing is deployed; its processes are not running"
+    );
+    assert_eq!(done["lines"].as_array().unwrap().len(), 2);
+    let (_, page) = get(&format!("{base}{job}"));
+    assert!(
+        page.contains("Failed") && !page.contains("fetch("),
+        "{page}"
+    );
 }

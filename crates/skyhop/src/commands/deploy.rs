@@ -328,7 +328,7 @@ fn open(project: &std::path::Path, name: Option<&str>) -> Result<Deployment, Fai
 /// `skyhop deployment recover`: when a deploy or rollback is killed half-way (`kill -9`, a
 /// closed terminal), the previous deploy is put back and started without anyone having to
 /// run another command. After a normal end there is nothing to recover and it exits.
-fn watch_for_kill(project_root: &std::path::Path, name: &str) {
+pub(crate) fn watch_for_kill(project_root: &std::path::Path, name: &str) {
     use std::os::unix::process::CommandExt;
     let Ok(exe) = std::env::current_exe() else {
         return;

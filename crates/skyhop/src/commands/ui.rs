@@ -1,8 +1,11 @@
 //! `ui`: the project's deployments, deploy history, rollbacks and reports in a browser.
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
 
-use skyhop_ui::{Options, Ui};
+use skyhop_ui::{DeployHook, Options, Ui};
 
 use crate::cli::UiArgs;
 use crate::{CmdResult, Failure, exit};
@@ -14,7 +17,10 @@ pub fn ui(args: UiArgs) -> CmdResult {
         host_explicit: args.host.is_some(),
         host: args.host,
         port: args.port,
-        deploy: None,
+        deploy: Some(deploy_hook(root.clone())),
+        watch: Some(Arc::new(|root: &Path, name: &str| {
+            super::deploy::watch_for_kill(root, name)
+        })),
     })
     .map_err(Failure::usage)?;
     let url = ui.url();
@@ -54,4 +60,65 @@ fn open_browser(url: &str) {
         }
         None => eprintln!("--open: no xdg-open or open on PATH; open the URL above yourself"),
     }
+}
+
+/// Deploys from the page by running `skyhop deploy` (this executable): the same parse test,
+/// environment, lock, kill watcher and output as on the command line; its progress lines
+/// (standard error) go to the page as they come.
+fn deploy_hook(root: PathBuf) -> DeployHook {
+    Arc::new(
+        move |name: &str, description: &str, line: &mut dyn FnMut(&str)| {
+            let exe = match std::env::current_exe() {
+                Ok(e) => e,
+                Err(e) => return (false, format!("cannot find the skyhop executable: {e}")),
+            };
+            let child = Command::new(exe)
+                .arg("deploy")
+                .arg("--project")
+                .arg(&root)
+                .args(["--deployment", name, "--description", description])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn();
+            let mut child = match child {
+                Ok(c) => c,
+                Err(e) => return (false, format!("cannot run skyhop deploy: {e}")),
+            };
+            let mut stdout = child.stdout.take();
+            let out = std::thread::spawn(move || {
+                let mut text = String::new();
+                if let Some(s) = stdout.as_mut() {
+                    let _ = s.read_to_string(&mut text);
+                }
+                text
+            });
+            let mut last_error = String::new();
+            if let Some(err) = child.stderr.take() {
+                for l in BufReader::new(err).lines().map_while(Result::ok) {
+                    if let Some(e) = l.strip_prefix("error: ") {
+                        last_error = e.to_string();
+                    }
+                    line(&l);
+                }
+            }
+            let status = child.wait();
+            let printed = out.join().unwrap_or_default();
+            for l in printed.lines() {
+                line(l);
+            }
+            let ok = status.as_ref().is_ok_and(|s| s.success());
+            let result = match (ok, last_error.is_empty()) {
+                // `deploy N is active: ...` or `deploy N failed: ...; switched back ...`, then
+                // `deploy N succeeded — URL`.
+                (true, _) | (false, true) => printed
+                    .lines()
+                    .filter(|l| l.starts_with("deploy "))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                (false, false) => last_error,
+            };
+            (ok, result)
+        },
+    )
 }
