@@ -212,3 +212,127 @@ fn deploy_job_progress_is_polled() {
         "{page}"
     );
 }
+
+/// A fake environment of Airflow `version` (skyhop-deploy's fake `airflow` script).
+fn fake_venv(dir: &Path, version: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let root = dir.join(format!("venv-{version}"));
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    let script = include_str!("../../skyhop-deploy/tests/fixtures/fake_airflow.py");
+    std::fs::write(
+        root.join("bin/airflow"),
+        script.replace("@VERSION@", version),
+    )
+    .unwrap();
+    std::fs::set_permissions(root.join("bin/airflow"), PermissionsExt::from_mode(0o755)).unwrap();
+    std::os::unix::fs::symlink("/usr/bin/python3", root.join("bin/python")).unwrap();
+    root
+}
+
+/// A rollback from the page that fails (the restored version's scheduler crashes) ends with
+/// what happened and the state the deployment is in: switched back, B runs again.
+#[test]
+fn failed_rollback_says_what_state_the_deployment_is_in() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("project");
+    std::fs::create_dir_all(root.join("dags")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let mut d = skyhop_deploy::Deployment::create(&root, "prod", None, Some(port)).unwrap();
+    struct Stop(std::path::PathBuf);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            use skyhop_deploy::Target;
+            let _ =
+                skyhop_deploy::LocalTarget::new(self.0.join("run")).stop(&skyhop_core::NoProgress);
+        }
+    }
+    let _stop = Stop(d.dir().to_path_buf());
+    for (version, description) in [("2.10.5", "A"), ("3.1.3", "B")] {
+        let req = skyhop_deploy::DeployRequest {
+            description: description.to_string(),
+            project_root: root.clone(),
+            airflow_version: version.to_string(),
+            runtime: None,
+            venv: fake_venv(tmp.path(), version),
+            lock_hash: format!("lock-{version}"),
+            parse_ok: true,
+            forced: false,
+            health_timeout: std::time::Duration::from_secs(30),
+            runtime_order: None,
+        };
+        let out = d.deploy(&req, &skyhop_core::NoProgress).unwrap();
+        assert_eq!(out.record.status.as_str(), "succeeded", "{}", out.message);
+    }
+    d.set_env("FAKE_CRASH", "scheduler@2.10.5", false).unwrap();
+    drop(d);
+
+    let (base, token) = start(&root);
+    let (code, form) = get(&format!("{base}/deployments/prod/rollback/1?token={token}"));
+    assert_eq!(code, 200);
+    assert!(
+        form.contains("This lowers the Airflow version. Continue?"),
+        "{form}"
+    );
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    let post = |fields: &[(&str, &str)]| match agent
+        .post(&format!("{base}/deployments/prod/rollback/1?token={token}"))
+        .send_form(fields)
+    {
+        Ok(r) => (r.status(), r.header("Location").unwrap_or("").to_string()),
+        Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap()),
+        Err(e) => panic!("{e}"),
+    };
+    // No confirmation, or no description: the form again, nothing started.
+    let (code, page) = post(&[("description", "back")]);
+    assert_eq!(code, 400);
+    assert!(page.contains("tick the confirmation"), "{page}");
+    let (code, page) = post(&[("description", " "), ("confirm", "yes")]);
+    assert_eq!(code, 400);
+    assert!(page.contains("Enter a description"), "{page}");
+    let (code, location) = post(&[("description", "back to A"), ("confirm", "yes")]);
+    assert_eq!(code, 303);
+    assert_eq!(location, format!("/jobs/1?token={token}"));
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(240);
+    let done = loop {
+        let (_, body) = get(&format!("{base}/jobs/1/events?token={token}"));
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        if v["done"] == true {
+            break v;
+        }
+        assert!(std::time::Instant::now() < deadline, "{v}");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    };
+    assert_eq!(done["ok"], false, "{done}");
+    let result = done["result"].as_str().unwrap();
+    assert!(
+        result.contains("deploy 3 failed")
+            && result.contains("switched back")
+            && result.contains("failed-rolled-back"),
+        "{result}"
+    );
+    assert_eq!(
+        done["state"],
+        format!(
+            "deploy 2 is active (Airflow 3.1.3); Airflow is healthy at http://127.0.0.1:{port}"
+        )
+    );
+    let lines = done["lines"].as_array().unwrap();
+    assert!(
+        lines.iter().any(|l| l == "  ... downgrade the metadata DB"),
+        "{lines:?}"
+    );
+    let (_, page) = get(&format!("{base}/jobs/1?token={token}"));
+    assert!(
+        page.contains("Failed") && page.contains("Now: deploy 2 is active"),
+        "{page}"
+    );
+    let (_, history) = get(&format!("{base}/deployments/prod?token={token}"));
+    assert!(
+        history.contains("failed-rolled-back") && history.contains("rollback to 1"),
+        "{history}"
+    );
+}
