@@ -99,5 +99,9 @@ mod tests {
             true,
         );
         insta::assert_snapshot!(plan.consequences.join("\n"));
+        // What the CLI prints and the web UI shows: the heading, then one line each.
+        let text = plan.text();
+        assert!(text.starts_with("Rolling back to deploy 1:\n  - the code of deploy 1"));
+        assert_eq!(text.lines().count(), plan.consequences.len() + 1);
     }
 }

@@ -75,6 +75,8 @@ struct DeploymentRow {
     active: String,
     db: String,
     error: Option<String>,
+    /// Another deploy or rollback holds the deployment's lock now.
+    busy: Option<String>,
 }
 
 fn deployment_row(state: &State, name: &str) -> DeploymentRow {
@@ -87,8 +89,12 @@ fn deployment_row(state: &State, name: &str) -> DeploymentRow {
         active: String::new(),
         db: String::new(),
         error: None,
+        busy: None,
     };
-    let status = Deployment::open(&state.project_root, name).and_then(|d| d.status());
+    let status = Deployment::open(&state.project_root, name).and_then(|d| {
+        row.busy = d.busy().map(|e| e.to_string());
+        d.status()
+    });
     let s = match status {
         Ok(s) => s,
         Err(e) => {

@@ -54,7 +54,8 @@ fn every_request_needs_the_token() {
         let (code, body) = get(&format!("{base}{path}"));
         assert_eq!(code, 403, "{path}");
         assert!(body.contains("token"), "{body}");
-        let (code, _) = get(&format!("{base}{path}?token=0{}", &token[1..]));
+        let first = if token.starts_with('0') { '1' } else { '0' };
+        let (code, _) = get(&format!("{base}{path}?token={first}{}", &token[1..]));
         assert_eq!(code, 403, "{path} with a wrong token");
         let (code, _) = get(&format!("{base}{path}?token={token}x"));
         assert_eq!(code, 403, "{path} with a longer token");
@@ -123,6 +124,22 @@ fn deployment_pages_and_reports() {
     assert!(body.contains("GREETING=hello"), "{body}");
     assert!(body.contains("API_KEY=**** (secret)"), "{body}");
     assert!(!body.contains("s3cr3t-value"));
+
+    assert!(!body.contains("Busy:"));
+    // While another skyhop holds the deployment's lock, the pages say so.
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .open(root.join(".skyhop/deployments/prod/lock"))
+        .unwrap();
+    lock.try_lock().unwrap();
+    let (_, body) = get(&format!("{base}/deployments/prod?token={token}"));
+    assert!(
+        body.contains("Busy: another deploy or rollback of this deployment is running"),
+        "{body}"
+    );
+    let (_, body) = get(&format!("{base}/?token={token}"));
+    assert!(body.contains("Busy:"), "{body}");
+    drop(lock);
 
     let (code, body) = get(&format!("{base}/deployments/nope?token={token}"));
     assert_eq!(code, 404);

@@ -245,7 +245,7 @@ impl Browser {
             "POST",
             "/execute/sync",
             Some(json!({
-                "script": "return [document.documentElement.scrollHeight, window.outerHeight - window.innerHeight]",
+                "script": "return [Math.ceil(document.querySelector('main') ? document.querySelector('main').getBoundingClientRect().bottom : document.documentElement.scrollHeight), window.outerHeight - window.innerHeight]",
                 "args": []
             })),
         );
@@ -253,7 +253,7 @@ impl Browser {
         self.cmd(
             "POST",
             "/window/rect",
-            Some(json!({"width": 1400, "height": height.clamp(600, 6000)})),
+            Some(json!({"width": 1400, "height": height.clamp(300, 6000)})),
         );
         let png = self.cmd("GET", "/screenshot", None);
         use base64::Engine;
