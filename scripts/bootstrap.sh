@@ -2,7 +2,8 @@
 # Installs what skyhop's demo and tests need on a fresh Debian machine, and nothing twice:
 #   - a Python 3 with pip (skyhop installs its pinned uv with `python3 -m pip`),
 #   - PostgreSQL (deployment tests start a throwaway server), with --postgres,
-#   - Chromium (the HTML report is checked in a real headless browser), with --chromium.
+#   - Chromium (the HTML report is checked in a real headless browser) and chromedriver
+#     (`skyhop ui`'s pages are driven through WebDriver), with --chromium.
 # Safe to run again; skips what is already there. Needs root (or sudo) only to install packages.
 set -euo pipefail
 
@@ -45,5 +46,10 @@ fi
 if [ "$want_chromium" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
   echo "bootstrap: installing chromium"
   apt_install chromium
+fi
+
+if [ "$want_chromium" = 1 ] && ! command -v chromedriver >/dev/null 2>&1; then
+  echo "bootstrap: installing chromium-driver"
+  apt_install chromium-driver
 fi
 exit 0

@@ -393,6 +393,13 @@ impl Deployment {
         &self.config
     }
 
+    /// Whether a deploy, rollback, start or stop of this deployment is running now (in this
+    /// or another process): the error it would be refused with, else `None`. A hint for a
+    /// caller that wants to refuse early; the operations take the lock themselves.
+    pub fn busy(&self) -> Option<DeployError> {
+        self.lock().err()
+    }
+
     fn lock(&self) -> Result<LockGuard> {
         let path = self.dir.join("lock");
         let f = private::open(&path, true)?;
@@ -690,10 +697,7 @@ impl Deployment {
         if !airflow_lower && !runtime_lower {
             return Ok(());
         }
-        let version = |af: &str, rt: Option<&str>| match rt {
-            Some(rt) => format!("Astro Runtime {rt} (Airflow {af})"),
-            None => format!("Airflow {af}"),
-        };
+        let version = crate::versions::version_label;
         let earlier = self
             .history()?
             .into_iter()

@@ -58,4 +58,4 @@ pub use metadb::MetaDb;
 pub use rollback::RollbackPlan;
 pub use store::{DeployKind, DeployRecord, DeployStatus};
 pub use target::{ProcessStatus, RunSpec, Target, TargetStatus};
-pub use versions::{airflow_major, compare_airflow, compare_runtime};
+pub use versions::{airflow_major, compare_airflow, compare_runtime, version_label};

@@ -21,6 +21,25 @@ pub struct RollbackPlan {
 }
 
 impl RollbackPlan {
+    /// The question that must be answered yes before a rollback that lowers Airflow.
+    pub const DOWNGRADE_QUESTION: &'static str = "This lowers the Airflow version. Continue?";
+
+    /// The line that introduces the consequences.
+    pub fn heading(&self) -> String {
+        format!("Rolling back to deploy {}:", self.deploy_id)
+    }
+
+    /// The heading and one `  - ` line per consequence: what the CLI prints and the web UI
+    /// shows before asking for confirmation.
+    pub fn text(&self) -> String {
+        let mut out = self.heading();
+        for c in &self.consequences {
+            out.push_str("\n  - ");
+            out.push_str(c);
+        }
+        out
+    }
+
     pub(crate) fn new(
         deploy_id: i64,
         (from_airflow, from_runtime): (&str, Option<&str>),
@@ -31,10 +50,7 @@ impl RollbackPlan {
         let mut consequences = vec![format!(
             "the code of deploy {deploy_id} (bundle {code_hash}) replaces the running code"
         )];
-        let version = |af: &str, rt: Option<&str>| match rt {
-            Some(rt) => format!("Astro Runtime {rt} (Airflow {af})"),
-            None => format!("Airflow {af}"),
-        };
+        let version = crate::versions::version_label;
         if downgrade {
             consequences.extend([
                 format!(
@@ -83,5 +99,9 @@ mod tests {
             true,
         );
         insta::assert_snapshot!(plan.consequences.join("\n"));
+        // What the CLI prints and the web UI shows: the heading, then one line each.
+        let text = plan.text();
+        assert!(text.starts_with("Rolling back to deploy 1:\n  - the code of deploy 1"));
+        assert_eq!(text.lines().count(), plan.consequences.len() + 1);
     }
 }

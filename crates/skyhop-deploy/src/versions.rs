@@ -1,9 +1,19 @@
-//! Ordering of Airflow versions (PEP 440) and Astro Runtime labels, for downgrade checks.
+//! Ordering of Airflow versions (PEP 440) and Astro Runtime labels, for downgrade checks, and
+//! how a version is named in messages.
 
 use std::cmp::Ordering;
 use std::str::FromStr;
 
 use crate::error::{DeployError, Result};
+
+/// "Astro Runtime 12.7.1 (Airflow 2.10.5)", or "Airflow 2.10.5" without a Runtime: how
+/// every message of the crate (and the web UI) names a version.
+pub fn version_label(airflow: &str, runtime: Option<&str>) -> String {
+    match runtime {
+        Some(rt) => format!("Astro Runtime {rt} (Airflow {airflow})"),
+        None => format!("Airflow {airflow}"),
+    }
+}
 
 /// Compares two Airflow versions by PEP 440 (`2.10.5 < 3.1.3`, `3.0.0rc1 < 3.0.0`).
 pub fn compare_airflow(a: &str, b: &str) -> Result<Ordering> {

@@ -11,52 +11,8 @@ use skyhop_deploy::{
     LocalTarget, RollbackRequest, Target,
 };
 
-const FAKE: &str = r#"#!/usr/bin/env python3
-import http.server, json, os, sys, time
-VERSION = "@VERSION@"
-args = sys.argv[1:]
-with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "calls.log"), "a") as f:
-    f.write(" ".join(args) + "\n")
-if args[:1] == ["scheduler"]:
-    # What Airflow's processes see: a deployment variable, HOME, and one of the caller's.
-    seen = {k: os.environ.get(k) for k in ("TOKEN", "HOME", "CARGO_PKG_NAME", "AIRFLOW__CORE__FERNET_KEY")}
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "env.json"), "w") as f:
-        json.dump(seen, f)
-if args[:1] == ["db"]:
-    if os.environ.get("FAKE_DB_FAIL"):
-        print("fake migration failure", file=sys.stderr)
-        sys.exit(1)
-    conn = os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "")
-    if conn.startswith("sqlite:///"):
-        with open(conn[len("sqlite:///"):], "a") as f:
-            f.write("\n" + " ".join(args) + " by " + VERSION)
-    sys.exit(0)
-if os.environ.get("FAKE_CRASH") == args[0] + "@" + VERSION:
-    print("boom: " + args[0] + " crashed", file=sys.stderr)
-    sys.exit(1)
-if args[0] in ("webserver", "api-server"):
-    port = int(args[args.index("--port") + 1])
-    class H(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            if self.path in ("/health", "/api/v2/monitor/health"):
-                body = {"metadatabase": {"status": "healthy"}, "scheduler": {"status": "healthy"}}
-            elif self.path in ("/api/v1/version", "/api/v2/version"):
-                body = {"version": VERSION}
-            else:
-                self.send_response(404)
-                self.end_headers()
-                return
-            data = json.dumps(body).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(data)
-        def log_message(self, *a):
-            pass
-    http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
-while True:
-    time.sleep(1)
-"#;
+/// The fake `airflow` (tests replace `@VERSION@`); `skyhop-ui`'s tests use it too.
+const FAKE: &str = include_str!("fixtures/fake_airflow.py");
 
 /// A fake environment of Airflow `version`: `bin/airflow`, `bin/python`, and `calls.log`.
 fn fake_venv(dir: &Path, version: &str) -> PathBuf {

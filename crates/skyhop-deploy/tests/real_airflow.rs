@@ -106,12 +106,7 @@ fn write_project(root: &Path, dags: &[&str]) {
     for name in dags {
         std::fs::write(
             d.join(format!("{name}.py")),
-            format!(
-                "import datetime, os\nfrom airflow import DAG\n\n\
-                 with DAG(os.environ.get('SKYHOP_DAG_PREFIX', 'noenv') + '_{name}',\n\
-                 \x20        start_date=datetime.datetime(2024, 1, 1), schedule=None):\n\
-                 \x20   pass\n"
-            ),
+            include_str!("fixtures/prefixed_dag.py").replace("NAME", name),
         )
         .unwrap();
     }

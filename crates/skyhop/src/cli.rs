@@ -53,6 +53,8 @@ pub enum Command {
     Deploy(DeployArgs),
     /// Roll a deployment back to an earlier deploy.
     Rollback(RollbackArgs),
+    /// Serve the deployments, deploy history, rollbacks and upgrade-test reports to a browser.
+    Ui(UiArgs),
 }
 
 /// `--project DIR`, shared by every command that reads a project.
@@ -545,4 +547,22 @@ pub struct RollbackArgs {
     /// Do not ask for confirmation when the rollback lowers the Airflow version.
     #[arg(long, short = 'y')]
     pub yes: bool,
+}
+
+/// `skyhop ui`: a local web server for this project's deployments.
+#[derive(Debug, Args)]
+pub struct UiArgs {
+    /// The project directory.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub project: PathBuf,
+    /// TCP port (0 picks a free one).
+    #[arg(long, default_value_t = 8765)]
+    pub port: u16,
+    /// Address to listen on (default 127.0.0.1). A non-loopback address lets other machines
+    /// reach pages that roll deployments back: only with this flag given explicitly.
+    #[arg(long, value_name = "H")]
+    pub host: Option<String>,
+    /// Open the URL in the desktop's browser (xdg-open).
+    #[arg(long)]
+    pub open: bool,
 }

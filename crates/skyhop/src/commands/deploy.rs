@@ -334,7 +334,7 @@ fn open(project: &std::path::Path, name: Option<&str>) -> Result<Deployment, Fai
 /// `skyhop deployment recover`: when a deploy or rollback is killed half-way (`kill -9`, a
 /// closed terminal), the previous deploy is put back and started without anyone having to
 /// run another command. After a normal end there is nothing to recover and it exits.
-fn watch_for_kill(project_root: &std::path::Path, name: &str) {
+pub(crate) fn watch_for_kill(project_root: &std::path::Path, name: &str) {
     use std::os::unix::process::CommandExt;
     let Ok(exe) = std::env::current_exe() else {
         return;
@@ -476,13 +476,10 @@ pub fn rollback(args: RollbackArgs) -> CmdResult {
         ))
     })?;
     let plan = d.plan_rollback(id).map_err(Failure::usage)?;
-    println!("Rolling back to deploy {id}:");
-    for c in &plan.consequences {
-        println!("  - {c}");
-    }
+    println!("{}", plan.text());
     let mut confirmed = args.yes;
     if plan.downgrade && !confirmed {
-        confirmed = confirm("This lowers the Airflow version. Continue?");
+        confirmed = confirm(skyhop_deploy::RollbackPlan::DOWNGRADE_QUESTION);
         if !confirmed {
             return Err(Failure::usage(
                 "rollback not confirmed: nothing changed (pass --yes to confirm from a script)",

@@ -5,6 +5,7 @@ mod deploy;
 mod fix;
 mod lint;
 mod providers;
+mod ui;
 mod upgrade;
 mod upgrade_test;
 
@@ -30,6 +31,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Deployment(c) => deploy::deployment(c),
         Command::Deploy(a) => deploy::deploy(a),
         Command::Rollback(a) => deploy::rollback(a),
+        Command::Ui(a) => ui::ui(a),
     }
 }
 
