@@ -97,8 +97,10 @@ pub struct Hop {
 
 /// What [`fix_hops`] says while it works.
 pub enum HopEvent<'a> {
-    /// A hop starts: the catalog's plan for it and notes of the base-image rewrite.
-    Started(String),
+    /// A hop starts: the catalog's plan for it (what `skyhop upgrade` shows: considerations,
+    /// Python changes) and what is said besides (notes of the base-image rewrite, the
+    /// versions the hop goes between).
+    Started { plan: String, said: String },
     /// A hop is fixed and tested ([`render_hop`] is its text).
     Finished(&'a Hop),
     /// The next hop is not made: files that imported fail now.
@@ -168,10 +170,11 @@ pub fn fix_hops(
         // 1. The base image, as `skyhop upgrade` does.
         let before_docker = here.dockerfile.as_ref().map(|d| d.text().to_string());
         let mut said = String::new();
+        let mut shown_plan = String::new();
         match prepare(hop, opts.allow_deprecated, &here)? {
             Prepare::Ready(p) => {
                 let Prepared { plan, rewrite } = *p;
-                said.push_str(&plan.render());
+                shown_plan = plan.render();
                 for note in &rewrite.notes {
                     said.push_str(&format!("note: {note}\n"));
                 }
@@ -185,7 +188,10 @@ pub fn fix_hops(
             current.describe(),
             new.describe()
         ));
-        on_event(HopEvent::Started(said));
+        on_event(HopEvent::Started {
+            plan: shown_plan,
+            said,
+        });
         let mut result = fix_loop(ctx, &work, &current, &new, opts.unsafe_fixes)?;
         let after_docker = std::fs::read_to_string(work.join("Dockerfile")).ok();
         if before_docker != after_docker

@@ -27,7 +27,13 @@ pub fn upgrade_fix(args: UpgradeArgs, target: TargetArgs) -> CmdResult {
         allow_deprecated: args.allow_deprecated,
     };
     let fixed = fix::fix_hops(&ctx, &project, &hops, &opts, &mut |event| match event {
-        HopEvent::Started(text) => eprint!("{text}"),
+        HopEvent::Started { plan, said } => {
+            // with --plan, every hop's plan was printed already
+            if !args.plan {
+                eprint!("{plan}");
+            }
+            eprint!("{said}");
+        }
         HopEvent::Finished(hop) => print!("{}", fix::render_hop(hop)),
         HopEvent::Stopped(why) => eprintln!("{why}"),
     })?;
