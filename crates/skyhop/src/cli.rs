@@ -187,8 +187,9 @@ pub struct UpgradeArgs {
     pub summary: Option<PathBuf>,
     /// Pick the target by scope instead of naming it: `patch` (the newest build on the current
     /// Airflow minor), `latest-minor` (the newest within the Airflow major), `latest` (the
-    /// newest stable). Yanked, deprecated and prerelease versions are never picked; a FROM
-    /// pinned by digest is reported, not bumped.
+    /// newest stable). Yanked and prerelease versions are never picked, nor (without
+    /// --allow-deprecated) ones past end of maintenance; a FROM pinned by digest is reported,
+    /// not bumped.
     #[arg(long, value_enum, value_name = "SCOPE", conflicts_with_all = ["runtime_version", "airflow_version"])]
     pub to: Option<ToArg>,
     /// Never go further than this (by Airflow version): `patch`, `minor` or `major`. Always
