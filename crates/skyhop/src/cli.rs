@@ -53,6 +53,10 @@ pub enum Command {
     Deploy(DeployArgs),
     /// Roll a deployment back to an earlier deploy.
     Rollback(RollbackArgs),
+    /// Rehearse the metadata-database migration on a copy (`db rehearse`), or fill a test
+    /// database with history (`db seed`).
+    #[command(subcommand)]
+    Db(DbCommand),
 }
 
 /// `--project DIR`, shared by every command that reads a project.
@@ -475,4 +479,54 @@ pub struct RollbackArgs {
     /// Do not ask for confirmation when the rollback lowers the Airflow version.
     #[arg(long, short = 'y')]
     pub yes: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Copy a metadata DB (read-only on the source) to a scratch server, run the target's
+    /// `airflow db migrate` on the copy timing every Alembic revision, list the tables it moved
+    /// or dropped, rehearse `airflow db downgrade` on a second copy and what it would lose.
+    Rehearse(DbRehearseArgs),
+    /// Fill a database with realistic history (DAG runs, task instances with retries, XComs,
+    /// logs, rendered fields, datasets) through Airflow 2.7-2.11's own models.
+    Seed(DbSeedArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbRehearseArgs {
+    #[command(flatten)]
+    pub project: ProjectArg,
+    #[command(flatten)]
+    pub version: VersionArgs,
+    /// The database to rehearse on: `postgresql://user:password@host:port/db` or
+    /// `sqlite:////path/airflow.db`. It is only read.
+    #[arg(long, value_name = "URL", required_unless_present = "deployment")]
+    pub db_url: Option<String>,
+    /// Rehearse on the metadata DB of this skyhop deployment (current version: its active
+    /// deploy's).
+    #[arg(long, value_name = "NAME", conflicts_with = "db_url")]
+    pub deployment: Option<String>,
+    /// Skip the downgrade rehearsal.
+    #[arg(long)]
+    pub no_rollback: bool,
+    /// Write db_rehearsal.json and db_rehearsal.md into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Print JSON instead of Markdown.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DbSeedArgs {
+    /// The database to fill (an empty one gets Airflow's schema first).
+    #[arg(long, value_name = "URL")]
+    pub db_url: String,
+    /// The Airflow version of the database (2.7 to 2.11).
+    #[arg(long, value_name = "VERSION")]
+    pub airflow_version: String,
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub dag_runs: u64,
+    #[arg(long, value_name = "M", default_value_t = 10000)]
+    pub task_instances: u64,
 }

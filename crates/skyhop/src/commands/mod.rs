@@ -1,6 +1,7 @@
 //! One module per command family; [`run`] dispatches.
 
 mod basic;
+mod db;
 mod deploy;
 mod fix;
 mod lint;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Deployment(c) => deploy::deployment(c),
         Command::Deploy(a) => deploy::deploy(a),
         Command::Rollback(a) => deploy::rollback(a),
+        Command::Db(c) => db::db(c),
     }
 }
 
