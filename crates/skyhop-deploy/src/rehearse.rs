@@ -132,9 +132,26 @@ pub struct Renamed {
     pub rows: u64,
 }
 
+/// How many leading plus trailing characters two names share (`logical_date` and
+/// `execution_date`: 5).
+fn likeness(a: &str, b: &str) -> usize {
+    let pre = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+    let suf = a
+        .chars()
+        .rev()
+        .zip(b.chars().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    pre + suf
+}
+
+/// The [`likeness`] from which two names with the same row or value count are taken for a
+/// rename.
+const LIKE: usize = 3;
+
 /// Tables of `old` missing from `new`: the renamed ones (paired with a table of `new` that
-/// `old` lacks, by equal non-zero row count and then the longest common name prefix or
-/// suffix) and the dropped ones.
+/// `old` lacks, by equal non-zero row count and names sharing at least [`LIKE`] leading or
+/// trailing characters, the most alike first) and the dropped ones.
 fn gone_tables(old: &Schema, new: &Schema) -> (Vec<Renamed>, Vec<TableRows>) {
     let mut appeared: Vec<(&String, u64)> = new
         .iter()
@@ -143,25 +160,13 @@ fn gone_tables(old: &Schema, new: &Schema) -> (Vec<Renamed>, Vec<TableRows>) {
         .collect();
     let (mut renamed, mut dropped) = (Vec::new(), Vec::new());
     for (table, shape) in old.iter().filter(|(t, _)| !new.contains_key(*t)) {
-        let likeness = |other: &str| {
-            let pre = table
-                .chars()
-                .zip(other.chars())
-                .take_while(|(a, b)| a == b)
-                .count();
-            let suf = table
-                .chars()
-                .rev()
-                .zip(other.chars().rev())
-                .take_while(|(a, b)| a == b)
-                .count();
-            pre + suf
-        };
         let best = appeared
             .iter()
             .enumerate()
-            .filter(|(_, (_, rows))| shape.rows > 0 && *rows == shape.rows)
-            .max_by_key(|(_, (t, _))| likeness(t))
+            .filter(|(_, (t, rows))| {
+                shape.rows > 0 && *rows == shape.rows && likeness(table, t) >= LIKE
+            })
+            .max_by_key(|(_, (t, _))| likeness(table, t))
             .map(|(i, _)| i);
         match best {
             Some(i) => {
@@ -827,7 +832,12 @@ fn rehearse_rollback(
                     let values = count_values(&scratch.db("rehearsal"), table, col, shape.rows)?;
                     let renamed_to = gained
                         .iter()
-                        .position(|(_, n)| values > 0 && *n == values)
+                        .enumerate()
+                        .filter(|(_, (g, n))| {
+                            values > 0 && *n == values && likeness(col, g) >= LIKE
+                        })
+                        .max_by_key(|(_, (g, _))| likeness(col, g))
+                        .map(|(i, _)| i)
                         .map(|i| gained.remove(i).0);
                     rollback.lost_columns.push(LostColumn {
                         table: table.clone(),

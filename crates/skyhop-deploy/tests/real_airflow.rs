@@ -594,3 +594,127 @@ fn rehearse_postgres_migration_2_to_3() {
         "scratch directories were left"
     );
 }
+
+/// The benchmark behind `scripts/db-bench.sh` (ignored: it takes long): for each size in
+/// `SKYHOP_BENCH_SIZES` (task instances, default `10000,100000,1000000`), a fresh database
+/// seeded under 2.10.5 and rehearsed to 3.1.3 (no rollback); then per-revision lines fitted on
+/// all sizes but the largest predict the largest. Writes `rehearsal-<size>.json`, `fit.json`
+/// and `bench.md` into `SKYHOP_BENCH_OUT` (default: a temporary directory).
+#[test]
+#[ignore = "a benchmark: run scripts/db-bench.sh"]
+fn bench_migration_time() {
+    use std::fmt::Write;
+
+    use skyhop_deploy::predict::Fit;
+    use skyhop_deploy::rehearse::{RehearseSpec, rehearse};
+    use skyhop_deploy::seed::{SeedSpec, seed};
+
+    let _serial = serial();
+    let Some((pg, v2, v3)) = postgres_and_venvs() else {
+        return;
+    };
+    let sizes: Vec<u64> = std::env::var("SKYHOP_BENCH_SIZES")
+        .unwrap_or_else(|_| "10000,100000,1000000".into())
+        .split(',')
+        .map(|s| s.trim().parse().expect("SKYHOP_BENCH_SIZES: numbers"))
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::env::var_os("SKYHOP_BENCH_OUT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| tmp.path().to_path_buf());
+    std::fs::create_dir_all(&out).unwrap();
+    let mut runs = Vec::new();
+    let mut md = String::from(
+        "| task instances | seed (s) | copy (s) | `db migrate` (s) | in Alembic (s) | slowest revision (s) |\n\
+         | ---: | ---: | ---: | ---: | ---: | --- |\n",
+    );
+    for (i, &n) in sizes.iter().enumerate() {
+        let db = format!("bench{i}");
+        pg.create_db(&db).unwrap();
+        let source = pg.metadb(&db);
+        let t = Instant::now();
+        seed(
+            &SeedSpec {
+                db: source.clone(),
+                airflow_version: AF2.into(),
+                venv: v2.clone(),
+                dag_runs: (n / 20).max(1),
+                task_instances: n,
+            },
+            &STEPS,
+        )
+        .unwrap();
+        let seed_s = t.elapsed().as_secs_f64();
+        let spec = RehearseSpec {
+            source,
+            from_airflow: Some(AF2.into()),
+            target_airflow: AF3.into(),
+            target_venv: v3.clone(),
+            rollback: false,
+        };
+        let r = timed(&format!("rehearse at {n} task instances"), || {
+            rehearse(&spec, &STEPS)
+        })
+        .unwrap();
+        assert!(r.migration.ok, "{:?}", r.migration.error);
+        std::fs::write(
+            out.join(format!("rehearsal-{n}.json")),
+            serde_json::to_string_pretty(&r).unwrap(),
+        )
+        .unwrap();
+        let slow = r.slowest(1)[0];
+        let _ = writeln!(
+            md,
+            "| {n} | {seed_s:.0} | {:.1} | {:.1} | {:.1} | `{}` {:.1} |",
+            r.copy_seconds,
+            r.migration.seconds,
+            r.migration.alembic_seconds,
+            slow.revision,
+            slow.seconds
+        );
+        eprintln!(
+            "BENCH {n}: seed {seed_s:.0} s, migrate {:.1} s",
+            r.migration.seconds
+        );
+        runs.push(r);
+    }
+    if runs.len() >= 3 {
+        let (small, big) = runs.split_at(runs.len() - 1);
+        let fit = Fit::from_rehearsals(small).unwrap();
+        let big = &big[0];
+        let predicted = fit.predict(big.task_instances);
+        let measured = big.migration.alembic_seconds;
+        let _ = writeln!(
+            md,
+            "\nFit on {:?} task instances, predicting {}: **{predicted:.1} s** in Alembic, \
+             measured {measured:.1} s: error **{:+.0} %**.\n\nSteepest revisions (seconds per 10⁶ task instances):\n",
+            fit.sizes,
+            big.task_instances,
+            (predicted - measured) / measured * 100.0
+        );
+        for r in fit.steepest(5) {
+            let got = big
+                .migration
+                .revisions
+                .iter()
+                .find(|x| x.revision == r.revision)
+                .map_or(0.0, |x| x.seconds);
+            let _ = writeln!(
+                md,
+                "- `{}` ({}): {:.1} s + {:.1} s/10⁶ → predicted {:.1} s, measured {got:.1} s",
+                r.revision,
+                r.description,
+                r.fixed,
+                r.per_million,
+                (r.fixed + r.per_million * big.task_instances as f64 / 1e6).max(0.0)
+            );
+        }
+        std::fs::write(
+            out.join("fit.json"),
+            serde_json::to_string_pretty(&fit).unwrap(),
+        )
+        .unwrap();
+    }
+    std::fs::write(out.join("bench.md"), &md).unwrap();
+    eprintln!("{md}");
+}
