@@ -605,8 +605,8 @@ fn check_versions(spec: &RehearseSpec, rev: &str, info: &MigrationsInfo) -> Resu
         return Err(DeployError::Other(format!(
             "{} is at Alembic revision {rev}, which Airflow {target} does not know: the database \
              is newer than Airflow {target} (was it already migrated? a way back is `airflow db \
-             downgrade`, not a rehearsal), or older than Airflow {target} can migrate from \
-             (first upgrade it to Airflow {}). Nothing was copied or written",
+             downgrade`, not a rehearsal), or older than the migrations Airflow {target} ships \
+             (they start at Airflow {}: upgrade to that first). Nothing was copied or written",
             spec.source.display(),
             info.revisions
                 .last()
@@ -893,6 +893,15 @@ impl Rehearsal {
         Ok(path)
     }
 
+    /// Writes [`Rehearsal::to_markdown`] as `db_rehearsal.md` into `dir` (0600); returns its
+    /// path.
+    pub fn write_markdown(&self, dir: &Path) -> Result<PathBuf> {
+        private::dir(dir)?;
+        let path = dir.join("db_rehearsal.md");
+        private::write(&path, self.to_markdown().as_bytes())?;
+        Ok(path)
+    }
+
     /// A Markdown section for report.md / report.html: totals, the slowest revisions, moved
     /// data, the rollback and its loss, then every revision.
     pub fn to_markdown(&self) -> String {
@@ -902,9 +911,8 @@ impl Rehearsal {
         let _ = writeln!(s, "## Metadata database migration rehearsal\n");
         let _ = writeln!(
             s,
-            "{} ({}) at revision `{}` (Airflow {}) → Airflow {} (`{}`), {} task instances.\n",
+            "{} at revision `{}` (Airflow {}) → Airflow {} (`{}`), {} task instances.\n",
             self.source,
-            self.backend,
             self.from_revision,
             self.from_airflow,
             self.target_airflow,

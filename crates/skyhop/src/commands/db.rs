@@ -102,9 +102,7 @@ fn db_rehearse(a: DbRehearseArgs) -> CmdResult {
     let r = rehearse(&spec, &ctx.progress).map_err(failure)?;
     if let Some(dir) = &a.output {
         let json = r.write_json(dir).map_err(Failure::usage)?;
-        let md = dir.join("db_rehearsal.md");
-        std::fs::write(&md, r.to_markdown())
-            .map_err(|e| Failure::usage(format!("{}: {e}", md.display())))?;
+        let md = r.write_markdown(dir).map_err(Failure::usage)?;
         ctx.progress
             .note(&format!("wrote {} and {}", json.display(), md.display()));
     }
