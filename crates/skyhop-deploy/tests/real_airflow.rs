@@ -718,3 +718,74 @@ fn bench_migration_time() {
     std::fs::write(out.join("bench.md"), &md).unwrap();
     eprintln!("{md}");
 }
+
+/// A migration that fails on the copy is a result, not an error: the failing revision, its
+/// Airflow version and the SQL statement, and the SQLite source is left as it was.
+#[test]
+fn rehearse_reports_the_failing_revision_on_sqlite() {
+    use sha2::Digest;
+    use skyhop_deploy::rehearse::{RehearseSpec, rehearse};
+    use skyhop_deploy::seed::{SeedSpec, seed};
+
+    let _serial = serial();
+    if skipped() {
+        return;
+    }
+    let (Some(v2), Some(v3)) = (venv(AF2, None), venv(AF3, None)) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("airflow.db");
+    let source = skyhop_deploy::MetaDb::Sqlite { path: path.clone() };
+    let seeded = seed(
+        &SeedSpec {
+            db: source.clone(),
+            airflow_version: AF2.into(),
+            venv: v2,
+            dag_runs: 10,
+            task_instances: 100,
+        },
+        &STEPS,
+    )
+    .unwrap();
+    assert_eq!(seeded["task_instance"], 100);
+    // A table Airflow 3.0's "Add tables for backfill" revision creates: that revision fails.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("CREATE TABLE backfill (id INTEGER PRIMARY KEY)")
+        .unwrap();
+    let sum = || hex::encode(sha2::Sha256::digest(std::fs::read(&path).unwrap()));
+    let before = sum();
+    let spec = RehearseSpec {
+        source,
+        from_airflow: Some(AF2.into()),
+        target_airflow: AF3.into(),
+        target_venv: v3,
+        rollback: true,
+    };
+    let r = timed("rehearse a failing migration (sqlite)", || {
+        rehearse(&spec, &STEPS)
+    })
+    .unwrap();
+    eprintln!("{}", r.to_markdown());
+    assert!(!r.migration.ok);
+    let e = r.migration.error.as_ref().unwrap();
+    assert_eq!(e.revision.as_deref(), Some("522625f6d606"), "{e:?}");
+    assert_eq!(e.airflow_version.as_deref(), Some("3.0.0"));
+    assert!(e.message.contains("already exists"), "{e:?}");
+    assert!(
+        e.statement
+            .as_deref()
+            .is_some_and(|s| s.contains("CREATE TABLE backfill")),
+        "{e:?}"
+    );
+    assert!(
+        r.rollback.is_none(),
+        "no rollback rehearsal after a failed migration"
+    );
+    assert!(
+        r.to_markdown()
+            .contains("**failed** at revision `522625f6d606`")
+    );
+    assert_eq!(sum(), before, "the source was written");
+}
