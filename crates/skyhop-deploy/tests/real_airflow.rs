@@ -170,15 +170,20 @@ fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
     r
 }
 
+/// The plain 2.10.5 and 3.1.3 environments (SQLite needs no driver), or `None` (test skipped).
+fn sqlite_venvs() -> Option<(PathBuf, PathBuf)> {
+    if skipped() {
+        return None;
+    }
+    Some((venv(AF2, None)?, venv(AF3, None)?))
+}
+
 /// Deploy A (2.10.5), deploy B (3.1.3), refuse a downgrade, roll back to A; then kill -9 a
 /// deploy midway and recover. (Failing deploys are covered against a fake Airflow.)
 #[test]
 fn deploy_upgrade_rollback_and_kill_on_sqlite() {
     let _serial = serial();
-    if skipped() {
-        return;
-    }
-    let (Some(v2), Some(v3)) = (venv(AF2, None), venv(AF3, None)) else {
+    let Some((v2, v3)) = sqlite_venvs() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
@@ -728,10 +733,7 @@ fn rehearse_reports_the_failing_revision_on_sqlite() {
     use skyhop_deploy::seed::{SeedSpec, seed};
 
     let _serial = serial();
-    if skipped() {
-        return;
-    }
-    let (Some(v2), Some(v3)) = (venv(AF2, None), venv(AF3, None)) else {
+    let Some((v2, v3)) = sqlite_venvs() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
