@@ -468,7 +468,7 @@ fn migration_from(
 }
 
 /// The source's Alembic revision, read in a read-only session.
-fn source_revision(db: &MetaDb) -> Result<String> {
+pub fn source_revision(db: &MetaDb) -> Result<String> {
     let tables = db.query(&tables_sql(db))?;
     if !tables
         .iter()

@@ -603,8 +603,9 @@ fn rehearse_postgres_migration_2_to_3() {
 /// The benchmark behind `scripts/db-bench.sh` (ignored: it takes long): for each size in
 /// `SKYHOP_BENCH_SIZES` (task instances, default `10000,100000,1000000`), a fresh database
 /// seeded under 2.10.5 and rehearsed to 3.1.3 (no rollback); then per-revision lines fitted on
-/// all sizes but the largest predict the largest. Writes `rehearsal-<size>.json`, `fit.json`
-/// and `bench.md` into `SKYHOP_BENCH_OUT` (default: a temporary directory).
+/// all sizes but the largest predict the largest. Writes `rehearsal-<size>.json`, `fit.json`,
+/// `fit-all.json` (on every size: the built-in fit of `skyhop db rehearse --estimate`) and
+/// `bench.md` into `SKYHOP_BENCH_OUT` (default: a temporary directory).
 #[test]
 #[ignore = "a benchmark: run scripts/db-bench.sh"]
 fn bench_migration_time() {

@@ -509,6 +509,11 @@ pub struct DbRehearseArgs {
     /// Skip the downgrade rehearsal.
     #[arg(long)]
     pub no_rollback: bool,
+    /// Only estimate, without copying or building anything: read the revision and the number
+    /// of task instances (PostgreSQL: `pg_class.reltuples`) and predict the migration time from
+    /// skyhop's own measurements (`scripts/db-bench.sh`; other hardware differs).
+    #[arg(long, conflicts_with_all = ["no_rollback", "output"])]
+    pub estimate: bool,
     /// Write db_rehearsal.json and db_rehearsal.md into DIR.
     #[arg(long, value_name = "DIR")]
     pub output: Option<PathBuf>,

@@ -91,6 +91,9 @@ fn db_rehearse(a: DbRehearseArgs) -> CmdResult {
     };
     // Unreachable or wrong credentials: said before any environment is built.
     source.query("SELECT 1").map_err(failure)?;
+    if a.estimate {
+        return estimate(&source, &target.airflow, a.json);
+    }
     let venv = db_venv(&ctx, &target.airflow)?;
     let spec = RehearseSpec {
         source,
@@ -117,6 +120,51 @@ fn db_rehearse(a: DbRehearseArgs) -> CmdResult {
     } else {
         exit::FINDINGS
     })
+}
+
+/// `--estimate`: the built-in fit at the database's size.
+fn estimate(source: &MetaDb, target: &str, json: bool) -> CmdResult {
+    let rev = skyhop_deploy::rehearse::source_revision(source).map_err(failure)?;
+    let n = skyhop_deploy::predict::task_instances(source).map_err(failure)?;
+    let fit = skyhop_deploy::predict::builtin(&rev, target).ok_or_else(|| {
+        Failure::usage(format!(
+            "skyhop has no measurements of a migration from Alembic revision {rev} to Airflow \
+             {target}; run the rehearsal itself (without --estimate)"
+        ))
+    })?;
+    let seconds = fit.predict(n);
+    if json {
+        let v = serde_json::json!({
+            "source": source.display(),
+            "from_revision": rev,
+            "target_airflow": target,
+            "task_instances": n,
+            "predicted_alembic_seconds": seconds,
+            "fit": fit,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&v).map_err(Failure::usage)?
+        );
+        return Ok(exit::OK);
+    }
+    println!(
+        "{}: about {n} task instances; Airflow {} → {target}: predicted {seconds:.1} s of \
+         migrations (fit on skyhop's PostgreSQL measurements at {:?} task instances; your server differs: \
+         rehearse on a copy to know)",
+        source.display(),
+        fit.from_airflow,
+        fit.sizes
+    );
+    for r in fit.steepest(3) {
+        println!(
+            "  {} ({}): {:.1} s",
+            r.revision,
+            r.description,
+            (r.fixed + r.per_million * n as f64 / 1e6).max(0.0)
+        );
+    }
+    Ok(exit::OK)
 }
 
 /// The project's current Airflow version, when `--project` is a project (has a Dockerfile or
