@@ -27,8 +27,15 @@ impl std::fmt::Debug for ScratchPostgres {
 }
 
 impl ScratchPostgres {
-    /// Starts a server with one database, `airflow`, owned by the superuser `airflow`.
+    /// Starts a server with one database, `airflow`, owned by the superuser `airflow`, in the
+    /// system's temporary directory.
     pub fn start() -> Result<ScratchPostgres> {
+        Self::start_in(&std::env::temp_dir())
+    }
+
+    /// [`ScratchPostgres::start`] in a new directory under `parent` (as root, the `postgres`
+    /// user must be able to reach it: `parent` and its ancestors need `o+x`).
+    pub fn start_in(parent: &Path) -> Result<ScratchPostgres> {
         let bin = pg_bin_dir().ok_or_else(|| {
             DeployError::MissingTool(
                 "the PostgreSQL server (/usr/lib/postgresql/*/bin/initdb)".into(),
@@ -36,7 +43,7 @@ impl ScratchPostgres {
         })?;
         let dir = tempfile::Builder::new()
             .prefix("skyhop-pg-")
-            .tempdir()
+            .tempdir_in(parent)
             .map_err(|e| DeployError::Other(format!("cannot make a temporary directory: {e}")))?;
         let is_root = Command::new("id")
             .arg("-u")

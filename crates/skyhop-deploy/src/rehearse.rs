@@ -43,6 +43,10 @@ pub struct RehearseSpec {
     pub target_venv: PathBuf,
     /// Also rehearse the downgrade back to the current version on a second copy.
     pub rollback: bool,
+    /// Where the scratch copies (and the scratch PostgreSQL server) go, in a new directory
+    /// removed afterwards; `None`: the system's temporary directory. They need about twice the
+    /// database's size.
+    pub scratch_dir: Option<PathBuf>,
 }
 
 /// The outcome of a rehearsal (also when the migration itself failed: see
@@ -281,10 +285,11 @@ pub(crate) struct Work {
 }
 
 impl Work {
-    pub(crate) fn new() -> Result<Work> {
+    pub(crate) fn new(parent: Option<&Path>) -> Result<Work> {
+        let parent = parent.map_or_else(std::env::temp_dir, Path::to_path_buf);
         let dir = tempfile::Builder::new()
             .prefix("skyhop-rehearse-")
-            .tempdir()
+            .tempdir_in(&parent)
             .map_err(|e| DeployError::Other(format!("cannot make a temporary directory: {e}")))?;
         private::dir(dir.path())?;
         private::write(&dir.path().join("driver.py"), DRIVER.as_bytes())?;
@@ -658,7 +663,7 @@ pub fn rehearse(spec: &RehearseSpec, progress: &dyn Progress) -> Result<Rehearsa
     let rev = source_revision(&spec.source);
     progress.end("read the source database", "read-only");
     let rev = rev?;
-    let work = Work::new()?;
+    let work = Work::new(spec.scratch_dir.as_deref())?;
     progress.begin("read the target's migrations", None);
     let info = work.info(&spec.target_venv);
     progress.end("read the target's migrations", &spec.target_airflow);
@@ -760,7 +765,10 @@ fn copy(spec: &RehearseSpec, work: &Work) -> Result<Scratch> {
         MetaDb::Postgres { .. } => {
             let dump = work.path("source.sql");
             spec.source.snapshot(&dump)?;
-            let pg = ScratchPostgres::start()?;
+            let pg = match &spec.scratch_dir {
+                Some(dir) => ScratchPostgres::start_in(dir)?,
+                None => ScratchPostgres::start()?,
+            };
             pg.create_db("rehearsal")?;
             pg.metadb("rehearsal").restore(&dump)?;
             let _ = std::fs::remove_file(&dump);
@@ -1091,6 +1099,7 @@ mod tests {
             target_airflow: "3.1.3".into(),
             target_venv: PathBuf::from("/v"),
             rollback: true,
+            scratch_dir: None,
         }
     }
 

@@ -47,7 +47,7 @@ pub fn seed(spec: &SeedSpec, progress: &dyn Progress) -> Result<BTreeMap<String,
         )));
     }
     spec.db.check_drivers(&spec.venv, 2)?;
-    let work = Work::new()?;
+    let work = Work::new(None)?;
     work.add_script("seed.py", SCRIPT)?;
     let (runs, tis) = (spec.dag_runs.to_string(), spec.task_instances.to_string());
     progress.begin("seed the database", Some(spec.task_instances));

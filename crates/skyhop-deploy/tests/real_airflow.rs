@@ -458,13 +458,23 @@ fn dump_checksum(db: &skyhop_deploy::MetaDb, dir: &Path) -> String {
     hex::encode(hash.finalize())
 }
 
-/// Scratch directories the rehearsal leaves in the temporary directory (should be none).
-fn scratch_dirs() -> Vec<String> {
-    std::fs::read_dir(std::env::temp_dir())
+/// A directory for a rehearsal's scratch copies that the `postgres` user can reach.
+fn scratch_parent() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        d.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    d
+}
+
+/// What is left in a scratch directory (should be nothing).
+fn left_in(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("skyhop-rehearse-") || n.starts_with("skyhop-pg-"))
         .collect()
 }
 
@@ -503,7 +513,7 @@ fn rehearse_postgres_migration_2_to_3() {
     assert!(counts["xcom"] > 0 && counts["task_instance_history"] > 0 && counts["log"] > 0);
     let tmp = tempfile::tempdir().unwrap();
     let before = dump_checksum(&source, tmp.path());
-    let scratch_before = scratch_dirs();
+    let scratch = scratch_parent();
 
     let spec = RehearseSpec {
         source: source.clone(),
@@ -511,6 +521,7 @@ fn rehearse_postgres_migration_2_to_3() {
         target_airflow: AF3.into(),
         target_venv: v3.clone(),
         rollback: true,
+        scratch_dir: Some(scratch.path().to_path_buf()),
     };
     let r = timed("rehearse 2.10.5 -> 3.1.3", || rehearse(&spec, &STEPS)).unwrap();
     eprintln!("{}", r.to_markdown());
@@ -594,9 +605,9 @@ fn rehearse_postgres_migration_2_to_3() {
         "the source was written"
     );
     assert_eq!(
-        scratch_dirs(),
-        scratch_before,
-        "scratch directories were left"
+        left_in(scratch.path()),
+        Vec::<String>::new(),
+        "scratch left"
     );
 }
 
@@ -657,6 +668,7 @@ fn bench_migration_time() {
             target_airflow: AF3.into(),
             target_venv: v3.clone(),
             rollback: false,
+            scratch_dir: None,
         };
         let r = timed(&format!("rehearse at {n} task instances"), || {
             rehearse(&spec, &STEPS)
@@ -765,6 +777,7 @@ fn rehearse_reports_the_failing_revision_on_sqlite() {
         target_airflow: AF3.into(),
         target_venv: v3,
         rollback: true,
+        scratch_dir: Some(tmp.path().to_path_buf()),
     };
     let r = timed("rehearse a failing migration (sqlite)", || {
         rehearse(&spec, &STEPS)
@@ -791,4 +804,5 @@ fn rehearse_reports_the_failing_revision_on_sqlite() {
             .contains("**failed** at revision `522625f6d606`")
     );
     assert_eq!(sum(), before, "the source was written");
+    assert_eq!(left_in(tmp.path()), ["airflow.db"], "scratch left");
 }

@@ -514,6 +514,10 @@ pub struct DbRehearseArgs {
     /// skyhop's own measurements (`scripts/db-bench.sh`; other hardware differs).
     #[arg(long, conflicts_with_all = ["no_rollback", "output"])]
     pub estimate: bool,
+    /// Put the scratch copies (about twice the database's size) and the scratch PostgreSQL
+    /// server under DIR instead of the temporary directory.
+    #[arg(long, value_name = "DIR")]
+    pub scratch_dir: Option<PathBuf>,
     /// Write db_rehearsal.json and db_rehearsal.md into DIR.
     #[arg(long, value_name = "DIR")]
     pub output: Option<PathBuf>,

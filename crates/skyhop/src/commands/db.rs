@@ -101,6 +101,7 @@ fn db_rehearse(a: DbRehearseArgs) -> CmdResult {
         target_airflow: target.airflow.clone(),
         target_venv: venv,
         rollback: !a.no_rollback,
+        scratch_dir: a.scratch_dir.clone(),
     };
     let r = rehearse(&spec, &ctx.progress).map_err(failure)?;
     if let Some(dir) = &a.output {
