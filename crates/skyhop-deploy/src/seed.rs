@@ -32,14 +32,19 @@ pub struct SeedSpec {
     pub task_instances: u64,
 }
 
-/// Fills `spec.db`; returns the rows added per table.
-pub fn seed(spec: &SeedSpec, progress: &dyn Progress) -> Result<BTreeMap<String, u64>> {
-    let v = &spec.airflow_version;
+/// Whether [`seed`] supports Airflow `v` (2.7 – 2.11), as a clear error when not.
+pub fn supported(v: &str) -> Result<()> {
     if airflow_major(v)? != 2 || compare_airflow(v, "2.7.0")?.is_lt() {
         return Err(DeployError::Other(format!(
             "seeding supports Airflow 2.7 to 2.11 (the version before a 2 → 3 upgrade), not {v}"
         )));
     }
+    Ok(())
+}
+
+/// Fills `spec.db`; returns the rows added per table.
+pub fn seed(spec: &SeedSpec, progress: &dyn Progress) -> Result<BTreeMap<String, u64>> {
+    supported(&spec.airflow_version)?;
     if spec.dag_runs == 0 || spec.task_instances < spec.dag_runs {
         return Err(DeployError::Other(format!(
             "--dag-runs must be at least 1 and --task-instances at least --dag-runs (got {} and {})",

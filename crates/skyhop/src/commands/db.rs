@@ -183,6 +183,7 @@ fn db_seed(a: DbSeedArgs) -> CmdResult {
     let ctx = Ctx::new(false)?;
     let db = MetaDb::from_url(Some(&a.db_url), Path::new(""))
         .map_err(|e| Failure::usage(format!("--db-url: {e}")))?;
+    skyhop_deploy::seed::supported(&a.airflow_version).map_err(failure)?;
     let venv = db_venv(&ctx, &a.airflow_version)?;
     let counts = seed(
         &SeedSpec {
