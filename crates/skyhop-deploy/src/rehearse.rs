@@ -690,10 +690,12 @@ pub fn rehearse(spec: &RehearseSpec, progress: &dyn Progress) -> Result<Rehearsa
     };
     progress.end("migrate the copy", &msg);
     let migration = migration?;
+    // After a failure the copy is half migrated (each revision commits on its own):
+    // what it moved or dropped so far is not what the migration does.
     let after = if migration.ok {
         schema(&main)?
     } else {
-        schema(&main).unwrap_or_default()
+        before.clone()
     };
     let moved = after
         .iter()
