@@ -487,6 +487,17 @@ fn deployment_secrets_are_sealed_and_delete_needs_yes() {
     assert_eq!(code, 0, "{text}");
     let (_, text) = run(&["deployment", "env", "list", "prod"]);
     assert_eq!(text.trim(), "API_TOKEN=**** (secret)");
+    // Its database can be rehearsed once something runs on it; the URL's password stays hidden.
+    let (code, text) = run(&[
+        "db",
+        "rehearse",
+        "--deployment",
+        "prod",
+        "--airflow-version",
+        "3.1.3",
+    ]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("has no active deploy"), "{text}");
     let state = root.join(".skyhop/deployments/prod");
     for entry in fs::read_dir(&state).unwrap() {
         let bytes = fs::read(entry.unwrap().path()).unwrap();
