@@ -82,6 +82,10 @@ pub struct Rehearsal {
     pub added: Vec<String>,
     /// The downgrade rehearsal, when asked for and the migration succeeded.
     pub rollback: Option<Rollback>,
+    /// Seconds in Alembic that skyhop's built-in fit ([`crate::predict::builtin`], measured on
+    /// skyhop's bench machine) predicts at this size, to compare with the measured time.
+    #[serde(default)]
+    pub reference_seconds: Option<f64>,
 }
 
 /// One run of Alembic migrations on a copy.
@@ -739,7 +743,7 @@ pub fn rehearse(spec: &RehearseSpec, progress: &dyn Progress) -> Result<Rehearsa
             "postgresql"
         }
         .into(),
-        from_revision: rev,
+        from_revision: rev.clone(),
         from_airflow,
         target_airflow: spec.target_airflow.clone(),
         target_revision: info.head.clone(),
@@ -758,6 +762,8 @@ pub fn rehearse(spec: &RehearseSpec, progress: &dyn Progress) -> Result<Rehearsa
         renamed,
         added,
         rollback,
+        reference_seconds: crate::predict::builtin(&rev, &spec.target_airflow)
+            .map(|f| f.predict(task_instances)),
     })
 }
 
@@ -938,6 +944,13 @@ impl Rehearsal {
                 m.alembic_seconds,
                 self.copy_seconds
             );
+            if let Some(r) = self.reference_seconds {
+                let _ = writeln!(
+                    s,
+                    "- skyhop's reference measurements predict {r:.1} s in Alembic at this size \
+                     (a slower or busier database server takes longer)."
+                );
+            }
         } else if let Some(e) = &m.error {
             let _ = writeln!(
                 s,

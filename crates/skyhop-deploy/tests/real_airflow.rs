@@ -528,6 +528,7 @@ fn rehearse_postgres_migration_2_to_3() {
     assert!(r.migration.ok, "{:?}", r.migration.error);
     assert_eq!(r.task_instances, tis);
     assert_eq!(r.from_revision, "5f2621c13b39");
+    assert!(r.reference_seconds.is_some_and(|s| s > 0.0));
     let revs = &r.migration.revisions;
     assert!(revs.len() > 20, "{revs:?}");
     assert_eq!(revs.last().unwrap().revision, r.target_revision);
