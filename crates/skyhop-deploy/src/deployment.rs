@@ -442,6 +442,12 @@ impl Deployment {
         private::replace(&path, want.as_bytes())
     }
 
+    /// The metadata DB, its URL decrypted, for a migration rehearsal ([`crate::rehearse`]);
+    /// [`MetaDb`]'s `Debug`, `display` and JSON hide the password.
+    pub fn metadb(&self) -> Result<MetaDb> {
+        self.db()
+    }
+
     /// The metadata DB, its URL decrypted: only to run Airflow or back it up.
     fn db(&self) -> Result<MetaDb> {
         let url = match &self.db_url {

@@ -23,6 +23,12 @@
 //! - `skyhop deploy history [--json]`: [`Deployment::history`] (records serialize to JSON);
 //! - `skyhop rollback ID`: [`Deployment::plan_rollback`] to show the consequences, then
 //!   [`Deployment::rollback`] with `confirmed` set by the prompt or `--yes`;
+//! - `skyhop db rehearse`: [`rehearse::rehearse`] with a [`rehearse::RehearseSpec`] (the
+//!   source database, current and target Airflow versions, the target's environment), then
+//!   [`rehearse::Rehearsal::write_json`] / [`rehearse::Rehearsal::to_markdown`]; scratch copies
+//!   live on a [`pgserver::ScratchPostgres`]; `--estimate` uses [`predict::task_instances`] and
+//!   [`predict::builtin`];
+//! - `skyhop db seed`: [`seed::seed`] (history through Airflow 2.7–2.11's own models);
 //! - before anything else on a deployment, [`Deployment::recover`] puts back what a killed
 //!   skyhop left (deploy, rollback and start call it themselves).
 //!
@@ -37,10 +43,14 @@ mod dev;
 mod error;
 mod local;
 pub mod metadb;
+pub mod pgserver;
+pub mod predict;
 pub mod private;
 mod process;
+pub mod rehearse;
 mod rollback;
 mod secret;
+pub mod seed;
 mod store;
 mod sys;
 mod target;

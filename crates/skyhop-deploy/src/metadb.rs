@@ -163,7 +163,11 @@ impl MetaDb {
                 // Created 0600 before pg_dump writes into it: the dump holds connections.
                 private::write(&tmp, b"")?;
                 let (mut cmd, url) = self.pg_command("pg_dump")?;
-                cmd.arg("--no-owner")
+                // A read-only session: pg_dump reads in one repeatable-read snapshot anyway;
+                // this makes sure nothing it runs can write to the source.
+                cmd.env("PGOPTIONS", "-c default_transaction_read_only=on")
+                    .env("PGCONNECT_TIMEOUT", "10")
+                    .arg("--no-owner")
                     .arg("--no-privileges")
                     .arg("-f")
                     .arg(&tmp)
@@ -173,6 +177,127 @@ impl MetaDb {
             }
         }
         fs::rename(&tmp, dest).at(dest)
+    }
+
+    /// A consistent copy of a live database to `dest`, never writing to it: PostgreSQL with
+    /// [`MetaDb::backup`] (`pg_dump` in a read-only session), SQLite with `VACUUM INTO` on a
+    /// read-only connection (a missing file is an error, not created).
+    pub fn snapshot(&self, dest: &Path) -> Result<()> {
+        match self {
+            MetaDb::Postgres { .. } => self.backup(dest),
+            MetaDb::Sqlite { path } => {
+                let conn = self.sqlite_readonly(path)?;
+                let _ = fs::remove_file(dest);
+                conn.execute("VACUUM INTO ?1", [dest.display().to_string()])
+                    .map_err(|e| {
+                        DeployError::Other(format!("cannot copy {}: {e}", self.display()))
+                    })?;
+                private::set_mode(dest, 0o600)
+            }
+        }
+    }
+
+    fn sqlite_readonly(&self, path: &Path) -> Result<rusqlite::Connection> {
+        use rusqlite::OpenFlags;
+        rusqlite::Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| {
+            DeployError::Other(format!(
+                "cannot open {} read-only: {e}; check the path in the URL",
+                self.display()
+            ))
+        })
+    }
+
+    /// Runs a query in a read-only session and returns its rows, every value as text (NULL as
+    /// an empty string). PostgreSQL through `psql` (`PGOPTIONS` makes the session read-only),
+    /// SQLite through a read-only connection. A connection failure says what to check.
+    pub fn query(&self, sql: &str) -> Result<Vec<Vec<String>>> {
+        match self {
+            MetaDb::Sqlite { path } => {
+                let conn = self.sqlite_readonly(path)?;
+                let fail = |e: rusqlite::Error| {
+                    DeployError::Other(format!("{}: query failed: {e}", self.display()))
+                };
+                let mut stmt = conn.prepare(sql).map_err(fail)?;
+                let n = stmt.column_count();
+                let rows = stmt
+                    .query_map([], |row| {
+                        (0..n)
+                            .map(|i| {
+                                Ok(match row.get_ref(i)? {
+                                    rusqlite::types::ValueRef::Null => String::new(),
+                                    rusqlite::types::ValueRef::Integer(v) => v.to_string(),
+                                    rusqlite::types::ValueRef::Real(v) => v.to_string(),
+                                    rusqlite::types::ValueRef::Text(t)
+                                    | rusqlite::types::ValueRef::Blob(t) => {
+                                        String::from_utf8_lossy(t).into_owned()
+                                    }
+                                })
+                            })
+                            .collect::<rusqlite::Result<Vec<String>>>()
+                    })
+                    .map_err(fail)?;
+                rows.collect::<rusqlite::Result<Vec<_>>>().map_err(fail)
+            }
+            MetaDb::Postgres { .. } => {
+                let (mut cmd, url) = self.pg_command("psql")?;
+                cmd.env("PGOPTIONS", "-c default_transaction_read_only=on")
+                    .env("PGCONNECT_TIMEOUT", "10")
+                    .args([
+                        "-X",
+                        "-q",
+                        "-A",
+                        "-t",
+                        "-v",
+                        "ON_ERROR_STOP=1",
+                        "-F",
+                        "\x1f",
+                        "-c",
+                    ])
+                    .arg(sql)
+                    .arg(&url)
+                    .stdin(std::process::Stdio::null());
+                let out = cmd
+                    .output()
+                    .map_err(|e| DeployError::Other(format!("cannot run psql: {e}")))?;
+                if !out.status.success() {
+                    let err = String::from_utf8_lossy(&out.stderr);
+                    let first = err
+                        .lines()
+                        .find(|l| !l.trim().is_empty())
+                        .unwrap_or("psql failed")
+                        .trim();
+                    let hint = if err.contains("password authentication failed")
+                        || err.contains("no password supplied")
+                        || (err.contains("role") && err.contains("does not exist"))
+                    {
+                        "check the user name and password in the URL"
+                    } else if err.contains("could not connect")
+                        || err.contains("Connection refused")
+                        || err.contains("could not translate host name")
+                        || err.contains("timeout expired")
+                    {
+                        "check the host and port in the URL and that the server is up and reachable from here"
+                    } else if err.contains("database") && err.contains("does not exist") {
+                        "check the database name in the URL"
+                    } else {
+                        "check the URL and the database"
+                    };
+                    return Err(DeployError::Other(format!(
+                        "cannot read {}: {first}; {hint}",
+                        self.display()
+                    )));
+                }
+                Ok(String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .filter(|l| !l.is_empty())
+                    .map(|l| l.split('\x1f').map(str::to_string).collect())
+                    .collect())
+            }
+        }
     }
 
     /// Restores a backup made by [`MetaDb::backup`]. Airflow must be stopped.

@@ -36,6 +36,8 @@ pub use error::{EnvError, ResolutionError};
 pub use install::{Indexes, Venv, install, install_with};
 pub use pypi::{PYPI_SIMPLE, day_after, download_wheel, release_date};
 pub use resolve::{EnvSpec, PYTHON_PLATFORM, resolve};
-pub use support::{TEST_PYTHON, airflow_example_dags, airflow_venv, airflow_venv_with};
+pub use support::{
+    TEST_PYTHON, airflow_example_dags, airflow_venv, airflow_venv_plus, airflow_venv_with,
+};
 pub use uv::{UV_VERSION, uv};
 pub use wheels::{WheelSupport, wheel_support};

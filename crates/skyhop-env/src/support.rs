@@ -26,6 +26,16 @@ pub fn airflow_venv_with(
     cache: &Cache,
     progress: &dyn Progress,
 ) -> Result<Venv, EnvError> {
+    venv_of(airflow_version, None, cache, progress)
+}
+
+/// Airflow `version` on [`TEST_PYTHON`] as of its release day, plus a requirements file.
+fn venv_of(
+    airflow_version: &str,
+    requirements: Option<PathBuf>,
+    cache: &Cache,
+    progress: &dyn Progress,
+) -> Result<Venv, EnvError> {
     let exclude_newer = release_date("apache-airflow", airflow_version, cache)
         .ok()
         .and_then(|d| day_after(&d));
@@ -33,10 +43,32 @@ pub fn airflow_venv_with(
         airflow: airflow_version.to_string(),
         python: TEST_PYTHON.to_string(),
         exclude_newer,
+        requirements,
         ..EnvSpec::default()
     };
     let lock = resolve(&spec, cache, progress)?;
     install(&lock, cache, progress)
+}
+
+/// [`airflow_venv`] plus `requirements` (lines of a requirements.txt, e.g. `psycopg2-binary`):
+/// the file is kept under `cache/test-requirements/<lines joined by +>/`, so the same lines give
+/// the same cached environment.
+pub fn airflow_venv_plus(
+    airflow_version: &str,
+    requirements: &[&str],
+    cache: &Cache,
+    progress: &dyn Progress,
+) -> Result<Venv, EnvError> {
+    let joined = requirements.join("\n");
+    let dir = cache
+        .root
+        .join("test-requirements")
+        .join(requirements.join("+"));
+    let file = dir.join("requirements.txt");
+    fs::create_dir_all(&dir)
+        .and_then(|()| fs::write(&file, format!("{joined}\n")))
+        .map_err(|e| EnvError::io(format!("cannot write {}", file.display()), e))?;
+    venv_of(airflow_version, Some(file), cache, progress)
 }
 
 /// `airflow/example_dags/` of Airflow `version` (from the `apache-airflow` wheel for 2.x, the

@@ -55,6 +55,10 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// Serve the deployments, deploy history, rollbacks and upgrade-test reports to a browser.
     Ui(UiArgs),
+    /// Rehearse the metadata-database migration on a copy (`db rehearse`), or fill a test
+    /// database with history (`db seed`).
+    #[command(subcommand)]
+    Db(DbCommand),
 }
 
 /// `--project DIR`, shared by every command that reads a project.
@@ -566,4 +570,63 @@ pub struct UiArgs {
     /// Open the URL in the desktop's browser (xdg-open).
     #[arg(long)]
     pub open: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Copy a metadata DB (read-only on the source) to a scratch server, run the target's
+    /// `airflow db migrate` on the copy timing every Alembic revision, list the tables it moved
+    /// or dropped, rehearse `airflow db downgrade` on a second copy and what it would lose.
+    Rehearse(DbRehearseArgs),
+    /// Fill a database with realistic history (DAG runs, task instances with retries, XComs,
+    /// logs, rendered fields, datasets) through Airflow 2.7-2.11's own models.
+    Seed(DbSeedArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbRehearseArgs {
+    #[command(flatten)]
+    pub project: ProjectArg,
+    #[command(flatten)]
+    pub version: VersionArgs,
+    /// The database to rehearse on: `postgresql://user:password@host:port/db` or
+    /// `sqlite:////path/airflow.db`. It is only read.
+    #[arg(long, value_name = "URL", required_unless_present = "deployment")]
+    pub db_url: Option<String>,
+    /// Rehearse on the metadata DB of this skyhop deployment (current version: its active
+    /// deploy's).
+    #[arg(long, value_name = "NAME", conflicts_with = "db_url")]
+    pub deployment: Option<String>,
+    /// Skip the downgrade rehearsal.
+    #[arg(long)]
+    pub no_rollback: bool,
+    /// Only estimate, without copying or building anything: read the revision and the number
+    /// of task instances (PostgreSQL: `pg_class.reltuples`) and predict the migration time from
+    /// skyhop's own measurements (`scripts/db-bench.sh`; other hardware differs).
+    #[arg(long, conflicts_with_all = ["no_rollback", "output"])]
+    pub estimate: bool,
+    /// Put the scratch copies (about twice the database's size) and the scratch PostgreSQL
+    /// server under DIR instead of the temporary directory.
+    #[arg(long, value_name = "DIR")]
+    pub scratch_dir: Option<PathBuf>,
+    /// Write db_rehearsal.json and db_rehearsal.md into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Print JSON instead of Markdown.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DbSeedArgs {
+    /// The database to fill (an empty one gets Airflow's schema first).
+    #[arg(long, value_name = "URL")]
+    pub db_url: String,
+    /// The Airflow version of the database (2.7 to 2.11).
+    #[arg(long, value_name = "VERSION")]
+    pub airflow_version: String,
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub dag_runs: u64,
+    #[arg(long, value_name = "M", default_value_t = 10000)]
+    pub task_instances: u64,
 }

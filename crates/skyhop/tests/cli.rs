@@ -361,6 +361,79 @@ fn usage_errors_exit_2() {
     assert!(run.stdout.contains("Exit codes"));
 }
 
+/// `db rehearse` and `db seed` refuse bad input before building anything: exit 2, the flag
+/// named, no password shown, nothing written.
+#[test]
+fn db_rehearse_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let unreachable = format!("postgresql://u:hunter2@127.0.0.1:{closed}/airflow");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "db",
+                "rehearse",
+                "--db-url",
+                "mysql://u:hunter2@h/x",
+                "--airflow-version",
+                "3.1.3",
+            ],
+            "not a supported database URL",
+        ),
+        (
+            &[
+                "db",
+                "rehearse",
+                "--db-url",
+                "sqlite:////nonexistent/airflow.db",
+                "--airflow-version",
+                "3.1.3",
+            ],
+            "does not exist",
+        ),
+        (
+            &[
+                "db",
+                "rehearse",
+                "--db-url",
+                "sqlite:////nonexistent/airflow.db",
+            ],
+            "--runtime-version X or --airflow-version Y",
+        ),
+        (
+            &[
+                "db",
+                "rehearse",
+                "--db-url",
+                &unreachable,
+                "--airflow-version",
+                "3.1.3",
+            ],
+            "check the host and port",
+        ),
+        (
+            &["db", "rehearse", "--airflow-version", "3.1.3"],
+            "--db-url",
+        ),
+    ];
+    for (args, want) in cases {
+        let run = skyhop(dir.path(), args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(want), "{args:?}: {}", run.stderr);
+        assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+    }
+    let written: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name() != ".cache-for-test")
+        .collect();
+    assert!(written.is_empty(), "something was written: {written:?}");
+}
+
 /// A deployment's secrets and DB URL are stored encrypted, never printed; `deployment delete`
 /// asks (or needs `--yes` off a terminal) and then removes everything of it.
 #[test]
@@ -414,6 +487,17 @@ fn deployment_secrets_are_sealed_and_delete_needs_yes() {
     assert_eq!(code, 0, "{text}");
     let (_, text) = run(&["deployment", "env", "list", "prod"]);
     assert_eq!(text.trim(), "API_TOKEN=**** (secret)");
+    // Its database can be rehearsed once something runs on it; the URL's password stays hidden.
+    let (code, text) = run(&[
+        "db",
+        "rehearse",
+        "--deployment",
+        "prod",
+        "--airflow-version",
+        "3.1.3",
+    ]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("has no active deploy"), "{text}");
     let state = root.join(".skyhop/deployments/prod");
     for entry in fs::read_dir(&state).unwrap() {
         let bytes = fs::read(entry.unwrap().path()).unwrap();

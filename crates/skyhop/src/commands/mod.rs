@@ -1,6 +1,7 @@
 //! One module per command family; [`run`] dispatches.
 
 mod basic;
+mod db;
 mod deploy;
 mod fix;
 mod lint;
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Deploy(a) => deploy::deploy(a),
         Command::Rollback(a) => deploy::rollback(a),
         Command::Ui(a) => ui::ui(a),
+        Command::Db(c) => db::db(c),
     }
 }
 
