@@ -42,9 +42,43 @@ pub struct ReportData {
     /// Things to show wherever results are shown (left-out packages, Python fallbacks...).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The metadata-database migration rehearsed on a copy (`upgrade-test --db-url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub db_rehearsal: Option<DbRehearsal>,
     /// Short names of rule codes (`SKY101` → `module-removed`), shown in the actions table.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub rule_titles: std::collections::BTreeMap<String, String>,
+}
+
+/// The metadata-database migration rehearsed on a copy, as the report shows it (the whole
+/// rehearsal is `db_rehearsal.json` beside the report).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DbRehearsal {
+    /// The database (password hidden).
+    pub source: String,
+    /// The migration worked on the copy.
+    pub ok: bool,
+    pub task_instances: u64,
+    /// Time of `airflow db migrate` on the copy.
+    pub seconds: f64,
+    /// skyhop's own measured fit at this size, when it has one for this crossing.
+    #[serde(default)]
+    pub predicted_seconds: Option<f64>,
+    /// The slowest revisions: `(revision, Airflow version, description, seconds)`.
+    #[serde(default)]
+    pub slowest: Vec<(String, Option<String>, String, f64)>,
+    /// Tables the migration moved aside, dropped or renamed, each with what happened.
+    #[serde(default)]
+    pub tables: Vec<String>,
+    /// The failing revision and statement, when the migration failed.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// The way back: the downgrade's plan (or restoring the backup).
+    #[serde(default)]
+    pub rollback: Option<String>,
+    /// What a rollback loses (tables, columns, rows).
+    #[serde(default)]
+    pub rollback_loss: Vec<String>,
 }
 
 /// One environment (current or target) as the report shows it.

@@ -92,6 +92,7 @@ fn environment() -> Result<Environment<'static>, ReportError> {
         env.add_template(name, source)?;
     }
     env.add_filter("ticks", ticks);
+    env.add_filter("secs", |v: f64| format!("{v:.1}"));
     Ok(env)
 }
 

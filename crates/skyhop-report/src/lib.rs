@@ -20,8 +20,8 @@ mod write;
 
 pub use actions::{Action, actions};
 pub use data::{
-    Consideration, EnvMeta, FileStatus, ParsedFile, ReportData, TestStatus, TestSummary, Verdict,
-    verdict,
+    Consideration, DbRehearsal, EnvMeta, FileStatus, ParsedFile, ReportData, TestStatus,
+    TestSummary, Verdict, verdict,
 };
 pub use error::{ReportError, Result};
 pub use github::render_github;

@@ -112,6 +112,9 @@ pub fn render_markdown(data: &ReportData) -> String {
             let _ = writeln!(md, "### {}\n\n{}\n", esc(&c.title), text.trim_end());
         }
     }
+    if let Some(db) = &data.db_rehearsal {
+        db_rehearsal(&mut md, db);
+    }
     if !data.notes.is_empty() {
         md.push_str("## Notes\n\n");
         for n in &data.notes {
@@ -120,6 +123,52 @@ pub fn render_markdown(data: &ReportData) -> String {
         md.push('\n');
     }
     md
+}
+
+fn db_rehearsal(md: &mut String, db: &crate::DbRehearsal) {
+    md.push_str("## Metadata database migration (rehearsed on a copy)\n\n");
+    let _ = writeln!(
+        md,
+        "{}: `airflow db migrate` {} in **{:.1} s** on a copy with {} task instances{}.\n",
+        esc(&db.source),
+        if db.ok { "worked" } else { "**failed**" },
+        db.seconds,
+        db.task_instances,
+        db.predicted_seconds
+            .map(|p| format!(" (skyhop's measurements predict {p:.1} s at this size)"))
+            .unwrap_or_default()
+    );
+    if let Some(e) = &db.error {
+        let _ = writeln!(md, "Error: {}\n", esc(e));
+    }
+    if !db.slowest.is_empty() {
+        md.push_str("| revision | Airflow | what | seconds |\n|---|---|---|---|\n");
+        for (rev, v, what, s) in &db.slowest {
+            let _ = writeln!(
+                md,
+                "| `{rev}` | {} | {} | {s:.1} |",
+                v.as_deref().unwrap_or("?"),
+                esc(what)
+            );
+        }
+        md.push('\n');
+    }
+    for t in &db.tables {
+        let _ = writeln!(md, "- {}", esc(t));
+    }
+    if !db.tables.is_empty() {
+        md.push('\n');
+    }
+    if let Some(r) = &db.rollback {
+        let _ = writeln!(md, "Rollback: {}\n", esc(r));
+        for l in &db.rollback_loss {
+            let _ = writeln!(md, "- {}", esc(l));
+        }
+        if !db.rollback_loss.is_empty() {
+            md.push('\n');
+        }
+    }
+    md.push_str("The whole rehearsal is in `db_rehearsal.json` and `db_rehearsal.md`.\n\n");
 }
 
 fn files_cell(files: &[String]) -> String {

@@ -227,3 +227,39 @@ fn sarif_related_locations_point_to_the_helper_line() {
             .contains("SKY101")
     );
 }
+
+#[test]
+fn the_db_rehearsal_section() {
+    let mut data = common::fixture();
+    data.db_rehearsal = Some(skyhop_report::DbRehearsal {
+        source: "postgresql://airflow:****@db:5432/airflow".into(),
+        ok: true,
+        task_instances: 100_000,
+        seconds: 27.04,
+        predicted_seconds: Some(31.5),
+        slowest: vec![(
+            "d59cbbef95eb".into(),
+            Some("3.0.0".into()),
+            "Add UUID primary key to <task_instance>".into(),
+            9.81,
+        )],
+        tables: vec!["dropped: task_fail (15008 rows)".into()],
+        error: None,
+        rollback: Some("airflow db downgrade --to-version 2.10.5 works".into()),
+        rollback_loss: vec!["column dag_run.run_after (1000 values)".into()],
+    });
+    let md = render_markdown(&data);
+    assert!(md.contains("## Metadata database migration (rehearsed on a copy)"));
+    assert!(md.contains("in **27.0 s** on a copy with 100000 task instances"));
+    assert!(md.contains("predict 31.5 s"));
+    assert!(md.contains("| `d59cbbef95eb` | 3.0.0 |"));
+    assert!(md.contains("- dropped: task\\_fail (15008 rows)"));
+    assert!(md.contains("- column dag\\_run.run\\_after (1000 values)"));
+    let html = render_html(&data);
+    assert!(html.contains("<section id=\"db-rehearsal\">"));
+    assert!(html.contains("<strong>27.0 s</strong>"));
+    assert!(html.contains("Add UUID primary key to &lt;task_instance&gt;"));
+    assert!(!html.contains("<task_instance>"));
+    // without a rehearsal there is no section
+    assert!(!render_html(&common::fixture()).contains("db-rehearsal"));
+}

@@ -12,7 +12,8 @@
 //!   provider pins bumped alone ([`providers`]), the
 //!   scope of a scheduled upgrade ([`scope`]: patch, latest minor, latest, clamped);
 //! - `upgrade-test` ([`upgrade_test`]: both environments, dependency compare, check, parse test,
-//!   report folder) and `upgrade --fix` ([`fix`]: the fix loop, multi-hop plans, summaries).
+//!   report folder, and with a database the migration rehearsed on a copy: [`db`]) and
+//!   `upgrade --fix` ([`fix`]: the fix loop, multi-hop plans, summaries).
 //!
 //! It knows nothing of terminals: it never prompts and never draws; progress goes through
 //! [`skyhop_core::Progress`] and results come back as data (with text renderings the CLI
@@ -21,6 +22,7 @@
 
 pub mod base;
 pub mod classify;
+pub mod db;
 pub mod envs;
 mod error;
 pub mod fix;

@@ -39,6 +39,8 @@ pub struct Options {
     pub jobs: Option<usize>,
     /// Variables of the caller's environment handed to DAG code.
     pub pass_env: Vec<String>,
+    /// A copy of this metadata database (only read) gets the target's migration, rehearsed.
+    pub db_url: Option<String>,
 }
 
 /// Both ends of the test, pinned down (and read from `pip freeze` files when given).
@@ -108,6 +110,12 @@ pub fn run(ctx: &Ctx, project: &Project, args: &Options, ends: Ends) -> Result<O
         current_freeze,
         target_freeze,
     } = ends;
+    // A database to rehearse on: reachable, or nothing else is done.
+    let db_source = args
+        .db_url
+        .as_deref()
+        .map(crate::db::source_db)
+        .transpose()?;
     let tests = if args.version_test || args.dag_test || args.lint_test {
         Tests {
             version: args.version_test,
@@ -437,7 +445,43 @@ pub fn run(ctx: &Ctx, project: &Project, args: &Options, ends: Ends) -> Result<O
         }
     }
 
-    // 6. The report folder.
+    // 6. The metadata database, rehearsed on copies: bad input (another version's database, a
+    //    newer one) stops here with nothing written.
+    let rehearsal = match db_source {
+        Some(source) => {
+            let r = crate::db::rehearse(
+                ctx,
+                source,
+                Some(current.airflow.clone()),
+                &new.airflow,
+                true,
+                None,
+            )?;
+            if !r.migration.ok {
+                let s = crate::db::summary(&r);
+                findings.push(Finding {
+                    path: "Dockerfile".into(),
+                    line: 0,
+                    column: 0,
+                    rule: "SKY602".into(),
+                    severity: Severity::Error,
+                    message: format!(
+                        "the metadata-database migration to Airflow {} fails on a copy of {}: {}",
+                        new.airflow,
+                        s.source,
+                        s.error.unwrap_or_default()
+                    ),
+                    replacement: None,
+                    source: Source::Catalog,
+                    related: Vec::new(),
+                });
+            }
+            Some(r)
+        }
+        None => None,
+    };
+
+    // 7. The report folder.
     let data = ReportData {
         current: meta(
             &current,
@@ -470,6 +514,7 @@ pub fn run(ctx: &Ctx, project: &Project, args: &Options, ends: Ends) -> Result<O
             .into_iter()
             .map(|d| (d.code, d.name))
             .collect(),
+        db_rehearsal: rehearsal.as_ref().map(crate::db::summary),
     };
     let mut extra: Vec<(String, Vec<u8>)> = Vec::new();
     match upgraded_dockerfile(project, &new) {
@@ -521,7 +566,19 @@ pub fn run(ctx: &Ctx, project: &Project, args: &Options, ends: Ends) -> Result<O
         ))
     })?;
 
-    // 7. The short answer.
+    if let Some(r) = &rehearsal {
+        let json = serde_json::to_string_pretty(r).unwrap_or_default();
+        for (name, text) in [
+            ("db_rehearsal.json", json),
+            ("db_rehearsal.md", r.to_markdown()),
+        ] {
+            std::fs::write(out_dir.join(name), text).map_err(|e| {
+                Failure::usage(format!("{}: cannot write {name}: {e}", out_dir.display()))
+            })?;
+        }
+    }
+
+    // 8. The short answer.
     let code = match skyhop_report::verdict(&data) {
         skyhop_report::Verdict::Safe => exit::OK,
         skyhop_report::Verdict::NeedsChanges => exit::FINDINGS,

@@ -288,6 +288,12 @@ pub struct UpgradeTestArgs {
     pub jobs: Option<usize>,
     #[command(flatten)]
     pub pass_env: PassEnvArg,
+    /// Also rehearse the metadata-database migration on a copy of this database (PostgreSQL
+    /// `postgresql://user:pw@host/db` or `sqlite:////abs/path/airflow.db`; only read): time per
+    /// revision, tables moved or dropped, what a rollback loses (report section and
+    /// `db_rehearsal.json`).
+    #[arg(long, value_name = "URL")]
+    pub db_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -519,6 +525,11 @@ pub struct DeployArgs {
     /// Skip the parse test.
     #[arg(long)]
     pub force: bool,
+    /// Deploy without asking, also when an Airflow upgrade migrates a large metadata database
+    /// (at least `SKYHOP_REHEARSE_THRESHOLD` task instances, default 100000): skyhop rehearses
+    /// that migration on a copy first and shows its time.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     // For the parse test before the deploy (the deployed Airflow gets the deployment's
     // variables, `skyhop deployment env`).
     #[command(flatten)]

@@ -432,3 +432,88 @@ fn parse_seals_dag_code_off_from_the_callers_environment() {
         );
     }
 }
+
+/// `upgrade-test --db-url`: the metadata-DB migration rehearsed on a copy of a real Airflow
+/// 2.10.5 SQLite database (seeded by `skyhop db seed`) lands in the report; the source is only
+/// read; a database that cannot be reached stops the run with nothing written.
+#[test]
+fn upgrade_test_rehearses_the_metadata_database() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join("project");
+    fs::create_dir_all(project.join("dags")).unwrap();
+    fs::write(project.join("Dockerfile"), "FROM apache/airflow:2.10.5\n").unwrap();
+    fs::write(project.join("requirements.txt"), "").unwrap();
+    let db = tmp.path().join("airflow.db");
+    let url = format!("sqlite:///{}", db.display());
+    let seeded = skyhop(&[
+        "db",
+        "seed",
+        "--db-url",
+        &url,
+        "--airflow-version",
+        "2.10.5",
+        "--dag-runs",
+        "20",
+        "--task-instances",
+        "200",
+    ]);
+    assert_eq!(seeded.code, 0, "{}\n{}", seeded.stdout, seeded.stderr);
+    let before = fs::read(&db).unwrap();
+
+    let out = tmp.path().join("out");
+    let p = project.to_str().unwrap();
+    let o = out.to_str().unwrap();
+    let args = |url: &str| {
+        let v: Vec<String> = [
+            "upgrade-test",
+            "--project",
+            p,
+            "--airflow-version",
+            "3.1.3",
+            "--version-test",
+            "--output",
+            o,
+            "--db-url",
+            url,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        v
+    };
+    // Bad input first: nothing is written.
+    let missing = format!("sqlite:///{}", tmp.path().join("nope.db").display());
+    let bad: Vec<String> = args(&missing);
+    let run = skyhop(&bad.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("nope.db"), "{}", run.stderr);
+    assert!(!out.exists(), "nothing written on bad input");
+
+    let good = args(&url);
+    let run = skyhop(&good.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        run.code == 0 || run.code == 1,
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    let dir = out.join("upgrade-test-2.10.5--3.1.3");
+    let md = fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(
+        md.contains("## Metadata database migration (rehearsed on a copy)"),
+        "{md}"
+    );
+    assert!(md.contains("`airflow db migrate` worked"), "{md}");
+    assert!(md.contains("Rollback:"), "{md}");
+    let html = fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("id=\"db-rehearsal\""));
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("db_rehearsal.json")).unwrap()).unwrap();
+    assert_eq!(json["migration"]["ok"], true, "{json}");
+    assert!(
+        json["migration"]["revisions"].as_array().unwrap().len() > 5,
+        "every revision applied is listed: {json}"
+    );
+    assert!(dir.join("db_rehearsal.md").is_file());
+    assert_eq!(fs::read(&db).unwrap(), before, "the source is only read");
+}

@@ -201,5 +201,6 @@ pub fn fixture() -> ReportData {
         rule_titles: [("SKY101".to_string(), "module-not-found".to_string())]
             .into_iter()
             .collect(),
+        db_rehearsal: None,
     }
 }

@@ -3,9 +3,9 @@
 use std::path::Path;
 
 use skyhop_core::Progress;
-use skyhop_deploy::rehearse::{RehearseSpec, rehearse};
+use skyhop_deploy::MetaDb;
 use skyhop_deploy::seed::{SeedSpec, seed};
-use skyhop_deploy::{DeployError, MetaDb, airflow_major};
+use skyhop_upgrade::db::{db_venv, failure, rehearse, source_db};
 
 use super::load_project;
 use crate::cli::{DbCommand, DbRehearseArgs, DbSeedArgs};
@@ -17,43 +17,6 @@ pub fn db(cmd: DbCommand) -> CmdResult {
         DbCommand::Rehearse(a) => db_rehearse(a),
         DbCommand::Seed(a) => db_seed(a),
     }
-}
-
-/// Bad input is a usage error; a missing tool or environment an environment error.
-fn failure(e: DeployError) -> Failure {
-    match e {
-        DeployError::MissingTool(_) | DeployError::NoAirflow(_) => Failure::env(e),
-        other => Failure::usage(other),
-    }
-}
-
-/// Plain Airflow `version` with the metadata-DB drivers (psycopg2; asyncpg on Airflow 3), from
-/// skyhop's environment cache: migrations need Airflow and the drivers, not the project's
-/// providers.
-fn db_venv(ctx: &Ctx, version: &str) -> Result<std::path::PathBuf, Failure> {
-    let major = airflow_major(version).map_err(Failure::usage)?;
-    let mut reqs = vec!["psycopg2-binary"];
-    if major >= 3 {
-        reqs.push("asyncpg");
-    }
-    skyhop_env::airflow_venv_plus(version, &reqs, &ctx.cache, &ctx.progress)
-        .map(|v| v.root)
-        .map_err(Failure::env)
-}
-
-/// `--db-url` as a database; SQLite needs an existing file (nothing is created).
-fn source_db(url: &str) -> Result<MetaDb, Failure> {
-    let db = MetaDb::from_url(Some(url), Path::new(""))
-        .map_err(|e| Failure::usage(format!("--db-url: {e}")))?;
-    if let MetaDb::Sqlite { path } = &db
-        && !path.is_file()
-    {
-        return Err(Failure::usage(format!(
-            "--db-url: {} does not exist; give the path of the Airflow SQLite file (`sqlite:////abs/path/airflow.db`)",
-            path.display()
-        )));
-    }
-    Ok(db)
 }
 
 fn db_rehearse(a: DbRehearseArgs) -> CmdResult {
@@ -94,16 +57,14 @@ fn db_rehearse(a: DbRehearseArgs) -> CmdResult {
     if a.estimate {
         return estimate(&source, &target.airflow, a.json);
     }
-    let venv = db_venv(&ctx, &target.airflow)?;
-    let spec = RehearseSpec {
+    let r = rehearse(
+        &ctx,
         source,
-        from_airflow: from,
-        target_airflow: target.airflow.clone(),
-        target_venv: venv,
-        rollback: !a.no_rollback,
-        scratch_dir: a.scratch_dir.clone(),
-    };
-    let r = rehearse(&spec, &ctx.progress).map_err(failure)?;
+        from,
+        &target.airflow,
+        !a.no_rollback,
+        a.scratch_dir.clone(),
+    )?;
     if let Some(dir) = &a.output {
         let json = r.write_json(dir).map_err(Failure::usage)?;
         let md = r.write_markdown(dir).map_err(Failure::usage)?;

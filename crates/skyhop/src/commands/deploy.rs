@@ -410,6 +410,10 @@ pub fn deploy(args: DeployArgs) -> CmdResult {
         health_timeout: DEFAULT_HEALTH_TIMEOUT,
         runtime_order: Some(runtime_order),
     };
+    if !rehearsed_and_agreed(&ctx, &d, &req.airflow_version, args.yes)? {
+        eprintln!("nothing deployed");
+        return Ok(exit::OK);
+    }
     watch_for_kill(&project.root, d.config().name.as_str());
     let outcome = d.deploy(&req, &ctx.progress).map_err(deploy_failure)?;
     println!("{}", outcome.message);
@@ -424,6 +428,81 @@ pub fn deploy(args: DeployArgs) -> CmdResult {
     } else {
         exit::FINDINGS
     })
+}
+
+/// Task instances from which an Airflow upgrade's migration is rehearsed before a deploy.
+const REHEARSE_THRESHOLD: u64 = 100_000;
+
+/// Before a deploy that raises Airflow on a large metadata database: the migration rehearsed
+/// on a copy, its time shown, and the user asked (`--yes`: not asked). `true` to deploy.
+fn rehearsed_and_agreed(
+    ctx: &Ctx,
+    d: &skyhop_deploy::Deployment,
+    airflow: &str,
+    yes: bool,
+) -> Result<bool, Failure> {
+    let Some(active) = d.active().map_err(Failure::usage)? else {
+        return Ok(true);
+    };
+    let newer = match (
+        skyhop_catalog::parse_airflow_version(airflow),
+        skyhop_catalog::parse_airflow_version(&active.airflow),
+    ) {
+        (Ok(new), Ok(old)) => new > old,
+        _ => false,
+    };
+    if !newer {
+        return Ok(true);
+    }
+    let threshold = std::env::var("SKYHOP_REHEARSE_THRESHOLD")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(REHEARSE_THRESHOLD);
+    let db = d.metadb().map_err(Failure::usage)?;
+    let Ok(rows) = skyhop_deploy::predict::task_instances(&db) else {
+        return Ok(true);
+    };
+    if rows < threshold {
+        return Ok(true);
+    }
+    ctx.progress.note(&format!(
+        "the metadata database holds about {rows} task instances: rehearsing the migration from Airflow {} to {airflow} on a copy first",
+        active.airflow
+    ));
+    let r =
+        skyhop_upgrade::db::rehearse(ctx, db, Some(active.airflow.clone()), airflow, false, None)?;
+    let m = &r.migration;
+    if !m.ok {
+        print!("{}", r.to_markdown());
+        return Err(Failure::findings(
+            "deploy refused: the metadata-database migration fails on a copy of the database (above); nothing was deployed",
+        ));
+    }
+    println!(
+        "Migration rehearsed on a copy: {:.1} s for {rows} task instances (Airflow {} -> {airflow}); Airflow is down for about that long during the deploy. Slowest revisions:",
+        m.seconds, active.airflow
+    );
+    for v in r.slowest(3) {
+        println!(
+            "  {} ({}): {:.1} s {}",
+            v.revision,
+            v.airflow_version.as_deref().unwrap_or("?"),
+            v.seconds,
+            v.description
+        );
+    }
+    if yes {
+        return Ok(true);
+    }
+    if confirm("Deploy now?") {
+        return Ok(true);
+    }
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return Ok(false);
+    }
+    Err(Failure::usage(
+        "not a terminal, so nothing was deployed: pass --yes to deploy with this downtime",
+    ))
 }
 
 fn history(project: &std::path::Path, name: Option<&str>, json: bool) -> CmdResult {

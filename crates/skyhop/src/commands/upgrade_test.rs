@@ -28,6 +28,7 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
         output: args.output,
         jobs: args.jobs,
         pass_env: args.pass_env.pass_env,
+        db_url: args.db_url,
     };
     let ends = upgrade_test::ends(&ctx, &project, &opts)?;
     eprintln!(
