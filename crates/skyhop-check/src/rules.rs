@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use rustc_hash::{FxHashMap, FxHashSet};
+
 use serde::{Deserialize, Serialize};
 use skyhop_core::Severity;
 
@@ -57,16 +59,22 @@ pub struct Range {
     /// First version where it breaks.
     #[serde(default)]
     pub removed: Option<String>,
+    /// `removed` and `deprecated` parsed, on first use (checks ask for every use of a name).
+    #[serde(skip)]
+    parsed: OnceLock<(Option<Version>, Option<Version>)>,
 }
 
 impl Range {
     /// Severity for a target version: error once removed, warning once deprecated, else none.
     pub fn severity(&self, target: &Version) -> Option<Severity> {
-        let at = |v: &Option<String>| v.as_deref().and_then(Version::parse);
-        if at(&self.removed).is_some_and(|r| *target >= r) {
+        let (removed, deprecated) = self.parsed.get_or_init(|| {
+            let at = |v: &Option<String>| v.as_deref().and_then(Version::parse);
+            (at(&self.removed), at(&self.deprecated))
+        });
+        if removed.as_ref().is_some_and(|r| target >= r) {
             return Some(Severity::Error);
         }
-        if at(&self.deprecated).is_some_and(|d| *target >= d) {
+        if deprecated.as_ref().is_some_and(|d| target >= d) {
             return Some(Severity::Warning);
         }
         None
@@ -222,13 +230,15 @@ pub struct Rules {
     pub factories: Vec<FactoryRule>,
     pub values: Vec<ValueRule>,
     pub packages: HashMap<String, String>,
-    exact: HashMap<String, usize>,
+    exact: FxHashMap<String, usize>,
     /// Indices of `prefix.**` entries.
     wildcards: Vec<usize>,
+    /// The first `prefix.**` entry of each prefix.
+    wildcard_prefixes: FxHashMap<String, usize>,
     /// Argument rules by keyword.
-    arguments_by_name: HashMap<String, Vec<usize>>,
+    arguments_by_name: FxHashMap<String, Vec<usize>>,
     /// Qualified callees of argument rules, and `*Suffix` callees (without the star).
-    argument_callees: (std::collections::HashSet<String>, Vec<String>),
+    argument_callees: (FxHashSet<String>, Vec<String>),
 }
 
 fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> T {
@@ -252,18 +262,20 @@ pub fn rules() -> &'static Rules {
             "names.json",
             include_str!("../rules/names.json"),
         ));
-        let mut exact = HashMap::new();
+        let mut exact = FxHashMap::default();
         let mut wildcards = Vec::new();
+        let mut wildcard_prefixes = FxHashMap::default();
         for (i, n) in names.iter().enumerate() {
             exact.entry(n.old.clone()).or_insert(i);
-            if n.old.ends_with(".**") {
+            if let Some(prefix) = n.old.strip_suffix(".**") {
                 wildcards.push(i);
+                wildcard_prefixes.entry(prefix.to_string()).or_insert(i);
             }
         }
         let arguments: Vec<ArgumentRule> =
             parse("arguments.json", include_str!("../rules/arguments.json"));
-        let mut arguments_by_name: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut argument_callees = (std::collections::HashSet::new(), Vec::new());
+        let mut arguments_by_name: FxHashMap<String, Vec<usize>> = FxHashMap::default();
+        let mut argument_callees = (FxHashSet::default(), Vec::new());
         for (i, a) in arguments.iter().enumerate() {
             arguments_by_name.entry(a.name.clone()).or_default().push(i);
             match a.callee.strip_prefix('*') {
@@ -291,6 +303,7 @@ pub fn rules() -> &'static Rules {
             values: parse("values.json", include_str!("../rules/values.json")),
             exact,
             wildcards,
+            wildcard_prefixes,
         }
     })
 }
@@ -301,19 +314,16 @@ impl Rules {
         if let Some(&i) = self.exact.get(qualname) {
             return Some(&self.names[i]);
         }
-        let mut best: Option<&NameRule> = None;
-        for n in self.wildcards.iter().map(|&i| &self.names[i]) {
-            if let Some(prefix) = n.old.strip_suffix(".**") {
-                let hit = qualname == prefix
-                    || qualname
-                        .strip_prefix(prefix)
-                        .is_some_and(|r| r.starts_with('.'));
-                if hit && best.is_none_or(|b| b.old.len() < n.old.len()) {
-                    best = Some(n);
-                }
-            }
+        // The longest `prefix.**` that is `qualname` or a dotted prefix of it.
+        if let Some(&i) = self.wildcard_prefixes.get(qualname) {
+            return Some(&self.names[i]);
         }
-        best
+        let bytes = qualname.as_bytes();
+        (0..bytes.len())
+            .rev()
+            .filter(|&at| bytes[at] == b'.')
+            .find_map(|at| self.wildcard_prefixes.get(&qualname[..at]))
+            .map(|&i| &self.names[i])
     }
 
     /// The first name rule whose old path is `qualname` or lies under it (for `import a.b`).
@@ -445,6 +455,7 @@ mod tests {
         let r = Range {
             deprecated: Some("2.4".into()),
             removed: Some("3.0".into()),
+            ..Range::default()
         };
         let v = |s| Version::parse(s).unwrap();
         assert_eq!(r.severity(&v("2.3")), None);

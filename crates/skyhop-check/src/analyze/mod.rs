@@ -91,6 +91,17 @@ pub(crate) struct Ctx<'a> {
     pub config_set: HashSet<(String, String)>,
     /// Package notes of messages, by name and package: most files name the same few.
     pub package_notes: RwLock<HashMap<String, String>>,
+    /// SKY103 texts of deprecated names, by name.
+    pub deprecations: RwLock<HashMap<String, Deprecation>>,
+}
+
+/// A deprecation finding's text, made once: for `message` and `target` of the resolved
+/// name, `text` and `replacement`.
+pub(crate) struct Deprecation {
+    message: String,
+    target: Option<String>,
+    text: String,
+    replacement: Option<String>,
 }
 
 impl<'a> Ctx<'a> {
@@ -111,6 +122,7 @@ impl<'a> Ctx<'a> {
             missing_modules: RwLock::default(),
             config_set: HashSet::default(),
             package_notes: RwLock::default(),
+            deprecations: RwLock::default(),
         }
     }
 
@@ -138,7 +150,8 @@ pub(crate) struct Analyzer<'a> {
     source: &'a str,
     /// Built on the first finding: most files have none.
     lines: OnceLock<LineIndex>,
-    scopes: Vec<HashMap<String, Binding>>,
+    /// Bindings by name, innermost scope last (names borrowed from the AST).
+    scopes: Vec<HashMap<&'a str, Binding>>,
     callables: HashSet<String>,
     pending: Vec<Pending>,
     guards: Vec<(usize, Branch)>,
@@ -281,9 +294,9 @@ impl<'a> Analyzer<'a> {
 
     // ---------- scopes ----------
 
-    fn bind(&mut self, name: &str, binding: Binding) {
+    fn bind(&mut self, name: &'a str, binding: Binding) {
         if let Some(scope) = self.scopes.last_mut() {
-            scope.insert(name.to_string(), binding);
+            scope.insert(name, binding);
         }
     }
 
@@ -293,13 +306,31 @@ impl<'a> Analyzer<'a> {
 
     /// The qualified name an expression refers to (`alias.attr.attr`), when it is known.
     fn qualify(&self, expr: &Expr) -> Option<String> {
+        let mut out = String::new();
+        self.qualify_into(expr, &mut out).then_some(out)
+    }
+
+    /// [`Self::qualify`], appending to `out` (one buffer for the whole chain); false when
+    /// the name is not known (`out` is then left partly written).
+    fn qualify_into(&self, expr: &Expr, out: &mut String) -> bool {
         match expr {
-            Expr::Name(n) => match self.lookup(n.id.as_str())? {
-                Binding::Module(q) | Binding::Symbol(q) => Some(q.clone()),
-                _ => None,
+            Expr::Name(n) => match self.lookup(n.id.as_str()) {
+                Some(Binding::Module(q) | Binding::Symbol(q)) => {
+                    out.reserve(q.len() + 32);
+                    out.push_str(q);
+                    true
+                }
+                _ => false,
             },
-            Expr::Attribute(a) => Some(format!("{}.{}", self.qualify(&a.value)?, a.attr.id)),
-            _ => None,
+            Expr::Attribute(a) => {
+                if !self.qualify_into(&a.value, out) {
+                    return false;
+                }
+                out.push('.');
+                out.push_str(a.attr.id.as_str());
+                true
+            }
+            _ => false,
         }
     }
 

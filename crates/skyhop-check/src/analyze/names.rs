@@ -4,7 +4,10 @@ use super::*;
 
 impl<'a> Analyzer<'a> {
     pub(super) fn is_local(&self, module: &str) -> bool {
-        let top = module.split('.').next().unwrap_or(module);
+        let top = match module.bytes().position(|b| b == b'.') {
+            Some(at) => &module[..at],
+            None => module,
+        };
         top != "airflow" && self.ctx.local_tops.contains(top)
     }
 
@@ -229,6 +232,45 @@ impl<'a> Analyzer<'a> {
         message: &str,
         target: Option<String>,
     ) {
+        // Most files use the same few deprecated names: the text is made once per name.
+        let hit = self.ctx.deprecations.read().ok().and_then(|m| {
+            m.get(what)
+                .filter(|d| d.message == message && d.target == target)
+                .map(|d| (d.text.clone(), d.replacement.clone()))
+        });
+        let (text, replacement) = match hit {
+            Some(hit) => hit,
+            None => {
+                let made = self.deprecated_text(what, message, target.clone());
+                if let Ok(mut m) = self.ctx.deprecations.write() {
+                    m.insert(
+                        what.to_string(),
+                        Deprecation {
+                            message: message.to_string(),
+                            target,
+                            text: made.0.clone(),
+                            replacement: made.1.clone(),
+                        },
+                    );
+                }
+                made
+            }
+        };
+        self.push(
+            range.start(),
+            "SKY103",
+            Severity::Warning,
+            text,
+            replacement,
+        );
+    }
+
+    fn deprecated_text(
+        &self,
+        what: &str,
+        message: &str,
+        target: Option<String>,
+    ) -> (String, Option<String>) {
         let target = target.filter(|t| t != what);
         let mut text = format!(
             "`{what}` is deprecated in the target (Airflow {})",
@@ -240,7 +282,7 @@ impl<'a> Analyzer<'a> {
         } else {
             text.push_str(&format!(": {}", first_line(message)));
         }
-        self.push(range.start(), "SKY103", Severity::Warning, text, target);
+        (text, target)
     }
 
     /// Reports a curated name rule if it applies to the target; returns whether it fired.

@@ -117,7 +117,7 @@ impl<'a> Analyzer<'a> {
         let name = c.name.id.to_string();
         let class = self.user_class(c);
         self.user_classes.insert(name.clone(), class);
-        self.bind(&name, Binding::UserClass(name.clone()));
+        self.bind(c.name.id.as_str(), Binding::UserClass(name.clone()));
         self.check_overrides(c, &name);
         self.check_signatures(c, &name);
         self.scopes.push(HashMap::default());
@@ -241,7 +241,7 @@ impl<'a> Analyzer<'a> {
         }
     }
 
-    pub(super) fn bind_targets(&mut self, expr: &Expr) {
+    pub(super) fn bind_targets(&mut self, expr: &'a Expr) {
         match expr {
             Expr::Name(n) => self.bind(n.id.as_str(), Binding::Local),
             Expr::Tuple(t) => t.elts.iter().for_each(|e| self.bind_targets(e)),
