@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 use std::path::{Path, PathBuf};
 
@@ -50,19 +51,24 @@ pub(crate) fn local_top_levels(files: &[PathBuf], root: &Path) -> FxHashSet<Stri
             dir = d.parent();
         }
     }
-    let mut tops = FxHashSet::default();
-    for d in dirs {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().to_string();
-            let stem = name.strip_suffix(".py").unwrap_or(&name);
-            if !stem.is_empty() && stem.chars().all(|c| c.is_alphanumeric() || c == '_') {
-                tops.insert(stem.to_string());
+    // One directory per task: thousands of files lie in hundreds of directories.
+    let dirs: Vec<PathBuf> = dirs.into_iter().collect();
+    let mut tops: FxHashSet<String> = dirs
+        .par_iter()
+        .flat_map_iter(|d| {
+            let mut names = Vec::new();
+            if let Ok(entries) = std::fs::read_dir(d) {
+                for e in entries.flatten() {
+                    let name = e.file_name().to_string_lossy().to_string();
+                    let stem = name.strip_suffix(".py").unwrap_or(&name);
+                    if !stem.is_empty() && stem.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                        names.push(stem.to_string());
+                    }
+                }
             }
-        }
-    }
+            names
+        })
+        .collect();
     tops.remove("airflow");
     tops
 }
@@ -78,11 +84,8 @@ pub fn collect_python_files(paths: &[PathBuf], root: &Path) -> (Vec<PathBuf>, Ve
             files.push(p.clone());
             continue;
         }
-        // Entries sorted by name: the walk yields paths in `Path` order, so the sort below
-        // only confirms it (sorting 8,000 paths by components cost more than walking them).
         let walker = walkdir::WalkDir::new(p)
             .follow_links(true)
-            .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| {
                 let name = e.file_name().to_string_lossy();
@@ -120,7 +123,28 @@ pub fn collect_python_files(paths: &[PathBuf], root: &Path) -> (Vec<PathBuf>, Ve
             }
         }
     }
-    files.sort();
+    sort_paths(&mut files);
     files.dedup();
     (files, problems)
+}
+
+/// Sorts `paths` in `Path` order. Comparing paths component by component is slow (8,000
+/// paths took longer to sort than to walk); for the paths a walk yields, the bytes with `/` as
+/// the lowest byte sort the same, which is checked, falling back to the `Path` sort.
+fn sort_paths(paths: &mut [PathBuf]) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        paths.sort_by_cached_key(|p| {
+            p.as_os_str()
+                .as_bytes()
+                .iter()
+                .map(|&b| if b == b'/' { 0 } else { b })
+                .collect::<Vec<u8>>()
+        });
+        if paths.is_sorted() {
+            return;
+        }
+    }
+    paths.sort();
 }

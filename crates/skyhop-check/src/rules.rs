@@ -233,8 +233,8 @@ pub struct Rules {
     exact: FxHashMap<String, usize>,
     /// Indices of `prefix.**` entries.
     wildcards: Vec<usize>,
-    /// The first `prefix.**` entry of each prefix.
-    wildcard_prefixes: FxHashMap<String, usize>,
+    /// First segments of every `old` name.
+    name_tops: Vec<String>,
     /// Argument rules by keyword.
     arguments_by_name: FxHashMap<String, Vec<usize>>,
     /// Qualified callees of argument rules, and `*Suffix` callees (without the star).
@@ -264,12 +264,15 @@ pub fn rules() -> &'static Rules {
         ));
         let mut exact = FxHashMap::default();
         let mut wildcards = Vec::new();
-        let mut wildcard_prefixes = FxHashMap::default();
+        let mut name_tops: Vec<String> = Vec::new();
         for (i, n) in names.iter().enumerate() {
             exact.entry(n.old.clone()).or_insert(i);
-            if let Some(prefix) = n.old.strip_suffix(".**") {
+            if n.old.ends_with(".**") {
                 wildcards.push(i);
-                wildcard_prefixes.entry(prefix.to_string()).or_insert(i);
+            }
+            let top = n.old.split_once('.').map_or(n.old.as_str(), |(t, _)| t);
+            if !name_tops.iter().any(|t| t == top) {
+                name_tops.push(top.to_string());
             }
         }
         let arguments: Vec<ArgumentRule> =
@@ -303,7 +306,7 @@ pub fn rules() -> &'static Rules {
             values: parse("values.json", include_str!("../rules/values.json")),
             exact,
             wildcards,
-            wildcard_prefixes,
+            name_tops,
         }
     })
 }
@@ -311,19 +314,28 @@ pub fn rules() -> &'static Rules {
 impl Rules {
     /// The name rule for a qualified name: exact match first, then the longest `prefix.**`.
     pub fn name_rule(&self, qualname: &str) -> Option<&NameRule> {
+        // Every old name lies under one of a few top-level packages (`airflow`): most names
+        // a DAG file uses (`datetime.timedelta`, `pendulum.datetime`) are ruled out here.
+        let top = qualname.split_once('.').map_or(qualname, |(t, _)| t);
+        if !self.name_tops.iter().any(|t| t == top) {
+            return None;
+        }
         if let Some(&i) = self.exact.get(qualname) {
             return Some(&self.names[i]);
         }
-        // The longest `prefix.**` that is `qualname` or a dotted prefix of it.
-        if let Some(&i) = self.wildcard_prefixes.get(qualname) {
-            return Some(&self.names[i]);
+        let mut best: Option<&NameRule> = None;
+        for n in self.wildcards.iter().map(|&i| &self.names[i]) {
+            if let Some(prefix) = n.old.strip_suffix(".**") {
+                let hit = qualname == prefix
+                    || qualname
+                        .strip_prefix(prefix)
+                        .is_some_and(|r| r.starts_with('.'));
+                if hit && best.is_none_or(|b| b.old.len() < n.old.len()) {
+                    best = Some(n);
+                }
+            }
         }
-        let bytes = qualname.as_bytes();
-        (0..bytes.len())
-            .rev()
-            .filter(|&at| bytes[at] == b'.')
-            .find_map(|at| self.wildcard_prefixes.get(&qualname[..at]))
-            .map(|&i| &self.names[i])
+        best
     }
 
     /// The first name rule whose old path is `qualname` or lies under it (for `import a.b`).

@@ -83,8 +83,8 @@ pub(crate) struct Ctx<'a> {
     pub current: Option<Version>,
     /// Top-level module names that are the project's own code.
     pub local_tops: &'a HashSet<String>,
-    /// `index.resolve` results: most files import the same few dozen names.
-    pub resolved: RwLock<HashMap<String, Resolved>>,
+    /// Identifies this check for the per-thread caches of `index.resolve` results.
+    id: u64,
     /// Messages for missing modules, by module and imported names.
     pub missing_modules: RwLock<HashMap<String, (String, Option<String>)>>,
     /// `(section, key)` of configuration options the project sets (lowercase).
@@ -118,7 +118,7 @@ impl<'a> Ctx<'a> {
             target_text,
             current,
             local_tops,
-            resolved: RwLock::default(),
+            id: NEXT_CTX.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             missing_modules: RwLock::default(),
             config_set: HashSet::default(),
             package_notes: RwLock::default(),
@@ -126,22 +126,33 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// [`ApiIndex::resolve`], cached.
+    /// [`ApiIndex::resolve`], cached: most files use the same few dozen names. The cache is
+    /// per thread (a lock shared by the threads checking files cost more than the lookups),
+    /// and is emptied when the thread starts working for another check.
     fn resolve(&self, index: &ApiIndex, qualname: &str) -> Resolved {
-        if let Some(r) = self
-            .resolved
-            .read()
-            .ok()
-            .and_then(|m| m.get(qualname).cloned())
-        {
-            return r;
-        }
-        let r = index.resolve(qualname);
-        if let Ok(mut m) = self.resolved.write() {
-            m.insert(qualname.to_string(), r.clone());
-        }
-        r
+        RESOLVED.with(|cell| {
+            let mut cache = cell.borrow_mut();
+            if cache.0 != self.id {
+                cache.0 = self.id;
+                cache.1.clear();
+            }
+            if let Some(r) = cache.1.get(qualname) {
+                return r.clone();
+            }
+            let r = index.resolve(qualname);
+            cache.1.insert(qualname.to_string(), r.clone());
+            r
+        })
     }
+}
+
+/// Ids of [`Ctx`]s.
+static NEXT_CTX: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+thread_local! {
+    /// `(Ctx id, qualified name → resolved)` of the check this thread last worked for.
+    static RESOLVED: std::cell::RefCell<(u64, HashMap<String, Resolved>)> =
+        std::cell::RefCell::new((0, HashMap::default()));
 }
 
 pub(crate) struct Analyzer<'a> {

@@ -303,14 +303,12 @@ impl<'a> Analyzer<'a> {
     /// target does not announce (names that still work but are expected to go: ruff's AIR311).
     fn name_rule_with_index(
         &mut self,
+        rule: &NameRule,
         qualname: &str,
         resolved: &Resolved,
         range: TextRange,
         import: bool,
     ) {
-        let Some(rule) = rules().name_rule(qualname) else {
-            return;
-        };
         if rule.old.ends_with(".**") || rule.semantic {
             return;
         }
@@ -380,8 +378,12 @@ impl<'a> Analyzer<'a> {
         {
             return;
         }
-        if !attrs_only
-            && let Some(rule) = rules().name_rule(qualname)
+        let rule = if attrs_only {
+            None
+        } else {
+            rules().name_rule(qualname)
+        };
+        if let Some(rule) = rule
             && (!rule.old.ends_with(".**") || self.ctx.index.is_some() || rule.semantic)
         {
             self.name_rule_finding(rule, qualname, range);
@@ -393,8 +395,8 @@ impl<'a> Analyzer<'a> {
         if attrs_only && !matches!(resolved, Resolved::MissingAttr { .. }) {
             return;
         }
-        if !attrs_only {
-            self.name_rule_with_index(qualname, &resolved, range, import);
+        if let Some(rule) = rule {
+            self.name_rule_with_index(rule, qualname, &resolved, range, import);
         }
         match resolved {
             Resolved::MissingName {
