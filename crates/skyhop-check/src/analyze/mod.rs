@@ -211,7 +211,8 @@ impl<'a> Analyzer<'a> {
             path,
             source,
             lines: OnceLock::new(),
-            scopes: vec![HashMap::default()],
+            // Module scope: a DAG file binds a few dozen names.
+            scopes: vec![HashMap::with_capacity_and_hasher(64, Default::default())],
             callables: HashSet::default(),
             pending: Vec::new(),
             guards: Vec::new(),
