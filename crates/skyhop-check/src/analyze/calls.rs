@@ -111,13 +111,14 @@ impl<'a> Analyzer<'a> {
         let mut resolved = self.ctx.resolve(index, callee);
         if let Resolved::Deprecated {
             target: Some(t), ..
-        } = &resolved
+        } = &*resolved
         {
-            resolved = self.ctx.resolve(index, t);
+            let target = self.ctx.resolve(index, t);
+            resolved = target;
         }
-        match resolved {
-            Resolved::Class(c) => (index.class_init(&c), Some(c)),
-            Resolved::Function(Some(f)) => (index.function_signature(&f), None),
+        match &*resolved {
+            Resolved::Class(c) => (index.class_init(c), Some(c.clone())),
+            Resolved::Function(Some(f)) => (index.function_signature(f), None),
             _ => (None, None),
         }
     }

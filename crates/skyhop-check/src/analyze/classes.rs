@@ -87,15 +87,15 @@ impl<'a> Analyzer<'a> {
         let Some(index) = self.ctx.index else {
             return fallback();
         };
-        let class = |q: &str| match self.ctx.resolve(index, q) {
-            Resolved::Class(c) => Some(c),
+        let class = |q: &str| match &*self.ctx.resolve(index, q) {
+            Resolved::Class(c) => Some(c.clone()),
             _ => None,
         };
-        match self.ctx.resolve(index, qualname) {
-            Resolved::Class(c) => Some(c),
+        match &*self.ctx.resolve(index, qualname) {
+            Resolved::Class(c) => Some(c.clone()),
             Resolved::Deprecated {
                 target: Some(t), ..
-            } => class(&t).or_else(fallback),
+            } => class(t).or_else(fallback),
             Resolved::Function(_) | Resolved::Module | Resolved::Value => None,
             _ => rules()
                 .name_rule(qualname)

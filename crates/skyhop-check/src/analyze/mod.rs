@@ -17,6 +17,7 @@ mod names;
 mod walk;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::rc::Rc;
 use std::sync::{OnceLock, RwLock};
 
 use ruff_python_ast::visitor::{self, Visitor};
@@ -129,7 +130,7 @@ impl<'a> Ctx<'a> {
     /// [`ApiIndex::resolve`], cached: most files use the same few dozen names. The cache is
     /// per thread (a lock shared by the threads checking files cost more than the lookups),
     /// and is emptied when the thread starts working for another check.
-    fn resolve(&self, index: &ApiIndex, qualname: &str) -> Resolved {
+    fn resolve(&self, index: &ApiIndex, qualname: &str) -> Rc<Resolved> {
         RESOLVED.with(|cell| {
             let mut cache = cell.borrow_mut();
             if cache.0 != self.id {
@@ -139,8 +140,8 @@ impl<'a> Ctx<'a> {
             if let Some(r) = cache.1.get(qualname) {
                 return r.clone();
             }
-            let r = index.resolve(qualname);
-            cache.1.insert(qualname.to_string(), r.clone());
+            let r = Rc::new(index.resolve(qualname));
+            cache.1.insert(qualname.to_string(), Rc::clone(&r));
             r
         })
     }
@@ -151,7 +152,7 @@ static NEXT_CTX: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::ne
 
 thread_local! {
     /// `(Ctx id, qualified name → resolved)` of the check this thread last worked for.
-    static RESOLVED: std::cell::RefCell<(u64, HashMap<String, Resolved>)> =
+    static RESOLVED: std::cell::RefCell<(u64, HashMap<String, Rc<Resolved>>)> =
         std::cell::RefCell::new((0, HashMap::default()));
 }
 

@@ -29,7 +29,7 @@ impl<'a> Analyzer<'a> {
         let Some(index) = self.ctx.index else {
             return true;
         };
-        match self.ctx.resolve(index, module) {
+        match &*self.ctx.resolve(index, module) {
             Resolved::MissingName { .. } => {
                 self.reported.insert(module.to_string());
                 let (message, replacement) = self.missing_module_message(module, names);
@@ -41,7 +41,7 @@ impl<'a> Analyzer<'a> {
                 module: root,
                 package,
             } => {
-                self.reported.insert(root);
+                self.reported.insert(root.clone());
                 self.reported.insert(module.to_string());
                 self.push(
                     range.start(),
@@ -63,14 +63,14 @@ impl<'a> Analyzer<'a> {
                     format!(
                         "`{m}` fails to import in the target (Airflow {}): {}",
                         self.target(),
-                        first_line(&error)
+                        first_line(error)
                     ),
                     None,
                 );
                 false
             }
             Resolved::Deprecated { message, target } => {
-                self.deprecated(range, module, &message, target);
+                self.deprecated(range, module, message, target.clone());
                 true
             }
             Resolved::Unknown
@@ -392,13 +392,13 @@ impl<'a> Analyzer<'a> {
             return;
         };
         let resolved = self.ctx.resolve(index, qualname);
-        if attrs_only && !matches!(resolved, Resolved::MissingAttr { .. }) {
+        if attrs_only && !matches!(*resolved, Resolved::MissingAttr { .. }) {
             return;
         }
         if let Some(rule) = rule {
             self.name_rule_with_index(rule, qualname, &resolved, range, import);
         }
-        match resolved {
+        match &*resolved {
             Resolved::MissingName {
                 module,
                 name,
@@ -409,10 +409,10 @@ impl<'a> Analyzer<'a> {
                     self.target()
                 );
                 if let Some(reason) = reason {
-                    message.push_str(&format!(": {}", first_line(&reason)));
+                    message.push_str(&format!(": {}", first_line(reason)));
                 }
                 self.reported.insert(format!("{module}.{name}"));
-                let replacement = self.replacement_for(qualname, &module, &name, &mut message);
+                let replacement = self.replacement_for(qualname, module, name, &mut message);
                 let rule =
                     specific_rule(qualname).unwrap_or(if import { "SKY102" } else { "SKY105" });
                 self.push(range.start(), rule, Severity::Error, message, replacement);
@@ -437,7 +437,7 @@ impl<'a> Analyzer<'a> {
                 );
             }
             Resolved::Deprecated { message, target } => {
-                self.deprecated(range, qualname, &message, target);
+                self.deprecated(range, qualname, message, target.clone());
             }
             _ => {}
         }
