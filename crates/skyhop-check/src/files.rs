@@ -148,3 +148,33 @@ fn sort_paths(paths: &mut [PathBuf]) {
     }
     paths.sort();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_sort_as_path_order() {
+        let names = [
+            "d/a-b/x.py",
+            "d/a/x.py",
+            "d/a.py",
+            "d/a/b/c.py",
+            "d/a_b.py",
+            "d/A.py",
+            "./z.py",
+            "-q/x.py",
+            "d//b.py",
+            "d/a/./c.py",
+        ];
+        let mut fast: Vec<PathBuf> = names.iter().map(PathBuf::from).collect();
+        let mut slow = fast.clone();
+        sort_paths(&mut fast);
+        slow.sort();
+        assert_eq!(fast, slow);
+        // Clean paths (as a walk yields them) need no fallback.
+        let mut clean: Vec<PathBuf> = names[..6].iter().map(PathBuf::from).collect();
+        sort_paths(&mut clean);
+        assert!(clean.is_sorted());
+    }
+}

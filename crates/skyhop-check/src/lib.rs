@@ -18,7 +18,8 @@
 //! - the curated rules, as data files under `rules/` embedded at build time ([`rules`]), with
 //!   their docs ([`rule_doc`], [`all_rules`]) and version ranges;
 //! - text / JSON output ([`to_text`], [`to_json`]) and safe fixes ([`fix`], [`unified_diff`],
-//!   [`apply_fixes`]).
+//!   [`apply_fixes`]);
+//! - [`no_transparent_huge_pages`], the process setting its binaries start with (mimalloc).
 //!
 //! It knows nothing of how environments are made (it gets a Python path or an index), of
 //! projects' files other than the DAG files and config settings it is handed (and the project
