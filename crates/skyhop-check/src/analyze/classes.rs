@@ -422,7 +422,7 @@ impl<'a> Analyzer<'a> {
         for stmt in &c.body {
             match stmt {
                 Stmt::FunctionDef(f) => {
-                    class.members.insert(f.name.id.to_string());
+                    class.members.insert(f.name.id.as_str().to_owned());
                     let Some(receiver) = first_param(f).filter(|_| !is_staticmethod(f)) else {
                         continue;
                     };
@@ -449,7 +449,7 @@ impl<'a> Analyzer<'a> {
                 }
                 Stmt::AnnAssign(a) => names_in(&a.target, &mut class.members),
                 Stmt::ClassDef(inner) => {
-                    class.members.insert(inner.name.id.to_string());
+                    class.members.insert(inner.name.id.as_str().to_owned());
                 }
                 _ => {}
             }
@@ -641,7 +641,7 @@ impl<'a> Analyzer<'a> {
 fn names_in(target: &Expr, out: &mut HashSet<String>) {
     match target {
         Expr::Name(n) => {
-            out.insert(n.id.to_string());
+            out.insert(n.id.as_str().to_owned());
         }
         Expr::Tuple(t) => t.elts.iter().for_each(|e| names_in(e, out)),
         Expr::List(l) => l.elts.iter().for_each(|e| names_in(e, out)),
