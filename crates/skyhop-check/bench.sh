@@ -50,33 +50,36 @@ echo "== indexing the target once (cached): $PY"
 "$CHECK" --python "$PY" 3.1.3 "$HERE/tests/fixtures/rules" >/dev/null 2>&1 || true
 
 best() { sort -n | head -1; }
+median() { sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+# One run: "wall user+sys" of the whole process (bash's `time`: the child's CPU time).
+timed() {
+  local out=$1; shift
+  local TIMEFORMAT='%R %U %S'
+  { time "$@" >"$out" 2>/dev/null || true; } 2>&1 | awk '{printf "%s %.3f\n", $1, $2 + $3}'
+}
 run_ruff() {
-  local s e
-  s=$(date +%s.%N)
-  "$RUFF" check --select AIR --preview --no-cache --output-format concise --exit-zero "$WORK/corpus" >"$WORK/ruff.out" || true
-  e=$(date +%s.%N)
-  echo "$e - $s" | bc
+  timed "$WORK/ruff.out" "$RUFF" check --select AIR --preview --no-cache --output-format concise --exit-zero "$WORK/corpus"
 }
 run_check() {
-  local s e
-  s=$(date +%s.%N)
-  "$CHECK" --python "$PY" 3.1.3 "$WORK/corpus" >"$WORK/check.out" 2>"$WORK/check.err" || true
-  e=$(date +%s.%N)
-  echo "$e - $s" | bc
+  timed "$WORK/check.out" "$CHECK" --python "$PY" 3.1.3 "$WORK/corpus"
 }
 RUNS=${SKYHOP_BENCH_RUNS:-5}
-echo "== timing (best of $RUNS, alternating runs, wall clock, whole process)"
+echo "== timing ($RUNS alternating runs, whole process; load average before: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null))"
 : >"$WORK/r.times"; : >"$WORK/c.times"
 for _ in $(seq 1 "$RUNS"); do
   run_ruff >>"$WORK/r.times"
   run_check >>"$WORK/c.times"
 done
-R=$(best <"$WORK/r.times")
-C=$(best <"$WORK/c.times")
-echo "   ruff check --select AIR --preview: ${R} s  ($(grep -cE ':[0-9]+:[0-9]+: ' "$WORK/ruff.out" || true) findings)"
-echo "   skyhop-check (3.1.3 index):        ${C} s  ($(grep -cE '^[^ ].*: SKY' "$WORK/check.out" || true) findings)"
-echo "   ratio ruff / skyhop-check: $(echo "scale=2; $R / $C" | bc)x"
-echo "   all runs (s): ruff $(tr '\n' ' ' <"$WORK/r.times")| skyhop $(tr '\n' ' ' <"$WORK/c.times")"
+R=$(cut -d' ' -f1 "$WORK/r.times" | best)
+C=$(cut -d' ' -f1 "$WORK/c.times" | best)
+RC=$(cut -d' ' -f2 "$WORK/r.times" | median)
+CC=$(cut -d' ' -f2 "$WORK/c.times" | median)
+echo "   ruff check --select AIR --preview: best wall ${R} s, median CPU ${RC} s  ($(grep -cE ':[0-9]+:[0-9]+: ' "$WORK/ruff.out" || true) findings)"
+echo "   skyhop-check (3.1.3 index):        best wall ${C} s, median CPU ${CC} s  ($(grep -cE '^[^ ].*: SKY' "$WORK/check.out" || true) findings)"
+echo "   ratio ruff / skyhop-check: wall $(echo "scale=2; $R / $C" | bc)x, CPU $(echo "scale=2; $RC / $CC" | bc)x"
+echo "   all runs (wall s): ruff $(cut -d' ' -f1 "$WORK/r.times" | tr '\n' ' ')| skyhop $(cut -d' ' -f1 "$WORK/c.times" | tr '\n' ' ')"
+echo "   all runs (CPU s):  ruff $(cut -d' ' -f2 "$WORK/r.times" | tr '\n' ' ')| skyhop $(cut -d' ' -f2 "$WORK/c.times" | tr '\n' ' ')"
+echo "   load average after: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 echo "== files with findings"
 echo "   ruff:   $(grep -oE '^[^:]+\.py' "$WORK/ruff.out" | sort -u | wc -l)"
 echo "   skyhop: $(grep -oE '^[^: ]+\.py' "$WORK/check.out" | sort -u | wc -l) (errors in $(grep -E ' error: ' "$WORK/check.out" | grep -oE '^[^:]+\.py' | sort -u | wc -l))"

@@ -1,5 +1,5 @@
 //! Developer tool and benchmark driver:
-//! `check (INDEX.json | --python PYTHON | -) TARGET_VERSION DIR [--json]`.
+//! `check (INDEX.json | --python PYTHON | -) TARGET_VERSION DIR [--json | --debug]`.
 //! `--python` builds (or loads from the cache) the index of that environment; `-` checks with
 //! the curated tables only. Prints findings as text (or JSON), and on stderr the time spent
 //! checking (excluding the index).
@@ -14,6 +14,7 @@ use skyhop_check::{ApiIndex, CheckOptions, check, collect_python_files, to_json,
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    skyhop_check::no_transparent_huge_pages();
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let python = match args.iter().position(|a| a == "--python") {
         Some(i) if i + 1 < args.len() => {
@@ -24,7 +25,9 @@ fn main() {
         _ => None,
     };
     if args.len() < 3 {
-        eprintln!("usage: check (INDEX.json | --python PYTHON | -) TARGET_VERSION DIR [--json]");
+        eprintln!(
+            "usage: check (INDEX.json | --python PYTHON | -) TARGET_VERSION DIR [--json | --debug]"
+        );
         std::process::exit(2);
     }
     let loaded = match (&python, args[0].as_str()) {
@@ -48,7 +51,10 @@ fn main() {
     };
     findings.extend(check(&files, &root, index.as_ref(), &opts));
     let elapsed = start.elapsed();
-    if args.iter().any(|a| a == "--json") {
+    if args.iter().any(|a| a == "--debug") {
+        // Every field, related locations included: for comparing outputs byte for byte.
+        println!("{findings:#?}");
+    } else if args.iter().any(|a| a == "--json") {
         println!("{}", to_json(&findings));
     } else {
         print!("{}", to_text(&findings));

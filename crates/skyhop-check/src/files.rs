@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 use std::path::{Path, PathBuf};
 
@@ -50,19 +51,24 @@ pub(crate) fn local_top_levels(files: &[PathBuf], root: &Path) -> FxHashSet<Stri
             dir = d.parent();
         }
     }
-    let mut tops = FxHashSet::default();
-    for d in dirs {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().to_string();
-            let stem = name.strip_suffix(".py").unwrap_or(&name);
-            if !stem.is_empty() && stem.chars().all(|c| c.is_alphanumeric() || c == '_') {
-                tops.insert(stem.to_string());
+    // One directory per task: thousands of files lie in hundreds of directories.
+    let dirs: Vec<PathBuf> = dirs.into_iter().collect();
+    let mut tops: FxHashSet<String> = dirs
+        .par_iter()
+        .flat_map_iter(|d| {
+            let mut names = Vec::new();
+            if let Ok(entries) = std::fs::read_dir(d) {
+                for e in entries.flatten() {
+                    let name = e.file_name().to_string_lossy().to_string();
+                    let stem = name.strip_suffix(".py").unwrap_or(&name);
+                    if !stem.is_empty() && stem.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                        names.push(stem.to_string());
+                    }
+                }
             }
-        }
-    }
+            names
+        })
+        .collect();
     tops.remove("airflow");
     tops
 }
@@ -117,7 +123,58 @@ pub fn collect_python_files(paths: &[PathBuf], root: &Path) -> (Vec<PathBuf>, Ve
             }
         }
     }
-    files.sort();
+    sort_paths(&mut files);
     files.dedup();
     (files, problems)
+}
+
+/// Sorts `paths` in `Path` order. Comparing paths component by component is slow (8,000
+/// paths took longer to sort than to walk); for the paths a walk yields, the bytes with `/` as
+/// the lowest byte sort the same, which is checked, falling back to the `Path` sort.
+fn sort_paths(paths: &mut [PathBuf]) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        paths.sort_by_cached_key(|p| {
+            p.as_os_str()
+                .as_bytes()
+                .iter()
+                .map(|&b| if b == b'/' { 0 } else { b })
+                .collect::<Vec<u8>>()
+        });
+        if paths.is_sorted() {
+            return;
+        }
+    }
+    paths.sort();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_sort_as_path_order() {
+        let names = [
+            "d/a-b/x.py",
+            "d/a/x.py",
+            "d/a.py",
+            "d/a/b/c.py",
+            "d/a_b.py",
+            "d/A.py",
+            "./z.py",
+            "-q/x.py",
+            "d//b.py",
+            "d/a/./c.py",
+        ];
+        let mut fast: Vec<PathBuf> = names.iter().map(PathBuf::from).collect();
+        let mut slow = fast.clone();
+        sort_paths(&mut fast);
+        slow.sort();
+        assert_eq!(fast, slow);
+        // Clean paths (as a walk yields them) need no fallback.
+        let mut clean: Vec<PathBuf> = names[..6].iter().map(PathBuf::from).collect();
+        sort_paths(&mut clean);
+        assert!(clean.is_sorted());
+    }
 }

@@ -6,9 +6,9 @@
 //! `cache_dir()/api-index/<key>.json`. Lookups ([`ApiIndex::resolve`]) answer "does
 //! `a.b.C` exist in the target, and how".
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -515,14 +515,16 @@ impl ApiIndex {
     /// Whether class `canon` (or a base) has attribute `attr`; `None` when the hierarchy is not
     /// fully known or the class answers any attribute (`__getattr__`).
     pub fn class_has_attr(&self, canon: &str, attr: &str) -> Option<bool> {
-        let mut seen = HashSet::new();
-        let mut stack = vec![canon.to_string()];
+        // Hierarchies are a few classes deep: a Vec beats hashing here.
+        let mut seen: Vec<&str> = Vec::new();
+        let mut stack: Vec<&str> = vec![canon];
         let mut complete = true;
         while let Some(c) = stack.pop() {
-            if !seen.insert(c.clone()) {
+            if seen.contains(&c) {
                 continue;
             }
-            let Some(info) = self.classes.get(&c) else {
+            seen.push(c);
+            let Some(info) = self.classes.get(c) else {
                 complete = false;
                 continue;
             };
@@ -532,7 +534,7 @@ impl ApiIndex {
             if info.attrs.iter().any(|a| a == "__getattr__") {
                 complete = false;
             }
-            stack.extend(info.bases.iter().cloned());
+            stack.extend(info.bases.iter().map(String::as_str));
         }
         complete.then_some(false)
     }
@@ -540,7 +542,7 @@ impl ApiIndex {
     /// The parameters of method `name` of class `canon` or of the first base defining it, with
     /// the class that defines it.
     pub fn method_params(&self, canon: &str, name: &str) -> Option<(&str, &[String])> {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         let mut queue = std::collections::VecDeque::from([canon.to_string()]);
         while let Some(c) = queue.pop_front() {
             if !seen.insert(c.clone()) {
@@ -572,17 +574,18 @@ impl ApiIndex {
 
     /// Whether class `canon` derives from a class whose canonical name ends with `suffix`.
     pub fn class_derives(&self, canon: &str, suffix: &str) -> bool {
-        let mut seen = HashSet::new();
-        let mut stack = vec![canon.to_string()];
+        let mut seen: Vec<&str> = Vec::new();
+        let mut stack: Vec<&str> = vec![canon];
         while let Some(c) = stack.pop() {
             if c.ends_with(suffix) {
                 return true;
             }
-            if !seen.insert(c.clone()) {
+            if seen.contains(&c) {
                 continue;
             }
-            if let Some(info) = self.classes.get(&c) {
-                stack.extend(info.bases.iter().cloned());
+            seen.push(c);
+            if let Some(info) = self.classes.get(c) {
+                stack.extend(info.bases.iter().map(String::as_str));
             }
         }
         false

@@ -7,19 +7,28 @@ use skyhop_core::Finding;
 /// `path:line:col: RULE severity: message` per finding, then `  = help: use X` when a replacement is
 /// known.
 pub fn to_text(findings: &[Finding]) -> String {
-    let mut out = String::new();
+    use std::fmt::Write;
+    // One buffer, sized up front: thousands of findings on large projects.
+    let size: usize = findings
+        .iter()
+        .map(|f| f.path.len() + f.message.len() + 48)
+        .sum();
+    let mut out = String::with_capacity(size);
     for f in findings {
-        let location = if f.path.is_empty() {
-            "(environment)".to_string()
-        } else {
-            f.location()
-        };
-        out.push_str(&format!(
-            "{location}: {} {}: {}\n",
-            f.rule, f.severity, f.message
-        ));
+        // As `Finding::location`, written in place.
+        match (f.path.is_empty(), f.line, f.column) {
+            (true, ..) => out.push_str("(environment)"),
+            (false, 0, _) => out.push_str(&f.path),
+            (false, l, 0) => {
+                let _ = write!(out, "{}:{l}", f.path);
+            }
+            (false, l, c) => {
+                let _ = write!(out, "{}:{l}:{c}", f.path);
+            }
+        }
+        let _ = writeln!(out, ": {} {}: {}", f.rule, f.severity, f.message);
         if let Some(r) = &f.replacement {
-            out.push_str(&format!("  = help: use `{r}`\n"));
+            let _ = writeln!(out, "  = help: use `{r}`");
         }
     }
     out

@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use rustc_hash::{FxHashMap, FxHashSet};
+
 use serde::{Deserialize, Serialize};
 use skyhop_core::Severity;
 
@@ -57,16 +59,22 @@ pub struct Range {
     /// First version where it breaks.
     #[serde(default)]
     pub removed: Option<String>,
+    /// `removed` and `deprecated` parsed, on first use (checks ask for every use of a name).
+    #[serde(skip)]
+    parsed: OnceLock<(Option<Version>, Option<Version>)>,
 }
 
 impl Range {
     /// Severity for a target version: error once removed, warning once deprecated, else none.
     pub fn severity(&self, target: &Version) -> Option<Severity> {
-        let at = |v: &Option<String>| v.as_deref().and_then(Version::parse);
-        if at(&self.removed).is_some_and(|r| *target >= r) {
+        let (removed, deprecated) = self.parsed.get_or_init(|| {
+            let at = |v: &Option<String>| v.as_deref().and_then(Version::parse);
+            (at(&self.removed), at(&self.deprecated))
+        });
+        if removed.as_ref().is_some_and(|r| target >= r) {
             return Some(Severity::Error);
         }
-        if at(&self.deprecated).is_some_and(|d| *target >= d) {
+        if deprecated.as_ref().is_some_and(|d| target >= d) {
             return Some(Severity::Warning);
         }
         None
@@ -222,13 +230,15 @@ pub struct Rules {
     pub factories: Vec<FactoryRule>,
     pub values: Vec<ValueRule>,
     pub packages: HashMap<String, String>,
-    exact: HashMap<String, usize>,
+    exact: FxHashMap<String, usize>,
     /// Indices of `prefix.**` entries.
     wildcards: Vec<usize>,
+    /// First segments of every `old` name.
+    name_tops: Vec<String>,
     /// Argument rules by keyword.
-    arguments_by_name: HashMap<String, Vec<usize>>,
+    arguments_by_name: FxHashMap<String, Vec<usize>>,
     /// Qualified callees of argument rules, and `*Suffix` callees (without the star).
-    argument_callees: (std::collections::HashSet<String>, Vec<String>),
+    argument_callees: (FxHashSet<String>, Vec<String>),
 }
 
 fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> T {
@@ -252,18 +262,23 @@ pub fn rules() -> &'static Rules {
             "names.json",
             include_str!("../rules/names.json"),
         ));
-        let mut exact = HashMap::new();
+        let mut exact = FxHashMap::default();
         let mut wildcards = Vec::new();
+        let mut name_tops: Vec<String> = Vec::new();
         for (i, n) in names.iter().enumerate() {
             exact.entry(n.old.clone()).or_insert(i);
             if n.old.ends_with(".**") {
                 wildcards.push(i);
             }
+            let top = n.old.split_once('.').map_or(n.old.as_str(), |(t, _)| t);
+            if !name_tops.iter().any(|t| t == top) {
+                name_tops.push(top.to_string());
+            }
         }
         let arguments: Vec<ArgumentRule> =
             parse("arguments.json", include_str!("../rules/arguments.json"));
-        let mut arguments_by_name: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut argument_callees = (std::collections::HashSet::new(), Vec::new());
+        let mut arguments_by_name: FxHashMap<String, Vec<usize>> = FxHashMap::default();
+        let mut argument_callees = (FxHashSet::default(), Vec::new());
         for (i, a) in arguments.iter().enumerate() {
             arguments_by_name.entry(a.name.clone()).or_default().push(i);
             match a.callee.strip_prefix('*') {
@@ -291,6 +306,7 @@ pub fn rules() -> &'static Rules {
             values: parse("values.json", include_str!("../rules/values.json")),
             exact,
             wildcards,
+            name_tops,
         }
     })
 }
@@ -298,6 +314,12 @@ pub fn rules() -> &'static Rules {
 impl Rules {
     /// The name rule for a qualified name: exact match first, then the longest `prefix.**`.
     pub fn name_rule(&self, qualname: &str) -> Option<&NameRule> {
+        // Every old name lies under one of a few top-level packages (`airflow`): most names
+        // a DAG file uses (`datetime.timedelta`, `pendulum.datetime`) are ruled out here.
+        let top = qualname.split_once('.').map_or(qualname, |(t, _)| t);
+        if !self.name_tops.iter().any(|t| t == top) {
+            return None;
+        }
         if let Some(&i) = self.exact.get(qualname) {
             return Some(&self.names[i]);
         }
@@ -445,6 +467,7 @@ mod tests {
         let r = Range {
             deprecated: Some("2.4".into()),
             removed: Some("3.0".into()),
+            ..Range::default()
         };
         let v = |s| Version::parse(s).unwrap();
         assert_eq!(r.severity(&v("2.3")), None);

@@ -19,6 +19,8 @@ pub use skyhop_upgrade::{Failure, exit};
 pub type CmdResult = Result<u8, Failure>;
 
 fn main() -> ExitCode {
+    // With mimalloc, huge pages cost more (zeroing) than they save in a short run.
+    skyhop_check::no_transparent_huge_pages();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -50,11 +50,17 @@ impl<'a> Analyzer<'a> {
         if !(is_dag || is_operator || signature.is_some() || rules().has_argument_rules(&callee)) {
             return qualified;
         }
+        // Keywords given (for the DAG defaults that changed): only DAG calls need them.
         let mut seen: Vec<String> = Vec::new();
+        let mut see = |key: &str| {
+            if is_dag {
+                seen.push(key.to_string());
+            }
+        };
         for kw in &call.arguments.keywords {
             match &kw.arg {
                 Some(arg) => {
-                    seen.push(arg.id.to_string());
+                    see(arg.id.as_str());
                     self.check_keyword(
                         &callee,
                         is_dag,
@@ -67,7 +73,7 @@ impl<'a> Analyzer<'a> {
                         && let Some(keys) = self.dict_keys(&kw.value)
                     {
                         for (key, range) in keys {
-                            seen.push(key.clone());
+                            see(&key);
                             self.check_default_arg(&key, range);
                         }
                     }
@@ -75,7 +81,7 @@ impl<'a> Analyzer<'a> {
                 None => {
                     if let Some(keys) = self.dict_keys(&kw.value) {
                         for (key, range) in keys {
-                            seen.push(key.clone());
+                            see(&key);
                             self.check_keyword(
                                 &callee,
                                 is_dag,
@@ -86,7 +92,7 @@ impl<'a> Analyzer<'a> {
                             );
                         }
                     } else {
-                        seen.push("**".into());
+                        see("**");
                     }
                 }
             }
@@ -105,13 +111,14 @@ impl<'a> Analyzer<'a> {
         let mut resolved = self.ctx.resolve(index, callee);
         if let Resolved::Deprecated {
             target: Some(t), ..
-        } = &resolved
+        } = &*resolved
         {
-            resolved = self.ctx.resolve(index, t);
+            let target = self.ctx.resolve(index, t);
+            resolved = target;
         }
-        match resolved {
-            Resolved::Class(c) => (index.class_init(&c), Some(c)),
-            Resolved::Function(Some(f)) => (index.function_signature(&f), None),
+        match &*resolved {
+            Resolved::Class(c) => (index.class_init(c), Some(c.clone())),
+            Resolved::Function(Some(f)) => (index.function_signature(f), None),
             _ => (None, None),
         }
     }

@@ -87,15 +87,15 @@ impl<'a> Analyzer<'a> {
         let Some(index) = self.ctx.index else {
             return fallback();
         };
-        let class = |q: &str| match self.ctx.resolve(index, q) {
-            Resolved::Class(c) => Some(c),
+        let class = |q: &str| match &*self.ctx.resolve(index, q) {
+            Resolved::Class(c) => Some(c.clone()),
             _ => None,
         };
-        match self.ctx.resolve(index, qualname) {
-            Resolved::Class(c) => Some(c),
+        match &*self.ctx.resolve(index, qualname) {
+            Resolved::Class(c) => Some(c.clone()),
             Resolved::Deprecated {
                 target: Some(t), ..
-            } => class(&t).or_else(fallback),
+            } => class(t).or_else(fallback),
             Resolved::Function(_) | Resolved::Module | Resolved::Value => None,
             _ => rules()
                 .name_rule(qualname)
@@ -422,7 +422,7 @@ impl<'a> Analyzer<'a> {
         for stmt in &c.body {
             match stmt {
                 Stmt::FunctionDef(f) => {
-                    class.members.insert(f.name.id.to_string());
+                    class.members.insert(f.name.id.as_str().to_owned());
                     let Some(receiver) = first_param(f).filter(|_| !is_staticmethod(f)) else {
                         continue;
                     };
@@ -449,7 +449,7 @@ impl<'a> Analyzer<'a> {
                 }
                 Stmt::AnnAssign(a) => names_in(&a.target, &mut class.members),
                 Stmt::ClassDef(inner) => {
-                    class.members.insert(inner.name.id.to_string());
+                    class.members.insert(inner.name.id.as_str().to_owned());
                 }
                 _ => {}
             }
@@ -641,7 +641,7 @@ impl<'a> Analyzer<'a> {
 fn names_in(target: &Expr, out: &mut HashSet<String>) {
     match target {
         Expr::Name(n) => {
-            out.insert(n.id.to_string());
+            out.insert(n.id.as_str().to_owned());
         }
         Expr::Tuple(t) => t.elts.iter().for_each(|e| names_in(e, out)),
         Expr::List(l) => l.elts.iter().for_each(|e| names_in(e, out)),

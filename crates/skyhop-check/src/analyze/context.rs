@@ -33,7 +33,7 @@ impl<'a> Analyzer<'a> {
     pub(super) fn scan_template(&mut self, literal: &ast::ExprStringLiteral) {
         let range = literal.range;
         let text = &self.source[range.start().to_usize()..range.end().to_usize()];
-        if !text.contains("{{") && !text.contains("{%") {
+        if !has_block(text) {
             return;
         }
         // `{{ ... }}` and `{% ... %}` blocks, scanned by hand: compiling a Unicode regex for
@@ -65,6 +65,20 @@ impl<'a> Analyzer<'a> {
             self.context_key(&key, r);
         }
     }
+}
+
+/// Whether `text` has a `{{` or `{%` (most string literals have no `{` at all: one memchr).
+fn has_block(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(i) = text[from..].find('{') {
+        let at = from + i;
+        if matches!(bytes.get(at + 1), Some(b'{' | b'%')) {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
 }
 
 /// The next `{{` or `{%` at or after `from`, with the closing delimiter to look for.

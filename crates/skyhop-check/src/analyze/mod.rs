@@ -17,6 +17,7 @@ mod names;
 mod walk;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::rc::Rc;
 use std::sync::{OnceLock, RwLock};
 
 use ruff_python_ast::visitor::{self, Visitor};
@@ -83,14 +84,25 @@ pub(crate) struct Ctx<'a> {
     pub current: Option<Version>,
     /// Top-level module names that are the project's own code.
     pub local_tops: &'a HashSet<String>,
-    /// `index.resolve` results: most files import the same few dozen names.
-    pub resolved: RwLock<HashMap<String, Resolved>>,
+    /// Identifies this check for the per-thread caches of `index.resolve` results.
+    id: u64,
     /// Messages for missing modules, by module and imported names.
     pub missing_modules: RwLock<HashMap<String, (String, Option<String>)>>,
     /// `(section, key)` of configuration options the project sets (lowercase).
     pub config_set: HashSet<(String, String)>,
     /// Package notes of messages, by name and package: most files name the same few.
     pub package_notes: RwLock<HashMap<String, String>>,
+    /// SKY103 texts of deprecated names, by name.
+    pub deprecations: RwLock<HashMap<String, Deprecation>>,
+}
+
+/// A deprecation finding's text, made once: for `message` and `target` of the resolved
+/// name, `text` and `replacement`.
+pub(crate) struct Deprecation {
+    message: String,
+    target: Option<String>,
+    text: String,
+    replacement: Option<String>,
 }
 
 impl<'a> Ctx<'a> {
@@ -107,38 +119,51 @@ impl<'a> Ctx<'a> {
             target_text,
             current,
             local_tops,
-            resolved: RwLock::default(),
+            id: NEXT_CTX.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             missing_modules: RwLock::default(),
             config_set: HashSet::default(),
             package_notes: RwLock::default(),
+            deprecations: RwLock::default(),
         }
     }
 
-    /// [`ApiIndex::resolve`], cached.
-    fn resolve(&self, index: &ApiIndex, qualname: &str) -> Resolved {
-        if let Some(r) = self
-            .resolved
-            .read()
-            .ok()
-            .and_then(|m| m.get(qualname).cloned())
-        {
-            return r;
-        }
-        let r = index.resolve(qualname);
-        if let Ok(mut m) = self.resolved.write() {
-            m.insert(qualname.to_string(), r.clone());
-        }
-        r
+    /// [`ApiIndex::resolve`], cached: most files use the same few dozen names. The cache is
+    /// per thread (a lock shared by the threads checking files cost more than the lookups),
+    /// and is emptied when the thread starts working for another check.
+    fn resolve(&self, index: &ApiIndex, qualname: &str) -> Rc<Resolved> {
+        RESOLVED.with(|cell| {
+            let mut cache = cell.borrow_mut();
+            if cache.0 != self.id {
+                cache.0 = self.id;
+                cache.1.clear();
+            }
+            if let Some(r) = cache.1.get(qualname) {
+                return r.clone();
+            }
+            let r = Rc::new(index.resolve(qualname));
+            cache.1.insert(qualname.to_string(), Rc::clone(&r));
+            r
+        })
     }
+}
+
+/// Ids of [`Ctx`]s.
+static NEXT_CTX: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+thread_local! {
+    /// `(Ctx id, qualified name → resolved)` of the check this thread last worked for.
+    static RESOLVED: std::cell::RefCell<(u64, HashMap<String, Rc<Resolved>>)> =
+        std::cell::RefCell::new((0, HashMap::default()));
 }
 
 pub(crate) struct Analyzer<'a> {
     ctx: &'a Ctx<'a>,
     path: &'a str,
     source: &'a str,
-    /// Built on the first finding: most files have none.
-    lines: OnceLock<LineIndex>,
-    scopes: Vec<HashMap<String, Binding>>,
+    /// Line and column of offsets (built on the first finding: most files have none).
+    lines: Lines,
+    /// Bindings by name, innermost scope last (names borrowed from the AST).
+    scopes: Vec<HashMap<&'a str, Binding>>,
     callables: HashSet<String>,
     pending: Vec<Pending>,
     guards: Vec<(usize, Branch)>,
@@ -186,8 +211,9 @@ impl<'a> Analyzer<'a> {
             ctx,
             path,
             source,
-            lines: OnceLock::new(),
-            scopes: vec![HashMap::default()],
+            lines: Lines::default(),
+            // Module scope: a DAG file binds a few dozen names.
+            scopes: vec![HashMap::with_capacity_and_hasher(64, Default::default())],
             callables: HashSet::default(),
             pending: Vec::new(),
             guards: Vec::new(),
@@ -225,16 +251,13 @@ impl<'a> Analyzer<'a> {
 
     /// Records an import of a project module at `offset`.
     fn local_import(&mut self, module: &str, level: u32, names: Vec<String>, offset: TextSize) {
-        let pos = self
-            .lines
-            .get_or_init(|| LineIndex::from_source_text(self.source))
-            .line_column(offset, self.source);
+        let (line, column) = self.lines.line_column(self.source, offset);
         self.local_imports.push(LocalImport {
             module: module.to_string(),
             level,
             names,
-            line: pos.line.get() as u32,
-            column: pos.column.get() as u32,
+            line,
+            column,
             at_import: self.function_depth == 0 && self.type_checking == 0,
             guarded: self.guards.iter().any(|(_, b)| *b == Branch::Body),
         });
@@ -250,15 +273,12 @@ impl<'a> Analyzer<'a> {
         message: String,
         replacement: Option<String>,
     ) {
-        let pos = self
-            .lines
-            .get_or_init(|| LineIndex::from_source_text(self.source))
-            .line_column(offset, self.source);
+        let (line, column) = self.lines.line_column(self.source, offset);
         let checked = Checked {
             finding: Finding {
                 path: self.path.to_string(),
-                line: pos.line.get() as u32,
-                column: pos.column.get() as u32,
+                line,
+                column,
                 rule: rule.to_string(),
                 severity,
                 message,
@@ -281,9 +301,9 @@ impl<'a> Analyzer<'a> {
 
     // ---------- scopes ----------
 
-    fn bind(&mut self, name: &str, binding: Binding) {
+    fn bind(&mut self, name: &'a str, binding: Binding) {
         if let Some(scope) = self.scopes.last_mut() {
-            scope.insert(name.to_string(), binding);
+            scope.insert(name, binding);
         }
     }
 
@@ -293,13 +313,31 @@ impl<'a> Analyzer<'a> {
 
     /// The qualified name an expression refers to (`alias.attr.attr`), when it is known.
     fn qualify(&self, expr: &Expr) -> Option<String> {
+        let mut out = String::new();
+        self.qualify_into(expr, &mut out).then_some(out)
+    }
+
+    /// [`Self::qualify`], appending to `out` (one buffer for the whole chain); false when
+    /// the name is not known (`out` is then left partly written).
+    fn qualify_into(&self, expr: &Expr, out: &mut String) -> bool {
         match expr {
-            Expr::Name(n) => match self.lookup(n.id.as_str())? {
-                Binding::Module(q) | Binding::Symbol(q) => Some(q.clone()),
-                _ => None,
+            Expr::Name(n) => match self.lookup(n.id.as_str()) {
+                Some(Binding::Module(q) | Binding::Symbol(q)) => {
+                    out.reserve(q.len() + 32);
+                    out.push_str(q);
+                    true
+                }
+                _ => false,
             },
-            Expr::Attribute(a) => Some(format!("{}.{}", self.qualify(&a.value)?, a.attr.id)),
-            _ => None,
+            Expr::Attribute(a) => {
+                if !self.qualify_into(&a.value, out) {
+                    return false;
+                }
+                out.push('.');
+                out.push_str(a.attr.id.as_str());
+                true
+            }
+            _ => false,
         }
     }
 
@@ -316,6 +354,62 @@ impl<'a> Analyzer<'a> {
             },
             _ => None,
         }
+    }
+}
+
+/// 1-based line and column (in characters) of offsets, as [`LineIndex::line_column`] gives
+/// them. Sources with only `\n` line ends (nearly all) are answered by counting newlines from
+/// the previous offset asked (findings come roughly in source order): a vectorized count instead of
+/// indexing every line of every file with a finding. Others use a [`LineIndex`].
+#[derive(Default)]
+struct Lines {
+    /// `(offset, newlines before it)` of the last answer.
+    cursor: (usize, usize),
+    /// Whether the fast path applies (no `\r`, no BOM left in the text); decided on first use.
+    plain: Option<bool>,
+    index: OnceLock<LineIndex>,
+}
+
+impl Lines {
+    fn line_column(&mut self, source: &str, offset: TextSize) -> (u32, u32) {
+        let bytes = source.as_bytes();
+        let plain = *self
+            .plain
+            .get_or_insert_with(|| !bytes.contains(&b'\r') && !source.starts_with('\u{feff}'));
+        if !plain {
+            let pos = self
+                .index
+                .get_or_init(|| LineIndex::from_source_text(source))
+                .line_column(offset, source);
+            return (pos.line.get() as u32, pos.column.get() as u32);
+        }
+        let offset = offset.to_usize().min(bytes.len());
+        // Per 64-byte block, a sum of compare results: vectorizes (a filtered count did not).
+        let newlines = |range: &[u8]| -> usize {
+            let blocks = range.chunks_exact(64);
+            let tail = blocks.remainder();
+            let mut n: usize = tail.iter().map(|&b| usize::from(b == b'\n')).sum();
+            for block in blocks {
+                n += usize::from(block.iter().map(|&b| u8::from(b == b'\n')).sum::<u8>());
+            }
+            n
+        };
+        // From the last offset asked, forwards or backwards.
+        let (from, before) = self.cursor;
+        let line = if offset >= from {
+            before + newlines(&bytes[from..offset])
+        } else {
+            before - newlines(&bytes[offset..from])
+        };
+        self.cursor = (offset, line);
+        let start = bytes[..offset]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let column = source
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
+        (line as u32 + 1, column as u32 + 1)
     }
 }
 
@@ -339,4 +433,42 @@ fn dict_literal_keys(d: &ast::ExprDict) -> Vec<(String, TextRange)> {
 
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or(text).trim()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_answer_as_line_index() {
+        // Longer than the 64-byte blocks newlines are counted in.
+        let long = "x = 1\n\ny = '\u{e9}t\u{e9}'  # c\n    z\n".repeat(30);
+        for text in [
+            long.as_str(),
+            "",
+            "a",
+            "a\nb\n",
+            "x = 1\n\n\ny = 2",
+            "h\u{e9}llo = 1\nw\u{f6}rld = '\u{1f600}'\n  z\n",
+            "a\r\nb\rc\n\r\nd",
+            "\u{feff}a = 1\nb",
+            "\n\n",
+        ] {
+            let index = LineIndex::from_source_text(text);
+            let offsets: Vec<usize> = (0..=text.len())
+                .filter(|&i| text.is_char_boundary(i))
+                .collect();
+            // In order (as findings come), then out of order.
+            let mut lines = Lines::default();
+            for &i in offsets.iter().chain(offsets.iter().rev()) {
+                let at = TextSize::try_from(i).unwrap();
+                let want = index.line_column(at, text);
+                assert_eq!(
+                    lines.line_column(text, at),
+                    (want.line.get() as u32, want.column.get() as u32),
+                    "{text:?} at {i}"
+                );
+            }
+        }
+    }
 }

@@ -4,7 +4,10 @@ use super::*;
 
 impl<'a> Analyzer<'a> {
     pub(super) fn is_local(&self, module: &str) -> bool {
-        let top = module.split('.').next().unwrap_or(module);
+        let top = match module.bytes().position(|b| b == b'.') {
+            Some(at) => &module[..at],
+            None => module,
+        };
         top != "airflow" && self.ctx.local_tops.contains(top)
     }
 
@@ -26,7 +29,7 @@ impl<'a> Analyzer<'a> {
         let Some(index) = self.ctx.index else {
             return true;
         };
-        match self.ctx.resolve(index, module) {
+        match &*self.ctx.resolve(index, module) {
             Resolved::MissingName { .. } => {
                 self.reported.insert(module.to_string());
                 let (message, replacement) = self.missing_module_message(module, names);
@@ -38,7 +41,7 @@ impl<'a> Analyzer<'a> {
                 module: root,
                 package,
             } => {
-                self.reported.insert(root);
+                self.reported.insert(root.clone());
                 self.reported.insert(module.to_string());
                 self.push(
                     range.start(),
@@ -60,14 +63,14 @@ impl<'a> Analyzer<'a> {
                     format!(
                         "`{m}` fails to import in the target (Airflow {}): {}",
                         self.target(),
-                        first_line(&error)
+                        first_line(error)
                     ),
                     None,
                 );
                 false
             }
             Resolved::Deprecated { message, target } => {
-                self.deprecated(range, module, &message, target);
+                self.deprecated(range, module, message, target.clone());
                 true
             }
             Resolved::Unknown
@@ -229,6 +232,45 @@ impl<'a> Analyzer<'a> {
         message: &str,
         target: Option<String>,
     ) {
+        // Most files use the same few deprecated names: the text is made once per name.
+        let hit = self.ctx.deprecations.read().ok().and_then(|m| {
+            m.get(what)
+                .filter(|d| d.message == message && d.target == target)
+                .map(|d| (d.text.clone(), d.replacement.clone()))
+        });
+        let (text, replacement) = match hit {
+            Some(hit) => hit,
+            None => {
+                let made = self.deprecated_text(what, message, target.clone());
+                if let Ok(mut m) = self.ctx.deprecations.write() {
+                    m.insert(
+                        what.to_string(),
+                        Deprecation {
+                            message: message.to_string(),
+                            target,
+                            text: made.0.clone(),
+                            replacement: made.1.clone(),
+                        },
+                    );
+                }
+                made
+            }
+        };
+        self.push(
+            range.start(),
+            "SKY103",
+            Severity::Warning,
+            text,
+            replacement,
+        );
+    }
+
+    fn deprecated_text(
+        &self,
+        what: &str,
+        message: &str,
+        target: Option<String>,
+    ) -> (String, Option<String>) {
         let target = target.filter(|t| t != what);
         let mut text = format!(
             "`{what}` is deprecated in the target (Airflow {})",
@@ -240,7 +282,7 @@ impl<'a> Analyzer<'a> {
         } else {
             text.push_str(&format!(": {}", first_line(message)));
         }
-        self.push(range.start(), "SKY103", Severity::Warning, text, target);
+        (text, target)
     }
 
     /// Reports a curated name rule if it applies to the target; returns whether it fired.
@@ -261,14 +303,12 @@ impl<'a> Analyzer<'a> {
     /// target does not announce (names that still work but are expected to go: ruff's AIR311).
     fn name_rule_with_index(
         &mut self,
+        rule: &NameRule,
         qualname: &str,
         resolved: &Resolved,
         range: TextRange,
         import: bool,
     ) {
-        let Some(rule) = rules().name_rule(qualname) else {
-            return;
-        };
         if rule.old.ends_with(".**") || rule.semantic {
             return;
         }
@@ -338,8 +378,12 @@ impl<'a> Analyzer<'a> {
         {
             return;
         }
-        if !attrs_only
-            && let Some(rule) = rules().name_rule(qualname)
+        let rule = if attrs_only {
+            None
+        } else {
+            rules().name_rule(qualname)
+        };
+        if let Some(rule) = rule
             && (!rule.old.ends_with(".**") || self.ctx.index.is_some() || rule.semantic)
         {
             self.name_rule_finding(rule, qualname, range);
@@ -348,13 +392,13 @@ impl<'a> Analyzer<'a> {
             return;
         };
         let resolved = self.ctx.resolve(index, qualname);
-        if attrs_only && !matches!(resolved, Resolved::MissingAttr { .. }) {
+        if attrs_only && !matches!(*resolved, Resolved::MissingAttr { .. }) {
             return;
         }
-        if !attrs_only {
-            self.name_rule_with_index(qualname, &resolved, range, import);
+        if let Some(rule) = rule {
+            self.name_rule_with_index(rule, qualname, &resolved, range, import);
         }
-        match resolved {
+        match &*resolved {
             Resolved::MissingName {
                 module,
                 name,
@@ -365,10 +409,10 @@ impl<'a> Analyzer<'a> {
                     self.target()
                 );
                 if let Some(reason) = reason {
-                    message.push_str(&format!(": {}", first_line(&reason)));
+                    message.push_str(&format!(": {}", first_line(reason)));
                 }
                 self.reported.insert(format!("{module}.{name}"));
-                let replacement = self.replacement_for(qualname, &module, &name, &mut message);
+                let replacement = self.replacement_for(qualname, module, name, &mut message);
                 let rule =
                     specific_rule(qualname).unwrap_or(if import { "SKY102" } else { "SKY105" });
                 self.push(range.start(), rule, Severity::Error, message, replacement);
@@ -393,7 +437,7 @@ impl<'a> Analyzer<'a> {
                 );
             }
             Resolved::Deprecated { message, target } => {
-                self.deprecated(range, qualname, &message, target);
+                self.deprecated(range, qualname, message, target.clone());
             }
             _ => {}
         }

@@ -114,10 +114,10 @@ impl<'a> Analyzer<'a> {
         if let Some(args) = &c.arguments {
             self.visit_arguments(args);
         }
-        let name = c.name.id.to_string();
+        let name = c.name.id.as_str().to_owned();
         let class = self.user_class(c);
         self.user_classes.insert(name.clone(), class);
-        self.bind(&name, Binding::UserClass(name.clone()));
+        self.bind(c.name.id.as_str(), Binding::UserClass(name.clone()));
         self.check_overrides(c, &name);
         self.check_signatures(c, &name);
         self.scopes.push(HashMap::default());
@@ -149,9 +149,13 @@ impl<'a> Analyzer<'a> {
     }
 
     pub(super) fn visit_import_from(&mut self, imp: &'a ast::StmtImportFrom) {
-        let module = imp.module.as_ref().map(|m| m.id.to_string());
+        let module = imp.module.as_ref().map(|m| m.id.as_str().to_owned());
         if imp.level > 0 || module.as_deref().is_some_and(|m| self.is_local(m)) {
-            let names = imp.names.iter().map(|a| a.name.id.to_string()).collect();
+            let names = imp
+                .names
+                .iter()
+                .map(|a| a.name.id.as_str().to_owned())
+                .collect();
             self.local_import(
                 module.as_deref().unwrap_or(""),
                 imp.level,
@@ -174,7 +178,10 @@ impl<'a> Analyzer<'a> {
             if name == "*" {
                 continue;
             }
-            let qual = format!("{module}.{name}");
+            let mut qual = String::with_capacity(module.len() + 1 + name.len());
+            qual.push_str(&module);
+            qual.push('.');
+            qual.push_str(name);
             if module_ok {
                 self.check_name(&qual, alias.range, false, true);
             }
@@ -206,7 +213,9 @@ impl<'a> Analyzer<'a> {
                         call.arguments
                             .keywords
                             .iter()
-                            .filter_map(|k| k.arg.as_ref().map(|a| (a.id.to_string(), a.range)))
+                            .filter_map(|k| {
+                                k.arg.as_ref().map(|a| (a.id.as_str().to_owned(), a.range))
+                            })
                             .collect(),
                     )
                 } else {
@@ -241,7 +250,7 @@ impl<'a> Analyzer<'a> {
         }
     }
 
-    pub(super) fn bind_targets(&mut self, expr: &Expr) {
+    pub(super) fn bind_targets(&mut self, expr: &'a Expr) {
         match expr {
             Expr::Name(n) => self.bind(n.id.as_str(), Binding::Local),
             Expr::Tuple(t) => t.elts.iter().for_each(|e| self.bind_targets(e)),
@@ -479,14 +488,14 @@ impl<'a> Visitor<'a> for CallableCollector {
                     .is_some_and(|a| a.id.as_str() == "python_callable")
                     && let Expr::Name(n) = &kw.value
                 {
-                    self.names.insert(n.id.to_string());
+                    self.names.insert(n.id.as_str().to_owned());
                     let callee = match &*call.func {
                         Expr::Name(f) => f.id.as_str(),
                         Expr::Attribute(a) => a.attr.id.as_str(),
                         _ => "",
                     };
                     if callee.contains("Virtualenv") || callee.contains("ExternalPython") {
-                        self.isolated.insert(n.id.to_string());
+                        self.isolated.insert(n.id.as_str().to_owned());
                     }
                 }
             }
