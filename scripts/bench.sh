@@ -3,8 +3,10 @@
 # into BENCHMARKS.md. Runs each crate's own benchmark, then times `skyhop upgrade-test` on the
 # bundled example project warm (environments cached) and cold (empty skyhop and uv caches).
 #
-# Usage: bash scripts/bench.sh [--no-cold]   (the last section, scripts/realprojects.sh, runs
-# upgrade-test on every real project in ../shared/realprojects, cold and warm)
+# Usage: bash scripts/bench.sh [--no-cold]   (scripts/realprojects.sh runs upgrade-test on every
+# real project in ../shared/realprojects, cold and warm; scripts/fix-bench.sh compares
+# `upgrade --fix` with ruff's AIR fixes on them; scripts/db-bench.sh times the metadata-DB
+# migration at DB_BENCH_SIZES task instances, default 10000,100000,1000000: about 25 min)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -47,3 +49,9 @@ if [ "$cold" = 1 ]; then
 else
   bash scripts/realprojects.sh
 fi
+echo
+echo "## upgrade --fix vs ruff's AIR fixes (issue 12): scripts/fix-bench.sh"
+bash scripts/fix-bench.sh
+echo
+echo "## metadata-DB migration vs size (issue 13): scripts/db-bench.sh"
+bash scripts/db-bench.sh "${DB_BENCH_SIZES:-10000,100000,1000000}"
