@@ -526,7 +526,7 @@ pub struct DeployArgs {
     #[arg(long)]
     pub force: bool,
     /// Deploy without asking, also when an Airflow upgrade migrates a large metadata database
-    /// (at least `SKYHOP_REHEARSE_THRESHOLD` task instances, default 100000): skyhop rehearses
+    /// (at least `SKYHOP_REHEARSE_THRESHOLD` task instances, default 100000; 0: always): skyhop rehearses
     /// that migration on a copy first and shows its time.
     #[arg(long, short = 'y')]
     pub yes: bool,

@@ -332,23 +332,40 @@ fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
     r
 }
 
-/// `skyhop deploy`; once more when Airflow did not come up the first time (a loaded machine
-/// can make SQLite time out while the processes start).
-fn cli_deploy(root: &Path, description: &str) {
+/// `skyhop deploy` (with `extra` arguments and environment); once more when Airflow did not
+/// come up the first time (a loaded machine can make SQLite time out while the processes
+/// start). Returns its output.
+fn cli_deploy_with(
+    root: &Path,
+    description: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> common::Run {
+    let run = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_skyhop"));
+        c.args([
+            "deploy",
+            "--project",
+            root.to_str().unwrap(),
+            "--deployment",
+            "prod",
+            "--description",
+            description,
+        ])
+        .args(extra)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null());
+        let out = c.output().expect("run skyhop");
+        common::Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    };
     for attempt in 1..=2 {
-        let run = timed(description, || {
-            skyhop(&[
-                "deploy",
-                "--project",
-                root.to_str().unwrap(),
-                "--deployment",
-                "prod",
-                "--description",
-                description,
-            ])
-        });
+        let run = timed(description, run);
         if run.code == 0 {
-            return;
+            return run;
         }
         assert!(
             attempt == 1 && run.stdout.contains("failed-rolled-back"),
@@ -362,6 +379,11 @@ fn cli_deploy(root: &Path, description: &str) {
             run.stdout
         );
     }
+    unreachable!()
+}
+
+fn cli_deploy(root: &Path, description: &str) {
+    cli_deploy_with(root, description, &[], &[]);
 }
 
 fn history(root: &Path) -> Vec<Value> {
@@ -448,7 +470,41 @@ fn rollback_through_the_page_in_chromium() {
     // Deploy A, then B, from the CLI.
     cli_deploy(&root, "A: Airflow 2.10.5");
     write_project(&root, "3.1.3", &["a", "b"]);
-    cli_deploy(&root, "B: Airflow 3.1.3");
+    // B raises Airflow: with the threshold at 0 task instances, the migration is rehearsed on
+    // a copy of the deployment's database first; without a terminal and without --yes nothing
+    // is deployed.
+    let rehearse = [("SKYHOP_REHEARSE_THRESHOLD", "0")];
+    let deploys = history(&root).len();
+    let refused = timed("B refused without --yes", || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_skyhop"));
+        c.args([
+            "deploy",
+            "--project",
+            root.to_str().unwrap(),
+            "--deployment",
+            "prod",
+        ])
+        .envs(rehearse.iter().copied())
+        .stdin(Stdio::null());
+        c.output().expect("run skyhop")
+    });
+    let (out, err) = (
+        String::from_utf8_lossy(&refused.stdout),
+        String::from_utf8_lossy(&refused.stderr),
+    );
+    assert_eq!(refused.status.code(), Some(2), "{out}\n{err}");
+    assert!(
+        out.contains("Migration rehearsed on a copy"),
+        "{out}\n{err}"
+    );
+    assert!(err.contains("nothing was deployed"), "{err}");
+    assert_eq!(history(&root).len(), deploys, "nothing deployed");
+    let b = cli_deploy_with(&root, "B: Airflow 3.1.3", &["--yes"], &rehearse);
+    assert!(
+        b.stdout.contains("Migration rehearsed on a copy"),
+        "{}",
+        b.stdout
+    );
     let before = history(&root);
     let a = before
         .iter()
