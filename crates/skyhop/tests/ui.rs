@@ -341,27 +341,7 @@ fn cli_deploy_with(
     extra: &[&str],
     env: &[(&str, &str)],
 ) -> common::Run {
-    let run = || {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_skyhop"));
-        c.args([
-            "deploy",
-            "--project",
-            root.to_str().unwrap(),
-            "--deployment",
-            "prod",
-            "--description",
-            description,
-        ])
-        .args(extra)
-        .envs(env.iter().copied())
-        .stdin(Stdio::null());
-        let out = c.output().expect("run skyhop");
-        common::Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    };
+    let run = || deploy_once(root, description, extra, env);
     for attempt in 1..=2 {
         let run = timed(description, run);
         if run.code == 0 {
@@ -380,6 +360,35 @@ fn cli_deploy_with(
         );
     }
     unreachable!()
+}
+
+/// One `skyhop deploy` with `extra` arguments and `env`, no terminal.
+fn deploy_once(
+    root: &Path,
+    description: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> common::Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_skyhop"))
+        .args([
+            "deploy",
+            "--project",
+            root.to_str().unwrap(),
+            "--deployment",
+            "prod",
+            "--description",
+            description,
+        ])
+        .args(extra)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run skyhop");
+    common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }
 
 fn cli_deploy(root: &Path, description: &str) {
@@ -476,23 +485,10 @@ fn rollback_through_the_page_in_chromium() {
     let rehearse = [("SKYHOP_REHEARSE_THRESHOLD", "0")];
     let deploys = history(&root).len();
     let refused = timed("B refused without --yes", || {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_skyhop"));
-        c.args([
-            "deploy",
-            "--project",
-            root.to_str().unwrap(),
-            "--deployment",
-            "prod",
-        ])
-        .envs(rehearse.iter().copied())
-        .stdin(Stdio::null());
-        c.output().expect("run skyhop")
+        deploy_once(&root, "B refused", &[], &rehearse)
     });
-    let (out, err) = (
-        String::from_utf8_lossy(&refused.stdout),
-        String::from_utf8_lossy(&refused.stderr),
-    );
-    assert_eq!(refused.status.code(), Some(2), "{out}\n{err}");
+    let (out, err) = (&refused.stdout, &refused.stderr);
+    assert_eq!(refused.code, 2, "{out}\n{err}");
     assert!(
         out.contains("Migration rehearsed on a copy"),
         "{out}\n{err}"
