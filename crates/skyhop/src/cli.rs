@@ -24,8 +24,9 @@ pub struct Cli {
 pub enum Command {
     /// List Astro Runtime (or Apache Airflow) versions from the catalog.
     Versions(VersionsArgs),
-    /// Rewrite the Dockerfile's base image to a newer Runtime / Airflow version; with --fix, also
-    /// fix the project for it (checked and parse-tested under the target).
+    /// Rewrite the Dockerfile's base image to a newer Runtime / Airflow version (named, or
+    /// picked by --to); with --fix, also fix the project for it (checked and parse-tested under
+    /// the target); with --providers, bump only the pinned providers.
     Upgrade(UpgradeArgs),
     /// Test a project against a target version and write a report folder.
     #[command(name = "upgrade-test")]
