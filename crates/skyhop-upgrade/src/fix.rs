@@ -1172,6 +1172,10 @@ fn newest_resolving(
     req: &skyhop_project::Requirement,
     version: &str,
 ) -> Option<String> {
+    // the spec reads the top-level requirements.txt; an included file is not opened up
+    if req.file != "requirements.txt" {
+        return None;
+    }
     let path = project.root.join(&req.file);
     let text = std::fs::read_to_string(&path).ok()?;
     // `>` the pin, so the image's own version (which the resolver prefers) does not hold it
@@ -1180,20 +1184,21 @@ fn newest_resolving(
     let file = scratch.path().join("requirements.txt");
     std::fs::write(&file, opened).ok()?;
     let mut spec = envs::spec(ctx, new, Some(project), None);
-    if req.file != "requirements.txt" {
-        return None;
-    }
     spec.requirements = Some(file);
     let lock = skyhop_env::resolve(&spec, &ctx.cache, &ctx.progress).ok()?;
     let got = lock.version_of(&req.normalized)?.to_string();
-    let newer = match (
-        got.parse::<pep440_rs::Version>(),
-        version.parse::<pep440_rs::Version>(),
+    is_newer(&got, version).then_some(got)
+}
+
+/// Whether version `a` is newer than `b` (both PEP 440; `false` when either does not parse).
+pub(crate) fn is_newer(a: &str, b: &str) -> bool {
+    match (
+        a.parse::<pep440_rs::Version>(),
+        b.parse::<pep440_rs::Version>(),
     ) {
         (Ok(a), Ok(b)) => a > b,
         _ => false,
-    };
-    newer.then_some(got)
+    }
 }
 
 /// `conf.get('kubernetes', 'NAMESPACE')` read as `conf.get('kubernetes_executor', 'namespace')`:

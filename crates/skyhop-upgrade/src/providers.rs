@@ -106,7 +106,7 @@ pub fn bump(ctx: &Ctx, project: &skyhop_project::Project) -> Result<Outcome, Fai
     let mut kept = Vec::new();
     let mut pinned = text.clone();
     for ((name, line, version), new) in pins.iter().zip(newest) {
-        let bumped = new.filter(|n| newer(n, version)).and_then(|new| {
+        let bumped = new.filter(|n| fix::is_newer(n, version)).and_then(|new| {
             let t = fix::replace_requirement(&pinned, *line as u32, &format!("{name}=={new}"))?;
             Some((t, new))
         });
@@ -167,16 +167,6 @@ fn version_in(lock: &skyhop_core::Lock, name: &str) -> Option<String> {
         .iter()
         .find(|p| skyhop_core::normalize_name(&p.name) == name)
         .map(|p| p.version.clone())
-}
-
-fn newer(a: &str, b: &str) -> bool {
-    match (
-        a.parse::<pep440_rs::Version>(),
-        b.parse::<pep440_rs::Version>(),
-    ) {
-        (Ok(a), Ok(b)) => a > b,
-        _ => false,
-    }
 }
 
 fn write(work: &Path, text: &str) -> Result<(), Failure> {
