@@ -230,6 +230,19 @@ impl Browser {
         }
     }
 
+    /// The text of `css` once it contains `want` (a click's page may still be loading), or
+    /// whatever it is after 20 s.
+    fn wait_text(&self, css: &str, want: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let t = self.text(css);
+            if t.contains(want) || Instant::now() > deadline {
+                return t;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     fn title(&self) -> String {
         self.cmd("GET", "/title", None)
             .as_str()
@@ -555,12 +568,16 @@ fn rollback_through_the_page_in_chromium() {
 
     // The report is served.
     browser.click("#reports a");
-    assert!(browser.text("h1").contains("Upgrade test 2.10.5 to 3.1.3"));
+    assert!(
+        browser
+            .wait_text("h1", "Upgrade test 2.10.5 to 3.1.3")
+            .contains("Upgrade test 2.10.5 to 3.1.3")
+    );
     browser.go(&ui.url);
 
     // The history, with "Rollback to" on A.
     browser.click("tr[data-deployment=prod] a.name");
-    let table = browser.text("#history");
+    let table = browser.wait_text("#history", "B: Airflow 3.1.3");
     assert!(
         table.contains("B: Airflow 3.1.3") && table.contains("active"),
         "{table}"
@@ -597,7 +614,7 @@ fn rollback_through_the_page_in_chromium() {
         .unwrap();
     lock.try_lock().unwrap();
     browser.click("#submit");
-    let error = browser.text("#error");
+    let error = browser.wait_text("#error", "Refused, nothing changed");
     assert!(
         error.contains("Refused, nothing changed")
             && error.contains("another deploy or rollback of this deployment is running"),
@@ -623,7 +640,11 @@ fn rollback_through_the_page_in_chromium() {
     );
     browser.click("#confirm");
     browser.click("#submit");
-    assert!(browser.title().starts_with("Rollback of prod to deploy"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !browser.title().starts_with("Rollback of prod to deploy") {
+        assert!(Instant::now() < deadline, "{}", browser.text("body"));
+        std::thread::sleep(Duration::from_millis(100));
+    }
     std::thread::sleep(Duration::from_secs(3));
     browser.screenshot("5-rollback-progress");
     let t = Instant::now();
@@ -660,7 +681,10 @@ fn rollback_through_the_page_in_chromium() {
     assert_eq!(last["airflow"], "2.10.5");
     let a_record = after.iter().find(|r| r["id"] == a).unwrap();
     assert_eq!(last["code_hash"], a_record["code_hash"]);
-    let row = browser.text(&format!("tr[data-id='{}']", last["id"]));
+    let row = browser.wait_text(
+        &format!("tr[data-id='{}']", last["id"]),
+        &format!("rollback to {a}"),
+    );
     assert!(row.contains(&format!("rollback to {a}")), "{row}");
 
     // Airflow itself runs 2.10.5 with A's code and the deployment's env vars.
