@@ -559,12 +559,10 @@ fn plan_edits(
         let (Some(error), Some(line)) = (f.error.as_deref(), f.line) else {
             continue;
         };
-        let Ok(text) = std::fs::read_to_string(root.join(&f.path)) else {
+        let Some(src) = source_line(root, &f.path, line) else {
             continue;
         };
-        let Some(src) = text.lines().nth((line as usize).saturating_sub(1)) else {
-            continue;
-        };
+        let src = src.as_str();
         let src = src.trim_start();
         let Some(rest) = src
             .strip_prefix("from ")
@@ -830,12 +828,10 @@ fn import_failures(project: &Project, eval: &Eval) -> Vec<Finding> {
         if reported {
             continue;
         }
-        let Ok(text) = std::fs::read_to_string(project.root.join(&f.path)) else {
+        let Some(src) = source_line(&project.root, &f.path, line) else {
             continue;
         };
-        let Some(src) = text.lines().nth((line as usize).saturating_sub(1)) else {
-            continue;
-        };
+        let src = src.as_str();
         let trimmed = src.trim_start();
         if !trimmed.starts_with("from ") {
             continue;
@@ -922,12 +918,10 @@ fn deprecation_warnings(project: &Project, eval: &Eval) -> Vec<Finding> {
         if reported {
             continue;
         }
-        let Ok(text) = std::fs::read_to_string(project.root.join(&w.path)) else {
+        let Some(src) = source_line(&project.root, &w.path, w.line) else {
             continue;
         };
-        let Some(src) = text.lines().nth((w.line as usize).saturating_sub(1)) else {
-            continue;
-        };
+        let src = src.as_str();
         let Some(rest) = src.trim_start().strip_prefix("from ") else {
             continue;
         };
@@ -977,12 +971,10 @@ fn moved_elsewhere(project: &Project, eval: &Eval) -> Vec<Finding> {
         .iter()
         .filter(|f| f.rule == "SKY101" && f.replacement.is_none())
     {
-        let Ok(text) = std::fs::read_to_string(project.root.join(&f.path)) else {
+        let Some(src) = source_line(&project.root, &f.path, f.line) else {
             continue;
         };
-        let Some(src) = text.lines().nth((f.line as usize).saturating_sub(1)) else {
-            continue;
-        };
+        let src = src.as_str();
         let Some(rest) = src.trim_start().strip_prefix("from ") else {
             continue;
         };
@@ -1149,6 +1141,14 @@ fn needed_package(message: &str) -> Option<String> {
     let (_, rest) = message.split_once("needs package `")?;
     let name = rest.split('`').next()?;
     (!name.is_empty()).then(|| skyhop_core::normalize_name(name))
+}
+
+/// Line `line` (1-based) of the project file `rel`, when it can be read.
+fn source_line(root: &Path, rel: &str, line: u32) -> Option<String> {
+    let text = std::fs::read_to_string(root.join(rel)).ok()?;
+    text.lines()
+        .nth((line as usize).saturating_sub(1))
+        .map(str::to_string)
 }
 
 /// The quoted name after `after` in an error (`No module named 'x.y'` → `x.y`).
