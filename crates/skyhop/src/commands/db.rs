@@ -40,7 +40,11 @@ fn db_rehearse(a: DbRehearseArgs) -> CmdResult {
                 .from_airflow_version
                 .clone()
                 .unwrap_or(active.airflow);
-            (d.metadb().map_err(Failure::usage)?, Some(from))
+            let db = d.metadb().map_err(Failure::usage)?;
+            // Unreachable or wrong credentials: said before any environment is built (a
+            // --db-url is checked by `source_db`).
+            db.query("SELECT 1").map_err(failure)?;
+            (db, Some(from))
         }
         (Some(url), None) => {
             let db = source_db(url)?;
@@ -52,8 +56,6 @@ fn db_rehearse(a: DbRehearseArgs) -> CmdResult {
         }
         (None, None) => return Err(Failure::usage("pass --db-url URL or --deployment NAME")),
     };
-    // Unreachable or wrong credentials: said before any environment is built.
-    source.query("SELECT 1").map_err(failure)?;
     if a.estimate {
         return estimate(&source, &target.airflow, a.json);
     }
