@@ -38,9 +38,6 @@ def emit(obj):
 
 # ---------------------------------------------------------------------------------------------
 # Environment: a throwaway AIRFLOW_HOME, never the user's database.
-# ---------------------------------------------------------------------------------------------
-
-
 def prepare_environment(request, home):
     project_root = request["project_root"]
     for key in list(os.environ):
@@ -73,10 +70,15 @@ def prepare_environment(request, home):
         }
     )
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    # As in a runtime image: the project root (for `include/`), dags/ and plugins/ importable.
-    for path in (plugins, dags, project_root):
+    # As in a runtime image: the project root (for `include/`) comes first, as the image's
+    # PYTHONPATH puts it; Airflow itself *appends* the DAGs, config and plugins folders
+    # (`settings.prepare_syspath`), after site-packages: a project's `plugins/pandas` folder
+    # never shadows the real pandas.
+    if project_root not in sys.path:
+        sys.path.insert(0, project_root)
+    for path in (dags, os.path.join(project_root, "config"), plugins):
         if path not in sys.path:
-            sys.path.insert(0, path)
+            sys.path.append(path)
     # Bytecode goes to skyhop's cache, never next to the project's files; Airflow's own modules
     # (venvs are installed without .pyc) are compiled once, not by every run and child.
     if request.get("pycache"):
@@ -84,6 +86,86 @@ def prepare_environment(request, home):
         sys.dont_write_bytecode = False
     else:
         sys.dont_write_bytecode = True
+
+
+LAYOUT_RELEASE = []
+
+
+def image_layout(project_root, image_home):
+    """Makes the project readable where the image keeps it (`/usr/local/airflow` in Astro
+    images, `/opt/airflow` in Apache Airflow's), so absolute paths into it resolve as in the
+    image. Done in a private user and mount namespace of this process and its children: a
+    tmpfs over the first existing parent of `image_home`, holding links to what that parent
+    held, plus `image_home` -> the project. Nothing changes outside this process tree.
+    Returns (where, note): where the project is readable, or None and the reason."""
+    if not image_home:
+        return None, None
+    image_home = os.path.normpath(image_home)
+    if os.path.realpath(image_home) == os.path.realpath(project_root):
+        return image_home, None
+    if os.path.lexists(image_home):
+        return None, (
+            "%s exists on this machine: absolute paths into the project were not mapped to it"
+            % image_home
+        )
+    parent = os.path.dirname(image_home)
+    while parent != "/" and not os.path.isdir(parent):
+        parent = os.path.dirname(parent)
+    if parent == "/" or not sys.platform.startswith("linux"):
+        return None, "the project cannot be laid out at %s on this machine" % image_home
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        uid, gid = os.getuid(), os.getgid()
+        clone_newuser, clone_newns = 0x10000000, 0x00020000
+        if libc.unshare(clone_newuser | clone_newns) != 0:
+            raise OSError(ctypes.get_errno(), "unshare")
+        for name, text in (
+            ("setgroups", "deny"),
+            ("uid_map", "%d %d 1" % (uid, uid)),
+            ("gid_map", "%d %d 1" % (gid, gid)),
+        ):
+            with open("/proc/self/" + name, "w") as f:
+                f.write(text)
+        ms_bind, ms_rec, ms_private = 4096, 16384, 1 << 18
+
+        def mount(source, target, fstype, flags, data):
+            args = [None if v is None else v.encode() for v in (source, target, fstype)]
+            args += [ctypes.c_ulong(flags), None if data is None else data.encode()]
+            if libc.mount(*args) != 0:
+                raise OSError(ctypes.get_errno(), "mount %s" % target)
+
+        mount(None, "/", None, ms_rec | ms_private, None)
+        # What `parent` holds stays reachable through a bind mount in a private directory.
+        # That directory is the real folder: it is never removed recursively.
+        keep = tempfile.mkdtemp(prefix="skyhop-layout-")
+        original = os.path.join(keep, "original")
+        os.mkdir(original)
+        mount(parent, original, None, ms_bind | ms_rec, None)
+
+        def release():
+            # detached, the folder is empty again (also outside, when the namespace ends)
+            if libc.umount2(original.encode(), 2) == 0:  # MNT_DETACH
+                for path in (original, keep):
+                    try:
+                        os.rmdir(path)
+                    except OSError:
+                        pass
+
+        LAYOUT_RELEASE.append(release)
+        entries = os.listdir(original)
+        mount("tmpfs", parent, "tmpfs", 0, "mode=0755")
+        for entry in entries:
+            os.symlink(os.path.join(original, entry), os.path.join(parent, entry))
+        os.makedirs(os.path.dirname(image_home), exist_ok=True)
+        os.symlink(project_root, image_home)
+        return image_home, None
+    except (OSError, AttributeError, ValueError) as exc:
+        return None, (
+            "the project cannot be laid out at %s on this machine (%s): absolute paths into it were not mapped"
+            % (image_home, exc)
+        )
 
 
 def airflow_major(version):
@@ -145,20 +227,54 @@ def prepare_database(major, home, template):
 
 
 # ---------------------------------------------------------------------------------------------
-# Mocks: Variables, Connections and env vars answer with mock values, like the Astro harness.
+# Stand-ins: Variables, Connections and env vars nobody sets here answer with placeholder
+# values, like the Astro harness. Every placeholder handed out is recorded: when a file that
+# read one fails, it is parsed again with other placeholders, and a failure that changes with
+# them is the placeholder's, not the file's (see `run_pool`).
 # ---------------------------------------------------------------------------------------------
 
-MOCK_VARIABLE_VALUE = "NON_DEFAULT_MOCKED_VARIABLE_VALUE"
+# "A": the first parse; "B": the second one, with different placeholders.
+STANDIN_MODE = "A"
+STANDINS_USED = []
+
+
+def standin(kind, key, value_a, value_b):
+    name = "%s %s" % (kind, key)
+    if name not in STANDINS_USED:
+        STANDINS_USED.append(name)
+    return value_a if STANDIN_MODE == "A" else value_b
+
+
+def variable_value(key):
+    return standin(
+        "Variable", key, "NON_DEFAULT_MOCKED_VARIABLE_VALUE", "skyhop-placeholder-%s" % key
+    )
 
 
 class MockJson(dict):
     """What `Variable.get(..., deserialize_json=True)` returns: any key gives a mock value."""
 
     def __missing__(self, key):
-        return "MOCKED_KEY_VALUE"
+        return "MOCKED_KEY_VALUE" if STANDIN_MODE == "A" else "skyhop-placeholder"
 
     def get(self, key, default=None):
-        return dict.get(self, key, default if default is not None else "MOCKED_KEY_VALUE")
+        if default is not None or key in self:
+            return dict.get(self, key, default)
+        return self.__missing__(key)
+
+
+def env_value(key):
+    """A placeholder for a variable nobody sets: for `AIRFLOW_CONN_*`, a valid connection
+    (JSON first, then a URI); else a string."""
+    upper = str(key).upper()
+    if upper.startswith("AIRFLOW_CONN_"):
+        return standin(
+            "environment variable",
+            key,
+            '{"conn_type": "generic", "host": "localhost"}',
+            "generic://localhost",
+        )
+    return standin("environment variable", key, "MOCKED_%s_VALUE" % upper, "skyhop-placeholder")
 
 
 def _is_sentinel(value):
@@ -180,7 +296,10 @@ def mock_variable_get(key, *args, **kwargs):
         return json.loads(real) if deserialize else real
     if has_default:
         return default
-    return MockJson() if deserialize else MOCK_VARIABLE_VALUE
+    if deserialize:
+        standin("Variable", key, None, None)
+        return MockJson()
+    return variable_value(key)
 
 
 def install_variable_mocks():
@@ -253,7 +372,7 @@ def install_env_mocks(project_root):
     def mock(key):
         if key in ("JENKINS_HOME", "PYTEST_THEME"):
             return None
-        return "MOCKED_%s_VALUE" % str(key).upper()
+        return env_value(key)
 
     real_getenv = os.getenv
     environ_cls = type(os.environ)
@@ -330,11 +449,49 @@ def preload(major):
 
 
 def load_dagbag_class():
+    """Airflow's DagBag: `airflow.dag_processing.dagbag` (3.1+), else `airflow.models.dagbag`.
+    When neither imports, Airflow's own error is raised, as it is (a project setting or a
+    package that breaks Airflow's import shows there)."""
+    import importlib
+
+    errors = []
     for module in ("airflow.dag_processing.dagbag", "airflow.models.dagbag"):
-        cls = _load(module, "DagBag")
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name and module.startswith(exc.name):
+                continue  # this Airflow has no such module
+            errors.append(exc)
+            continue
+        except Exception as exc:  # noqa: BLE001 - Airflow's own import error, shown as it is
+            errors.append(exc)
+            continue
+        cls = getattr(mod, "DagBag", None)
         if cls is not None:
-            return cls, __import__(module, fromlist=["DagBag"])
-    raise ImportError("no DagBag in airflow.dag_processing.dagbag or airflow.models.dagbag")
+            return cls, mod
+    if errors:
+        raise errors[0]
+    raise ImportError("this Airflow has no DagBag (airflow.dag_processing.dagbag, airflow.models.dagbag)")
+
+
+def new_dagbag(dagbag_cls, folder):
+    """An empty DagBag with examples off, with only the arguments this Airflow takes (3.2 has
+    no `include_examples`, Airflow before 2.5 no `collect_dags`)."""
+    import inspect
+
+    try:
+        params = inspect.signature(dagbag_cls.__init__).parameters
+    except (TypeError, ValueError):
+        params = {}
+    kwargs = {"dag_folder": folder}
+    if "include_examples" in params:
+        kwargs["include_examples"] = False
+    if "collect_dags" in params:
+        kwargs["collect_dags"] = False
+    else:
+        # without `collect_dags` the bag collects its folder: give it an empty one
+        kwargs["dag_folder"] = tempfile.mkdtemp()
+    return dagbag_cls(**kwargs)
 
 
 def in_file(filename, path):
@@ -420,13 +577,7 @@ def parse_one(path, dagbag_cls, dagbag_module):
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         warnings.showwarning = showwarning
-        try:
-            bag = dagbag_cls(dag_folder=path, include_examples=False, collect_dags=False)
-        except TypeError:
-            # Airflow before 2.5 has no `collect_dags`: start from an empty folder instead
-            import tempfile
-
-            bag = dagbag_cls(dag_folder=tempfile.mkdtemp(), include_examples=False)
+        bag = new_dagbag(dagbag_cls, path)
         try:
             bag.process_file(path, only_if_updated=False)
         except KeyboardInterrupt:
@@ -450,6 +601,7 @@ def parse_one(path, dagbag_cls, dagbag_module):
         "dag_ids": sorted(bag.dags),
         "warnings": unique_warnings(recorded),
         "duration_ms": int(duration * 1000),
+        "standins": list(STANDINS_USED),
     }
     if bag.import_errors:
         text = "\n".join(str(v) for v in bag.import_errors.values())
@@ -492,7 +644,8 @@ def die_with_parent(parent_pid):
         os._exit(1)
 
 
-def child_main(path, write_fd, output_path, request, dagbag_cls, dagbag_module, parent_pid):
+def child_main(path, mode, write_fd, output_path, request, dagbag_cls, dagbag_module, parent_pid):
+    global STANDIN_MODE
     import faulthandler
     import resource
     import signal
@@ -524,6 +677,7 @@ def child_main(path, write_fd, output_path, request, dagbag_cls, dagbag_module, 
             resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
         except (OSError, ValueError):
             pass
+    STANDIN_MODE = mode
     install_env_mocks(request["project_root"])
     code = 0
     # Tell the parent the import starts now: its timeout clock starts here, like Airflow's.
@@ -662,6 +816,40 @@ def stop(pid):
         os.waitpid(pid, 0)
 
 
+PLACEHOLDER = None
+
+
+def names_a_placeholder(text):
+    """Whether an error message quotes a placeholder value of either parse."""
+    import re
+
+    global PLACEHOLDER
+    if PLACEHOLDER is None:
+        PLACEHOLDER = re.compile(
+            r"MOCKED_[A-Za-z0-9_]*VALUE|skyhop-placeholder|generic://localhost"
+            r'|"conn_type": "generic", "host": "localhost"'
+        )
+    return bool(PLACEHOLDER.search(text or ""))
+
+
+def second_opinion(first, second):
+    """The result of a file that read placeholders and failed (`first`), given its second
+    parse with other placeholders: the same failure, not about a placeholder value, is the
+    file's own; a failure about a placeholder, or one that changed (or went away) with them,
+    depends on values the real image would have, and is marked so."""
+    own = (
+        not second.get("ok")
+        and first.get("error_type") == second.get("error_type")
+        and first.get("error") == second.get("error")
+        and not names_a_placeholder(first.get("error"))
+    )
+    if not own:
+        first = dict(first)
+        first["standin_dependent"] = True
+        first["standin_error_b"] = None if second.get("ok") else second.get("error")
+    return first
+
+
 def run_pool(request, dagbag_cls, dagbag_module, scratch):
     import select
     import signal
@@ -673,14 +861,15 @@ def run_pool(request, dagbag_cls, dagbag_module, scratch):
     gc.collect()
     gc.freeze()
     parent = os.getpid()
-    files = list(request["files"])
+    # each entry: (path, stand-in mode, the first parse's result when this is the second)
+    files = [(path, "A", None) for path in request["files"]]
     jobs = max(1, int(request.get("jobs") or os.cpu_count() or 1))
     timeout = float(request["timeout"])
     running = {}
     index = 0
     while index < len(files) or running:
         while index < len(files) and len(running) < jobs:
-            path = files[index]
+            path, mode, first = files[index]
             output = os.path.join(scratch, "out-%d.txt" % index)
             index += 1
             if not os.path.isfile(path):
@@ -695,7 +884,9 @@ def run_pool(request, dagbag_cls, dagbag_module, scratch):
                 # not hold skyhop's channel or another file's pipe open.
                 for fd in [read_fd, PROTOCOL_FD, *running]:
                     os.close(fd)
-                child_main(path, write_fd, output, request, dagbag_cls, dagbag_module, parent)
+                child_main(
+                    path, mode, write_fd, output, request, dagbag_cls, dagbag_module, parent
+                )
             os.close(write_fd)
             running[read_fd] = {
                 "pid": pid,
@@ -705,6 +896,8 @@ def run_pool(request, dagbag_cls, dagbag_module, scratch):
                 "buffer": bytearray(),
                 "started": False,
                 "timeout": timeout,
+                "mode": mode,
+                "first": first,
             }
         now = time.monotonic()
         deadline = min(job["start"] + timeout + GRACE_SECONDS for job in running.values())
@@ -729,14 +922,24 @@ def run_pool(request, dagbag_cls, dagbag_module, scratch):
                 os.killpg(job["pid"], signal.SIGKILL)
             except OSError:
                 pass
-            emit(dict(finish(job, status, False), event="file"))
+            result = finish(job, status, False)
+            if job["first"] is not None:
+                emit(dict(second_opinion(job["first"], result), event="file"))
+            elif not result.get("ok") and result.get("standins"):
+                # read a placeholder and failed: parse it again with other placeholders next
+                files.insert(index, (job["path"], "B", result))
+            else:
+                emit(dict(result, event="file"))
         now = time.monotonic()
         for fd, job in list(running.items()):
             if now >= job["start"] + timeout + GRACE_SECONDS:
                 stop(job["pid"])
                 os.close(fd)
                 del running[fd]
-                emit(dict(finish(job, 0, True), event="file"))
+                result = finish(job, 0, True)
+                if job["first"] is not None:
+                    result = second_opinion(job["first"], result)
+                emit(dict(result, event="file"))
 
 
 def main():
@@ -746,6 +949,8 @@ def main():
     PROTOCOL_FD = os.dup(1)
     os.dup2(2, 1)  # whatever Airflow prints must not reach the protocol channel
     request = json.loads(sys.stdin.read())
+    # before any thread starts: unshare needs a single-threaded process
+    layout, layout_note = image_layout(request["project_root"], request.get("image_home"))
     home = tempfile.mkdtemp(prefix="skyhop-parse-")
     try:
         prepare_environment(request, home)
@@ -779,6 +984,8 @@ def main():
                 "airflow": version,
                 "import_seconds": round(import_seconds, 3),
                 "db_seconds": round(db_seconds, 3),
+                "image_home": layout,
+                "image_home_note": layout_note,
             }
         )
         run_pool(request, dagbag_cls, dagbag_module, home)
@@ -786,6 +993,8 @@ def main():
         return 0
     finally:
         shutil.rmtree(home, ignore_errors=True)
+        for release in LAYOUT_RELEASE:
+            release()
 
 
 if __name__ == "__main__":

@@ -34,6 +34,12 @@ pub struct ParseReport {
     /// ([`crate::ParseOptions::pass_env`]); it saw no other of the caller's variables.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub passed_env: Vec<String>,
+    /// Where the DAG code also found the project, as in the image (`/usr/local/airflow`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_home: Option<String>,
+    /// What the run could not do as the image does (shown with the results).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// How one DAG file fared.
@@ -58,6 +64,14 @@ pub struct FileResult {
     pub warnings: Vec<ParseWarning>,
     /// Wall time spent importing the file, in milliseconds.
     pub duration_ms: u64,
+    /// Placeholders the file was handed because nothing here sets them
+    /// (`environment variable SNOWFLAKE_ACCOUNT`, `Variable config`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub standins: Vec<String>,
+    /// The file failed, and parsed again with other placeholders it failed differently (or
+    /// not at all): the failure depends on the placeholder values, not on the file.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub standin_dependent: bool,
 }
 
 /// A warning raised while importing a DAG file.
@@ -295,6 +309,7 @@ mod tests {
                 },
             ],
             passed_env: Vec::new(),
+            ..ParseReport::default()
         }
     }
 

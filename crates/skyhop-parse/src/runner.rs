@@ -37,6 +37,10 @@ pub struct ParseOptions {
     /// Address space a DAG file may add on top of what Airflow already uses, in MiB
     /// (`RLIMIT_AS` of each child); `None` for no limit. Default: 4096.
     pub memory_limit_mb: Option<u64>,
+    /// Where the image keeps the project (`/usr/local/airflow` for Astro Runtime): the DAG
+    /// code also finds the project there (in a private mount namespace of the harness, when
+    /// the machine allows one), so absolute paths into it resolve as in the image.
+    pub image_home: Option<PathBuf>,
 }
 
 /// Airflow's default `[core] dagbag_import_timeout`.
@@ -50,6 +54,7 @@ impl Default for ParseOptions {
             env: Vec::new(),
             pass_env: Vec::new(),
             memory_limit_mb: Some(4096),
+            image_home: None,
         }
     }
 }
@@ -63,6 +68,10 @@ enum Event {
         airflow: String,
         #[serde(default)]
         import_seconds: f64,
+        #[serde(default)]
+        image_home: Option<String>,
+        #[serde(default)]
+        image_home_note: Option<String>,
     },
     File(FileResult),
     Fatal {
@@ -133,6 +142,7 @@ pub fn parse_with_cache(
         "jobs": opts.jobs.max(1),
         "timeout": opts.timeout.as_secs_f64(),
         "memory_limit_mb": opts.memory_limit_mb,
+        "image_home": opts.image_home.as_ref().map(|p| p.to_string_lossy()),
         "db_template": harness::harness_dir(cache).join("db").to_string_lossy(),
         "pycache": cache.join("pycache").to_string_lossy(),
     });
@@ -211,7 +221,11 @@ pub fn parse_with_cache(
                 python: py,
                 airflow,
                 import_seconds,
+                image_home,
+                image_home_note,
             }) => {
+                report.image_home = image_home;
+                report.notes.extend(image_home_note);
                 progress.end(
                     STEP_IMPORT,
                     &format!("Airflow {airflow} (Python {py}) imported in {import_seconds:.1}s"),

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::dags::{DagDiscovery, DiscoveryOptions, IgnoreSyntax, dag_files};
-use crate::dockerfile::{Dockerfile, DockerfileError, LocatedBase};
+use crate::dockerfile::{Dockerfile, DockerfileError, Family, LocatedBase};
 use crate::dotenv::{DotEnv, DotEnvError};
 use crate::packages::{Packages, PackagesError};
 use crate::requirements::{Requirements, RequirementsError};
@@ -126,6 +126,17 @@ impl Project {
         match &self.dockerfile {
             Some(d) => Ok(d.base_image()?),
             None => Err(ProjectError::NoDockerfile(self.root.display().to_string())),
+        }
+    }
+
+    /// Where the image keeps the project, by its family: `/usr/local/airflow` for Astro
+    /// Runtime and Astronomer Certified images (`AIRFLOW_HOME`, where `COPY . .` lands),
+    /// `/opt/airflow` for Apache Airflow's image; `None` for other images.
+    pub fn image_home(&self) -> Option<&'static str> {
+        match self.current_image().ok()?.base.family() {
+            Family::AstroRuntime | Family::LegacyApAirflow => Some("/usr/local/airflow"),
+            Family::ApacheAirflow => Some("/opt/airflow"),
+            Family::Custom => None,
         }
     }
 

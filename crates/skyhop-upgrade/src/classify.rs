@@ -20,13 +20,17 @@ pub struct Missing {
 /// Classifies every file of the target's parse `report`: `current` holds the current version's
 /// results for the files that failed under the target (when it could be run) with what its
 /// environment lacks. A current failure that is skyhop's (a package its environment lacks, a
-/// harness error) says nothing about today, so such a file counts as failing because of the
-/// upgrade.
+/// harness error, a placeholder value) says nothing about today, so such a file counts as
+/// failing because of the upgrade; so does a file that fails today for another reason than
+/// under the target (both errors are shown). `unknown` names installs of the image skyhop could
+/// not reproduce (a repository the Dockerfile clones): a module missing from the environment
+/// (not one of Airflow's) may come from them, so a file failing for one is not tested.
 pub fn classify(
     report: &ParseReport,
     current: Option<(&ParseReport, &[Missing])>,
     current_label: &str,
     missing: &[Missing],
+    unknown: &[String],
 ) -> Vec<ParsedFile> {
     report
         .files
@@ -34,33 +38,31 @@ pub fn classify(
         .map(|f| {
             let (status, note) = if f.ok {
                 (FileStatus::Imports, None)
-            } else if let Some(m) = needs(f, missing) {
-                (
-                    FileStatus::NotTested,
-                    Some(format!("not tested: needs {} ({})", m.package, m.why)),
-                )
-            } else if reads_image_paths(f) {
-                (
-                    FileStatus::NotTested,
-                    Some(format!(
-                        "not tested: it reads {IMAGE_HOME}/..., where the image keeps the project; skyhop imports it from the project folder"
-                    )),
-                )
-            } else if let Some(before) = current.and_then(|(c, lacks)| {
-                c.files
-                    .iter()
-                    .find(|c| c.path == f.path)
-                    .filter(|c| !c.ok && !skyhops_own(c, lacks))
-            }) {
-                (
-                    FileStatus::FailsAlready,
-                    Some(format!(
-                        "fails already under {current_label}: {}",
-                        before.summary()
-                    )),
-                )
+            } else if let Some(why) = skyhops_own(f, missing, unknown, report) {
+                (FileStatus::NotTested, Some(format!("not tested: {why}")))
             } else {
-                (FileStatus::Fails, None)
+                match current.and_then(|(c, lacks)| {
+                    c.files
+                        .iter()
+                        .find(|c| c.path == f.path)
+                        .filter(|cf| !cf.ok && skyhops_own(cf, lacks, unknown, c).is_none())
+                }) {
+                    Some(before) if same_failure(f, before) => (
+                        FileStatus::FailsAlready,
+                        Some(format!(
+                            "fails already under {current_label}: {}",
+                            before.summary()
+                        )),
+                    ),
+                    Some(before) => (
+                        FileStatus::Fails,
+                        Some(format!(
+                            "fails under {current_label} too, for another reason: {}",
+                            before.summary()
+                        )),
+                    ),
+                    None => (FileStatus::Fails, None),
+                }
             };
             ParsedFile {
                 path: f.path.clone(),
@@ -77,8 +79,35 @@ pub fn classify(
         .collect()
 }
 
-/// Parse findings of files that are not upgrade breaks become warnings (or notes) saying so;
-/// errors of the static check in a file that fails already today become warnings too.
+/// Whether two failures of a file have the same cause: the same exception type and message,
+/// once the environments' own paths are set aside.
+fn same_failure(a: &FileResult, b: &FileResult) -> bool {
+    a.error_type == b.error_type && normalized(a.error.as_deref()) == normalized(b.error.as_deref())
+}
+
+/// An error message without what differs between two environments of the same project: the
+/// venvs' paths (`/…/site-packages/`).
+fn normalized(error: Option<&str>) -> String {
+    let text = error.unwrap_or("");
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_inclusive(char::is_whitespace) {
+        match word.find("/site-packages/") {
+            Some(i) => {
+                let start = word[..i].rfind(['\'', '"', '(']).map_or(0, |p| p + 1);
+                out.push_str(&word[..start]);
+                out.push_str("<site-packages>/");
+                out.push_str(&word[i + "/site-packages/".len()..]);
+            }
+            None => out.push_str(word),
+        }
+    }
+    out
+}
+
+/// Parse findings of files that are not upgrade breaks become warnings (or notes) saying so.
+/// In a file that fails already today, check errors about the same cause (the module today's
+/// failure names) become warnings too; the check's other errors keep their severity: they are
+/// breaks the target adds.
 pub fn adjust_findings(findings: &mut [Finding], files: &[ParsedFile]) {
     for f in findings.iter_mut() {
         let Some(file) = files.iter().find(|p| p.path == f.path) else {
@@ -90,8 +119,9 @@ pub fn adjust_findings(findings: &mut [Finding], files: &[ParsedFile]) {
                 f.rule = "SKY903".into();
                 f.severity = Severity::Info;
                 f.message = format!(
-                    "{} (skyhop could not test this file: the target environment lacks a package it imports)",
-                    file.note.as_deref().unwrap_or("not tested")
+                    "{}; the file's import error under the target was: {}",
+                    file.note.as_deref().unwrap_or("not tested"),
+                    f.message
                 );
             }
             FileStatus::FailsAlready if parse_failure => {
@@ -103,12 +133,20 @@ pub fn adjust_findings(findings: &mut [Finding], files: &[ParsedFile]) {
                     file.note.as_deref().unwrap_or("fails already today")
                 );
             }
-            // the file does not load today: what the check finds in it is not new either
-            FileStatus::FailsAlready if f.severity == Severity::Error => {
+            FileStatus::FailsAlready
+                if f.severity == Severity::Error && same_cause(f, file.error.as_deref()) =>
+            {
                 f.severity = Severity::Warning;
                 f.message = format!(
-                    "{} (the file fails to import under the current version already)",
+                    "{} (the file fails to import for this reason under the current version already)",
                     f.message
+                );
+            }
+            FileStatus::Fails if parse_failure && file.note.is_some() => {
+                f.message = format!(
+                    "{}; {}",
+                    f.message,
+                    file.note.as_deref().unwrap_or_default()
                 );
             }
             _ => {}
@@ -116,15 +154,85 @@ pub fn adjust_findings(findings: &mut [Finding], files: &[ParsedFile]) {
     }
 }
 
+/// Whether a check finding names the module a parse error says is missing.
+fn same_cause(finding: &Finding, parse_error: Option<&str>) -> bool {
+    let Some(module) = parse_error.and_then(missing_module) else {
+        return false;
+    };
+    finding
+        .message
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .any(|name| name == module || name.starts_with(&format!("{module}.")))
+}
+
+/// Check findings that a package is not installed (SKY104), where the image does install it
+/// and only skyhop's environment lacks it (left out, not buildable here, installed by the
+/// Dockerfile in a way skyhop could not reproduce): never "add it to requirements.txt", but a
+/// note that the code using it was not checked.
+pub fn not_checked(findings: &mut [Finding], missing: &[Missing], unknown: &[String]) {
+    for f in findings.iter_mut().filter(|f| f.rule == "SKY104") {
+        let Some(module) = f.message.split('`').nth(1).map(str::to_string) else {
+            continue;
+        };
+        let top = module.split('.').next().unwrap_or("").to_ascii_lowercase();
+        let why = match missing.iter().find(|m| provides(&m.package, &top, &module)) {
+            Some(m) => format!("the image installs {} ({})", m.package, m.why),
+            None if !module.starts_with("airflow") && !unknown.is_empty() => unknown[0].clone(),
+            None => continue,
+        };
+        f.rule = "SKY903".into();
+        f.severity = Severity::Info;
+        f.message = format!(
+            "`{module}` is not in skyhop's environment, so its use here was not checked: {why}"
+        );
+        f.replacement = None;
+    }
+}
+
 /// Where Astro images keep the project (`AIRFLOW_HOME`).
 const IMAGE_HOME: &str = "/usr/local/airflow";
 
-/// Whether a failure is skyhop's rather than the project's: the harness broke, the file needs
-/// a package skyhop's environment lacks, or it reads the project at its place in the image.
-fn skyhops_own(f: &FileResult, lacks: &[Missing]) -> bool {
-    f.error_type.as_deref() == Some("HarnessError")
-        || needs(f, lacks).is_some()
-        || reads_image_paths(f)
+/// Why a failure is skyhop's rather than the project's, when it is: the harness broke, the
+/// file needs a package skyhop's environment lacks, it failed only with skyhop's placeholder
+/// values, or it reads the project at its place in the image, which could not be mapped here.
+fn skyhops_own(
+    f: &FileResult,
+    lacks: &[Missing],
+    unknown: &[String],
+    report: &ParseReport,
+) -> Option<String> {
+    if f.error_type.as_deref() == Some("HarnessError") {
+        return Some(format!(
+            "skyhop's parse harness failed on this file ({}); this is skyhop's problem, not the file's",
+            f.error.as_deref().unwrap_or("no detail")
+        ));
+    }
+    if let Some(m) = needs(f, lacks) {
+        return Some(format!("needs {} ({})", m.package, m.why));
+    }
+    if let Some(module) = missing_module(f.error.as_deref().unwrap_or(""))
+        && !module.starts_with("airflow.")
+        && module != "airflow"
+        && let Some(source) = unknown.first()
+    {
+        return Some(format!(
+            "`{module}` is not in skyhop's environment, and {source}, which may bring it"
+        ));
+    }
+    if f.standin_dependent {
+        return Some(format!(
+            "it fails only with the placeholder values skyhop gave for {} (nothing here sets them; the image or its deployment would): set them in .env, or pass them with --pass-env, to test it",
+            f.standins.join(", ")
+        ));
+    }
+    if report.image_home.is_none() && reads_image_paths(f) {
+        return Some(format!(
+            "it reads {IMAGE_HOME}/..., where the image keeps the project, and the project could not be laid out there on this machine"
+        ));
+    }
+    None
 }
 
 /// A failure about a path under the image's project folder (`/usr/local/airflow/dbt/...`),
@@ -231,7 +339,6 @@ mod tests {
         let report = ParseReport {
             python: "3.12".into(),
             airflow: "3.1.7".into(),
-            passed_env: Vec::new(),
             files: vec![
                 FileResult {
                     path: "dags/ok.py".into(),
@@ -249,13 +356,42 @@ mod tests {
                         "Could not find dbt_project.yml at /usr/local/airflow/dbt/jaffle_shop",
                     )
                 },
+                // fails today too, but for another reason: an upgrade break
+                failed(
+                    "dags/differs.py",
+                    "No module named 'airflow.operators.dummy'",
+                ),
+                // the harness's own failure is never the file's
+                FileResult {
+                    error_type: Some("HarnessError".into()),
+                    ..failed("dags/harness.py", "skyhop harness error: TypeError: x")
+                },
+                // fails only with skyhop's placeholder values
+                FileResult {
+                    error_type: Some("JSONDecodeError".into()),
+                    standins: vec!["environment variable AIRFLOW_CONN_X".into()],
+                    standin_dependent: true,
+                    ..failed(
+                        "dags/standin.py",
+                        "Expecting value: line 1 column 1 (char 0)",
+                    )
+                },
+                // a module a cloned library may bring
+                failed("dags/cloned.py", "No module named 'google.cloud.bigquery'"),
             ],
+            ..Default::default()
         };
         let current = ParseReport {
-            files: vec![failed(
-                "dags/old.py",
-                "No module named 'airflow.operators.dummy'",
-            )],
+            files: vec![
+                failed("dags/old.py", "No module named 'airflow.operators.dummy'"),
+                FileResult {
+                    error_type: Some("NameError".into()),
+                    ..failed(
+                        "dags/differs.py",
+                        "name 'nonexistent_helper' is not defined",
+                    )
+                },
+            ],
             ..report.clone()
         };
         let missing = [
@@ -268,7 +404,8 @@ mod tests {
                 why: "the wheel is not here".into(),
             },
         ];
-        let files = classify(&report, Some((&current, &[])), "3.1-1", &missing);
+        let unknown = ["Dockerfile:12 clones a repository at build time".to_string()];
+        let files = classify(&report, Some((&current, &[])), "3.1-1", &missing, &unknown);
         let status: Vec<FileStatus> = files.iter().map(|f| f.status).collect();
         assert_eq!(
             status,
@@ -278,16 +415,115 @@ mod tests {
                 FileStatus::FailsAlready,
                 FileStatus::Fails,
                 FileStatus::NotTested,
-                FileStatus::NotTested
+                FileStatus::NotTested,
+                FileStatus::Fails,
+                FileStatus::NotTested,
+                FileStatus::NotTested,
+                FileStatus::NotTested,
             ]
         );
         assert!(files[1].note.as_deref().unwrap().contains("needs dbt-core"));
         assert!(files[2].note.as_deref().unwrap().contains("under 3.1-1"));
+        assert!(files[6].note.as_deref().unwrap().contains("another reason"));
+        assert!(
+            files[6]
+                .note
+                .as_deref()
+                .unwrap()
+                .contains("nonexistent_helper")
+        );
+        assert!(files[7].note.as_deref().unwrap().contains("harness"));
+        assert!(files[8].note.as_deref().unwrap().contains("AIRFLOW_CONN_X"));
+        assert!(files[9].note.as_deref().unwrap().contains("Dockerfile:12"));
+        // the image's project folder mapped: a failure reading it is the file's own
+        let mapped = ParseReport {
+            image_home: Some("/usr/local/airflow".into()),
+            ..report.clone()
+        };
+        let files = classify(&mapped, None, "3.1-1", &missing, &[]);
+        assert_eq!(files[5].status, FileStatus::Fails);
+        assert_eq!(files[9].status, FileStatus::Fails);
         assert!(provides(
             "apache-airflow-providers-cncf-kubernetes",
             "airflow",
             "airflow.providers.cncf.kubernetes.operators.pod"
         ));
         assert!(!provides("pandas", "numpy", "numpy"));
+    }
+
+    #[test]
+    fn same_failure_ignores_the_venvs_paths() {
+        let a = failed(
+            "d.py",
+            "cannot import name 'x' from 'y' (/c/venvs/aaa/lib/python3.11/site-packages/y/__init__.py)",
+        );
+        let b = failed(
+            "d.py",
+            "cannot import name 'x' from 'y' (/c/venvs/bbb/lib/python3.12/site-packages/y/__init__.py)",
+        );
+        assert!(same_failure(&a, &b));
+        assert!(!same_failure(&a, &failed("d.py", "No module named 'y'")));
+    }
+
+    #[test]
+    fn check_errors_of_a_file_failing_already_keep_their_severity_unless_the_same_cause() {
+        let file = ParsedFile {
+            path: "dags/a.py".into(),
+            ok: false,
+            error: Some("No module named 'my_helpers'".into()),
+            error_type: Some("ModuleNotFoundError".into()),
+            line: None,
+            dag_ids: Vec::new(),
+            duration_ms: 0,
+            status: FileStatus::FailsAlready,
+            note: Some("fails already under 11.3.0: ...".into()),
+        };
+        let finding = |rule: &str, message: &str| Finding {
+            path: "dags/a.py".into(),
+            line: 1,
+            column: 1,
+            rule: rule.into(),
+            severity: Severity::Error,
+            message: message.into(),
+            replacement: None,
+            source: skyhop_core::Source::Check,
+            related: Vec::new(),
+        };
+        let mut findings = vec![
+            finding(
+                "SKY101",
+                "`airflow.operators.dummy` does not exist in the target",
+            ),
+            finding(
+                "SKY104",
+                "`my_helpers` needs package `my-helpers`, which is not installed",
+            ),
+        ];
+        adjust_findings(&mut findings, &[file]);
+        assert_eq!(findings[0].severity, Severity::Error);
+        assert_eq!(findings[1].severity, Severity::Warning);
+    }
+
+    #[test]
+    fn packages_the_image_installs_are_never_advised() {
+        let mut findings = vec![Finding {
+            path: "dags/a.py".into(),
+            line: 1,
+            column: 1,
+            rule: "SKY104".into(),
+            severity: Severity::Error,
+            message: "`google.cloud.bigquery` needs package `google-cloud-bigquery`, which is not installed in the target (Airflow 3.1.7); add `google-cloud-bigquery` to requirements.txt".into(),
+            replacement: None,
+            source: skyhop_core::Source::Check,
+            related: Vec::new(),
+        }];
+        not_checked(
+            &mut findings,
+            &[],
+            &["Dockerfile:12 clones a repository at build time".to_string()],
+        );
+        assert_eq!(findings[0].severity, Severity::Info);
+        assert!(!findings[0].message.contains("add `"));
+        assert!(findings[0].message.contains("Dockerfile:12"));
     }
 }

@@ -106,6 +106,7 @@ pub fn run_parse_of(
             .unwrap_or(skyhop_parse::DEFAULT_TIMEOUT),
         env: settings::dag_env(project),
         pass_env: pass_env.to_vec(),
+        image_home: project.image_home().map(PathBuf::from),
         ..Default::default()
     };
     skyhop_parse::parse(

@@ -367,12 +367,16 @@ pub fn run(ctx: &Ctx, project: &Project, args: &Options, ends: Ends) -> Result<O
                 } else {
                     parse_current(ctx, project, &current, cur_lock.as_ref(), &failing, args)
                 };
+                let unknown = unreproduced_installs(project);
                 let files = classify::classify(
                     &report,
                     before.as_ref().map(|(r, m)| (r, m.as_slice())),
                     &current.label,
                     &missing,
+                    &unknown,
                 );
+                classify::not_checked(&mut findings, &missing, &unknown);
+                notes.extend(report.notes.iter().cloned());
                 let count = |s: FileStatus| files.iter().filter(|f| f.status == s).count();
                 let (new_n, already, untested) = (
                     count(FileStatus::Fails),
@@ -660,6 +664,20 @@ fn dockerfile_missing(project: &Project) -> Vec<classify::Missing> {
             why: format!("Dockerfile:{line} installs it from a path or URL skyhop does not model"),
             package,
         })
+        .collect()
+}
+
+/// What the Dockerfile installs in ways skyhop could not reproduce, each as "Dockerfile:N
+/// clones a repository ..." (what it brings is unknown).
+fn unreproduced_installs(project: &Project) -> Vec<String> {
+    let Some(df) = &project.dockerfile else {
+        return Vec::new();
+    };
+    df.pip_installs()
+        .unmodelled
+        .into_iter()
+        .filter(|(_, what)| !what.contains("separate virtual environment"))
+        .map(|(line, what)| format!("Dockerfile:{line} {what}"))
         .collect()
 }
 
