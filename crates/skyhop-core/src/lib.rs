@@ -200,6 +200,10 @@ pub struct NoWheel {
     /// Oldest and newest versions with a wheel for that Python.
     pub oldest: Option<String>,
     pub newest: Option<String>,
+    /// Versions with a wheel that were tried and do not install together with the rest of the
+    /// requirements (the requirement was left out when every one failed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicting: Vec<String>,
 }
 
 /// A resolved environment: sorted packages plus provenance.

@@ -37,13 +37,60 @@ pub(crate) fn run(cmd: &mut Command, hint: &str) -> Result<Output, EnvError> {
     }
 }
 
-/// The `Command` error for a finished, failed run.
+/// The `Command` error for a finished, failed run: what was run in the user's terms (`uv pip
+/// install`), the whole command line with its cache paths only with `SKYHOP_VERBOSE`, and the
+/// program's own explanation (at most [`STDERR_LINES`] lines unless verbose).
 pub(crate) fn failed(cmd: &Command, out: &Output) -> EnvError {
+    let stderr = String::from_utf8_lossy(&out.stderr);
     EnvError::Command {
-        command: describe(cmd),
+        command: if verbose() {
+            describe(cmd)
+        } else {
+            short(cmd)
+        },
         status: out.status.to_string(),
-        stderr: String::from_utf8_lossy(&out.stderr).trim_end().to_string(),
+        stderr: if verbose() {
+            stderr.trim_end().to_string()
+        } else {
+            shortened(&stderr)
+        },
     }
+}
+
+/// Lines of a program's error output shown without `SKYHOP_VERBOSE`.
+const STDERR_LINES: usize = 30;
+
+/// Whether the user asked for internal details (`--verbose`, `SKYHOP_VERBOSE=1`).
+pub(crate) fn verbose() -> bool {
+    std::env::var("SKYHOP_VERBOSE").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+/// `uv pip install`: the program's name and its subcommand words, without options or paths.
+fn short(cmd: &Command) -> String {
+    let program = cmd.get_program().to_string_lossy();
+    let mut s = program.rsplit('/').next().unwrap_or(&program).to_string();
+    for a in cmd.get_args().take(3) {
+        let a = a.to_string_lossy();
+        if a.starts_with('-') || a.contains('/') || a.contains('=') {
+            break;
+        }
+        s.push(' ');
+        s.push_str(&a);
+    }
+    s
+}
+
+/// At most [`STDERR_LINES`] lines of `stderr`, saying how many were left out.
+fn shortened(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr.trim_end().lines().collect();
+    if lines.len() <= STDERR_LINES {
+        return lines.join("\n");
+    }
+    format!(
+        "{}\n  ... ({} more lines; --verbose shows them all)",
+        lines[..STDERR_LINES].join("\n"),
+        lines.len() - STDERR_LINES
+    )
 }
 
 /// Like [`output`] but kills the program after `timeout` (a Docker CLI talking to a hung engine

@@ -29,7 +29,11 @@ use crate::{EnvError, cmd, index_cache, wheels};
 
 /// How many times the requirements are resolved again after leaving a line out or moving a
 /// pin to a version with a wheel.
-const ROUNDS: usize = 16;
+const ROUNDS: usize = 24;
+
+/// How many versions with a wheel a pin without one is moved to, nearest first, before it is
+/// left out.
+const MOVES: usize = 4;
 
 /// One requirement line being resolved, and where it came from.
 #[derive(Debug, Clone)]
@@ -43,6 +47,9 @@ struct Line {
     /// Normalized package name, when the line names one.
     name: Option<String>,
     active: bool,
+    /// The line's pin moved to versions with a wheel: the versions still to try, nearest first
+    /// (the one in `text` is being tried).
+    moved: Option<Vec<String>>,
 }
 
 /// Resolves the requirements of `spec` (the root file `requirements`, text `text`) on top of
@@ -71,6 +78,7 @@ pub(crate) fn resolve_layer(
                 line: i + 1,
                 name: name_of(raw),
                 active: true,
+                moved: None,
             });
         }
     }
@@ -82,6 +90,7 @@ pub(crate) fn resolve_layer(
             line: r.line,
             name: name_of(&r.requirement),
             active: true,
+            moved: None,
         });
     }
     let mut layering = Layering::default();
@@ -145,6 +154,36 @@ pub(crate) fn resolve_layer(
                     continue;
                 }
                 return Ok(overlay(base, resolved, layering));
+            }
+            // A pin skyhop moved to a version with a wheel does not install with the rest: the
+            // move is the cause, never the user's other lines. The next nearest version is
+            // tried; when none installs, the line is left out (one SKY503 finding says so).
+            Err(stderr) if moved_at_fault(&lines, &stderr).is_some() => {
+                let i = moved_at_fault(&lines, &stderr).unwrap_or_default();
+                let name = lines[i].name.clone().unwrap_or_default();
+                let tried = version_of_pin(&lines[i].text);
+                if let Some(n) = layering
+                    .no_wheel
+                    .iter_mut()
+                    .find(|n| n.requirement.name == name && n.requirement.line == lines[i].line)
+                {
+                    n.conflicting.extend(tried);
+                }
+                let next = lines[i].moved.as_mut().and_then(|rest| {
+                    (!rest.is_empty()).then(|| rest.remove(0))
+                });
+                match next {
+                    Some(v) => lines[i].text = with_version(&lines[i].original, &v),
+                    None => {
+                        lines[i].active = false;
+                        lines[i].moved = None;
+                        if let Some(n) = layering.no_wheel.iter_mut().find(|n| {
+                            n.requirement.name == name && n.requirement.line == lines[i].line
+                        }) {
+                            n.used = None;
+                        }
+                    }
+                }
             }
             Err(_) if !excluded.is_empty() => {
                 constraints.retain(|c| !excluded.contains(c));
@@ -383,8 +422,20 @@ fn no_wheels(
         };
         if let Some(v) = &used {
             match direct.filter(|&i| lines[i].text.contains("==")) {
-                // an exact pin moves to the nearest version with a wheel
-                Some(i) => lines[i].text = with_version(&lines[i].text, v),
+                // an exact pin moves to the nearest version with a wheel; the next nearest
+                // ones are kept in case it does not install with the rest
+                Some(i) => {
+                    lines[i].text = with_version(&lines[i].text, v);
+                    lines[i].moved = Some(
+                        support
+                            .candidates(&p.version)
+                            .into_iter()
+                            .skip(1)
+                            .take(MOVES - 1)
+                            .map(ToString::to_string)
+                            .collect(),
+                    );
+                }
                 // anything else only loses this version: the resolver picks the next best
                 None => constraints.push(format!("{}!={}", p.name, p.version)),
             }
@@ -397,6 +448,7 @@ fn no_wheels(
             used,
             oldest: support.with_wheel.first().map(ToString::to_string),
             newest: support.with_wheel.last().map(ToString::to_string),
+            conflicting: Vec::new(),
         });
     }
     Ok(moved)
@@ -508,6 +560,28 @@ fn missing_file(text: &str) -> Option<PathBuf> {
     };
     let p = PathBuf::from(path);
     (!p.exists()).then_some(p)
+}
+
+/// The line whose pin skyhop moved to a version with a wheel that uv's explanation of a failed
+/// resolution names, if any.
+fn moved_at_fault(lines: &[Line], stderr: &str) -> Option<usize> {
+    let why = explain::why_lines(stderr).join("\n");
+    lines.iter().rposition(|l| {
+        l.active
+            && l.moved.is_some()
+            && l.name.as_deref().is_some_and(|n| explain::mentions(&why, n))
+    })
+}
+
+/// The version of an exact pin line (`pandas[sql]==2.1.1 ; ...` → `2.1.1`).
+fn version_of_pin(text: &str) -> Option<String> {
+    let (_, rest) = text.split_once("==")?;
+    let v: String = rest
+        .trim()
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != ';' && *c != ',')
+        .collect();
+    (!v.is_empty()).then_some(v)
 }
 
 /// `pandas[sql]==2.1.0 ; python_version >= "3"` with its version specifier replaced by

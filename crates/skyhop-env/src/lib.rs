@@ -35,6 +35,7 @@ pub use cache::Cache;
 pub use error::{EnvError, ResolutionError};
 pub use install::{Indexes, Venv, install, install_with};
 pub use pypi::{PYPI_SIMPLE, day_after, download_wheel, release_date};
+pub use python::choose_python;
 pub use resolve::{EnvSpec, PYTHON_PLATFORM, resolve};
 pub use support::{
     TEST_PYTHON, airflow_example_dags, airflow_venv, airflow_venv_plus, airflow_venv_with,

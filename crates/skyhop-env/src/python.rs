@@ -31,6 +31,17 @@ pub(crate) fn find(
     wanted: &str,
     progress: &dyn Progress,
 ) -> Result<Interpreter, EnvError> {
+    find_among(uv, wanted, &[], progress)
+}
+
+/// [`find`], preferring among the substitutes the versions in `allowed` (the Pythons an image
+/// line is built for), nearest first; any other 3.x only when none of those is available.
+pub(crate) fn find_among(
+    uv: &Path,
+    wanted: &str,
+    allowed: &[String],
+    progress: &dyn Progress,
+) -> Result<Interpreter, EnvError> {
     if let Some(path) = find_exact(uv, wanted) {
         return Ok(Interpreter {
             path,
@@ -38,19 +49,8 @@ pub(crate) fn find(
             fallback_note: None,
         });
     }
-    if std::env::var("UV_PYTHON_DOWNLOADS").as_deref() != Ok("never") {
-        progress.begin(&format!("installing Python {wanted}"), None);
-        let ok = Command::new(uv)
-            .args(["python", "install", wanted])
-            .stdin(std::process::Stdio::null())
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false);
-        progress.end(
-            &format!("installing Python {wanted}"),
-            if ok { "done" } else { "not available" },
-        );
-        if ok && let Some(path) = find_exact(uv, wanted) {
+    if downloads_allowed() && try_install(uv, wanted, progress) {
+        if let Some(path) = find_exact(uv, wanted) {
             return Ok(Interpreter {
                 path,
                 version: wanted.to_string(),
@@ -59,17 +59,26 @@ pub(crate) fn find(
         }
     }
     let (major, minor) = parse_minor(wanted).unwrap_or((3, 12));
-    let mut candidates: Vec<u32> = (8..=14).filter(|m| *m != minor || major != 3).collect();
-    // nearest first; on a tie, the older one (what the older runtime had)
-    candidates.sort_by_key(|m| (m.abs_diff(minor), *m));
+    let mut candidates: Vec<u32> = (8..=15).filter(|m| *m != minor || major != 3).collect();
+    let in_line = |m: &u32| allowed.iter().any(|a| parse_minor(a) == Some((3, *m)));
+    // the image line's own Pythons first, then nearest; on a tie, the older one
+    candidates.sort_by_key(|m| (!in_line(m), m.abs_diff(minor), *m));
     for m in candidates {
         let v = format!("3.{m}");
         if let Some(path) = find_exact(uv, &v) {
+            let note = if allowed.is_empty() || in_line(&m) {
+                format!(
+                    "Python {wanted} cannot be had on this machine (not installed, and uv could not download it): tested with Python {v} instead"
+                )
+            } else {
+                format!(
+                    "Python {wanted} cannot be had on this machine, nor any Python the image line supports ({}): tested with Python {v}, which no image of this line has; results may differ",
+                    allowed.join(", ")
+                )
+            };
             return Ok(Interpreter {
                 path,
-                fallback_note: Some(format!(
-                    "Python {wanted} is not available; using {v} instead: results may differ"
-                )),
+                fallback_note: Some(note),
                 version: v,
             });
         }
@@ -77,6 +86,52 @@ pub(crate) fn find(
     Err(EnvError::NoPython {
         wanted: wanted.to_string(),
     })
+}
+
+/// Whether uv may download interpreters (`UV_PYTHON_DOWNLOADS=never`, `--offline` turn it off).
+fn downloads_allowed() -> bool {
+    std::env::var("UV_PYTHON_DOWNLOADS").as_deref() != Ok("never")
+        && !std::env::var("UV_OFFLINE").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+        && !std::env::var("SKYHOP_OFFLINE").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+/// `uv python install wanted`, tried once per process for each version (a failed download
+/// takes seconds and will not succeed a second time in the same run).
+fn try_install(uv: &Path, wanted: &str, progress: &dyn Progress) -> bool {
+    static TRIED: std::sync::Mutex<Vec<(String, bool)>> = std::sync::Mutex::new(Vec::new());
+    let mut tried = TRIED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, ok)) = tried.iter().find(|(v, _)| v == wanted) {
+        return *ok;
+    }
+    progress.begin(&format!("installing Python {wanted}"), None);
+    let ok = Command::new(uv)
+        .args(["python", "install", wanted])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    progress.end(
+        &format!("installing Python {wanted}"),
+        if ok { "done" } else { "not available" },
+    );
+    tried.push((wanted.to_string(), ok));
+    ok
+}
+
+/// The Python a venv for an image with Python `wanted` is built with here: `wanted` when it
+/// can be had (installed, or downloaded by uv), else the nearest of `allowed` (the Pythons the
+/// image line is built for) that is installed, else the nearest 3.x; with the note to show
+/// when it is not `wanted`. Resolve for the version returned, so the test environment is the
+/// image variant of that Python (`3.3-8-python-3.13`).
+pub fn choose_python(
+    cache: &crate::Cache,
+    wanted: &str,
+    allowed: &[String],
+    progress: &dyn Progress,
+) -> Result<(String, Option<String>), EnvError> {
+    let uv = crate::uv(cache)?;
+    let found = find_among(&uv, wanted, allowed, progress)?;
+    Ok((found.version, found.fallback_note))
 }
 
 /// Python `X.Y` exactly, from uv's discovery or pyenv's installed versions (pyenv keeps

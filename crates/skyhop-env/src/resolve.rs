@@ -28,7 +28,7 @@ use crate::{EnvError, cmd};
 
 /// Names the way the requirements layer is modelled, in lock cache keys: locks made by an
 /// earlier model are not reused.
-const LAYER_MODEL: &str = "layer-v5-pip-on-image";
+const LAYER_MODEL: &str = "layer-v6-moves-tried-in-turn";
 
 /// The platform every environment is resolved for (Runtime images are Linux x86-64).
 pub const PYTHON_PLATFORM: &str = "x86_64-unknown-linux-gnu";
@@ -215,6 +215,15 @@ fn resolve_base(spec: &EnvSpec, uv: &Path, locks: &Path) -> Result<Lock, EnvErro
                 "{} is only on Astronomer's package index: left out (pass --index-url to include it)",
                 pin_line(name, version)
             ));
+        } else if let Some((public, _)) = version.split_once('+')
+            && spec.index_url.is_none()
+        {
+            // `7.0.0+astro.2`: Astronomer's own build of an upstream release, only on its index
+            notes.push(format!(
+                "{} is Astronomer's own build, only on its package index: resolved the upstream release {name}=={public} instead (pass --index-url to use the build)",
+                pin_line(name, version)
+            ));
+            pins.insert(name.clone(), public.to_string());
         } else {
             pins.insert(name.clone(), version.clone());
         }
@@ -267,17 +276,41 @@ fn resolve_base(spec: &EnvSpec, uv: &Path, locks: &Path) -> Result<Lock, EnvErro
         }
         let missing = explain::not_in_registry(&stderr)
             .filter(|m| pins.keys().any(|p| normalize_name(p) == *m));
-        match missing {
-            Some(name) => {
-                let (pin_name, version) = pins
-                    .iter()
-                    .find(|(p, _)| normalize_name(p) == name)
-                    .map(|(p, v)| (p.clone(), v.clone()))
-                    .unwrap_or_default();
-                pins.remove(&pin_name);
+        if let Some(name) = missing {
+            let (pin_name, version) = pins
+                .iter()
+                .find(|(p, _)| normalize_name(p) == name)
+                .map(|(p, v)| (p.clone(), v.clone()))
+                .unwrap_or_default();
+            pins.remove(&pin_name);
+            notes.push(format!(
+                "{} is not on the package index: left out (pass --index-url if it comes from a private index)",
+                pin_line(&pin_name, &version)
+            ));
+            continue;
+        }
+        // A base package that cannot be installed with this Airflow (a default extra of a
+        // later image, say): left out with a note, never the whole environment.
+        let why = explain::why_lines(&stderr);
+        let text = why.join("\n");
+        // the image's unpinned packages (default extras) first, then its pins
+        let mentioned = |p: &&String| explain::mentions(&text, p);
+        let at_fault = pins
+            .iter()
+            .filter(|(_, v)| v.is_empty())
+            .map(|(p, _)| p)
+            .find(mentioned)
+            .or_else(|| pins.keys().find(mentioned))
+            .cloned();
+        match at_fault {
+            Some(pin_name) => {
+                let version = pins.remove(&pin_name).unwrap_or_default();
                 notes.push(format!(
-                    "{} is not on the package index: left out (pass --index-url if it comes from a private index)",
-                    pin_line(&pin_name, &version)
+                    "{} cannot be installed with Airflow {} on Python {}: left out of the image's packages ({})",
+                    pin_line(&pin_name, &version),
+                    spec.airflow,
+                    spec.python,
+                    why.first().map(String::as_str).unwrap_or("no solution")
                 ));
             }
             None => {
@@ -346,6 +379,8 @@ pub(crate) fn compile_command(spec: &EnvSpec, uv: &Path, dir: &Path, out: &Path)
         .args(["pip", "compile", "--quiet", "--no-header", "--no-annotate"])
         .args(["--python-version", &spec.python])
         .args(["--python-platform", PYTHON_PLATFORM])
+        // as pip: pre-releases only for a requirement that names one
+        .args(["--prerelease", "explicit"])
         .arg("-o")
         .arg(out);
     if let Some(url) = &spec.index_url {

@@ -51,6 +51,18 @@ impl WheelSupport {
             .is_ok_and(|v| self.with_wheel.contains(&v))
     }
 
+    /// Stable versions with a wheel, nearest to `version` first: the newer ones upwards, then
+    /// the older ones downwards (a newer release is what usually fixes a missing wheel).
+    pub fn candidates(&self, version: &str) -> Vec<&Version> {
+        let Ok(v) = version.parse::<Version>() else {
+            return Vec::new();
+        };
+        let stable = |x: &&Version| !x.any_prerelease();
+        let newer = self.with_wheel.iter().filter(stable).filter(|x| **x > v);
+        let older = self.with_wheel.iter().filter(stable).rev().filter(|x| **x < v);
+        newer.chain(older).collect()
+    }
+
     /// The version with a wheel nearest to `version`: the lowest newer one, else the newest
     /// older one (a newer release is what fixes a missing wheel).
     pub fn nearest(&self, version: &str) -> Option<&Version> {

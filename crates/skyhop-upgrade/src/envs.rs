@@ -38,9 +38,10 @@ pub fn spec(
     for note in &pinned.notes {
         ctx.progress.note(note);
     }
+    let (python, _) = ctx.python_for(pinned);
     EnvSpec {
         airflow: pinned.airflow.clone(),
-        python: pinned.python.clone(),
+        python,
         base_pins: pinned.base_pins(),
         exclude_newer: date.as_deref().and_then(skyhop_env::day_after),
         requirements,
@@ -102,7 +103,16 @@ pub fn lock(
         }
         Backend::Uv => {
             let spec = spec(ctx, pinned, project, index_url);
-            skyhop_env::resolve(&spec, &ctx.cache, &ctx.progress).map_err(Failure::env)
+            let mut lock =
+                skyhop_env::resolve(&spec, &ctx.cache, &ctx.progress).map_err(Failure::env)?;
+            // the Python it stands for, when not the image's: a note of this run, not of the
+            // cached lock (another image's Python can come to the same one)
+            if let (_, Some(note)) = ctx.python_for(pinned)
+                && !lock.provenance.notes.contains(&note)
+            {
+                lock.provenance.notes.insert(0, note);
+            }
+            Ok(lock)
         }
     }
 }

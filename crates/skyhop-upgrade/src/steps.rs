@@ -279,7 +279,13 @@ pub fn layering_findings(lock: &skyhop_core::Lock, new: &Pinned) -> Vec<Finding>
             _ => "no version has one".to_string(),
         };
         let tested = match &n.used {
-            Some(v) => format!("the tests used {}=={v} instead", r.name),
+            Some(v) => format!(
+                "the image build would compile it from source, which needs a compiler and headers the image does not have; the nearest version with a wheel that installs with the other requirements is {v}, and the tests used it"
+            ),
+            None if !n.conflicting.is_empty() => format!(
+                "the image build would compile it from source, which needs a compiler and headers the image does not have; none of the nearest versions with a wheel ({}) installs together with the other requirements, so skyhop left it out and DAG files importing it are not tested",
+                n.conflicting.join(", ")
+            ),
             None => {
                 "pip would compile it from source, which needs build tools in the image; skyhop left it out rather than compile it, so DAG files importing it are not tested".to_string()
             }

@@ -23,6 +23,10 @@ pub struct Ctx {
     pub progress: Box<dyn Progress>,
     /// Notes from loading the catalog (offline, feed age), shown once when relevant.
     pub catalog_notes: Vec<String>,
+    /// `--python X.Y`: test with this Python whatever the image has.
+    pub python: Option<String>,
+    /// The Python chosen for each image Python (and line), once per run.
+    pythons: std::sync::Mutex<Vec<(String, String, Option<String>)>>,
 }
 
 impl Ctx {
@@ -37,7 +41,47 @@ impl Ctx {
             cache,
             progress,
             catalog_notes,
+            python: None,
+            pythons: Default::default(),
         })
+    }
+
+    /// The Python to resolve and test `pinned` with: its image's, when it can be had here;
+    /// else `--python`, or the nearest one its image line is built for (with the note that
+    /// says so and names the image variant that has it).
+    pub fn python_for(&self, pinned: &Pinned) -> (String, Option<String>) {
+        let wanted = pinned.python.clone();
+        if let Some(forced) = &self.python {
+            let note = (forced != &wanted).then(|| {
+                format!(
+                    "--python {forced}: {} was tested with Python {forced} (its image has Python {wanted}){}",
+                    pinned.label,
+                    pinned.variant_note(forced)
+                )
+            });
+            return (forced.clone(), note);
+        }
+        let allowed: Vec<String> = match &pinned.runtime {
+            Some(info) => info.pythons.clone(),
+            None => self
+                .catalog
+                .airflow(&pinned.airflow)
+                .map(|a| a.pythons.clone())
+                .unwrap_or_default(),
+        };
+        let mut memo = self.pythons.lock().unwrap_or_else(|e| e.into_inner());
+        let key = format!("{wanted}|{}", allowed.join(","));
+        if let Some((_, used, note)) = memo.iter().find(|(k, _, _)| *k == key) {
+            return (used.clone(), note.clone());
+        }
+        let (used, note) = match skyhop_env::choose_python(&self.cache, &wanted, &allowed, &self.progress) {
+            Ok((used, note)) => (used, note),
+            // no Python at all: the install says so, in its own words
+            Err(_) => (wanted.clone(), None),
+        };
+        let note = note.map(|n| format!("{}: {n}{}", pinned.label, pinned.variant_note(&used)));
+        memo.push((key, used.clone(), note.clone()));
+        (used, note)
     }
 }
 
@@ -76,6 +120,21 @@ impl Pinned {
             return slim.clone();
         }
         info.providers.clone()
+    }
+
+    /// `, as in the image variant `3.3-8-python-3.13``: the tag of the image that has Python
+    /// `python`, when the image family names its Python in the tag.
+    pub fn variant_note(&self, python: &str) -> String {
+        match &self.runtime {
+            Some(info) if info.pythons.is_empty() || info.pythons.iter().any(|p| p == python) => {
+                format!(", as in the image variant `{}-python-{python}`", self.label)
+            }
+            Some(_) => String::new(),
+            None => format!(
+                ", as in the image variant `apache/airflow:{}-python{python}`",
+                self.airflow
+            ),
+        }
     }
 
     /// `Runtime 11.3.0 (Airflow 2.9.1, Python 3.11)`.

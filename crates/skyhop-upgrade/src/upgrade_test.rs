@@ -298,7 +298,7 @@ pub fn run(ctx: &Ctx, project: &Project, args: &Options, ends: Ends) -> Result<O
         };
         if let Some(env) = &env {
             findings.extend(lint::broken_findings(env, project));
-            python_note = python_note_of(env, &new);
+            python_note = python_note_of(ctx, env, &new);
             if let Some(n) = &python_note {
                 ctx.progress.note(n);
             }
@@ -902,15 +902,18 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, u64) {
     (r, t.elapsed().as_millis() as u64)
 }
 
-fn python_note_of(env: &Env, new: &Pinned) -> Option<String> {
-    let wanted = &new.python;
+/// Why the target was tested with another Python than its image's, when it was.
+fn python_note_of(ctx: &Ctx, env: &Env, new: &Pinned) -> Option<String> {
     let got = &env.venv.python_version;
-    if got.starts_with(wanted.as_str()) {
+    if got.starts_with(new.python.as_str()) {
         return None;
     }
-    Some(format!(
-        "Python {wanted} is not available here; the target was installed and tested with Python {got}: results may differ"
-    ))
+    ctx.python_for(new).1.or_else(|| {
+        Some(format!(
+            "Python {} is not available here; the target was installed and tested with Python {got}: results may differ",
+            new.python
+        ))
+    })
 }
 
 fn meta(
