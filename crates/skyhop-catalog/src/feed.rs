@@ -82,11 +82,13 @@ impl Fetcher for HttpFetcher {
     }
 }
 
-/// True when `SKYHOP_OFFLINE` is set to anything but empty, `0` or `false`.
+/// True when `SKYHOP_OFFLINE` is set to anything but empty, `0` or `false`, or the run is
+/// `--offline`.
 pub fn offline_from_env() -> bool {
-    std::env::var("SKYHOP_OFFLINE")
-        .map(|v| !matches!(v.trim(), "" | "0" | "false" | "no"))
-        .unwrap_or(false)
+    skyhop_core::settings::get().offline
+        || std::env::var("SKYHOP_OFFLINE")
+            .map(|v| !matches!(v.trim(), "" | "0" | "false" | "no"))
+            .unwrap_or(false)
 }
 
 #[derive(Serialize, Deserialize)]

@@ -12,6 +12,8 @@
 //!
 //! It knows nothing of Airflow, files of a project or how processes are run.
 
+pub mod settings;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 

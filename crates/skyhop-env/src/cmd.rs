@@ -43,11 +43,7 @@ pub(crate) fn run(cmd: &mut Command, hint: &str) -> Result<Output, EnvError> {
 pub(crate) fn failed(cmd: &Command, out: &Output) -> EnvError {
     let stderr = String::from_utf8_lossy(&out.stderr);
     EnvError::Command {
-        command: if verbose() {
-            describe(cmd)
-        } else {
-            short(cmd)
-        },
+        command: if verbose() { describe(cmd) } else { short(cmd) },
         status: out.status.to_string(),
         stderr: if verbose() {
             stderr.trim_end().to_string()
@@ -62,7 +58,7 @@ const STDERR_LINES: usize = 30;
 
 /// Whether the user asked for internal details (`--verbose`, `SKYHOP_VERBOSE=1`).
 pub(crate) fn verbose() -> bool {
-    std::env::var("SKYHOP_VERBOSE").is_ok_and(|v| !v.is_empty() && v != "0")
+    skyhop_core::settings::get().verbose
 }
 
 /// `uv pip install`: the program's name and its subcommand words, without options or paths.

@@ -134,7 +134,7 @@ fn build(
     let interp = python::find(&uv, &wanted, progress)?;
     let tmp = temp_dir_in(venvs, &format!(".tmp-{hash}-"))?;
     let dir = tmp.path().join("venv");
-    let mut c = Command::new(&uv);
+    let mut c = crate::uv::command(&uv);
     c.args([
         "venv",
         "--quiet",
@@ -251,7 +251,7 @@ fn install_packages(
     let freeze = tmp.join("lock.txt");
     for _attempt in 0..20 {
         write_atomic(&freeze, packages.to_freeze().as_bytes())?;
-        let mut c = Command::new(uv);
+        let mut c = crate::uv::command(uv);
         c.args(["pip", "install", "--quiet", "--python"])
             .arg(python)
             .arg("-r")

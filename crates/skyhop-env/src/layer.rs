@@ -169,9 +169,10 @@ pub(crate) fn resolve_layer(
                 {
                     n.conflicting.extend(tried);
                 }
-                let next = lines[i].moved.as_mut().and_then(|rest| {
-                    (!rest.is_empty()).then(|| rest.remove(0))
-                });
+                let next = lines[i]
+                    .moved
+                    .as_mut()
+                    .and_then(|rest| (!rest.is_empty()).then(|| rest.remove(0)));
                 match next {
                     Some(v) => lines[i].text = with_version(&lines[i].original, &v),
                     None => {
@@ -237,7 +238,8 @@ pub(crate) fn resolve_layer(
 }
 
 fn offline() -> bool {
-    std::env::var("SKYHOP_OFFLINE").is_ok_and(|v| !v.is_empty() && v != "0")
+    skyhop_core::settings::get().offline
+        || std::env::var("SKYHOP_OFFLINE").is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
 /// `uv pip compile` of `input` with `constraints`, the base as preferences: the resolved
@@ -569,7 +571,9 @@ fn moved_at_fault(lines: &[Line], stderr: &str) -> Option<usize> {
     lines.iter().rposition(|l| {
         l.active
             && l.moved.is_some()
-            && l.name.as_deref().is_some_and(|n| explain::mentions(&why, n))
+            && l.name
+                .as_deref()
+                .is_some_and(|n| explain::mentions(&why, n))
     })
 }
 

@@ -49,14 +49,15 @@ pub(crate) fn find_among(
             fallback_note: None,
         });
     }
-    if downloads_allowed() && try_install(uv, wanted, progress) {
-        if let Some(path) = find_exact(uv, wanted) {
-            return Ok(Interpreter {
-                path,
-                version: wanted.to_string(),
-                fallback_note: None,
-            });
-        }
+    if downloads_allowed()
+        && try_install(uv, wanted, progress)
+        && let Some(path) = find_exact(uv, wanted)
+    {
+        return Ok(Interpreter {
+            path,
+            version: wanted.to_string(),
+            fallback_note: None,
+        });
     }
     let (major, minor) = parse_minor(wanted).unwrap_or((3, 12));
     let mut candidates: Vec<u32> = (8..=15).filter(|m| *m != minor || major != 3).collect();
@@ -92,7 +93,7 @@ pub(crate) fn find_among(
 fn downloads_allowed() -> bool {
     std::env::var("UV_PYTHON_DOWNLOADS").as_deref() != Ok("never")
         && !std::env::var("UV_OFFLINE").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
-        && !std::env::var("SKYHOP_OFFLINE").is_ok_and(|v| !v.is_empty() && v != "0")
+        && !skyhop_core::settings::get().offline
 }
 
 /// `uv python install wanted`, tried once per process for each version (a failed download

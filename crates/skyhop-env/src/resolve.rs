@@ -374,7 +374,7 @@ fn offline_base(
 }
 
 pub(crate) fn compile_command(spec: &EnvSpec, uv: &Path, dir: &Path, out: &Path) -> Command {
-    let mut c = Command::new(uv);
+    let mut c = crate::uv::command(uv);
     c.current_dir(dir)
         .args(["pip", "compile", "--quiet", "--no-header", "--no-annotate"])
         .args(["--python-version", &spec.python])

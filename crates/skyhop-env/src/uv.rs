@@ -70,3 +70,12 @@ fn install_uv(cache: &Cache, home: &Path) -> Result<(), EnvError> {
     }
     rename_into_place(&target, home)
 }
+
+/// A `uv` command with the run's settings: `--offline` (`UV_OFFLINE`) keeps it to uv's cache.
+pub(crate) fn command(uv: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new(uv);
+    if skyhop_core::settings::get().offline {
+        c.env("UV_OFFLINE", "1");
+    }
+    c
+}

@@ -59,7 +59,12 @@ impl WheelSupport {
         };
         let stable = |x: &&Version| !x.any_prerelease();
         let newer = self.with_wheel.iter().filter(stable).filter(|x| **x > v);
-        let older = self.with_wheel.iter().filter(stable).rev().filter(|x| **x < v);
+        let older = self
+            .with_wheel
+            .iter()
+            .filter(stable)
+            .rev()
+            .filter(|x| **x < v);
         newer.chain(older).collect()
     }
 

@@ -122,17 +122,35 @@ pub fn freeze(path: &Path) -> Result<Lock, Failure> {
     skyhop_env::freeze_file(path).map_err(Failure::usage)
 }
 
-/// The package indexes of a project: `--index-url` when given, plus requirements.txt's
-/// `--extra-index-url` options.
+/// The package indexes of a project, as its image build would use them: `--index-url` (this
+/// call's, else the run's), else requirements.txt's, else the machine's (environment variables,
+/// pip.conf); extra indexes from requirements.txt, `--extra-index-url` and the machine's.
 pub fn indexes(project: Option<&Project>, index_url: Option<&str>) -> skyhop_env::Indexes {
+    let settings = skyhop_core::settings::get();
     let from_file = project
         .and_then(|p| p.requirements.as_ref())
         .map(|r| r.index_urls());
+    let machine = skyhop_env::environment_indexes();
+    let mut extra: Vec<String> = from_file
+        .as_ref()
+        .map(|u| u.extra_index_urls.clone())
+        .unwrap_or_default();
+    for url in settings
+        .extra_index_urls
+        .iter()
+        .chain(&machine.extra_index_urls)
+    {
+        if !extra.contains(url) {
+            extra.push(url.clone());
+        }
+    }
     skyhop_env::Indexes {
         index_url: index_url
             .map(str::to_string)
-            .or_else(|| from_file.as_ref().and_then(|u| u.index_url.clone())),
-        extra_index_urls: from_file.map(|u| u.extra_index_urls).unwrap_or_default(),
+            .or_else(|| settings.index_url.clone())
+            .or_else(|| from_file.as_ref().and_then(|u| u.index_url.clone()))
+            .or(machine.index_url),
+        extra_index_urls: extra,
     }
 }
 

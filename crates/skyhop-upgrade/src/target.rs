@@ -41,7 +41,7 @@ impl Ctx {
             cache,
             progress,
             catalog_notes,
-            python: None,
+            python: skyhop_core::settings::get().python.clone(),
             pythons: Default::default(),
         })
     }
@@ -74,11 +74,12 @@ impl Ctx {
         if let Some((_, used, note)) = memo.iter().find(|(k, _, _)| *k == key) {
             return (used.clone(), note.clone());
         }
-        let (used, note) = match skyhop_env::choose_python(&self.cache, &wanted, &allowed, &self.progress) {
-            Ok((used, note)) => (used, note),
-            // no Python at all: the install says so, in its own words
-            Err(_) => (wanted.clone(), None),
-        };
+        let (used, note) =
+            match skyhop_env::choose_python(&self.cache, &wanted, &allowed, &self.progress) {
+                Ok((used, note)) => (used, note),
+                // no Python at all: the install says so, in its own words
+                Err(_) => (wanted.clone(), None),
+            };
         let note = note.map(|n| format!("{}: {n}{}", pinned.label, pinned.variant_note(&used)));
         memo.push((key, used.clone(), note.clone()));
         (used, note)

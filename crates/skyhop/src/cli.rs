@@ -18,6 +18,33 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// Options of every command: where packages come from, the network, the Python, detail.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalArgs {
+    /// The package index to use instead of PyPI (a mirror or proxy). Default: requirements.txt's
+    /// `--index-url`, else `UV_DEFAULT_INDEX` / `UV_INDEX_URL` / `PIP_INDEX_URL`, else pip.conf's
+    /// `index-url`.
+    #[arg(long, global = true, value_name = "URL")]
+    pub index_url: Option<String>,
+    /// More package indexes (repeatable); also read from requirements.txt,
+    /// `UV_EXTRA_INDEX_URL` / `PIP_EXTRA_INDEX_URL` and pip.conf.
+    #[arg(long, global = true, value_name = "URL")]
+    pub extra_index_url: Vec<String>,
+    /// Use only what is cached: no package index, no Astro feed, no Python downloads.
+    #[arg(long, global = true)]
+    pub offline: bool,
+    /// Test with this Python (`3.12`) whatever the image has; without it, skyhop uses the
+    /// image's Python, or the nearest one its image line is built for when the image's cannot
+    /// be had on this machine (the report says so).
+    #[arg(long, global = true, value_name = "X.Y")]
+    pub python: Option<String>,
+    /// Show internal commands and full tool output in errors.
+    #[arg(long, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,9 +126,6 @@ pub struct EnvSourceArgs {
     /// (`pip freeze` inside the image; needs a Docker engine).
     #[arg(long, value_enum, default_value_t = Backend::Uv)]
     pub backend: Backend,
-    /// Extra package index for packages not on PyPI (e.g. Astronomer's own).
-    #[arg(long, value_name = "URL")]
-    pub index_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -356,9 +380,6 @@ pub struct FreezeArgs {
     /// Leave out the project's requirements.txt (only the image's own packages).
     #[arg(long)]
     pub no_requirements: bool,
-    /// Extra package index for packages not on PyPI.
-    #[arg(long, value_name = "URL")]
-    pub index_url: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -56,13 +56,7 @@ pub fn freeze(args: FreezeArgs) -> CmdResult {
     } else {
         project.as_ref()
     };
-    let lock = envs::lock(
-        &ctx,
-        &pinned,
-        project_ref,
-        args.backend.into(),
-        args.index_url.as_deref(),
-    )?;
+    let lock = envs::lock(&ctx, &pinned, project_ref, args.backend.into(), None)?;
     print!("{}", lock.to_freeze());
     for note in &lock.provenance.notes {
         ctx.progress.note(note);

@@ -18,6 +18,19 @@ use crate::cli::{Cli, Command};
 use crate::{CmdResult, Failure};
 
 pub fn run(cli: Cli) -> CmdResult {
+    let from_env = skyhop_core::settings::Settings::from_env();
+    let g = cli.global;
+    skyhop_core::settings::set(skyhop_core::settings::Settings {
+        offline: g.offline || from_env.offline,
+        verbose: g.verbose || from_env.verbose,
+        python: g.python.or(from_env.python),
+        index_url: g.index_url.or(from_env.index_url),
+        extra_index_urls: if g.extra_index_url.is_empty() {
+            from_env.extra_index_urls
+        } else {
+            g.extra_index_url
+        },
+    });
     match cli.command {
         Command::Versions(a) => basic::versions(a),
         Command::Upgrade(a) => upgrade::upgrade(a),

@@ -21,7 +21,7 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
         current_freeze: args.env.current_freeze,
         target_freeze: args.env.target_freeze,
         backend: args.env.backend.into(),
-        index_url: args.env.index_url,
+        index_url: None,
         version_test: args.version_test,
         dag_test: args.dag_test,
         lint_test: args.lint_test,
