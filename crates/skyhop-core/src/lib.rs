@@ -169,6 +169,10 @@ pub struct Layering {
     pub left_out: Vec<Requirement>,
     /// Requirements whose version has no wheel for the image's Python on Linux x86-64.
     pub no_wheel: Vec<NoWheel>,
+    /// Requirements skyhop could not fetch (a repository or URL it cannot reach from here, a
+    /// local file that is not there): the image build would have them; the tests ran without.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreachable: Vec<Requirement>,
 }
 
 /// One line of a requirements file (or of a Dockerfile `RUN pip install`).

@@ -72,7 +72,7 @@ pub(crate) fn resolve_layer(
             .unwrap_or_else(|| "requirements.txt".into());
         for (i, raw) in text.lines().enumerate() {
             lines.push(Line {
-                text: absolute_refs(raw, dir),
+                text: from_image_path(&absolute_refs(raw, dir), &spec.image_paths),
                 original: raw.trim().to_string(),
                 file: file.clone(),
                 line: i + 1,
@@ -101,15 +101,16 @@ pub(crate) fn resolve_layer(
             }
         }
     }
-    // Local files the project does not hold (a wheel the Dockerfile copies in from elsewhere).
+    // Local files the project does not hold (a wheel the Dockerfile copies in from elsewhere):
+    // the image has them, skyhop's environment cannot.
     for l in &mut lines {
         if let Some(missing) = missing_file(&l.text) {
             l.active = false;
-            layering.left_out.push(requirement_of(
+            layering.unreachable.push(requirement_of(
                 l,
                 vec![format!("{} is not on this machine", missing.display())],
                 format!(
-                    "the file is added to the image at build time; put it where {}:{} points (or install it from an index) to test code that imports it",
+                    "the image build installs the file {}:{} names; put it there (or install it from an index) to test code that imports it",
                     l.file, l.line
                 ),
             ));
@@ -194,6 +195,24 @@ pub(crate) fn resolve_layer(
                     }
                 }
                 excluded.clear();
+            }
+            // A URL or repository skyhop cannot reach from here: not the project's fault; the
+            // tests go on without it.
+            Err(stderr) if unreachable_line(&lines, &stderr).is_some() => {
+                let i = unreachable_line(&lines, &stderr).unwrap_or_default();
+                lines[i].active = false;
+                let first = explain::why_lines(&stderr)
+                    .into_iter()
+                    .find(|l| !l.is_empty())
+                    .unwrap_or_default();
+                layering.unreachable.push(requirement_of(
+                    &lines[i],
+                    vec![format!("skyhop could not fetch it here: {first}")],
+                    format!(
+                        "the image build fetches it ({}:{}); skyhop ran the tests without it, so code that needs it is not tested. Run skyhop where it can be fetched (or pass --index-url for a mirror)",
+                        lines[i].file, lines[i].line
+                    ),
+                ));
             }
             Err(stderr) => {
                 let at_fault = at_fault(spec, uv, tmp.path(), base, &lines, &stderr)?;
@@ -533,6 +552,27 @@ fn name_of(raw: &str) -> Option<String> {
         .then(|| normalize_name(&name))
 }
 
+/// A requirement line naming a path in the image (`/tmp/x-1-py3-none-any.whl`) names the project
+/// file the Dockerfile copies there instead.
+fn from_image_path(text: &str, image_paths: &[(String, PathBuf)]) -> String {
+    let t = text.trim();
+    if !t.starts_with('/') {
+        return text.to_string();
+    }
+    let end = t.find([' ', ';', '[']).unwrap_or(t.len());
+    let (path, rest) = t.split_at(end);
+    for (image, project) in image_paths.iter().rev() {
+        let image = image.trim_end_matches('/');
+        if path == image {
+            return format!("{}{rest}", project.display());
+        }
+        if let Some(sub) = path.strip_prefix(&format!("{image}/")) {
+            return format!("{}{rest}", project.join(sub).display());
+        }
+    }
+    text.to_string()
+}
+
 /// `-r x.txt` / `-c x.txt` / `./pkg` relative to the requirements file, made absolute so the
 /// line works from a copy elsewhere.
 fn absolute_refs(raw: &str, dir: &Path) -> String {
@@ -562,6 +602,40 @@ fn missing_file(text: &str) -> Option<PathBuf> {
     };
     let p = PathBuf::from(path);
     (!p.exists()).then_some(p)
+}
+
+/// The active line that names a URL or repository uv could not fetch, when that is why the
+/// resolution failed.
+fn unreachable_line(lines: &[Line], stderr: &str) -> Option<usize> {
+    const FETCH: &[&str] = &[
+        "Failed to fetch",
+        "Git operation failed",
+        "failed to clone",
+        "Could not resolve host",
+        "Failed to download",
+        "dns error",
+        "error sending request",
+        "Failed to connect",
+    ];
+    if !FETCH.iter().any(|m| stderr.contains(m)) {
+        return None;
+    }
+    lines.iter().position(|l| {
+        l.active && {
+            let url = l
+                .text
+                .split_once(" @ ")
+                .map_or(l.text.as_str(), |(_, u)| u)
+                .trim();
+            let url = url.strip_prefix("git+").unwrap_or(url);
+            let url = url.split(['@', '#']).next().unwrap_or(url);
+            (url.contains("://") && stderr.contains(url.trim_end_matches(".git")))
+                || l.text.contains("://")
+                    && l.name
+                        .as_deref()
+                        .is_some_and(|n| explain::mentions(stderr, n))
+        }
+    })
 }
 
 /// The line whose pin skyhop moved to a version with a wheel that uv's explanation of a failed

@@ -61,6 +61,10 @@ pub struct EnvSpec {
     /// without a Dockerfile), so they give way to `airflow` instead of conflicting with it.
     #[serde(default)]
     pub airflow_pin_is_version: bool,
+    /// Paths in the image and the project files they are copied from (`/tmp/x.whl` ->
+    /// `/project/include/x.whl`): a requirement line naming an image path installs the file.
+    #[serde(default)]
+    pub image_paths: Vec<(String, PathBuf)>,
 }
 
 impl EnvSpec {
@@ -95,6 +99,11 @@ pub fn resolve(spec: &EnvSpec, cache: &Cache, progress: &dyn Progress) -> Result
         .chain(
             spec.airflow_pin_is_version
                 .then(|| "airflow-pin-is-version\n".to_string()),
+        )
+        .chain(
+            spec.image_paths
+                .iter()
+                .map(|(i, p)| format!("image-path:{i}={}\n", p.display())),
         )
         .collect();
     let final_key = match &requirements {

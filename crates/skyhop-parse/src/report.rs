@@ -40,6 +40,10 @@ pub struct ParseReport {
     /// What the run could not do as the image does (shown with the results).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Settings of the project (`AIRFLOW__CORE__XCOM_BACKEND`) without which the run was made,
+    /// because with them Airflow itself does not load: each with Airflow's error.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub settings_left_out: Vec<(String, String)>,
 }
 
 /// How one DAG file fared.

@@ -30,7 +30,7 @@ pub use dags::{
 };
 pub use dockerfile::{
     Arg, BaseImage, Change, Dockerfile, DockerfileError, EnvVar, ErrorKind, Family, ImageRef,
-    LocatedBase, NewBase, PipInstalls, Rewrite, Stage,
+    LocatedBase, NewBase, PipInstalls, PipSource, Rewrite, SourceKind, Stage,
 };
 pub use dotenv::{DotEnv, DotEnvError, EnvEntry};
 pub use fsutil::{unified_diff, write_atomic};

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use skyhop_core::{Lock, Progress};
 use skyhop_env::{EnvSpec, Venv};
-use skyhop_project::Project;
+use skyhop_project::{Project, SourceKind};
 
 use crate::Backend;
 use crate::Failure;
@@ -49,16 +49,34 @@ pub fn spec(
         extra_index_urls: indexes.extra_index_urls,
         unavailable: ASTRONOMER_ONLY.iter().map(|s| s.to_string()).collect(),
         extra_requirements: project.map(dockerfile_requirements).unwrap_or_default(),
+        image_paths: project
+            .map(|p| {
+                pip_installs(p)
+                    .copied
+                    .into_iter()
+                    .map(|(image, local, _)| (image, p.root.join(local)))
+                    .collect()
+            })
+            .unwrap_or_default(),
         airflow_pin_is_version: project.is_some_and(|p| p.dockerfile.is_none()),
     }
 }
 
-/// The packages the Dockerfile's `RUN pip install` steps add to Airflow's environment.
+/// The Dockerfile's `pip install` steps, with paths traced to the project folder.
+fn pip_installs(project: &Project) -> skyhop_project::PipInstalls {
+    project
+        .dockerfile
+        .as_ref()
+        .map(|df| df.pip_installs_in(Some(&project.root)))
+        .unwrap_or_default()
+}
+
+/// The packages the Dockerfile's `RUN pip install` steps add to Airflow's environment: from the
+/// index, from URLs and repositories it clones (installed from them, as the build does), and
+/// from the project's own folders and files it copies in.
 fn dockerfile_requirements(project: &Project) -> Vec<skyhop_core::Requirement> {
-    let Some(df) = &project.dockerfile else {
-        return Vec::new();
-    };
-    df.pip_installs()
+    let installs = pip_installs(project);
+    let from_index = installs
         .requirements
         .into_iter()
         .map(|(line, requirement)| skyhop_core::Requirement {
@@ -72,20 +90,89 @@ fn dockerfile_requirements(project: &Project) -> Vec<skyhop_core::Requirement> {
             file: "Dockerfile".into(),
             line,
             ..Default::default()
+        });
+    let from_elsewhere = installs.sources.into_iter().filter_map(|s| {
+        let requirement = match &s.kind {
+            SourceKind::Remote { requirement } => match &s.package {
+                Some(name) if !requirement.contains("#egg=") => format!("{name} @ {requirement}"),
+                _ => requirement.clone(),
+            },
+            SourceKind::Project { path, extras, .. } => {
+                let abs = project.root.join(path);
+                match &s.package {
+                    Some(name) => format!("{name}{extras} @ file://{}", abs.display()),
+                    None => abs.display().to_string(),
+                }
+            }
+            SourceKind::Unmapped { .. } => return None,
+        };
+        Some(skyhop_core::Requirement {
+            name: s.package.clone().unwrap_or_default(),
+            requirement,
+            file: "Dockerfile".into(),
+            line: s.line,
+            ..Default::default()
         })
-        .collect()
+    });
+    from_index.chain(from_elsewhere).collect()
 }
 
 /// What the Dockerfile installs that skyhop does not model, each naming its line.
 pub fn dockerfile_notes(project: &Project) -> Vec<String> {
-    let Some(df) = &project.dockerfile else {
-        return Vec::new();
-    };
-    df.pip_installs()
+    let installs = pip_installs(project);
+    installs
         .unmodelled
         .into_iter()
         .map(|(line, what)| format!("Dockerfile:{line}: {what}"))
+        .chain(
+            installs
+                .sources
+                .iter()
+                .filter(|s| matches!(s.kind, SourceKind::Unmapped { .. }))
+                .map(|s| format!("{}: not installed in the test environment", s.describe())),
+        )
         .collect()
+}
+
+/// Packages the Dockerfile installs from paths skyhop cannot trace to the project (the tests
+/// run without them), as far as their paths name them.
+pub fn dockerfile_missing(project: &Project) -> Vec<(String, String)> {
+    pip_installs(project)
+        .sources
+        .into_iter()
+        .filter(|s| matches!(s.kind, SourceKind::Unmapped { .. }))
+        .filter_map(|s| {
+            let why = format!("{}, so the tests ran without it", s.describe());
+            s.package.map(|p| (p, why))
+        })
+        .collect()
+}
+
+/// Installs of the image skyhop could not reproduce, so what they bring is unknown: paths it
+/// cannot trace, steps it does not model, and URLs or files left out of `lock` (a repository
+/// that could not be fetched here). Each says where it is written.
+pub fn unreproduced(project: &Project, lock: Option<&Lock>) -> Vec<String> {
+    let installs = pip_installs(project);
+    let mut out: Vec<String> = installs
+        .sources
+        .iter()
+        .filter(|s| matches!(s.kind, SourceKind::Unmapped { .. }))
+        .map(|s| s.describe())
+        .collect();
+    out.extend(
+        installs
+            .unmodelled
+            .into_iter()
+            .filter(|(_, what)| !what.contains("separate virtual environment"))
+            .map(|(line, what)| format!("Dockerfile:{line} {what}")),
+    );
+    for r in lock.iter().flat_map(|l| &l.provenance.layering.unreachable) {
+        out.push(format!(
+            "{}:{} installs `{}`, which skyhop could not install here",
+            r.file, r.line, r.requirement
+        ));
+    }
+    out
 }
 
 /// The lock of `pinned`: resolved with uv, or `pip freeze` in the image with Docker.

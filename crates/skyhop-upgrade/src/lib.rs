@@ -22,6 +22,7 @@
 
 pub mod base;
 pub mod classify;
+pub mod constraints;
 pub mod db;
 pub mod envs;
 mod error;

@@ -109,14 +109,151 @@ pub fn run_parse_of(
         image_home: project.image_home().map(PathBuf::from),
         ..Default::default()
     };
-    skyhop_parse::parse(
+    match skyhop_parse::parse(
         &env.venv.python,
         &project.root,
         &files,
         &opts,
         &ctx.progress,
-    )
-    .map_err(Failure::env)
+    ) {
+        Err(skyhop_parse::ParseError::AirflowUnavailable {
+            message, detail, ..
+        }) if opts.env.iter().any(|(k, _)| k.starts_with("AIRFLOW__")) => {
+            without_breaking_settings(ctx, project, env, &files, opts, &message, &detail)
+        }
+        other => other.map_err(Failure::env),
+    }
+}
+
+/// Airflow does not load with the project's settings: finds the setting(s) at fault (those
+/// Airflow's error names first, then one at a time), and parses without them. The report
+/// lists what was left out, with Airflow's own error, for a finding on its line.
+fn without_breaking_settings(
+    ctx: &Ctx,
+    project: &Project,
+    env: &Env,
+    files: &[PathBuf],
+    opts: skyhop_parse::ParseOptions,
+    message: &str,
+    detail: &str,
+) -> Result<skyhop_parse::ParseReport, Failure> {
+    let loads = |env_vars: Vec<(String, String)>| {
+        let probe = skyhop_parse::ParseOptions {
+            env: env_vars,
+            ..opts.clone()
+        };
+        skyhop_parse::parse(
+            &env.venv.python,
+            &project.root,
+            &[],
+            &probe,
+            &skyhop_core::NoProgress,
+        )
+        .is_ok()
+    };
+    let settings: Vec<(String, String)> = opts
+        .env
+        .iter()
+        .filter(|(k, _)| k.starts_with("AIRFLOW__"))
+        .cloned()
+        .collect();
+    let without = |out: &[&(String, String)]| -> Vec<(String, String)> {
+        opts.env
+            .iter()
+            .filter(|kv| !out.iter().any(|o| o.0 == kv.0))
+            .cloned()
+            .collect()
+    };
+    let all: Vec<&(String, String)> = settings.iter().collect();
+    let fails_anyway = || {
+        Failure::env(format!(
+            "Airflow cannot be loaded by {}: {message}\n{detail}",
+            env.venv.python.display()
+        ))
+    };
+    if !loads(without(&all)) {
+        return Err(fails_anyway());
+    }
+    // the settings the error names (a module path, a class) first, then each in turn
+    let text = format!("{message}\n{detail}");
+    let mut order: Vec<&(String, String)> = settings
+        .iter()
+        .filter(|(_, v)| {
+            let v = v.trim();
+            !v.is_empty()
+                && (text.contains(v) || v.rsplit_once('.').is_some_and(|(m, _)| text.contains(m)))
+        })
+        .collect();
+    let rest: Vec<&(String, String)> = settings.iter().filter(|s| !order.contains(s)).collect();
+    order.extend(rest);
+    let mut at_fault: Vec<&(String, String)> = Vec::new();
+    for s in order {
+        if loads(without(&[s])) {
+            at_fault.push(s);
+            break;
+        }
+    }
+    if at_fault.is_empty() {
+        // more than one setting at fault: all of them, named together
+        at_fault = all;
+    }
+    let error = first_line(message);
+    let opts = skyhop_parse::ParseOptions {
+        env: without(&at_fault),
+        ..opts
+    };
+    let mut report =
+        skyhop_parse::parse(&env.venv.python, &project.root, files, &opts, &ctx.progress)
+            .map_err(Failure::env)?;
+    report.settings_left_out = at_fault
+        .into_iter()
+        .map(|(k, _)| (k.clone(), error.clone()))
+        .collect();
+    Ok(report)
+}
+
+fn first_line(text: &str) -> String {
+    text.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// SKY506 for each setting without which the parse test ran because Airflow does not load
+/// with it: on the line of the Dockerfile or .env that sets it.
+pub fn setting_findings(
+    report: &skyhop_parse::ParseReport,
+    project: &Project,
+    pinned: &Pinned,
+) -> Vec<Finding> {
+    report
+        .settings_left_out
+        .iter()
+        .map(|(key, error)| {
+            let (path, line) = project
+                .config_settings()
+                .into_iter()
+                .rev()
+                .find(|s| s.env == *key)
+                .map(|s| (s.file, s.line))
+                .unwrap_or_else(|| ("Dockerfile".into(), 0));
+            Finding {
+                path,
+                line: line as u32,
+                column: 1,
+                rule: "SKY506".into(),
+                severity: Severity::Error,
+                message: format!(
+                    "with `{key}` set, Airflow itself does not load on {}: {error}. The parse test ran without it; fix the setting (or what it names) for this version",
+                    pinned.describe()
+                ),
+                replacement: None,
+                source: Source::Parse,
+                related: Vec::new(),
+            }
+        })
+        .collect()
 }
 
 fn default_jobs() -> usize {
@@ -251,6 +388,28 @@ pub fn requirements_unresolvable(new: &Pinned, why: &str) -> Finding {
 pub fn layering_findings(lock: &skyhop_core::Lock, new: &Pinned) -> Vec<Finding> {
     let layering = &lock.provenance.layering;
     let mut out = Vec::new();
+    for r in &layering.unreachable {
+        out.push(Finding {
+            path: if r.file.is_empty() {
+                "requirements.txt".into()
+            } else {
+                r.file.clone()
+            },
+            line: r.line as u32,
+            column: 1,
+            rule: "SKY903".into(),
+            severity: Severity::Info,
+            message: format!(
+                "`{}` is not in the test environment: {}; {}",
+                r.requirement,
+                r.why.join("; "),
+                r.what_to_do
+            ),
+            replacement: None,
+            source: Source::Deps,
+            related: Vec::new(),
+        });
+    }
     for r in &layering.left_out {
         let why = r.why.last().cloned().unwrap_or_default();
         out.push(Finding {

@@ -229,6 +229,7 @@ pub fn run(ctx: &Ctx, project: &Project, args: &Options, ends: Ends) -> Result<O
         findings.extend(layering);
     }
     notes.extend(envs::dockerfile_notes(project));
+    findings.extend(crate::constraints::findings(project, &new, &new.python));
     for (pinned, lock) in [(&current, &cur_lock), (&new, &new_lock)] {
         if let Some(note) = lock.as_ref().and_then(|l| changed_note(pinned, l)) {
             notes.push(note);
@@ -367,7 +368,7 @@ pub fn run(ctx: &Ctx, project: &Project, args: &Options, ends: Ends) -> Result<O
                 } else {
                     parse_current(ctx, project, &current, cur_lock.as_ref(), &failing, args)
                 };
-                let unknown = unreproduced_installs(project);
+                let unknown = envs::unreproduced(project, env.as_ref().map(|e| &e.lock));
                 let files = classify::classify(
                     &report,
                     before.as_ref().map(|(r, m)| (r, m.as_slice())),
@@ -413,6 +414,7 @@ pub fn run(ctx: &Ctx, project: &Project, args: &Options, ends: Ends) -> Result<O
                     duration_ms: ms,
                 });
                 findings.extend(skyhop_parse::to_findings(&report));
+                findings.extend(lint::setting_findings(&report, project, &new));
                 if !report.passed_env.is_empty() {
                     notes.push(format!(
                         "DAG files were imported with none of your environment's variables but these, passed on purpose (--pass-env): {}",
@@ -640,6 +642,15 @@ fn missing_packages(env: &Env, new: &Pinned, project: &Project) -> Vec<classify:
             ),
         })
         .collect();
+    out.extend(layering.unreachable.iter().map(|r| classify::Missing {
+        package: r.name.clone(),
+        why: format!(
+            "{}:{} installs it, and skyhop could not: {}",
+            r.file,
+            r.line,
+            r.why.first().cloned().unwrap_or_default()
+        ),
+    }));
     out.extend(env.venv.left_out.iter().map(|p| {
         classify::Missing {
             package: p.clone(),
@@ -652,32 +663,11 @@ fn missing_packages(env: &Env, new: &Pinned, project: &Project) -> Vec<classify:
     out
 }
 
-/// What the Dockerfile installs in ways skyhop does not model (a local path, a URL).
+/// What the Dockerfile installs from paths skyhop cannot trace to the project.
 fn dockerfile_missing(project: &Project) -> Vec<classify::Missing> {
-    let Some(df) = &project.dockerfile else {
-        return Vec::new();
-    };
-    df.pip_installs()
-        .unmodelled_packages
+    envs::dockerfile_missing(project)
         .into_iter()
-        .map(|(line, package)| classify::Missing {
-            why: format!("Dockerfile:{line} installs it from a path or URL skyhop does not model"),
-            package,
-        })
-        .collect()
-}
-
-/// What the Dockerfile installs in ways skyhop could not reproduce, each as "Dockerfile:N
-/// clones a repository ..." (what it brings is unknown).
-fn unreproduced_installs(project: &Project) -> Vec<String> {
-    let Some(df) = &project.dockerfile else {
-        return Vec::new();
-    };
-    df.pip_installs()
-        .unmodelled
-        .into_iter()
-        .filter(|(_, what)| !what.contains("separate virtual environment"))
-        .map(|(line, what)| format!("Dockerfile:{line} {what}"))
+        .map(|(package, why)| classify::Missing { package, why })
         .collect()
 }
 

@@ -1,40 +1,232 @@
 //! `RUN pip install ...` steps of a Dockerfile: the packages they add to Airflow's environment,
-//! and what skyhop cannot model (local paths, VCS checkouts, other virtual environments).
+//! where each non-index package comes from (a repository the build clones, a URL, a folder of
+//! the project copied into the image), the constraints files they use, and what skyhop cannot
+//! model (other virtual environments, files made by earlier steps).
+//!
+//! Paths are followed as the build sees them: `WORKDIR` (Astro Runtime images start in
+//! `/usr/local/airflow`, Apache Airflow's in `/opt/airflow`), `cd` inside a `RUN`, `COPY`/`ADD`
+//! from the build context (Astro Runtime images other than `-base` copy the whole project into
+//! `/usr/local/airflow` before the project's own steps, by `ONBUILD`), `git clone`.
 
-use super::Dockerfile;
+use std::path::Path;
+
+use super::{BaseImage, Dockerfile};
 
 /// What the final stage's `RUN` steps install into the image's Python environment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PipInstalls {
-    /// `(line, requirement)` for every package named on a `pip install` command line.
+    /// `(line, requirement)` for every package from the index named on a `pip install` line.
     pub requirements: Vec<(usize, String)>,
+    /// Packages installed from somewhere else than the index, each with where it comes from.
+    pub sources: Vec<PipSource>,
+    /// `(line, file or URL)` of every `--constraint` / `-c` a `pip install` uses.
+    pub constraints: Vec<(usize, String)>,
     /// `(line, what)` for install steps skyhop does not model, each saying why.
     pub unmodelled: Vec<(usize, String)>,
-    /// `(line, name)`: the package a step skyhop does not model installs, as far as its path
-    /// or URL tells (`./astronomer_cosmos[dbt-postgres]` → `astronomer-cosmos`).
-    pub unmodelled_packages: Vec<(usize, String)>,
+    /// What the build copies from the project into the image, latest last: `(path in the
+    /// image, path in the project, whether it is a folder)`.
+    pub copied: Vec<(String, String, bool)>,
+}
+
+impl PipInstalls {
+    /// The project path (relative to its root) of a path in the image, by the latest copy that
+    /// covers it.
+    pub fn project_path(&self, image_path: &str) -> Option<String> {
+        let copies: Vec<Copy> = self
+            .copied
+            .iter()
+            .map(|(dst, src, dir)| Copy {
+                src: src.clone(),
+                dst: dst.clone(),
+                dst_dir: *dir,
+            })
+            .collect();
+        project_path(&normalize(image_path), &copies)
+    }
+}
+
+/// A package a `pip install` takes from somewhere else than the package index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PipSource {
+    /// 1-based line of the `RUN`.
+    pub line: usize,
+    /// The argument as written (`./my_lib[gcp]`, `git+https://...`).
+    pub written: String,
+    pub kind: SourceKind,
+    /// The distribution it installs, as far as the path or URL tells (`my-lib`).
+    pub package: Option<String>,
+}
+
+/// Where a [`PipSource`] comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceKind {
+    /// Fetched at build time: a VCS URL (`git+https://...`, also a repository a `git clone`
+    /// step fetched) or an archive URL. `requirement` is what pip / uv take for it.
+    Remote { requirement: String },
+    /// A file or folder of the project, copied into the image: `path` is relative to the
+    /// project root (`libs/my_lib`), `extras` as written (`[gcp]`).
+    Project {
+        path: String,
+        extras: String,
+        editable: bool,
+    },
+    /// A path in the image skyhop cannot trace back to the project (copied from outside the
+    /// build context, made by an earlier step).
+    Unmapped { path: String },
+}
+
+impl PipSource {
+    /// `Dockerfile:12 installs ./my_lib (from git clone https://...)`, for notes.
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            SourceKind::Remote { requirement } if requirement != &self.written => format!(
+                "Dockerfile:{} installs `{}` ({requirement})",
+                self.line, self.written
+            ),
+            SourceKind::Remote { .. } => {
+                format!("Dockerfile:{} installs `{}`", self.line, self.written)
+            }
+            SourceKind::Project { path, .. } => format!(
+                "Dockerfile:{} installs `{}` (the project's `{path}`)",
+                self.line, self.written
+            ),
+            SourceKind::Unmapped { path } => format!(
+                "Dockerfile:{} installs `{}` ({path} in the image, which skyhop cannot trace to the project)",
+                self.line, self.written
+            ),
+        }
+    }
+}
+
+/// A `COPY`/`ADD` from the build context: `src` relative to the project root, `dst` absolute in
+/// the image.
+#[derive(Debug, Clone)]
+struct Copy {
+    src: String,
+    dst: String,
+    /// `dst` names a directory (`/x/`, or several sources).
+    dst_dir: bool,
+}
+
+/// The image paths a build step made: copies, and repositories cloned.
+#[derive(Debug, Default)]
+struct Context {
+    workdir: String,
+    copies: Vec<Copy>,
+    /// `(image path, git URL with @ref)`.
+    clones: Vec<(String, String)>,
+    env: Vec<(String, String)>,
 }
 
 impl Dockerfile {
     /// The `pip install` packages of the final stage's `RUN` instructions (`pip`, `pip3`,
     /// `python -m pip`, `uv pip`), in order. Installs into another virtual environment (a dbt
-    /// venv) are not Airflow's and are left out; local paths, VCS URLs, `-r` files other than
-    /// requirements.txt and `git clone` steps are listed as not modelled.
-    pub fn pip_installs(&self) -> PipInstalls {
+    /// venv) are not Airflow's and are left out. `project_root`, when given, tells folders
+    /// from files in `COPY` sources.
+    pub fn pip_installs_in(&self, project_root: Option<&Path>) -> PipInstalls {
         let mut out = PipInstalls::default();
         let start = self.stages.last().map_or(0, |s| s.line);
-        for ins in self
-            .instructions
-            .iter()
-            .filter(|i| i.keyword == "RUN" && i.line > start)
-        {
-            run_step(ins.line, ins.args(), &mut out);
+        let base = self.base_image().ok().map(|b| b.base);
+        let (home, onbuild_copy) = match &base {
+            Some(BaseImage::AstroRuntime { suffix, .. }) => {
+                ("/usr/local/airflow", !suffix.contains("base"))
+            }
+            Some(BaseImage::LegacyApAirflow { suffix, .. }) => {
+                ("/usr/local/airflow", suffix.contains("onbuild"))
+            }
+            Some(BaseImage::ApacheAirflow { .. }) => ("/opt/airflow", false),
+            _ => ("/", false),
+        };
+        let mut ctx = Context {
+            workdir: home.to_string(),
+            env: vec![("AIRFLOW_HOME".into(), home.to_string())],
+            ..Context::default()
+        };
+        if onbuild_copy {
+            ctx.copies.push(Copy {
+                src: ".".into(),
+                dst: home.to_string(),
+                dst_dir: true,
+            });
         }
+        for e in self.final_env() {
+            ctx.env.retain(|(k, _)| k != &e.key);
+            ctx.env.push((e.key.clone(), e.value.clone()));
+        }
+        for ins in self.instructions.iter().filter(|i| i.line > start) {
+            match ins.keyword.as_str() {
+                "WORKDIR" => {
+                    let dir = expand(ins.args().trim(), &ctx.env);
+                    ctx.workdir = join(&ctx.workdir, &dir);
+                }
+                "COPY" | "ADD" => copy_step(ins.args(), project_root, &mut ctx),
+                "RUN" => run_step(ins.line, ins.args(), project_root, &mut ctx, &mut out),
+                _ => {}
+            }
+        }
+        out.copied = ctx
+            .copies
+            .iter()
+            .map(|c| (c.dst.clone(), c.src.clone(), c.dst_dir))
+            .collect();
         out
+    }
+
+    /// [`Dockerfile::pip_installs_in`] without the project folder at hand.
+    pub fn pip_installs(&self) -> PipInstalls {
+        self.pip_installs_in(None)
     }
 }
 
-fn run_step(line: usize, args: &str, out: &mut PipInstalls) {
+fn copy_step(args: &str, root: Option<&Path>, ctx: &mut Context) {
+    let words: Vec<String> = if args.trim_start().starts_with('[') {
+        serde_json::from_str(args.trim()).unwrap_or_default()
+    } else {
+        shlex::split(args).unwrap_or_default()
+    };
+    if words.iter().any(|w| w.starts_with("--from")) {
+        return; // from another stage or image, not the project
+    }
+    let paths: Vec<String> = words
+        .into_iter()
+        .filter(|w| !w.starts_with("--"))
+        .map(|w| expand(&w, &ctx.env))
+        .collect();
+    let Some((dst, srcs)) = paths.split_last() else {
+        return;
+    };
+    let dst_dir = dst.ends_with('/') || srcs.len() > 1;
+    let dst = join(&ctx.workdir, dst);
+    for src in srcs {
+        if src.contains("://") {
+            continue;
+        }
+        let src = normalize(src.trim_start_matches("./"));
+        let is_dir = src == "."
+            || root.is_some_and(|r| r.join(&src).is_dir())
+            || (root.is_none() && !src.contains('.'));
+        // a file copied to `/tmp` lands in it: a destination without an extension, for a source
+        // with one, is taken as the folder it goes into
+        let last = |p: &str| p.rsplit('/').next().unwrap_or("").to_string();
+        let into_dir = dst_dir || (last(&src).contains('.') && !last(&dst).contains('.'));
+        let (dst, dst_dir) = if is_dir {
+            (dst.clone(), true)
+        } else if into_dir {
+            (join(&dst, src.rsplit('/').next().unwrap_or(&src)), false)
+        } else {
+            (dst.clone(), false)
+        };
+        ctx.copies.push(Copy { src, dst, dst_dir });
+    }
+}
+
+fn run_step(
+    line: usize,
+    args: &str,
+    root: Option<&Path>,
+    ctx: &mut Context,
+    out: &mut PipInstalls,
+) {
     let text = args.trim();
     let lower = text.to_ascii_lowercase();
     // a separate virtual environment (dbt's, say) is not Airflow's
@@ -47,16 +239,24 @@ fn run_step(line: usize, args: &str, out: &mut PipInstalls) {
         }
         return;
     }
+    let mut cwd = ctx.workdir.clone();
     for command in text.split(['&', ';', '|']).map(str::trim) {
         let Some(words) = shlex::split(command) else {
             continue;
         };
-        if words.first().is_some_and(|w| w == "git") && words.get(1).is_some_and(|w| w == "clone") {
-            out.unmodelled.push((
-                line,
-                "clones a repository at build time: what it installs is not modelled".into(),
-            ));
-            continue;
+        let words: Vec<String> = words.iter().map(|w| expand(w, &ctx.env)).collect();
+        match words.first().map(String::as_str) {
+            Some("cd") => {
+                if let Some(dir) = words.get(1) {
+                    cwd = join(&cwd, dir);
+                }
+                continue;
+            }
+            Some("git") if words.get(1).is_some_and(|w| w == "clone") => {
+                clone_step(&words[2..], &cwd, ctx);
+                continue;
+            }
+            _ => {}
         }
         let Some(at) = install_at(&words) else {
             continue;
@@ -72,36 +272,218 @@ fn run_step(line: usize, args: &str, out: &mut PipInstalls) {
                             .push((line, format!("installs from `{f}`: not modelled")));
                     }
                 }
-                "-c" | "--constraint" | "-i" | "--index-url" | "--extra-index-url" | "-f"
-                | "--find-links" | "-t" | "--target" | "--prefix" | "--root" | "--python" => {
+                "-c" | "--constraint" => {
+                    if let Some(f) = it.next() {
+                        out.constraints.push((line, f.clone()));
+                    }
+                }
+                "-i" | "--index-url" | "--extra-index-url" | "-f" | "--find-links" | "-t"
+                | "--target" | "--prefix" | "--root" | "--python" => {
                     it.next();
                 }
                 "-e" | "--editable" => {
                     if let Some(p) = it.next() {
-                        out.unmodelled.push((
-                            line,
-                            format!("installs `{p}` in editable mode: not modelled"),
-                        ));
-                        out.unmodelled_packages
-                            .extend(package_of(p).map(|n| (line, n)));
+                        out.sources.push(source(line, p, true, &cwd, root, ctx));
                     }
                 }
                 w if w.starts_with('-') => {}
                 w if w.contains("://") || w.starts_with("git+") => {
-                    out.unmodelled
-                        .push((line, format!("installs `{w}` from a URL: not modelled")));
-                    out.unmodelled_packages
-                        .extend(package_of(w).map(|n| (line, n)));
+                    out.sources.push(source(line, w, false, &cwd, root, ctx));
                 }
-                w if w.starts_with('.') || w.starts_with('/') || w.ends_with(".whl") => {
-                    out.unmodelled
-                        .push((line, format!("installs the local path `{w}`: not modelled")));
-                    out.unmodelled_packages
-                        .extend(package_of(w).map(|n| (line, n)));
+                w if w.starts_with('.')
+                    || w.starts_with('/')
+                    || w.ends_with(".whl")
+                    || w.ends_with(".tar.gz")
+                    || ctx
+                        .clones
+                        .iter()
+                        .any(|(p, _)| *p == join(&cwd, strip_extras(w).0)) =>
+                {
+                    out.sources.push(source(line, w, false, &cwd, root, ctx));
                 }
                 w => out.requirements.push((line, w.to_string())),
             }
         }
+    }
+}
+
+/// `git clone [options] URL [dir]`: the repository lands in `dir` (or its name) under `cwd`.
+fn clone_step(args: &[String], cwd: &str, ctx: &mut Context) {
+    let mut positional = Vec::new();
+    let mut branch = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-b" | "--branch" => branch = it.next().cloned(),
+            "--depth" | "--origin" | "-o" | "--reference" | "--config" | "-c" | "--filter" => {
+                it.next();
+            }
+            a if a.starts_with('-') => {}
+            a => positional.push(a.to_string()),
+        }
+    }
+    let Some(url) = positional.first() else {
+        return;
+    };
+    let name = url
+        .trim_end_matches('/')
+        .rsplit(['/', ':'])
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(".git")
+        .to_string();
+    let dir = positional.get(1).cloned().unwrap_or(name);
+    let mut vcs = if url.starts_with("git+") {
+        url.clone()
+    } else {
+        format!("git+{url}")
+    };
+    if let Some(b) = branch {
+        vcs.push('@');
+        vcs.push_str(&b);
+    }
+    ctx.clones.push((join(cwd, &dir), vcs));
+}
+
+/// Where a `pip install` argument comes from.
+fn source(
+    line: usize,
+    written: &str,
+    editable: bool,
+    cwd: &str,
+    root: Option<&Path>,
+    ctx: &Context,
+) -> PipSource {
+    let package = package_of(written);
+    if written.contains("://") || written.starts_with("git+") {
+        return PipSource {
+            line,
+            written: written.to_string(),
+            kind: SourceKind::Remote {
+                requirement: written.to_string(),
+            },
+            package,
+        };
+    }
+    let (path, extras) = strip_extras(written);
+    let image_path = join(cwd, path);
+    if let Some((clone_path, vcs)) = ctx
+        .clones
+        .iter()
+        .rev()
+        .find(|(p, _)| image_path == *p || image_path.starts_with(&format!("{p}/")))
+    {
+        let sub = image_path[clone_path.len()..].trim_start_matches('/');
+        let mut requirement = vcs.clone();
+        if !sub.is_empty() {
+            requirement.push_str(&format!("#subdirectory={sub}"));
+        }
+        return PipSource {
+            line,
+            written: written.to_string(),
+            kind: SourceKind::Remote { requirement },
+            package: package.or_else(|| package_of(vcs)),
+        };
+    }
+    let kind = match project_path(&image_path, &ctx.copies) {
+        Some(path) if root.is_none_or(|r| r.join(&path).exists()) || path.ends_with(".whl") => {
+            SourceKind::Project {
+                path,
+                extras: extras.to_string(),
+                editable,
+            }
+        }
+        _ => SourceKind::Unmapped { path: image_path },
+    };
+    PipSource {
+        line,
+        written: written.to_string(),
+        kind,
+        package,
+    }
+}
+
+/// The project file an image path was copied from, by the latest copy that covers it.
+fn project_path(image_path: &str, copies: &[Copy]) -> Option<String> {
+    for c in copies.iter().rev() {
+        if c.dst_dir {
+            if image_path == c.dst {
+                return Some(c.src.clone());
+            }
+            if let Some(rel) = image_path.strip_prefix(&format!("{}/", c.dst.trim_end_matches('/')))
+            {
+                return Some(if c.src == "." {
+                    rel.to_string()
+                } else {
+                    format!("{}/{rel}", c.src)
+                });
+            }
+        } else if image_path == c.dst {
+            return Some(c.src.clone());
+        }
+    }
+    None
+}
+
+/// `./lib[gcp,aws]` → (`./lib`, `[gcp,aws]`).
+fn strip_extras(word: &str) -> (&str, &str) {
+    match word.find('[') {
+        Some(i) if word.ends_with(']') => (&word[..i], &word[i..]),
+        _ => (word, ""),
+    }
+}
+
+/// `$VAR` and `${VAR}` of `env` replaced (unknown ones left as written).
+fn expand(word: &str, env: &[(String, String)]) -> String {
+    let mut out = word.to_string();
+    for (k, v) in env.iter().rev() {
+        out = out.replace(&format!("${{{k}}}"), v);
+        let plain = format!("${k}");
+        let mut i = 0;
+        while let Some(at) = out[i..].find(&plain).map(|p| p + i) {
+            let end = at + plain.len();
+            if out[end..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                i = end;
+                continue;
+            }
+            out.replace_range(at..end, v);
+            i = at + v.len();
+        }
+    }
+    out
+}
+
+/// `path` joined to the directory `base` (when relative), `.` and `..` resolved.
+fn join(base: &str, path: &str) -> String {
+    if path.starts_with('/') {
+        normalize(path)
+    } else {
+        normalize(&format!("{}/{path}", base.trim_end_matches('/')))
+    }
+}
+
+/// `/a/./b/../c/` → `/a/c` (relative paths stay relative).
+fn normalize(path: &str) -> String {
+    let absolute = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    let joined = parts.join("/");
+    match (absolute, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_string(),
+        (false, false) => joined,
     }
 }
 
@@ -113,19 +495,21 @@ fn package_of(target: &str) -> Option<String> {
             egg.split('&').next().unwrap_or(egg),
         ));
     }
-    let t = target
-        .split('[')
+    let t = target.split(['#', '[']).next().unwrap_or(target);
+    let t = t
+        .split('@')
         .next()
-        .unwrap_or(target)
-        .trim_end_matches('/');
+        .filter(|_| !t.contains("://"))
+        .unwrap_or(t);
+    let t = t.trim_end_matches('/');
     let last = t.rsplit('/').next()?;
+    let last = last.split('@').next().unwrap_or(last);
     let last = last.strip_suffix(".git").unwrap_or(last);
-    let name = if last.ends_with(".whl") || last.ends_with(".tar.gz") {
+    let name = if last.ends_with(".whl") || last.ends_with(".tar.gz") || last.ends_with(".zip") {
         last.split('-').next()?
     } else {
         last
     };
-    let name = name.split('@').next().unwrap_or(name);
     (!name.is_empty() && name != "." && name != "..").then(|| skyhop_core::normalize_name(name))
 }
 
@@ -153,41 +537,128 @@ fn install_at(words: &[String]) -> Option<usize> {
 mod tests {
     use super::*;
 
-    fn run(args: &str) -> PipInstalls {
-        let mut out = PipInstalls::default();
-        run_step(7, args, &mut out);
-        out
+    fn installs(text: &str) -> PipInstalls {
+        Dockerfile::parse(text).unwrap().pip_installs()
     }
 
     #[test]
     fn reads_pip_install_steps() {
-        let r = run("pip install --no-cache-dir 'pandas==2.1.0' requests && echo ok");
+        let from = "FROM quay.io/astronomer/astro-runtime:12.0.0\n";
+        let r = installs(&format!(
+            "{from}RUN pip install --no-cache-dir 'pandas==2.1.0' requests && echo ok\n"
+        ));
         assert_eq!(
             r.requirements,
             [
-                (7, "pandas==2.1.0".to_string()),
-                (7, "requests".to_string())
+                (2, "pandas==2.1.0".to_string()),
+                (2, "requests".to_string())
             ]
         );
-        let r = run("python -m pip install --user -r requirements.txt dbt-core==1.8.0");
-        assert_eq!(r.requirements, [(7, "dbt-core==1.8.0".to_string())]);
+        let r = installs(&format!(
+            "{from}RUN python -m pip install --user -r requirements.txt dbt-core==1.8.0\n"
+        ));
+        assert_eq!(r.requirements, [(2, "dbt-core==1.8.0".to_string())]);
         assert!(r.unmodelled.is_empty());
-        let r = run("uv pip install --system ./cosmos");
-        assert!(r.requirements.is_empty());
-        assert_eq!(r.unmodelled.len(), 1);
-        let r = run(
-            "python -m venv dbt_venv && source dbt_venv/bin/activate && pip install dbt-bigquery && deactivate",
-        );
+        let r = installs(&format!(
+            "{from}RUN python -m venv dbt_venv && source dbt_venv/bin/activate && pip install dbt-bigquery && deactivate\n"
+        ));
         assert!(r.requirements.is_empty());
         assert!(r.unmodelled[0].1.contains("separate virtual environment"));
-        let r = run("git clone https://example.invalid/x.git && pip install -e x");
-        assert_eq!(r.unmodelled.len(), 2);
-        assert_eq!(r.unmodelled_packages, [(7, "x".to_string())]);
-        let r = run("pip install -e \"${AIRFLOW_HOME}/astronomer_cosmos[dbt-postgres]\"");
-        assert_eq!(
-            r.unmodelled_packages,
-            [(7, "astronomer-cosmos".to_string())]
+        assert!(
+            installs(&format!("{from}RUN apt-get install -y pip\n"))
+                .requirements
+                .is_empty()
         );
-        assert!(run("apt-get install -y pip").requirements.is_empty());
+    }
+
+    #[test]
+    fn a_cloned_repository_is_installed_from_its_url() {
+        let r = installs(
+            "FROM quay.io/astronomer/astro-runtime:12.0.0\nRUN git clone --depth 1 https://github.com/acme/platform-lib.git && pip install --constraint https://raw.githubusercontent.com/apache/airflow/constraints-2.11.2/constraints-3.10.txt ./platform-lib[gcp]\n",
+        );
+        assert_eq!(r.sources.len(), 1);
+        assert_eq!(
+            r.sources[0].kind,
+            SourceKind::Remote {
+                requirement: "git+https://github.com/acme/platform-lib.git".into()
+            }
+        );
+        assert_eq!(r.sources[0].package.as_deref(), Some("platform-lib"));
+        assert_eq!(
+            r.constraints,
+            [(
+                2,
+                "https://raw.githubusercontent.com/apache/airflow/constraints-2.11.2/constraints-3.10.txt"
+                    .to_string()
+            )]
+        );
+        // a branch, a target folder and a `cd` into it
+        let r = installs(
+            "FROM quay.io/astronomer/astro-runtime:12.0.0\nWORKDIR /tmp\nRUN git clone -b v2 https://gitlab.example/x/tools.git t && cd t && pip install .\n",
+        );
+        assert_eq!(
+            r.sources[0].kind,
+            SourceKind::Remote {
+                requirement: "git+https://gitlab.example/x/tools.git@v2".into()
+            }
+        );
+        assert_eq!(r.sources[0].package.as_deref(), Some("tools"));
+    }
+
+    #[test]
+    fn paths_are_traced_to_the_project() {
+        // Astro Runtime (not -base): the project is in /usr/local/airflow
+        let r = installs(
+            "FROM quay.io/astronomer/astro-runtime:12.0.0\nRUN pip install -e ./libs/helpers\n",
+        );
+        assert_eq!(
+            r.sources[0].kind,
+            SourceKind::Project {
+                path: "libs/helpers".into(),
+                extras: String::new(),
+                editable: true
+            }
+        );
+        // -base: only what is copied
+        let r = installs(
+            "FROM quay.io/astronomer/astro-runtime:9.5.0-base\nCOPY include/x-0.1-py3-none-any.whl /tmp\nRUN pip install /tmp/x-0.1-py3-none-any.whl /opt/elsewhere\n",
+        );
+        assert_eq!(
+            r.sources[0].kind,
+            SourceKind::Project {
+                path: "include/x-0.1-py3-none-any.whl".into(),
+                extras: String::new(),
+                editable: false
+            }
+        );
+        assert_eq!(r.sources[0].package.as_deref(), Some("x"));
+        assert_eq!(
+            r.sources[1].kind,
+            SourceKind::Unmapped {
+                path: "/opt/elsewhere".into()
+            }
+        );
+        // ENV substitution and a copied folder
+        let r = installs(
+            "FROM quay.io/astronomer/astro-runtime:13.1.0-base\nCOPY ./cosmos/ ${AIRFLOW_HOME}/astronomer_cosmos/cosmos/\nCOPY ./pyproject.toml ${AIRFLOW_HOME}/astronomer_cosmos/\nRUN uv pip install --system -e \"${AIRFLOW_HOME}/astronomer_cosmos\"[dbt-postgres]\n",
+        );
+        assert_eq!(r.sources[0].package.as_deref(), Some("astronomer-cosmos"));
+        // the folder itself was never copied whole: not traceable
+        assert!(matches!(r.sources[0].kind, SourceKind::Unmapped { .. }));
+        // a git URL
+        let r = installs(
+            "FROM apache/airflow:2.10.5\nRUN pip install 'git+https://github.com/acme/lib.git@v1#egg=acme-lib'\n",
+        );
+        assert_eq!(r.sources[0].package.as_deref(), Some("acme-lib"));
+    }
+
+    #[test]
+    fn expands_and_joins() {
+        let env = vec![("AIRFLOW_HOME".to_string(), "/usr/local/airflow".to_string())];
+        assert_eq!(expand("$AIRFLOW_HOME/x", &env), "/usr/local/airflow/x");
+        assert_eq!(expand("${AIRFLOW_HOME}/x", &env), "/usr/local/airflow/x");
+        assert_eq!(expand("$AIRFLOW_HOMEX", &env), "$AIRFLOW_HOMEX");
+        assert_eq!(join("/a/b", "../c/./d"), "/a/c/d");
+        assert_eq!(join("/a", "/x/"), "/x");
     }
 }
