@@ -72,7 +72,10 @@ pub(crate) fn resolve_layer(
             .unwrap_or_else(|| "requirements.txt".into());
         for (i, raw) in text.lines().enumerate() {
             lines.push(Line {
-                text: from_image_path(&absolute_refs(raw, dir), &spec.image_paths),
+                text: as_file_url(&from_image_path(
+                    &absolute_refs(raw, dir),
+                    &spec.image_paths,
+                )),
                 original: raw.trim().to_string(),
                 file: file.clone(),
                 line: i + 1,
@@ -190,7 +193,10 @@ pub(crate) fn resolve_layer(
             Err(_) if !excluded.is_empty() => {
                 constraints.retain(|c| !excluded.contains(c));
                 for n in &mut layering.no_wheel {
-                    if excluded.contains(&format!("{}!={}", n.requirement.name, n.version)) {
+                    if excluded
+                        .iter()
+                        .any(|c| c.starts_with(&format!("{}==", n.requirement.name)))
+                    {
                         n.used = None;
                     }
                 }
@@ -457,8 +463,9 @@ fn no_wheels(
                             .collect(),
                     );
                 }
-                // anything else only loses this version: the resolver picks the next best
-                None => constraints.push(format!("{}!={}", p.name, p.version)),
+                // a package the requirements bring in goes to the nearest version with a
+                // wheel too (one step: "not this version" could walk through every old one)
+                None => constraints.push(format!("{}=={v}", p.name)),
             }
             moved = true;
         }
@@ -550,6 +557,21 @@ fn name_of(raw: &str) -> Option<String> {
         .collect();
     (!name.is_empty() && !line.starts_with('.') && !line.starts_with('/'))
         .then(|| normalize_name(&name))
+}
+
+/// An unnamed local path (`/project/libs/x`) as a `file://` URL, which uv resolves to
+/// `name @ file:///...` (a bare path comes back unnamed, not as a lock line).
+fn as_file_url(text: &str) -> String {
+    let t = text.trim();
+    let (editable, path) = match t.strip_prefix("-e ") {
+        Some(p) => ("-e ", p.trim()),
+        None => ("", t),
+    };
+    if path.starts_with('/') && !path.contains('[') {
+        format!("{editable}file://{path}")
+    } else {
+        text.to_string()
+    }
 }
 
 /// A requirement line naming a path in the image (`/tmp/x-1-py3-none-any.whl`) names the project

@@ -16,7 +16,7 @@ use crate::uv::UV_VERSION;
 pub(crate) fn base_key(spec: &EnvSpec) -> String {
     let pins: Vec<String> = spec.base_pins.iter().map(|(n, v)| pin_line(n, v)).collect();
     key(&[
-        "skyhop-env base v2: local builds upstream, unresolvable base packages left out, no implicit pre-releases",
+        "skyhop-env base v2: local builds upstream, unresolvable base packages left out",
         UV_VERSION,
         &spec.airflow,
         &spec.python,

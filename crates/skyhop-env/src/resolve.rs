@@ -388,8 +388,6 @@ pub(crate) fn compile_command(spec: &EnvSpec, uv: &Path, dir: &Path, out: &Path)
         .args(["pip", "compile", "--quiet", "--no-header", "--no-annotate"])
         .args(["--python-version", &spec.python])
         .args(["--python-platform", PYTHON_PLATFORM])
-        // as pip: pre-releases only for a requirement that names one
-        .args(["--prerelease", "explicit"])
         .arg("-o")
         .arg(out);
     if let Some(url) = &spec.index_url {

@@ -168,6 +168,22 @@ def image_layout(project_root, image_home):
         )
 
 
+def with_cause(exc):
+    """`Type: message`, with the innermost exception that caused it (Airflow wraps the import
+    error of a class a setting names in its own exception)."""
+    text = "%s: %s" % (type(exc).__name__, exc)
+    root, seen = exc, set()
+    while id(root) not in seen:
+        seen.add(id(root))
+        nxt = root.__cause__ or root.__context__
+        if nxt is None:
+            break
+        root = nxt
+    if root is not exc:
+        text += " (caused by %s: %s)" % (type(root).__name__, root)
+    return text
+
+
 def airflow_major(version):
     try:
         return int(version.split(".")[0])
@@ -972,7 +988,7 @@ def main():
             emit(
                 {
                     "event": "fatal",
-                    "error": "%s: %s" % (type(exc).__name__, exc),
+                    "error": with_cause(exc),
                     "traceback": traceback.format_exc(),
                 }
             )

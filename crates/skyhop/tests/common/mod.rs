@@ -74,3 +74,8 @@ pub fn snapshot_tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     }
     out
 }
+
+/// The pinned uv (installed into skyhop's cache when not on PATH).
+pub fn uv() -> PathBuf {
+    skyhop_env::uv(&skyhop_env::Cache::default()).expect("uv")
+}
