@@ -4,6 +4,8 @@
 //!
 //! (Belongs in the upgrade pipeline crate `skyhop-upgrade` once the pipeline moves there.)
 
+use std::path::Path;
+
 use skyhop_core::{Finding, Severity};
 use skyhop_parse::{FileResult, ParseReport};
 use skyhop_report::{FileStatus, ParsedFile};
@@ -31,6 +33,7 @@ pub fn classify(
     current_label: &str,
     missing: &[Missing],
     unknown: &[String],
+    root: &Path,
 ) -> Vec<ParsedFile> {
     report
         .files
@@ -38,14 +41,14 @@ pub fn classify(
         .map(|f| {
             let (status, note) = if f.ok {
                 (FileStatus::Imports, None)
-            } else if let Some(why) = skyhops_own(f, missing, unknown, report) {
+            } else if let Some(why) = skyhops_own(f, missing, unknown, report, root) {
                 (FileStatus::NotTested, Some(format!("not tested: {why}")))
             } else {
                 match current.and_then(|(c, lacks)| {
                     c.files
                         .iter()
                         .find(|c| c.path == f.path)
-                        .filter(|cf| !cf.ok && skyhops_own(cf, lacks, unknown, c).is_none())
+                        .filter(|cf| !cf.ok && skyhops_own(cf, lacks, unknown, c, root).is_none())
                 }) {
                     Some(before) if same_failure(f, before) => (
                         FileStatus::FailsAlready,
@@ -172,15 +175,48 @@ fn same_cause(finding: &Finding, parse_error: Option<&str>) -> bool {
 /// Dockerfile in a way skyhop could not reproduce): never "add it to requirements.txt", but a
 /// note that the code using it was not checked.
 pub fn not_checked(findings: &mut [Finding], missing: &[Missing], unknown: &[String]) {
-    for f in findings.iter_mut().filter(|f| f.rule == "SKY104") {
-        let Some(module) = f.message.split('`').nth(1).map(str::to_string) else {
-            continue;
-        };
+    // why a module the check says is not installed is only missing from skyhop's environment
+    let explained = |module: &str| -> Option<String> {
         let top = module.split('.').next().unwrap_or("").to_ascii_lowercase();
-        let why = match missing.iter().find(|m| provides(&m.package, &top, &module)) {
-            Some(m) => format!("the image installs {} ({})", m.package, m.why),
-            None if !module.starts_with("airflow") && !unknown.is_empty() => unknown[0].clone(),
-            None => continue,
+        match missing.iter().find(|m| provides(&m.package, &top, module)) {
+            Some(m) => Some(format!("the image installs {} ({})", m.package, m.why)),
+            None if !module.starts_with("airflow") && !unknown.is_empty() => {
+                Some(format!("{}, which may bring it", unknown[0]))
+            }
+            None => None,
+        }
+    };
+    let ticked = |text: &str| text.split('`').nth(1).map(str::to_string);
+    for f in findings.iter_mut() {
+        let (module, why) = match f.rule.as_str() {
+            "SKY104" => {
+                let Some(module) = ticked(&f.message) else {
+                    continue;
+                };
+                let Some(why) = explained(&module) else {
+                    continue;
+                };
+                (module, why)
+            }
+            // a helper module that fails only because of such a package (SKY104 in it)
+            "SKY110" if !f.related.is_empty() => {
+                let causes: Vec<Option<(String, String)>> = f
+                    .related
+                    .iter()
+                    .map(|r| {
+                        let m = r.message.strip_prefix("SKY104 ").and_then(ticked)?;
+                        explained(&m).map(|why| (m, why))
+                    })
+                    .collect();
+                if causes.iter().any(Option::is_none) {
+                    continue;
+                }
+                let Some(Some(first)) = causes.into_iter().next() else {
+                    continue;
+                };
+                first
+            }
+            _ => continue,
         };
         f.rule = "SKY903".into();
         f.severity = Severity::Info;
@@ -202,6 +238,7 @@ fn skyhops_own(
     lacks: &[Missing],
     unknown: &[String],
     report: &ParseReport,
+    root: &Path,
 ) -> Option<String> {
     if f.error_type.as_deref() == Some("HarnessError") {
         return Some(format!(
@@ -232,7 +269,36 @@ fn skyhops_own(
             "it reads {IMAGE_HOME}/..., where the image keeps the project, and the project could not be laid out there on this machine"
         ));
     }
+    if let Some(home) = &report.image_home
+        && let Some(path) = built_path(f, home, root)
+    {
+        return Some(format!(
+            "it needs {path}, which is not in the project: the image build makes it (a Dockerfile step), skyhop's environment does not"
+        ));
+    }
     None
+}
+
+/// A path under the image's project folder that a failure names and the project does not
+/// have (`/usr/local/airflow/dbt_venv/bin/dbt`, made by a `RUN` step of the Dockerfile).
+fn built_path(f: &FileResult, home: &str, root: &Path) -> Option<String> {
+    if f.error_type
+        .as_deref()
+        .is_some_and(|t| t.contains("ImportError") || t == "ModuleNotFoundError")
+    {
+        return None;
+    }
+    let error = f.error.as_deref()?;
+    let prefix = format!("{}/", home.trim_end_matches('/'));
+    let at = error.find(&prefix)?;
+    let path: String = error[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && !matches!(c, '>' | '<' | '\'' | '"' | ',' | ')'))
+        .collect();
+    let rel = path.strip_prefix(&prefix)?.trim_end_matches(['.', '/']);
+    // the first component the project lacks is what the build made
+    let first = rel.split('/').next()?;
+    (!first.is_empty() && !root.join(first).exists()).then_some(path)
 }
 
 /// A failure about a path under the image's project folder (`/usr/local/airflow/dbt/...`),
@@ -405,7 +471,14 @@ mod tests {
             },
         ];
         let unknown = ["Dockerfile:12 clones a repository at build time".to_string()];
-        let files = classify(&report, Some((&current, &[])), "3.1-1", &missing, &unknown);
+        let files = classify(
+            &report,
+            Some((&current, &[])),
+            "3.1-1",
+            &missing,
+            &unknown,
+            Path::new("/nonexistent"),
+        );
         let status: Vec<FileStatus> = files.iter().map(|f| f.status).collect();
         assert_eq!(
             status,
@@ -440,9 +513,25 @@ mod tests {
             image_home: Some("/usr/local/airflow".into()),
             ..report.clone()
         };
-        let files = classify(&mapped, None, "3.1-1", &missing, &[]);
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("dbt")).unwrap();
+        let files = classify(&mapped, None, "3.1-1", &missing, &[], root.path());
         assert_eq!(files[5].status, FileStatus::Fails);
         assert_eq!(files[9].status, FileStatus::Fails);
+        // a path the image build makes (a dbt venv of a RUN step) is not the project's
+        let built = ParseReport {
+            files: vec![FileResult {
+                error_type: Some("CosmosConfigException".into()),
+                ..failed(
+                    "dags/c.py",
+                    "Unable to find the dbt executable, attempted: </usr/local/airflow/dbt_venv/bin/dbt>",
+                )
+            }],
+            ..mapped.clone()
+        };
+        let files = classify(&built, None, "3.1-1", &[], &[], root.path());
+        assert_eq!(files[0].status, FileStatus::NotTested);
+        assert!(files[0].note.as_deref().unwrap().contains("dbt_venv"));
         assert!(provides(
             "apache-airflow-providers-cncf-kubernetes",
             "airflow",

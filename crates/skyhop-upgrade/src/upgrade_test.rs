@@ -375,6 +375,7 @@ pub fn run(ctx: &Ctx, project: &Project, args: &Options, ends: Ends) -> Result<O
                     &current.label,
                     &missing,
                     &unknown,
+                    &project.root,
                 );
                 classify::not_checked(&mut findings, &missing, &unknown);
                 notes.extend(report.notes.iter().cloned());
