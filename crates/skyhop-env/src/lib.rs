@@ -43,4 +43,4 @@ pub use support::{
     TEST_PYTHON, airflow_example_dags, airflow_venv, airflow_venv_plus, airflow_venv_with,
 };
 pub use uv::{UV_VERSION, uv};
-pub use wheels::{WheelSupport, wheel_support};
+pub use wheels::{WheelSupport, available_versions, wheel_support};

@@ -147,6 +147,35 @@ fn filenames(name: &str, cache: &Cache) -> Result<Vec<String>, EnvError> {
     Ok(files)
 }
 
+/// The stable, not yanked versions of `name` on the package index (its wheels and sdists),
+/// newest first. Read from PyPI's JSON simple API, cached for a day.
+pub fn available_versions(name: &str, cache: &Cache) -> Result<Vec<Version>, EnvError> {
+    let files = filenames(name, cache)?;
+    let norm = normalize_name(name);
+    let mut out: Vec<Version> = files
+        .iter()
+        .filter_map(|f| {
+            let stem = f
+                .strip_suffix(".whl")
+                .or_else(|| f.strip_suffix(".tar.gz"))
+                .or_else(|| f.strip_suffix(".zip"))?;
+            // `name-version-...` (wheels) or `name-version` (sdists; the name may hold `-`)
+            let version = if f.ends_with(".whl") {
+                stem.split('-').nth(1)?
+            } else {
+                let (n, v) = stem.rsplit_once('-')?;
+                (normalize_name(n) == norm).then_some(v)?
+            };
+            version.parse::<Version>().ok()
+        })
+        .filter(|v| !v.any_prerelease())
+        .collect();
+    out.sort();
+    out.dedup();
+    out.reverse();
+    Ok(out)
+}
+
 /// The wheel support of `name` for CPython `python` (`3.12`) on Linux x86-64.
 pub fn wheel_support(name: &str, python: &str, cache: &Cache) -> Result<WheelSupport, EnvError> {
     let files = filenames(name, cache)?;

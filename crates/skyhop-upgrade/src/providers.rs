@@ -75,10 +75,11 @@ pub fn bump(ctx: &Ctx, project: &skyhop_project::Project) -> Result<Outcome, Fai
         )));
     }
 
-    // 1. Every pin opened to `>` its version (so the image's own version, preferred by the
-    //    resolver, does not hold it back): the resolver takes the newest that goes with the
-    //    current Airflow and the rest. When no newer set resolves together, each provider is
-    //    tried alone, the others kept.
+    // 1. The newest version of each pin that resolves with the current Airflow and the rest:
+    //    the versions the index has, newest first, each pinned exactly and resolved (the
+    //    resolver's own choice under the image's preferences depends on the order it decides
+    //    packages in, so a second run could find another one). All pins at their newest
+    //    together first; when that does not resolve, each provider alone, the others kept.
     let scratch = tempfile::Builder::new()
         .prefix("skyhop-providers-")
         .tempdir()
@@ -86,21 +87,49 @@ pub fn bump(ctx: &Ctx, project: &skyhop_project::Project) -> Result<Outcome, Fai
     let work = scratch.path().join("project");
     fix::copy_project(&project.root, &work)
         .map_err(|e| Failure::usage(format!("cannot copy the project: {e}")))?;
-    let resolve_opened = |which: &[&(String, usize, String)]| -> Option<skyhop_core::Lock> {
-        let mut open = text.clone();
-        for (name, line, version) in which {
-            open = fix::replace_requirement(&open, *line as u32, &format!("{name}>{version}"))?;
+    let resolves = |which: &[(&(String, usize, String), String)]| -> bool {
+        let mut pinned = text.clone();
+        for ((name, line, _), version) in which {
+            match fix::replace_requirement(&pinned, *line as u32, &format!("{name}=={version}")) {
+                Some(t) => pinned = t,
+                None => return false,
+            }
         }
-        write(&work, &open).ok()?;
-        envs::lock(ctx, &current, Some(&load(&work).ok()?), Backend::Uv, None).ok()
+        write(&work, &pinned).is_ok()
+            && load(&work).is_ok_and(|p| {
+                envs::lock(ctx, &current, Some(&p), Backend::Uv, None)
+                    .is_ok_and(|lock| lock.provenance.layering.left_out.is_empty())
+            })
     };
-    let all: Vec<&(String, usize, String)> = pins.iter().collect();
-    let newest: Vec<Option<String>> = match resolve_opened(&all) {
-        Some(lock) => pins.iter().map(|(n, _, _)| version_in(&lock, n)).collect(),
-        None => pins
-            .iter()
-            .map(|p| resolve_opened(&[p]).and_then(|lock| version_in(&lock, &p.0)))
-            .collect(),
+    // newer versions of each pin, newest first
+    let newer: Vec<Vec<String>> = pins
+        .iter()
+        .map(|(name, _, version)| {
+            skyhop_env::available_versions(name, &ctx.cache)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|v| v.to_string())
+                .filter(|v| fix::is_newer(v, version))
+                .collect()
+        })
+        .collect();
+    let newest_all: Vec<(&(String, usize, String), String)> = pins
+        .iter()
+        .zip(&newer)
+        .filter_map(|(p, n)| Some((p, n.first()?.clone())))
+        .collect();
+    let newest: Vec<Option<String>> = if !newest_all.is_empty() && resolves(&newest_all) {
+        pins.iter()
+            .zip(&newer)
+            .map(|(_, n)| n.first().cloned())
+            .collect()
+    } else {
+        pins.iter()
+            .zip(&newer)
+            .map(|(p, candidates)| {
+                newest_resolving(candidates, |v| resolves(&[(p, v.to_string())]))
+            })
+            .collect()
     };
     let mut bumps = Vec::new();
     let mut kept = Vec::new();
@@ -162,11 +191,29 @@ pub fn bump(ctx: &Ctx, project: &skyhop_project::Project) -> Result<Outcome, Fai
     })
 }
 
-fn version_in(lock: &skyhop_core::Lock, name: &str) -> Option<String> {
-    lock.packages
-        .iter()
-        .find(|p| skyhop_core::normalize_name(&p.name) == name)
-        .map(|p| p.version.clone())
+/// The newest of `candidates` (newest first) for which `resolves` holds: the newest itself, or
+/// the boundary found by bisection (newer releases need newer Airflow versions, so the ones
+/// that resolve are the older end of the list).
+fn newest_resolving(candidates: &[String], resolves: impl Fn(&str) -> bool) -> Option<String> {
+    let first = candidates.first()?;
+    if resolves(first) {
+        return Some(first.clone());
+    }
+    let last = candidates.len() - 1;
+    if last == 0 || !resolves(&candidates[last]) {
+        return None;
+    }
+    // candidates[lo] fails, candidates[hi] resolves
+    let (mut lo, mut hi) = (0, last);
+    while hi - lo > 1 {
+        let mid = (lo + hi) / 2;
+        if resolves(&candidates[mid]) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Some(candidates[hi].clone())
 }
 
 fn write(work: &Path, text: &str) -> Result<(), Failure> {
@@ -176,4 +223,22 @@ fn write(work: &Path, text: &str) -> Result<(), Failure> {
 
 fn load(work: &Path) -> Result<skyhop_project::Project, Failure> {
     skyhop_project::Project::load(work).map_err(|e| Failure::usage(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_newest_that_resolves() {
+        let c: Vec<String> = ["9.3", "9.2", "9.1", "9.0", "8.9", "8.8", "8.7"]
+            .map(String::from)
+            .to_vec();
+        // versions up to 8.9 resolve
+        let ok = |v: &str| v.starts_with('8');
+        assert_eq!(newest_resolving(&c, ok).as_deref(), Some("8.9"));
+        assert_eq!(newest_resolving(&c, |_| true).as_deref(), Some("9.3"));
+        assert_eq!(newest_resolving(&c, |_| false), None);
+        assert_eq!(newest_resolving(&[], |_| true), None);
+    }
 }
