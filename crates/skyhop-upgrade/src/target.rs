@@ -110,17 +110,22 @@ pub struct Pinned {
 }
 
 impl Pinned {
-    /// Runtime default provider pins (slim image: the slim list when known).
+    /// Runtime default provider pins (slim image: the slim list when known), and `setuptools`:
+    /// Apache Airflow's image installs it at a pinned version (its Dockerfile's
+    /// `AIRFLOW_SETUPTOOLS_VERSION`), so `pkg_resources` imports there even on Python 3.12+,
+    /// whose own bundle lacks it. Runtime images are modelled the same way (not verified
+    /// against a Runtime image's `pip freeze`; the other way round, a missing `pkg_resources`
+    /// would be reported as a break the image may not have). Resolved as of the release date.
     pub fn base_pins(&self) -> BTreeMap<String, String> {
-        let Some(info) = &self.runtime else {
-            return self.image_packages.clone();
+        let mut pins = match &self.runtime {
+            None => self.image_packages.clone(),
+            Some(info) => match (&info.slim_providers, self.suffix.contains("slim")) {
+                (Some(slim), true) => slim.clone(),
+                _ => info.providers.clone(),
+            },
         };
-        if self.suffix.contains("slim")
-            && let Some(slim) = &info.slim_providers
-        {
-            return slim.clone();
-        }
-        info.providers.clone()
+        pins.entry("setuptools".into()).or_default();
+        pins
     }
 
     /// `, as in the image variant `3.3-8-python-3.13``: the tag of the image that has Python
