@@ -20,6 +20,16 @@ use crate::{CmdResult, Failure};
 pub fn run(cli: Cli) -> CmdResult {
     let from_env = skyhop_core::settings::Settings::from_env();
     let g = cli.global;
+    if let Some(py) = g.python.as_ref().or(from_env.python.as_ref()) {
+        let ok = py.split_once('.').is_some_and(|(a, b)| {
+            a == "3" && !b.is_empty() && b.chars().all(|c| c.is_ascii_digit())
+        });
+        if !ok {
+            return Err(Failure::usage(format!(
+                "--python {py}: give a Python version as X.Y, e.g. 3.12"
+            )));
+        }
+    }
     skyhop_core::settings::set(skyhop_core::settings::Settings {
         offline: g.offline || from_env.offline,
         verbose: g.verbose || from_env.verbose,
