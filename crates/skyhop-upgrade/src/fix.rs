@@ -77,6 +77,21 @@ pub struct HopResult {
     pub files: BTreeMap<String, (Option<String>, String)>,
     pub rounds: usize,
     pub notes: Vec<String>,
+    /// Edits taken back because a file that imported failed with them: the changes of the
+    /// edit, and the error it caused (left for a person).
+    pub taken_back: Vec<TakenBack>,
+}
+
+/// A fix the loop made, tested and took back: with it, a file that imported failed.
+#[derive(Debug, Clone)]
+pub struct TakenBack {
+    /// The file the edit changed.
+    pub path: String,
+    /// What the edit did.
+    pub changes: Vec<Change>,
+    /// The file that failed with it, and its error.
+    pub broke: String,
+    pub error: String,
 }
 
 /// How to fix.
@@ -276,11 +291,16 @@ fn fix_loop(
     new: &Pinned,
     unsafe_fixes: bool,
 ) -> Result<HopResult, Failure> {
-    let mut before = None;
+    let mut before: Option<Eval> = None;
     let mut changes = Vec::new();
     let mut files: BTreeMap<String, (Option<String>, String)> = BTreeMap::new();
     let mut notes = Vec::new();
     let mut rounds = 0;
+    let mut taken_back: Vec<TakenBack> = Vec::new();
+    // files whose edit was taken back: never edited again in this hop
+    let mut untouchable: BTreeSet<String> = BTreeSet::new();
+    // the edits of the last round, with the text each file had before it
+    let mut last_round: Vec<(FileEdit, String)> = Vec::new();
     // What the project has today: a package other than a provider is added to
     // requirements.txt only when the current environment has it (the image dropped it), never
     // on a guess from a module name.
@@ -294,25 +314,55 @@ fn fix_loop(
                 .collect()
         })
         .unwrap_or_default();
+    let mut previous: Option<Eval> = None;
     loop {
         let project = Project::load(work).map_err(|e| Failure::usage(e.to_string()))?;
-        let eval = evaluate(ctx, &project, current, new, &mut notes)?;
+        let mut eval = evaluate(ctx, &project, current, new, &mut notes)?;
+        // A fix is a claim too: a file that imported before the last round and fails now
+        // has the round's edits taken back one by one until it imports again.
+        if let Some(prev) = &previous {
+            let reverted = take_back(
+                ctx,
+                work,
+                current,
+                new,
+                prev,
+                &mut eval,
+                &mut last_round,
+                &mut notes,
+            )?;
+            for t in reverted {
+                untouchable.insert(t.path.clone());
+                changes.retain(|c| !t.changes.iter().any(|r| same_change(c, r)));
+                restore_record(&mut files, &t.path, work);
+                taken_back.push(t);
+            }
+        }
         if rounds >= MAX_ROUNDS {
             notes.push(format!(
                 "stopped after {MAX_ROUNDS} rounds of fixes: what is left may need another run"
             ));
-            return Ok(finish(before, eval, changes, files, rounds, notes));
+            return Ok(finish(
+                before, eval, changes, files, rounds, notes, taken_back,
+            ));
         }
         let edits = plan_edits(ctx, &project, &eval, new, &today, unsafe_fixes, &mut notes);
-        let fresh: Vec<&FileEdit> = edits.iter().filter(|e| e.new != e.old).collect();
+        let fresh: Vec<FileEdit> = edits
+            .into_iter()
+            .filter(|e| e.new != e.old && !untouchable.contains(&e.path))
+            .collect();
         if fresh.is_empty() {
-            return Ok(finish(before, eval, changes, files, rounds, notes));
+            return Ok(finish(
+                before, eval, changes, files, rounds, notes, taken_back,
+            ));
         }
+        last_round.clear();
         for e in fresh {
             let path = work.join(&e.path);
             if let Some(dir) = path.parent() {
                 let _ = std::fs::create_dir_all(dir);
             }
+            let had = std::fs::read_to_string(&path).unwrap_or_default();
             write_atomic(&path, e.new.as_bytes())
                 .map_err(|err| Failure::usage(format!("{}: {err}", e.path)))?;
             files
@@ -320,11 +370,125 @@ fn fix_loop(
                 .or_insert((e.old_file.clone(), String::new()))
                 .1 = e.new.clone();
             changes.extend(e.changes.iter().cloned());
+            last_round.push((e, had));
         }
         if before.is_none() {
-            before = Some(eval);
+            before = Some(Eval {
+                findings: eval.findings.clone(),
+                report: eval.report.clone(),
+                lock: eval.lock.clone(),
+                index: None,
+            });
         }
+        previous = Some(eval);
         rounds += 1;
+    }
+}
+
+/// The files that imported in `prev` and fail in `now`.
+fn regressed(prev: &Eval, now: &Eval) -> BTreeSet<String> {
+    now.failing().difference(&prev.failing()).cloned().collect()
+}
+
+/// Takes back the edits of the last round (`round`, each with the text its file had before)
+/// one at a time, the most likely culprit of each regressed file first (its own edit, then
+/// the project modules, then requirements and settings), re-evaluating after each, and keeps
+/// a take-back only when it makes a regressed file import again. Returns what was taken back;
+/// `eval` is the evaluation of the project as left.
+#[allow(clippy::too_many_arguments)]
+fn take_back(
+    ctx: &Ctx,
+    work: &Path,
+    current: &Pinned,
+    new: &Pinned,
+    prev: &Eval,
+    eval: &mut Eval,
+    round: &mut Vec<(FileEdit, String)>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<TakenBack>, Failure> {
+    let mut out = Vec::new();
+    let mut broken = regressed(prev, eval);
+    while !broken.is_empty() && !round.is_empty() {
+        let target = broken.iter().next().cloned().unwrap_or_default();
+        let error = eval
+            .report
+            .iter()
+            .flat_map(|r| &r.files)
+            .find(|f| f.path == target)
+            .map(|f| f.summary())
+            .unwrap_or_default();
+        // the suspects, most likely first
+        let rank = |e: &FileEdit| -> u8 {
+            if e.path == target {
+                0
+            } else if e.path.ends_with(".py") {
+                1
+            } else {
+                2
+            }
+        };
+        round.sort_by_key(|(e, _)| rank(e));
+        let mut fixed = false;
+        for i in 0..round.len() {
+            let (e, had) = &round[i];
+            let path = work.join(&e.path);
+            write_atomic(&path, had.as_bytes())
+                .map_err(|err| Failure::usage(format!("{}: {err}", e.path)))?;
+            let project = Project::load(work).map_err(|err| Failure::usage(err.to_string()))?;
+            let trial = evaluate(ctx, &project, current, new, notes)?;
+            let now = regressed(prev, &trial);
+            if now.len() < broken.len() && !now.contains(&target) {
+                let (e, _) = round.remove(i);
+                out.push(TakenBack {
+                    path: e.path.clone(),
+                    changes: e.changes.clone(),
+                    broke: target.clone(),
+                    error: error.clone(),
+                });
+                *eval = trial;
+                broken = now;
+                fixed = true;
+                break;
+            }
+            // not this one: the edit goes back in
+            write_atomic(&path, e.new.as_bytes())
+                .map_err(|err| Failure::usage(format!("{}: {err}", e.path)))?;
+        }
+        if !fixed {
+            // no single edit explains it: take back the whole round
+            for (e, had) in round.drain(..) {
+                write_atomic(&work.join(&e.path), had.as_bytes())
+                    .map_err(|err| Failure::usage(format!("{}: {err}", e.path)))?;
+                out.push(TakenBack {
+                    path: e.path.clone(),
+                    changes: e.changes.clone(),
+                    broke: target.clone(),
+                    error: error.clone(),
+                });
+            }
+            let project = Project::load(work).map_err(|err| Failure::usage(err.to_string()))?;
+            *eval = evaluate(ctx, &project, current, new, notes)?;
+            broken = regressed(prev, eval);
+        }
+    }
+    Ok(out)
+}
+
+fn same_change(a: &Change, b: &Change) -> bool {
+    a.path == b.path && a.line == b.line && a.rule == b.rule && a.what == b.what
+}
+
+/// After a take-back, the record of what a file will be written as follows the scratch copy
+/// (and the file drops out when it is back to what it was).
+fn restore_record(files: &mut BTreeMap<String, (Option<String>, String)>, rel: &str, work: &Path) {
+    let now = std::fs::read_to_string(work.join(rel)).ok();
+    if let Some(entry) = files.get_mut(rel) {
+        match now {
+            Some(t) if Some(&t) != entry.0.as_ref() => entry.1 = t,
+            _ => {
+                files.remove(rel);
+            }
+        }
     }
 }
 
@@ -335,6 +499,7 @@ fn finish(
     files: BTreeMap<String, (Option<String>, String)>,
     rounds: usize,
     notes: Vec<String>,
+    taken_back: Vec<TakenBack>,
 ) -> HopResult {
     let before = before.unwrap_or_else(|| Eval {
         findings: after.findings.clone(),
@@ -349,6 +514,7 @@ fn finish(
         files,
         rounds,
         notes,
+        taken_back,
     }
 }
 
@@ -1537,6 +1703,20 @@ pub fn render_hop(hop: &Hop) -> String {
             if c.safe { "" } else { " (unsafe fix)" }
         );
     }
+    for t in &r.taken_back {
+        let _ = writeln!(
+            out,
+            "  taken back {}: {} (with it, {} failed: {})",
+            t.path,
+            t.changes
+                .iter()
+                .map(|c| format!("{} {}", c.rule, c.what))
+                .collect::<Vec<_>>()
+                .join("; "),
+            t.broke,
+            one_line(&t.error)
+        );
+    }
     let _ = writeln!(out, "  DAG files importing   {ok0}/{n0} -> {ok1}/{n1}");
     let (b, a) = (r.before.by_rule(), r.after.by_rule());
     let rules: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
@@ -1662,6 +1842,23 @@ pub fn summary_markdown(results: &[Hop]) -> String {
             new_failures.len(),
             after_failing.intersection(&before_failing).count()
         ));
+        if !r.taken_back.is_empty() {
+            md.push_str("\n### Fixes taken back\n\nEach of these was made, tested, and broke a file that imported: left for a person.\n\n| file | fix | broke | error |\n|---|---|---|---|\n");
+            for t in &r.taken_back {
+                md.push_str(&format!(
+                    "| `{}` | {} | `{}` | {} |\n",
+                    t.path,
+                    t.changes
+                        .iter()
+                        .map(|c| format!("{} {}", c.rule, c.what))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                        .replace('|', "\\|"),
+                    t.broke,
+                    one_line(&t.error).replace('|', "\\|")
+                ));
+            }
+        }
         let left = left_for_person(&r.after);
         if !left.is_empty() {
             md.push_str("\n### Left for a person\n\n| where | rule | what |\n|---|---|---|\n");

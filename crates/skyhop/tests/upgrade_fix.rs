@@ -216,3 +216,48 @@ fn providers_bump_pinned_providers_alone_verified_under_the_current_airflow() {
         after
     );
 }
+
+/// A fix is a claim too: `DatasetOrTimeSchedule(timetable=..., datasets=...)` imports under
+/// Airflow 3.1 (a deprecated alias that still takes `datasets`). Whatever the fixes do to it,
+/// the file must still import afterwards: a rename that keeps the old keyword (which breaks
+/// it) is taken back and listed for a person.
+#[test]
+fn a_fix_that_breaks_a_file_that_imported_is_taken_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("project");
+    fs::create_dir_all(dir.join("dags")).unwrap();
+    fs::write(
+        dir.join("Dockerfile"),
+        "FROM quay.io/astronomer/astro-runtime:13.11.0\n",
+    )
+    .unwrap();
+    fs::write(dir.join("requirements.txt"), "").unwrap();
+    fs::write(
+        dir.join("dags/scheduled.py"),
+        "import pendulum\nfrom airflow import DAG\nfrom airflow.datasets import Dataset\nfrom airflow.timetables.datasets import DatasetOrTimeSchedule\nfrom airflow.timetables.trigger import CronTriggerTimetable\n\nwith DAG(\n    \"scheduled\",\n    start_date=pendulum.datetime(2024, 1, 1),\n    schedule=DatasetOrTimeSchedule(\n        timetable=CronTriggerTimetable(\"0 0 * * *\", timezone=\"UTC\"),\n        datasets=[Dataset(\"s3://bucket/key\")],\n    ),\n    catchup=False,\n):\n    pass\n",
+    )
+    .unwrap();
+    let d = dir.to_str().unwrap();
+    // it imports under the target before any fix
+    let before = skyhop(&["parse", "--project", d, "--runtime-version", "3.1-12"]);
+    assert_eq!(before.code, 0, "{}\n{}", before.stdout, before.stderr);
+
+    let run = upgrade(&dir, "3.1-12", &["--yes"]);
+    assert!(
+        !run.stdout
+            .contains("files that imported before and fail now"),
+        "{}",
+        run.stdout
+    );
+    let after = skyhop(&["parse", "--project", d, "--runtime-version", "3.1-12"]);
+    assert_eq!(after.code, 0, "{}\n{}", after.stdout, after.stderr);
+    let text = fs::read_to_string(dir.join("dags/scheduled.py")).unwrap();
+    // either the rename carried its keyword, or it was taken back
+    assert!(
+        !text.contains("AssetOrTimeSchedule(") || text.contains("assets="),
+        "{text}"
+    );
+    if text.contains("DatasetOrTimeSchedule(") && run.stdout.contains("DatasetOrTimeSchedule") {
+        assert!(run.stdout.contains("taken back"), "{}", run.stdout);
+    }
+}
