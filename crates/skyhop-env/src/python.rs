@@ -96,13 +96,29 @@ fn downloads_allowed() -> bool {
         && !skyhop_core::settings::get().offline
 }
 
-/// `uv python install wanted`, tried once per process for each version (a failed download
-/// takes seconds and will not succeed a second time in the same run).
+/// How long a failed `uv python install` is remembered (a download that failed here, behind
+/// a proxy or offline, costs seconds each time and fails again).
+const FAILED_DOWNLOAD_FRESH: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// `uv python install wanted`, tried once per process for each version, and not again for a
+/// day after it failed on this machine.
 fn try_install(uv: &Path, wanted: &str, progress: &dyn Progress) -> bool {
     static TRIED: std::sync::Mutex<Vec<(String, bool)>> = std::sync::Mutex::new(Vec::new());
     let mut tried = TRIED.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, ok)) = tried.iter().find(|(v, _)| v == wanted) {
         return *ok;
+    }
+    let marker = skyhop_core::cache_dir()
+        .join("python-downloads")
+        .join(format!("{wanted}.failed"));
+    let failed_recently = std::fs::metadata(&marker)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age < FAILED_DOWNLOAD_FRESH);
+    if failed_recently {
+        tried.push((wanted.to_string(), false));
+        return false;
     }
     progress.begin(&format!("installing Python {wanted}"), None);
     let ok = Command::new(uv)
@@ -115,6 +131,12 @@ fn try_install(uv: &Path, wanted: &str, progress: &dyn Progress) -> bool {
         &format!("installing Python {wanted}"),
         if ok { "done" } else { "not available" },
     );
+    if !ok {
+        if let Some(dir) = marker.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = std::fs::write(&marker, b"uv python install failed here\n");
+    }
     tried.push((wanted.to_string(), ok));
     ok
 }
@@ -135,22 +157,50 @@ pub fn choose_python(
     Ok((found.version, found.fallback_note))
 }
 
-/// Python `X.Y` exactly, from uv's discovery or pyenv's installed versions (pyenv keeps
-/// versions that are not on PATH unless selected).
+/// Python `X.Y` exactly: pyenv's installed versions (pyenv keeps versions that are not on PATH
+/// unless selected), else uv's discovery; remembered for the run.
 fn find_exact(uv: &Path, version: &str) -> Option<PathBuf> {
-    let out = Command::new(uv)
-        .args(["python", "find", "--no-project", version])
-        .env("UV_PYTHON_DOWNLOADS", "never")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    if out.status.success() {
-        let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-        if path.is_file() {
-            return Some(path);
-        }
+    static FOUND: std::sync::Mutex<Vec<(String, Option<PathBuf>)>> =
+        std::sync::Mutex::new(Vec::new());
+    if let Some((_, p)) = FOUND
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .find(|(v, _)| v == version)
+    {
+        return p.clone();
     }
-    pyenv_python(version)
+    let found = pyenv_python(version).or_else(|| uv_find(uv, version));
+    FOUND
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((version.to_string(), found.clone()));
+    found
+}
+
+/// `uv python find X.Y`, with pyenv's shims left off `PATH` (pyenv's versions are looked up
+/// directly; running each shim costs a shell script per interpreter uv probes).
+fn uv_find(uv: &Path, version: &str) -> Option<PathBuf> {
+    let path: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| {
+            std::env::split_paths(&p)
+                .filter(|d| !d.to_string_lossy().contains("/.pyenv/shims"))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut c = Command::new(uv);
+    c.args(["python", "find", "--no-project", version])
+        .env("UV_PYTHON_DOWNLOADS", "never")
+        .stdin(std::process::Stdio::null());
+    if let Ok(joined) = std::env::join_paths(path) {
+        c.env("PATH", joined);
+    }
+    let out = c.output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    path.is_file().then_some(path)
 }
 
 fn pyenv_python(version: &str) -> Option<PathBuf> {
