@@ -31,6 +31,9 @@ use crate::EnvError;
 use crate::cache::Cache;
 use crate::uv::UV_VERSION;
 
+/// How long a temporary directory counts as a build in progress rather than a leftover.
+const BEING_BUILT: Duration = Duration::from_secs(24 * 3600);
+
 /// The environment variable that bounds the cache's size.
 pub const MAX_SIZE_VAR: &str = "SKYHOP_CACHE_MAX_SIZE";
 
@@ -719,7 +722,15 @@ fn in_use(cache: &Cache, scan: &Scan) -> HashMap<usize, String> {
     let venvs = cache.root.join("venvs");
     let by_process = processes_using(&venvs);
     let mut out = HashMap::new();
+    let recent = SystemTime::now() - BEING_BUILT;
     for (i, e) in scan.entries.iter().enumerate() {
+        let name = file_name(&e.path);
+        if (name.starts_with(".tmp") || name.starts_with("airflow-home-")) && e.last_used > recent {
+            // a venv, uv or an index being built right now (a crashed build's leftovers go
+            // after a day)
+            out.insert(i, "being built".to_string());
+            continue;
+        }
         let Some(hash) = &e.venv else { continue };
         if let Some(who) = by_process.get(hash) {
             out.insert(i, who.clone());
@@ -960,6 +971,8 @@ mod tests {
             u.environments[0].in_use.as_deref(),
             Some("a skyhop process")
         );
+        let building = dir.path().join("venvs/.tmp-eeee-123");
+        fs::create_dir_all(building.join("venv")).unwrap();
         drop(f);
         prune(
             &cache,
@@ -970,5 +983,6 @@ mod tests {
         )
         .unwrap();
         assert!(!held.exists());
+        assert!(building.exists(), "a venv being built is left alone");
     }
 }

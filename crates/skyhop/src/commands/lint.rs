@@ -113,8 +113,26 @@ pub fn check(args: CheckArgs) -> CmdResult {
         ));
     }
     if let Some(env) = &env {
-        findings.extend(layering_findings(&env.lock, &pinned));
-        findings.extend(broken_findings(env, &project));
+        // What the environment says about the project's files (e.g. a requirements.txt pin
+        // that breaks a package of the image): with PATHS, only for the files named, as a
+        // linter answers for the files it is given (a pre-commit hook for a DAG change).
+        let asked: Vec<std::path::PathBuf> = args
+            .paths
+            .iter()
+            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+            .collect();
+        let named = |f: &skyhop_core::Finding| {
+            asked.is_empty() || {
+                let at = project.root.join(&f.path);
+                asked.iter().any(|a| at.starts_with(a))
+            }
+        };
+        findings.extend(
+            layering_findings(&env.lock, &pinned)
+                .into_iter()
+                .chain(broken_findings(env, &project))
+                .filter(named),
+        );
     }
     findings.extend(skyhop_check::check(
         &files.0,
