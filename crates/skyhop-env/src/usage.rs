@@ -395,7 +395,7 @@ pub fn parse_size(text: &str) -> Option<u64> {
         "t" => 1 << 40,
         _ => return None,
     };
-    (num >= 0.0).then(|| (num * mult as f64) as u64)
+    (num >= 0.0).then_some((num * mult as f64) as u64)
 }
 
 /// `1.5 GiB`, `640 MiB`, `12 KiB`, `10 B`.
