@@ -44,7 +44,7 @@ if [ ! -x "$uv_bin/bin/uv" ]; then
 fi
 
 # median of the runs, in seconds
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+median() { sort -n | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)]}'; }
 
 # install_time INSTALLER WHEEL [--no-deps]: the median wall time of N installs into fresh venvs.
 install_time() {

@@ -78,16 +78,7 @@ fn tools() -> PathBuf {
         return dir;
     }
     let _ = fs::remove_dir_all(&dir);
-    ok(Command::new("python3").args(["-m", "venv"]).arg(&dir));
-    ok(Command::new(dir.join("bin/python"))
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .args(TOOLS));
+    venv_with(&dir, TOOLS);
     fs::write(&marker, "").unwrap();
     dir
 }
@@ -173,19 +164,19 @@ fn path_without_rust_and_uv() -> String {
         .join(":")
 }
 
+/// A new virtual environment at `venv` with `packages` installed by pip.
+fn venv_with<S: AsRef<std::ffi::OsStr>>(venv: &Path, packages: &[S]) {
+    ok(Command::new("python3").args(["-m", "venv"]).arg(venv));
+    ok(Command::new(venv.join("bin/python"))
+        .args(["-m", "pip", "install", "--quiet"])
+        .arg("--disable-pip-version-check")
+        .args(packages));
+}
+
 /// A fresh virtual environment with the wheel installed by pip (which brings the `uv` wheel).
 fn venv_with_wheel(dir: &Path, wheel: &Path) -> PathBuf {
     let venv = dir.join("venv");
-    ok(Command::new("python3").args(["-m", "venv"]).arg(&venv));
-    ok(Command::new(venv.join("bin/python"))
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .arg(wheel));
+    venv_with(&venv, &[wheel]);
     venv
 }
 
