@@ -419,10 +419,10 @@ pub fn human_bytes(bytes: u64) -> String {
 /// Marks the venv `venvs/<hash>` used now and keeps a shared lock on its `.use` file until the
 /// process exits, so that no prune removes it meanwhile. Waits while a prune removes it.
 pub(crate) fn hold(venvs: &Path, hash: &str) -> Result<(), EnvError> {
-    static HELD: Mutex<Vec<(String, File)>> = Mutex::new(Vec::new());
+    static HELD: Mutex<Vec<(PathBuf, File)>> = Mutex::new(Vec::new());
     let path = venvs.join(format!("{hash}.use"));
     let mut held = HELD.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((_, f)) = held.iter().find(|(h, _)| h == hash) {
+    if let Some((_, f)) = held.iter().find(|(p, _)| *p == path) {
         let _ = f.set_modified(SystemTime::now());
         return Ok(());
     }
@@ -435,7 +435,7 @@ pub(crate) fn hold(venvs: &Path, hash: &str) -> Result<(), EnvError> {
     file.lock_shared()
         .map_err(|e| EnvError::io(format!("cannot lock {}", path.display()), e))?;
     let _ = file.set_modified(SystemTime::now());
-    held.push((hash.to_string(), file));
+    held.push((path, file));
     Ok(())
 }
 
