@@ -284,6 +284,10 @@ impl ApiIndex {
             && let Ok(index) = ApiIndex::load_json(&path)
             && index.script_version == SCRIPT_VERSION
         {
+            // last use, for `skyhop cache prune` (the file is written once)
+            if let Ok(f) = std::fs::OpenOptions::new().append(true).open(&path) {
+                let _ = f.set_modified(std::time::SystemTime::now());
+            }
             return Ok(index);
         }
         std::fs::create_dir_all(&dir).map_err(|source| IndexError::Io {

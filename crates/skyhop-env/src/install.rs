@@ -85,6 +85,8 @@ pub fn install_with(
     let venvs = cache.dir("venvs")?;
     let hash = lock.hash();
     let root = venvs.join(&hash);
+    // Marks it used and keeps `skyhop cache prune` off it while this process lives.
+    crate::usage::hold(&venvs, &hash)?;
     if let Some(venv) = read_marker(&root) {
         return Ok(checked(venv, cache));
     }
@@ -99,6 +101,9 @@ pub fn install_with(
     }
     progress.begin("installing", Some(lock.packages.len() as u64));
     let result = build(lock, indexes, cache, &venvs, &hash, &root, progress);
+    if result.is_ok() {
+        crate::usage::enforce_max_size(cache);
+    }
     match &result {
         Ok(v) => {
             // notes travel in the venv (shown with results), not as progress

@@ -7,6 +7,7 @@
 //! - reading one instead: [`docker_freeze`] (a Docker image's `pip freeze`) and
 //!   [`freeze_file`] (a `pip freeze` file);
 //! - installing a lock into a content-addressed venv ([`install`]), with a Python fallback;
+//! - what the cache holds, and pruning it ([`usage()`], [`prune`]: `skyhop cache`);
 //! - the pinned `uv` binary ([`uv()`]) and a few test/bench helpers ([`airflow_venv`],
 //!   [`download_wheel`], [`airflow_example_dags`]).
 //!
@@ -28,6 +29,7 @@ mod pypi;
 mod python;
 mod resolve;
 mod support;
+mod usage;
 mod uv;
 mod wheels;
 
@@ -42,5 +44,9 @@ pub use resolve::{EnvSpec, PYTHON_PLATFORM, resolve};
 pub use support::{
     TEST_PYTHON, airflow_example_dags, airflow_venv, airflow_venv_plus, airflow_venv_with,
 };
-pub use uv::{UV_VERSION, uv};
+pub use usage::{
+    CacheUsage, EnvUsage, Kind, KindUsage, MAX_SIZE_VAR, PruneOptions, PruneReport, Removed,
+    human_bytes, max_size_from_env, parse_size, prune, usage,
+};
+pub use uv::{UV_VERSION, UvSource, find_uv, uv};
 pub use wheels::{WheelSupport, available_versions, wheel_support};

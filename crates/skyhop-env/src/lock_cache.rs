@@ -75,7 +75,9 @@ pub(crate) fn included_texts(path: &Path, text: &str, depth: usize) -> String {
 }
 
 pub(crate) fn read_cached(locks: &Path, key: &str) -> Option<Lock> {
-    let text = fs::read_to_string(locks.join(format!("{key}.txt"))).ok()?;
+    let path = locks.join(format!("{key}.txt"));
+    let text = fs::read_to_string(&path).ok()?;
+    crate::usage::touch(&path); // last use, for `skyhop cache prune`
     let prov = fs::read_to_string(locks.join(format!("{key}.json"))).ok()?;
     let provenance: Provenance = serde_json::from_str(&prov).ok()?;
     let mut lock = Lock::from_freeze(&text, "uv").ok()?;

@@ -46,8 +46,8 @@ fn concurrent_installs_share_one_venv() {
     let hash = lock.hash();
     assert_eq!(
         entries(&cache.root.join("venvs")),
-        vec![hash.clone(), format!("{hash}.lock")],
-        "no temporary directory left behind"
+        vec![hash.clone(), format!("{hash}.lock"), format!("{hash}.use")],
+        "no temporary directory left behind (`.use`: its last use, for `skyhop cache prune`)"
     );
     let start = Instant::now();
     assert_eq!(install(&lock, &cache, &NoProgress).unwrap(), venvs[0]);

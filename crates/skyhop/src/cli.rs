@@ -87,6 +87,15 @@ pub enum Command {
     /// database with history (`db seed`).
     #[command(subcommand)]
     Db(DbCommand),
+    /// Where skyhop's cache is, what it holds (environments, indexes, locks) and keeping it
+    /// bounded: `dir`, `info`, `prune`, `clean`.
+    #[command(subcommand)]
+    Cache(CacheCommand),
+    /// Print a shell completion script: `skyhop completions bash > ~/.local/share/bash-completion/completions/skyhop`.
+    Completions(CompletionsArgs),
+    /// Print the man page (`skyhop man > ~/.local/share/man/man1/skyhop.1`), or write one page
+    /// per command with --dir.
+    Man(ManArgs),
 }
 
 /// `--project DIR`, shared by every command that reads a project.
@@ -275,6 +284,13 @@ pub enum TextOrJson {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CheckFormat {
     Text,
     Json,
@@ -289,8 +305,18 @@ pub struct UpgradeTestArgs {
     #[command(flatten)]
     pub version: VersionArgs,
     /// Test against this image (`quay.io/astronomer/astro-runtime:12.0.0`, `apache/airflow:3.1.3`).
-    #[arg(long, value_name = "IMAGE", conflicts_with_all = ["runtime_version", "airflow_version"])]
+    #[arg(long, value_name = "IMAGE", conflicts_with_all = ["runtime_version", "airflow_version", "to"])]
     pub image_name: Option<String>,
+    /// Pick the target by scope, as `skyhop upgrade --to` does (`patch`, `latest-minor`,
+    /// `latest`); nothing is tested when the project is already at the newest in scope.
+    #[arg(long, value_enum, value_name = "SCOPE", conflicts_with_all = ["runtime_version", "airflow_version"])]
+    pub to: Option<ToArg>,
+    /// Never test a target further than this (by Airflow version): `patch`, `minor`, `major`.
+    #[arg(long, value_enum, value_name = "SCOPE")]
+    pub max_scope: Option<ScopeArg>,
+    /// With --to: also pick a version past end of maintenance.
+    #[arg(long)]
+    pub allow_deprecated: bool,
     #[command(flatten)]
     pub env: EnvSourceArgs,
     /// Run the dependency (version) test.
@@ -305,9 +331,10 @@ pub struct UpgradeTestArgs {
     /// Where to write `upgrade-test-<current>--<new>/` (default: the project directory).
     #[arg(long, value_name = "DIR")]
     pub output: Option<PathBuf>,
-    /// Terminal output format.
-    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
-    pub format: TextOrJson,
+    /// Terminal output format: `text`, `json` (the report), or `github` (every finding as a
+    /// GitHub Actions annotation on its file and line, then the text summary).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
     /// Parallel DAG parse workers (default: number of cores).
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -329,6 +356,10 @@ pub struct CheckArgs {
     pub project: ProjectArg,
     #[command(flatten)]
     pub version: VersionArgs,
+    /// Pick the target by scope, as `skyhop upgrade --to` does (`patch`, `latest-minor`,
+    /// `latest`); at the newest in scope already, the project's own version is checked.
+    #[arg(long, value_enum, value_name = "SCOPE", conflicts_with_all = ["runtime_version", "airflow_version"])]
+    pub to: Option<ToArg>,
     /// Use this `pip freeze` file as the target environment.
     #[arg(long, value_name = "FILE")]
     pub target_freeze: Option<PathBuf>,
@@ -344,6 +375,11 @@ pub struct CheckArgs {
     /// Check only with the curated rules, without building the target environment.
     #[arg(long)]
     pub no_env: bool,
+    /// When the target environment cannot be built (offline, no Python, requirements that do
+    /// not resolve): check with the curated rules only, as --no-env, with a note, instead of
+    /// failing (exit 3). For pre-commit hooks.
+    #[arg(long, conflicts_with = "no_env")]
+    pub allow_no_env: bool,
 }
 
 #[derive(Debug, Args)]
@@ -662,4 +698,60 @@ pub struct DbSeedArgs {
     pub dag_runs: u64,
     #[arg(long, value_name = "M", default_value_t = 10000)]
     pub task_instances: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Print the cache directory.
+    Dir,
+    /// Disk use per kind (venvs, bytecode, indexes, locks, ...) and every environment with its
+    /// size, what removing it frees, its last use and whether a process uses it.
+    Info {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove what has not been used for --older-than days, then the least recently used until
+    /// the cache fits --max-size (default: $SKYHOP_CACHE_MAX_SIZE). Never an environment that a
+    /// skyhop process or a running Airflow (`skyhop dev`, a deployment) uses.
+    Prune(CachePruneArgs),
+    /// Remove everything in the cache except the environments in use. Everything is made again
+    /// when needed.
+    Clean {
+        /// Print what would be removed; remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CachePruneArgs {
+    /// Remove what has not been used for this many days.
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    pub older_than: u64,
+    /// Then remove the least recently used until the cache is at most this big (`20G`, `500M`,
+    /// bytes; powers of 1024).
+    #[arg(long, value_name = "SIZE", env = "SKYHOP_CACHE_MAX_SIZE")]
+    pub max_size: Option<String>,
+    /// Print what would be removed; remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `skyhop.1` and one `skyhop-<command>.1` per command into DIR instead of printing
+    /// `skyhop.1`.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }

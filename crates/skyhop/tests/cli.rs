@@ -647,3 +647,113 @@ fn upgrade_by_scope_and_clamp() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("nothing to do"), "{}", run.stderr);
 }
+
+#[test]
+fn cache_info_prune_and_clean_on_a_cache_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join(".cache-for-test");
+    let venv = cache.join("venvs/0123456789abcdef");
+    let site = venv.join("lib/python3.11/site-packages");
+    fs::create_dir_all(site.join("apache_airflow-2.9.1.dist-info")).unwrap();
+    fs::write(site.join("big.bin"), vec![0u8; 300_000]).unwrap();
+    fs::write(
+        venv.join("skyhop-venv.json"),
+        r#"{"python_version": "3.11"}"#,
+    )
+    .unwrap();
+    let used = fs::File::create(cache.join("venvs/0123456789abcdef.use")).unwrap();
+    let forty_days = std::time::Duration::from_secs(40 * 86_400);
+    used.set_modified(std::time::SystemTime::now() - forty_days)
+        .unwrap();
+    fs::create_dir_all(cache.join("locks")).unwrap();
+    fs::write(cache.join("locks/k.txt"), "apache-airflow==2.9.1\n").unwrap();
+
+    let run = skyhop(dir.path(), &["cache", "dir"]);
+    assert_eq!(run.stdout.trim(), "[PROJECT]/.cache-for-test");
+
+    let run = skyhop(dir.path(), &["cache", "info", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let info: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let env = &info["environments"][0];
+    assert_eq!(env["hash"], "0123456789abcdef");
+    assert_eq!(env["airflow"], "2.9.1");
+    assert_eq!(env["python"], "3.11");
+    assert!(env["bytes"].as_u64().unwrap() >= 300_000);
+    let kinds: Vec<&str> = info["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["venvs", "locks"]);
+
+    let run = skyhop(dir.path(), &["cache", "info"]);
+    assert!(run.stdout.contains("(40 days ago)"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("SKYHOP_CACHE_MAX_SIZE not set"),
+        "{}",
+        run.stdout
+    );
+
+    let run = skyhop(dir.path(), &["cache", "prune", "--dry-run"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("would remove venvs [PROJECT]/.cache-for-test/venvs/0123456789abcdef"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("unused for 40 days"), "{}", run.stdout);
+    assert!(venv.exists(), "--dry-run removes nothing");
+
+    let run = skyhop(dir.path(), &["cache", "prune", "--max-size", "lots"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("`lots` is not a size"),
+        "{}",
+        run.stderr
+    );
+
+    let run = skyhop(dir.path(), &["cache", "prune"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!venv.exists(), "{}", run.stdout);
+    assert!(cache.join("locks/k.txt").exists(), "used recently enough");
+
+    let run = skyhop(dir.path(), &["cache", "clean"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!cache.join("locks/k.txt").exists(), "{}", run.stdout);
+}
+
+#[test]
+fn completions_and_man_page_come_from_the_cli_definitions() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let run = skyhop(dir.path(), &["completions", shell]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        for word in ["upgrade-test", "prune", "runtime-version"] {
+            assert!(run.stdout.contains(word), "{shell}: no {word}");
+        }
+    }
+    let run = skyhop(dir.path(), &["man"]);
+    assert!(run.stdout.starts_with(".ie") || run.stdout.contains(".TH skyhop 1"));
+    assert!(run.stdout.contains("upgrade\\-test"), "{}", run.stdout);
+    let pages = dir.path().join("man1");
+    let run = skyhop(dir.path(), &["man", "--dir", pages.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for page in ["skyhop.1", "skyhop-upgrade-test.1", "skyhop-cache-prune.1"] {
+        assert!(pages.join(page).is_file(), "{page} missing");
+    }
+}
+
+#[test]
+fn upgrade_test_and_check_take_a_scope_or_a_version_not_both() {
+    let dir = project_with(b"FROM quay.io/astronomer/astro-runtime:11.3.0\n");
+    for cmd in ["upgrade-test", "check"] {
+        let run = skyhop(
+            dir.path(),
+            &[cmd, "--to", "latest", "--runtime-version", "3.1-12"],
+        );
+        assert_eq!(run.code, 2, "{cmd}: {}", run.stderr);
+        assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
+    }
+}

@@ -51,23 +51,53 @@ pub fn check(args: CheckArgs) -> CmdResult {
     let ctx = crate::progress::ctx(args.format != CheckFormat::Text)?;
     let project = load_project(&args.project)?;
     let current = target::current(&ctx, &project).ok();
-    let (pinned, index, env) = if args.no_env {
-        let pinned = match target::from_args(&ctx, &args.version.target())? {
+    // `--to`: the version picked by scope, or the project's own when it is the newest in scope.
+    let wanted = match args.to {
+        Some(to) => super::upgrade::scoped_target(
+            &project,
+            &args.version,
+            Some(to),
+            None,
+            false,
+            "checking against it",
+        )?
+        .unwrap_or_default(),
+        None => args.version.target(),
+    };
+    let no_env = || -> Result<_, Failure> {
+        let pinned = match target::from_args(&ctx, &wanted)? {
             Some(p) => p,
             None => current.clone().ok_or_else(|| {
                 Failure::usage("--no-env needs --runtime-version or --airflow-version (the project's base image is not a known Airflow image)")
             })?,
         };
-        (pinned, None, None)
-    } else {
-        let env = target_env(
-            &ctx,
-            &project,
-            &args.version.target(),
-            args.target_freeze.as_ref(),
-        )?;
+        Ok((pinned, None, None))
+    };
+    let with_env = || -> Result<_, Failure> {
+        let env = target_env(&ctx, &project, &wanted, args.target_freeze.as_ref())?;
         let index = build_index(&ctx, &env)?;
-        (env.pinned.clone(), Some(index), Some(env))
+        Ok((env.pinned.clone(), Some(index), Some(env)))
+    };
+    let (pinned, index, env) = if args.no_env {
+        no_env()?
+    } else {
+        match with_env() {
+            Err(e) if args.allow_no_env && e.code == exit::ENV => {
+                // uv's reason is on the last line of its output
+                let why = e
+                    .message
+                    .lines()
+                    .rev()
+                    .map(str::trim)
+                    .find(|l| !l.is_empty())
+                    .unwrap_or_default();
+                eprintln!(
+                    "note: the target environment could not be built ({why}); checked with skyhop's curated rules only (as --no-env): names that exist only in the real target are not verified"
+                );
+                no_env()?
+            }
+            other => other?,
+        }
     };
     let target_airflow = pinned.airflow.clone();
     let files = check_files(&project, &args.paths, &target_airflow);
@@ -83,8 +113,26 @@ pub fn check(args: CheckArgs) -> CmdResult {
         ));
     }
     if let Some(env) = &env {
-        findings.extend(layering_findings(&env.lock, &pinned));
-        findings.extend(broken_findings(env, &project));
+        // What the environment says about the project's files (e.g. a requirements.txt pin
+        // that breaks a package of the image): with PATHS, only for the files named, as a
+        // linter answers for the files it is given (a pre-commit hook for a DAG change).
+        let asked: Vec<std::path::PathBuf> = args
+            .paths
+            .iter()
+            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+            .collect();
+        let named = |f: &skyhop_core::Finding| {
+            asked.is_empty() || {
+                let at = project.root.join(&f.path);
+                asked.iter().any(|a| at.starts_with(a))
+            }
+        };
+        findings.extend(
+            layering_findings(&env.lock, &pinned)
+                .into_iter()
+                .chain(broken_findings(env, &project))
+                .filter(named),
+        );
     }
     findings.extend(skyhop_check::check(
         &files.0,

@@ -1,11 +1,13 @@
 //! One module per command family; [`run`] dispatches.
 
 mod basic;
+mod cache;
 mod db;
 mod deploy;
 mod fix;
 mod lint;
 mod providers;
+mod shell;
 mod ui;
 mod upgrade;
 mod upgrade_test;
@@ -57,6 +59,9 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Rollback(a) => deploy::rollback(a),
         Command::Ui(a) => ui::ui(a),
         Command::Db(c) => db::db(c),
+        Command::Cache(c) => cache::cache(c),
+        Command::Completions(a) => shell::completions(a),
+        Command::Man(a) => shell::man(a),
     }
 }
 

@@ -6,7 +6,7 @@ use skyhop_upgrade::scope::{self, Scope};
 use skyhop_upgrade::{TargetArgs, target};
 
 use super::{Consent, load_project};
-use crate::cli::UpgradeArgs;
+use crate::cli::{ScopeArg, ToArg, UpgradeArgs, VersionArgs};
 use crate::progress::ctx;
 use crate::{CmdResult, Failure, exit};
 
@@ -15,7 +15,15 @@ pub fn upgrade(args: UpgradeArgs) -> CmdResult {
         return super::providers::upgrade_providers(args);
     }
     let project = load_project(&args.project)?;
-    let Some(target) = target(&args, &project)? else {
+    let Some(target) = scoped_target(
+        &project,
+        &args.version,
+        args.to,
+        args.max_scope,
+        args.allow_deprecated,
+        "nothing to do",
+    )?
+    else {
         return Ok(exit::OK);
     };
     if args.fix || args.plan {
@@ -58,24 +66,32 @@ pub fn upgrade(args: UpgradeArgs) -> CmdResult {
     Ok(exit::OK)
 }
 
-/// The version to upgrade to: named (`--runtime-version`, `--airflow-version`) or picked by
-/// `--to`, and within `--max-scope`. `None` (said on stderr) when there is nothing to do.
-fn target(args: &UpgradeArgs, project: &Project) -> Result<Option<TargetArgs>, Failure> {
-    if args.to.is_none() && args.max_scope.is_none() {
-        return Ok(Some(args.version.target()));
+/// The version to upgrade (or test the upgrade) to: named (`--runtime-version`,
+/// `--airflow-version`) or picked by `--to`, and within `--max-scope`. `None` (said on stderr)
+/// when there is nothing to do (`when_newest` says what follows from that).
+pub(super) fn scoped_target(
+    project: &Project,
+    version: &VersionArgs,
+    to: Option<ToArg>,
+    max_scope: Option<ScopeArg>,
+    allow_deprecated: bool,
+    when_newest: &str,
+) -> Result<Option<TargetArgs>, Failure> {
+    if to.is_none() && max_scope.is_none() {
+        return Ok(Some(version.target()));
     }
     let ctx = ctx(true)?;
     let current = target::current(&ctx, project)?;
-    let max: Option<Scope> = args.max_scope.map(Into::into);
-    let Some(to) = args.to else {
+    let max: Option<Scope> = max_scope.map(Into::into);
+    let Some(to) = to else {
         // A version given by hand: refused when it goes further than --max-scope.
-        let Some(new) = target::from_args(&ctx, &args.version.target())? else {
-            return Ok(Some(args.version.target()));
+        let Some(new) = target::from_args(&ctx, &version.target())? else {
+            return Ok(Some(version.target()));
         };
         if let Some(max) = max {
             scope::check(&current, &new, max)?;
         }
-        return Ok(Some(args.version.target()));
+        return Ok(Some(version.target()));
     };
     let located = project.current_image().map_err(Failure::usage)?;
     let within = match max {
@@ -83,17 +99,11 @@ fn target(args: &UpgradeArgs, project: &Project) -> Result<Option<TargetArgs>, F
         None => String::new(),
     };
     let to_name = skyhop_upgrade::scope::To::from(to).as_str();
-    let picked = match scope::pick(
-        &ctx.catalog,
-        &current,
-        to.into(),
-        max,
-        args.allow_deprecated,
-    ) {
+    let picked = match scope::pick(&ctx.catalog, &current, to.into(), max, allow_deprecated) {
         scope::Pick::To(t) => t,
         scope::Pick::Newest => {
             eprintln!(
-                "--to {to_name}: {} is the newest version in scope{within}; nothing to do",
+                "--to {to_name}: {} is the newest version in scope{within}; {when_newest}",
                 current.describe()
             );
             return Ok(None);

@@ -1,22 +1,34 @@
 //! `skyhop upgrade-test`: the arguments in, the short answer out; the test itself is
 //! [`skyhop_upgrade::upgrade_test`].
 
+use std::path::Path;
 use std::time::Instant;
 
 use skyhop_report::ReportData;
 use skyhop_upgrade::upgrade_test::{self, Options};
 
 use super::load_project;
-use crate::CmdResult;
-use crate::cli::{TextOrJson, UpgradeTestArgs};
+use crate::cli::{ReportFormat, UpgradeTestArgs};
 use crate::progress::ctx;
+use crate::{CmdResult, exit};
 
 pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
     let started = Instant::now();
     let ctx = ctx(false)?;
     let project = load_project(&args.project)?;
+    let Some(target) = super::upgrade::scoped_target(
+        &project,
+        &args.version,
+        args.to,
+        args.max_scope,
+        args.allow_deprecated,
+        "nothing to test",
+    )?
+    else {
+        return Ok(exit::OK); // already the newest in scope: nothing to test
+    };
     let opts = Options {
-        target: args.version.target(),
+        target,
         image_name: args.image_name,
         current_freeze: args.env.current_freeze,
         target_freeze: args.env.target_freeze,
@@ -37,12 +49,37 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
         ends.new.describe()
     );
     let outcome = upgrade_test::run(&ctx, &project, &opts, ends)?;
-    if args.format == TextOrJson::Json {
-        println!("{}", skyhop_report::render_json(&outcome.data));
-    } else {
-        print_summary(&outcome.data, &outcome.out_dir, started);
+    match args.format {
+        ReportFormat::Json => println!("{}", skyhop_report::render_json(&outcome.data)),
+        ReportFormat::Text => print_summary(&outcome.data, &outcome.out_dir, started),
+        ReportFormat::Github => {
+            print!("{}", github_annotations(&outcome.data, &project.root));
+            print_summary(&outcome.data, &outcome.out_dir, started);
+        }
     }
     Ok(outcome.code)
+}
+
+/// Every finding as a GitHub Actions annotation, its path relative to the working directory
+/// (the repository checkout) when the project is inside it, as GitHub needs.
+fn github_annotations(data: &ReportData, project_root: &Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let prefix = project_root
+        .strip_prefix(&cwd)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let findings: Vec<skyhop_core::Finding> = data
+        .findings
+        .iter()
+        .map(|f| {
+            let mut f = f.clone();
+            if !f.path.is_empty() && Path::new(&f.path).is_relative() {
+                f.path = prefix.join(&f.path).to_string_lossy().into_owned();
+            }
+            f
+        })
+        .collect();
+    skyhop_report::render_github(&findings)
 }
 
 fn print_summary(data: &ReportData, out_dir: &std::path::Path, started: Instant) {
