@@ -83,7 +83,7 @@ fn a_missing_python_falls_back_to_the_nearest_with_a_note() {
     assert_eq!(
         venv.notes[0],
         format!(
-            "Python 3.99 is not available; using {} instead: results may differ",
+            "Python 3.99 cannot be had on this machine (not installed, and uv could not download it): tested with Python {} instead",
             venv.python_version
         )
     );
