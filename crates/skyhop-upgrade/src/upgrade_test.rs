@@ -300,12 +300,7 @@ pub fn run(ctx: &Ctx, project: &Project, args: &Options, ends: Ends) -> Result<O
         if let Some(env) = &env {
             findings.extend(lint::broken_findings(env, project));
             // what the install left out or substituted, in the report (not only on the console)
-            notes.extend(
-                env.venv
-                    .notes
-                    .iter()
-                    .map(|n| format!("{}: {n}", new.label)),
-            );
+            notes.extend(env.venv.notes.iter().map(|n| format!("{}: {n}", new.label)));
             python_note = python_note_of(ctx, env, &new);
             if let Some(n) = &python_note {
                 ctx.progress.note(n);

@@ -19,6 +19,13 @@ pub use skyhop_upgrade::{Failure, exit};
 pub type CmdResult = Result<u8, Failure>;
 
 fn main() -> ExitCode {
+    // `skyhop ... | head`: a closed pipe ends the process quietly, as for other command-line
+    // tools, instead of a panic in `println!`.
+    // SAFETY: restoring the default disposition of one signal, before any thread starts.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     // With mimalloc, huge pages cost more (zeroing) than they save in a short run.
     skyhop_check::no_transparent_huge_pages();
     let cli = match cli::Cli::try_parse() {
