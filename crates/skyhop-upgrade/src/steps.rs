@@ -389,46 +389,34 @@ pub fn layering_findings(lock: &skyhop_core::Lock, new: &Pinned) -> Vec<Finding>
     let layering = &lock.provenance.layering;
     let mut out = Vec::new();
     for r in &layering.unreachable {
-        out.push(Finding {
-            path: if r.file.is_empty() {
-                "requirements.txt".into()
-            } else {
-                r.file.clone()
-            },
-            line: r.line as u32,
-            column: 1,
-            rule: "SKY903".into(),
-            severity: Severity::Info,
-            message: format!(
+        out.push(on_requirement(
+            r,
+            "SKY903",
+            Severity::Info,
+            format!(
                 "`{}` is not in the test environment: {}; {}",
                 r.requirement,
                 r.why.join("; "),
                 r.what_to_do
             ),
-            replacement: None,
-            source: Source::Deps,
-            related: Vec::new(),
-        });
+            None,
+        ));
     }
     for r in &layering.left_out {
         let why = r.why.last().cloned().unwrap_or_default();
-        out.push(Finding {
-            path: r.file.clone(),
-            line: r.line as u32,
-            column: 1,
-            rule: "SKY502".into(),
-            severity: Severity::Error,
-            message: format!(
+        // No single replacement: the message says which versions the target accepts.
+        out.push(on_requirement(
+            r,
+            "SKY502",
+            Severity::Error,
+            format!(
                 "`{}` cannot be installed on {}: {why} What to do: {} (the tests ran without it; DAG files that import it are not tested)",
                 r.requirement,
                 new.describe(),
                 r.what_to_do,
             ),
-            // No single replacement: the message says which versions the target accepts.
-            replacement: None,
-            source: Source::Deps,
-            related: Vec::new(),
-        });
+            None,
+        ));
     }
     for n in &layering.no_wheel {
         let r = &n.requirement;
@@ -449,34 +437,49 @@ pub fn layering_findings(lock: &skyhop_core::Lock, new: &Pinned) -> Vec<Finding>
                 "pip would compile it from source, which needs build tools in the image; skyhop left it out rather than compile it, so DAG files importing it are not tested".to_string()
             }
         };
-        out.push(Finding {
-            path: if r.file.is_empty() {
-                "requirements.txt".into()
-            } else {
-                r.file.clone()
-            },
-            line: r.line as u32,
-            column: 1,
-            rule: "SKY503".into(),
-            severity: Severity::Error,
-            message: format!(
-                "{}=={} has no wheel for Python {} on Linux x86-64 ({range}); {tested}{}",
-                r.name,
-                n.version,
-                n.python,
-                if r.file.is_empty() {
-                    format!(
-                        " (it comes in through another requirement of {})",
-                        new.describe()
-                    )
-                } else {
-                    String::new()
-                }
+        let through = if r.file.is_empty() {
+            format!(
+                " (it comes in through another requirement of {})",
+                new.describe()
+            )
+        } else {
+            String::new()
+        };
+        out.push(on_requirement(
+            r,
+            "SKY503",
+            Severity::Error,
+            format!(
+                "{}=={} has no wheel for Python {} on Linux x86-64 ({range}); {tested}{through}",
+                r.name, n.version, n.python,
             ),
-            replacement: n.used.as_ref().map(|v| format!("{}=={v}", r.name)),
-            source: Source::Deps,
-            related: Vec::new(),
-        });
+            n.used.as_ref().map(|v| format!("{}=={v}", r.name)),
+        ));
     }
     out
+}
+
+/// A finding on the line of requirement `r` (requirements.txt when it names no file).
+fn on_requirement(
+    r: &skyhop_core::Requirement,
+    rule: &str,
+    severity: Severity,
+    message: String,
+    replacement: Option<String>,
+) -> Finding {
+    Finding {
+        path: if r.file.is_empty() {
+            "requirements.txt".into()
+        } else {
+            r.file.clone()
+        },
+        line: r.line as u32,
+        column: 1,
+        rule: rule.into(),
+        severity,
+        message,
+        replacement,
+        source: Source::Deps,
+        related: Vec::new(),
+    }
 }
