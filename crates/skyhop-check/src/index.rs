@@ -146,6 +146,18 @@ pub struct ConfigInfo {
     /// Old names the target maps to new ones.
     #[serde(default)]
     pub deprecated: Vec<DeprecatedOption>,
+    /// Old options that one new option replaces (Airflow 2's many-to-one map).
+    #[serde(default)]
+    pub many_to_one: Vec<DeprecatedOption>,
+    /// Airflow 3's own list of configuration changes (`airflow config lint`).
+    #[serde(default)]
+    pub changes: Vec<crate::config_rules::ConfigChange>,
+    /// Values the target's parser replaces with a warning.
+    #[serde(default)]
+    pub values: Vec<crate::config_rules::DeprecatedValue>,
+    /// `section.key` of the sensitive options (whose `_CMD` / `_SECRET` variants are read).
+    #[serde(default)]
+    pub sensitive: Vec<String>,
 }
 
 /// One entry of the target's deprecated-options map.

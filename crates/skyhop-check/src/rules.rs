@@ -152,6 +152,25 @@ pub struct ConfigRule {
     pub range: Range,
 }
 
+/// What a changed default of the target's configuration means for a project that relies on it,
+/// in words the target's own list does not have: the effect, and how to keep today's
+/// behaviour (the setting, and the DAG-level alternative).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConfigDefault {
+    pub section: String,
+    pub option: String,
+    /// What changes for the project.
+    pub effect: String,
+    /// The value that keeps today's behaviour, when not the old default.
+    #[serde(default)]
+    pub keep: Option<String>,
+    /// What to do; `{setting}` stands for `AIRFLOW__SECTION__OPTION=keep`.
+    pub advice: String,
+    /// Informational only (nothing the project does is at risk).
+    #[serde(default)]
+    pub info: bool,
+}
+
 /// A removed or deprecated member (method, attribute, class attribute) of a library class,
 /// reached through an object of that class, a user subclass (`self.x`, `super().x`,
 /// `cls.x`), or overridden / set in a user subclass.
@@ -225,6 +244,8 @@ pub struct Rules {
     pub arguments: Vec<ArgumentRule>,
     pub context_keys: Vec<ContextKey>,
     pub config: Vec<ConfigRule>,
+    /// What a default change of the target's list means for a project (SKY403).
+    pub config_defaults: Vec<ConfigDefault>,
     pub providers: Vec<ProviderRule>,
     pub members: Vec<MemberRule>,
     pub factories: Vec<FactoryRule>,
@@ -299,6 +320,10 @@ pub fn rules() -> &'static Rules {
                 include_str!("../rules/context_keys.json"),
             ),
             config: parse("config.json", include_str!("../rules/config.json")),
+            config_defaults: parse(
+                "config_defaults.json",
+                include_str!("../rules/config_defaults.json"),
+            ),
             providers: parse("providers.json", include_str!("../rules/providers.json")),
             packages: parse("packages.json", include_str!("../rules/packages.json")),
             members: parse("members.json", include_str!("../rules/members.json")),

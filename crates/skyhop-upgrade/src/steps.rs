@@ -174,6 +174,7 @@ pub fn check_options(
         target_airflow: target_airflow.to_string(),
         current_airflow: current.map(|c| c.airflow.clone()),
         config_env: settings::check_config(project),
+        config_home: settings::config_home(project),
     }
 }
 
