@@ -14,7 +14,11 @@
 //!   (helper modules not given are found and checked too);
 //! - the [`ApiIndex`] of a target environment, built by running the embedded
 //!   `introspect.py` with that environment's Python once and cached as JSON (modules, names,
-//!   classes, signatures, and the target's configuration options and deprecated-options map);
+//!   classes, signatures, and the target's configuration: its options, deprecation maps and
+//!   Airflow 3's `airflow config lint` list);
+//! - what became of a configuration option in the target ([`Fate`], `config_rules`), one
+//!   decision for configuration the project sets (SKY401, with [`config_fixes`]), reads in
+//!   code (SKY402) and the defaults it relies on (SKY403);
 //! - the curated rules, as data files under `rules/` embedded at build time ([`rules`]), with
 //!   their docs ([`rule_doc`], [`all_rules`]) and version ranges;
 //! - text / JSON output ([`to_text`], [`to_json`]) and safe fixes ([`fix`], [`unified_diff`],

@@ -567,3 +567,30 @@ fn every_rule_has_a_doc_with_all_sections() {
     }
     insta::assert_snapshot!("rule_doc_sky302", rule_doc("SKY302").unwrap().to_markdown());
 }
+
+#[test]
+fn sky308_not_reported_when_the_project_sets_catchup_by_default() {
+    let root = fixtures();
+    let file = [root.join("SKY308_SKY309.py")];
+    let plain = check(&file, &root, Some(index()), &opts("3.1.3"));
+    assert!(
+        plain.iter().any(|f| f.rule == "SKY308"),
+        "{}",
+        to_text(&plain)
+    );
+    let set = check(
+        &file,
+        &root,
+        Some(index()),
+        &CheckOptions {
+            config_env: vec![env_setting(
+                "AIRFLOW__SCHEDULER__CATCHUP_BY_DEFAULT",
+                "True",
+                ".env",
+                1,
+            )],
+            ..opts("3.1.3")
+        },
+    );
+    assert!(set.iter().all(|f| f.rule != "SKY308"), "{}", to_text(&set));
+}

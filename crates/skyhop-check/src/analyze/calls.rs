@@ -269,7 +269,12 @@ impl<'a> Analyzer<'a> {
                 None,
             );
         }
-        if !has("catchup") {
+        // `[scheduler] catchup_by_default` set by the project keeps its DAGs' behaviour.
+        let project_default = self
+            .ctx
+            .config_set
+            .contains(&("scheduler".to_string(), "catchup_by_default".to_string()));
+        if !has("catchup") && !project_default {
             self.push(
                 range.start(),
                 "SKY308",
