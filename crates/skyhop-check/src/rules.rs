@@ -122,6 +122,10 @@ pub struct ArgumentRule {
     /// Severity once removed, when not `error` (the argument is accepted but ignored).
     #[serde(default)]
     pub severity: Option<Severity>,
+    /// The argument's place when it is passed positionally (0: the first), for a removed
+    /// positional parameter (`FabAuthManager(appbuilder)`).
+    #[serde(default)]
+    pub position: Option<usize>,
     #[serde(flatten)]
     pub range: Range,
 }
@@ -393,6 +397,19 @@ impl Rules {
                         Some(suffix) => callee.ends_with(suffix),
                         None => c == callee,
                     },
+                }
+        })
+    }
+}
+
+impl Rules {
+    /// The rule on the positional argument at `index` of a call of `callee`, when there is one.
+    pub fn positional_rule(&self, callee: &str, index: usize) -> Option<&ArgumentRule> {
+        self.arguments.iter().find(|a| {
+            a.position == Some(index)
+                && match a.callee.strip_prefix('*') {
+                    Some(suffix) => callee.ends_with(suffix),
+                    None => a.callee == callee,
                 }
         })
     }

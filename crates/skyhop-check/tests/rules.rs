@@ -594,3 +594,11 @@ fn sky308_not_reported_when_the_project_sets_catchup_by_default() {
     );
     assert!(set.iter().all(|f| f.rule != "SKY308"), "{}", to_text(&set));
 }
+
+rule_test!(
+    sky303_removed_where_used,
+    "SKY303_usage.py",
+    "3.1.3",
+    true,
+    "SKY303"
+);

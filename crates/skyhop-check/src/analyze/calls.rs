@@ -35,6 +35,7 @@ impl<'a> Analyzer<'a> {
         };
         self.check_config_read(&callee, call);
         self.check_values(call);
+        self.check_positional(&callee, call);
         let last = callee.rsplit('.').next().unwrap_or("");
         let airflow = callee.starts_with("airflow.");
         let is_dag = airflow && (last == "DAG" || last == "dag");
