@@ -248,6 +248,8 @@ pub struct Rules {
     pub arguments: Vec<ArgumentRule>,
     pub context_keys: Vec<ContextKey>,
     pub config: Vec<ConfigRule>,
+    /// `arguments` on a positional place (few: checked for every positional argument).
+    positional: Vec<usize>,
     /// What a default change of the target's list means for a project (SKY403).
     pub config_defaults: Vec<ConfigDefault>,
     pub providers: Vec<ProviderRule>,
@@ -313,8 +315,12 @@ pub fn rules() -> &'static Rules {
                 }
             }
         }
+        let positional = (0..arguments.len())
+            .filter(|&i| arguments[i].position.is_some())
+            .collect();
         Rules {
             docs: parse("rules.json", include_str!("../rules/rules.json")),
+            positional,
             names,
             arguments,
             arguments_by_name,
@@ -405,13 +411,16 @@ impl Rules {
 impl Rules {
     /// The rule on the positional argument at `index` of a call of `callee`, when there is one.
     pub fn positional_rule(&self, callee: &str, index: usize) -> Option<&ArgumentRule> {
-        self.arguments.iter().find(|a| {
-            a.position == Some(index)
-                && match a.callee.strip_prefix('*') {
-                    Some(suffix) => callee.ends_with(suffix),
-                    None => a.callee == callee,
-                }
-        })
+        self.positional
+            .iter()
+            .map(|&i| &self.arguments[i])
+            .find(|a| {
+                a.position == Some(index)
+                    && match a.callee.strip_prefix('*') {
+                        Some(suffix) => callee.ends_with(suffix),
+                        None => a.callee == callee,
+                    }
+            })
     }
 }
 
