@@ -95,6 +95,13 @@ pub enum Fate {
     },
 }
 
+/// ` in Airflow 3.0` for a version, empty without one.
+pub(crate) fn in_airflow(since: Option<String>) -> String {
+    since
+        .map(|v| format!(" in Airflow {v}"))
+        .unwrap_or_default()
+}
+
 /// The target's configuration knowledge: its index (when there is one) and version.
 pub(crate) struct Known<'a> {
     pub info: Option<&'a ConfigInfo>,
@@ -258,9 +265,7 @@ pub(crate) fn set_findings(
             }) => {
                 let new_key = format!("{nk}{suffix}");
                 let new = s.source.spelling(&ns, &new_key);
-                let since = since
-                    .map(|v| format!(" in Airflow {v}"))
-                    .unwrap_or_default();
+                let since = in_airflow(since);
                 // the new option set too: renaming would set it twice
                 let twin = settings.iter().find(|o| {
                     o.source == s.source && o.file == s.file && o.section == ns && o.key == new_key
@@ -315,9 +320,7 @@ pub(crate) fn set_findings(
                 note,
                 still_read,
             }) => {
-                let since = since
-                    .map(|v| format!(" in Airflow {v}"))
-                    .unwrap_or_default();
+                let since = in_airflow(since);
                 let note = note.map(|n| format!(". {n}")).unwrap_or_default();
                 let message = if still_read {
                     format!(

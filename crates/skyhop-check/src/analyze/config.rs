@@ -99,9 +99,7 @@ impl<'a> Analyzer<'a> {
                 answered,
                 since,
             }) => {
-                let since = since
-                    .map(|v| format!(" in Airflow {v}"))
-                    .unwrap_or_default();
+                let since = crate::config_rules::in_airflow(since);
                 let (severity, message) = if answered {
                     (
                         Severity::Warning,
@@ -133,9 +131,7 @@ impl<'a> Analyzer<'a> {
                 note,
                 still_read,
             }) => {
-                let since = since
-                    .map(|v| format!(" in Airflow {v}"))
-                    .unwrap_or_default();
+                let since = crate::config_rules::in_airflow(since);
                 let note = note.map(|n| format!("; {n}")).unwrap_or_default();
                 let (severity, message) = if still_read {
                     (
