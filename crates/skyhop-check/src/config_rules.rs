@@ -130,10 +130,11 @@ impl Known<'_> {
                 .iter()
                 .find(|d| d.section == section && d.key == key)
             {
+                // The scheduler still honours these old names, with a warning.
                 return Some(Fate::Renamed {
                     section: d.new_section.clone(),
                     key: d.new_key.clone(),
-                    answered: info.has(section, key),
+                    answered: true,
                     since: d.since.clone(),
                 });
             }

@@ -100,6 +100,12 @@ impl<'a> Analyzer<'a> {
                 since,
             }) => {
                 let since = crate::config_rules::in_airflow(since);
+                // `conf.get` answers an old name through the deprecation map (or while the
+                // target still defines it), not through the scheduler's many-to-one reading.
+                let answered = answered
+                    && target_config.is_none_or(|c| {
+                        c.has(&section, &key) || c.renamed(&section, &key).is_some()
+                    });
                 let (severity, message) = if answered {
                     (
                         Severity::Warning,
