@@ -409,6 +409,11 @@ impl Rules {
 }
 
 impl Rules {
+    /// The name rule for exactly `qualname` (no `prefix.**` rules): one hash lookup.
+    pub fn exact_name_rule(&self, qualname: &str) -> Option<&NameRule> {
+        self.exact.get(qualname).map(|&i| &self.names[i])
+    }
+
     /// The rule on the positional argument at `index` of a call of `callee`, when there is one.
     pub fn positional_rule(&self, callee: &str, index: usize) -> Option<&ArgumentRule> {
         self.positional
