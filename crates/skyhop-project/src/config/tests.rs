@@ -339,3 +339,36 @@ fn malformed_yaml_is_a_problem_with_a_line() {
     let e = entries(FileKind::Compose, "a:\n  b: [\n", "docker-compose.yaml").unwrap_err();
     assert!(e.line > 0 && e.message.starts_with("not valid YAML"), "{e}");
 }
+
+#[test]
+fn non_ascii_text_before_settings_keeps_positions() {
+    let text = "# café ☕\nx-é: \"ü\"\nenvironment:\n  AIRFLOW__CORE__DAG_CONCURRENCY: 4 # naïve\n";
+    assert_eq!(
+        list(FileKind::Compose, text),
+        vec!["4:3 Compose [core] dag_concurrency = Some(\"4\")"]
+    );
+    assert_eq!(
+        rename(
+            FileKind::Compose,
+            text,
+            "AIRFLOW__CORE__DAG_CONCURRENCY",
+            "core",
+            "max_active_tasks_per_dag"
+        )
+        .unwrap(),
+        text.replace("DAG_CONCURRENCY", "MAX_ACTIVE_TASKS_PER_DAG")
+    );
+    let values = "é: 1\nconfig:\n  core:\n    dag_concurrency: 4\n";
+    assert_eq!(list(FileKind::HelmValues, values).len(), 1);
+    // arbitrary bytes: no panic
+    for text in [
+        "é:\n  - é\n",
+        "config: [",
+        "[core]\né = ü\n",
+        "environment: {é: ü}",
+    ] {
+        let _ = entries(FileKind::Compose, text, "f");
+        let _ = entries(FileKind::HelmValues, text, "f");
+        let _ = entries(FileKind::AirflowCfg, text, "f");
+    }
+}

@@ -50,13 +50,41 @@ enum Partial {
     Map(Vec<(Node, Node)>, Option<Node>),
 }
 
-#[derive(Default)]
-struct Builder {
+struct Builder<'t> {
+    text: &'t str,
+    /// Byte offset where each line starts.
+    lines: Vec<usize>,
     stack: Vec<Partial>,
     docs: Vec<Node>,
 }
 
-impl Builder {
+impl<'t> Builder<'t> {
+    fn new(text: &'t str) -> Self {
+        let lines = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Builder {
+            text,
+            lines,
+            stack: Vec::new(),
+            docs: Vec::new(),
+        }
+    }
+
+    /// The byte offset of a marker, from its line and its column in characters (the
+    /// parser's own index counts characters).
+    fn offset(&self, mark: Marker) -> usize {
+        let start = self
+            .lines
+            .get(mark.line().saturating_sub(1))
+            .copied()
+            .unwrap_or(self.text.len());
+        self.text[start..]
+            .char_indices()
+            .nth(mark.col())
+            .map_or(self.text.len(), |(i, _)| start + i)
+    }
+
     fn add(&mut self, node: Node) {
         match self.stack.last_mut() {
             None => self.docs.push(node),
@@ -69,17 +97,20 @@ impl Builder {
     }
 }
 
-impl MarkedEventReceiver for Builder {
+impl MarkedEventReceiver for Builder<'_> {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         match ev {
-            Event::Scalar(value, style, _, _) => self.add(Node::Scalar {
-                value,
-                quoted: matches!(
-                    style,
-                    TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted
-                ),
-                at: mark.index(),
-            }),
+            Event::Scalar(value, style, _, _) => {
+                let at = self.offset(mark);
+                self.add(Node::Scalar {
+                    value,
+                    quoted: matches!(
+                        style,
+                        TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted
+                    ),
+                    at,
+                })
+            }
             Event::Alias(_) => self.add(Node::Alias),
             Event::SequenceStart(..) => self.stack.push(Partial::Seq(Vec::new())),
             Event::MappingStart(..) => self.stack.push(Partial::Map(Vec::new(), None)),
@@ -97,7 +128,7 @@ impl MarkedEventReceiver for Builder {
 }
 
 fn documents(text: &str, file: &str) -> Result<Vec<Node>, ConfigProblem> {
-    let mut builder = Builder::default();
+    let mut builder = Builder::new(text);
     let mut parser = Parser::new_from_str(text);
     parser.load(&mut builder, true).map_err(|e| ConfigProblem {
         file: file.to_string(),
