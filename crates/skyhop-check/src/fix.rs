@@ -788,9 +788,11 @@ pub fn fix_doc(code: &str) -> (Option<&'static str>, Option<&'static str>) {
         ),
         "SKY401" => (
             Some(
-                "`skyhop upgrade --fix` renames the variable in the Dockerfile's `ENV` or `.env` to the target's option (value and every other byte kept)",
+                "`skyhop upgrade --fix` renames the setting to the target's option where it is set, value and every other byte kept: the variable in the Dockerfile's `ENV` / `ARG` (and its `${...}` uses), `.env`, docker-compose `environment:` and Helm `env:`; the option in `airflow.cfg` and Helm `config:`, moved to its new section (made when missing), like `airflow config update --fix`",
             ),
-            None,
+            Some(
+                "a removed option, a value Airflow 3 no longer takes, or an old name whose new one the file sets too, is taken out (its lines; a Helm section left empty becomes `{}`): it changes what the user wrote",
+            ),
         ),
         "SKY402" => (
             Some(

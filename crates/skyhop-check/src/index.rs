@@ -146,6 +146,18 @@ pub struct ConfigInfo {
     /// Old names the target maps to new ones.
     #[serde(default)]
     pub deprecated: Vec<DeprecatedOption>,
+    /// Old options that one new option replaces (Airflow 2's many-to-one map).
+    #[serde(default)]
+    pub many_to_one: Vec<DeprecatedOption>,
+    /// Airflow 3's own list of configuration changes (`airflow config lint`).
+    #[serde(default)]
+    pub changes: Vec<crate::config_rules::ConfigChange>,
+    /// Values the target's parser replaces with a warning.
+    #[serde(default)]
+    pub values: Vec<crate::config_rules::DeprecatedValue>,
+    /// `section.key` of the sensitive options (whose `_CMD` / `_SECRET` variants are read).
+    #[serde(default)]
+    pub sensitive: Vec<String>,
 }
 
 /// One entry of the target's deprecated-options map.
@@ -305,9 +317,12 @@ impl ApiIndex {
             source,
         })?;
         progress.begin("indexing the target environment", None);
-        // Unique per process: two builds of the same environment may run at once; the
-        // last rename wins and both results are the same.
-        let tmp = dir.join(format!("{key}.json.{}.partial", std::process::id()));
+        // Unique per process and per build: two builds of the same environment may run at
+        // once (two processes, or two tests of one); the last rename wins and both results
+        // are the same.
+        static BUILDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = dir.join(format!("{key}.json.{}.{n}.partial", std::process::id()));
         run_script(python, &script, &tmp, &home)?;
         let index = ApiIndex::load_json(&tmp)?;
         std::fs::rename(&tmp, &path).map_err(|source| IndexError::Io {

@@ -12,7 +12,8 @@ document (see `ApiIndex` in index.rs) describing:
   the keyword arguments its constructor accepts (walking the MRO while `__init__` takes
   `**kwargs`);
 - the configuration: every option the target defines (its config.yml / default config, with
-  its providers') and its deprecated-options map.
+  its providers'), its deprecated-options map, and its own list of configuration changes
+  (Airflow 3's `airflow config lint` list, deprecated values, sensitive options).
 
 Modules are imported in forked worker processes, each import with its own time budget, so one
 slow or hanging module cannot stop the rest. Nothing is printed except errors on stderr.
@@ -458,7 +459,85 @@ def config_info():
         pass
     if not options:
         return None
-    return {"options": {s: sorted(k) for s, k in sorted(options.items())}, "deprecated": deprecated}
+    info = {"options": {s: sorted(k) for s, k in sorted(options.items())}, "deprecated": deprecated}
+    info.update(config_lists(conf))
+    return info
+
+
+def config_lists(conf):
+    """What the target itself says changed in its configuration: Airflow 3's `airflow config
+    lint` list (`CONFIGS_CHANGES`: renames, removals, default changes, invalid values), the
+    parser's many-to-one deprecations and deprecated values, and the sensitive options (the
+    only ones whose `_CMD` / `_SECRET` variants Airflow reads)."""
+    out = {}
+    try:
+        from airflow.cli.commands.config_command import CONFIGS_CHANGES
+    except BaseException:  # noqa: BLE001 - Airflow 2 has no such list
+        CONFIGS_CHANGES = []
+    changes = []
+    for c in CONFIGS_CHANGES:
+        try:
+            rec = {"section": c.config.section.lower(), "option": c.config.option.lower()}
+            if getattr(c, "default_change", False):
+                rec.update(kind="default", old_default=text_or_none(c.old_default),
+                           new_default=text_or_none(c.new_default))
+            elif getattr(c, "renamed_to", None) is not None:
+                rec.update(kind="renamed", new_section=c.renamed_to.section.lower(),
+                           new_option=c.renamed_to.option.lower())
+            elif getattr(c, "was_removed", False) and getattr(c, "remove_if_equals", None) is not None:
+                rec.update(kind="removed_if_equals", value=str(c.remove_if_equals))
+            elif getattr(c, "was_removed", False):
+                rec.update(kind="removed")
+            elif getattr(c, "is_invalid_if", None) is not None:
+                rec.update(kind="invalid", value=str(c.is_invalid_if))
+            else:
+                continue
+            rec["suggestion"] = (getattr(c, "suggestion", "") or "").strip() or None
+            rec["breaking"] = bool(getattr(c, "breaking", False))
+            changes.append(rec)
+        except BaseException:  # noqa: BLE001 - one odd entry must not lose the rest
+            continue
+    out["changes"] = changes
+    many = []
+    try:
+        for (new_section, new_key), olds in getattr(conf, "many_to_one_deprecated_options", {}).items():
+            for old in olds:
+                many.append({
+                    "section": old[0].lower(), "key": old[1].lower(),
+                    "new_section": new_section.lower(), "new_key": new_key.lower(),
+                    "since": str(old[2]) if len(old) > 2 and old[2] else None,
+                })
+    except BaseException:  # noqa: BLE001
+        pass
+    out["many_to_one"] = many
+    values = []
+    try:
+        for section, options in getattr(conf, "deprecated_values", {}).items():
+            for option, spec in options.items():
+                pattern = getattr(spec[0], "pattern", None)
+                if not isinstance(pattern, str):
+                    continue
+                literal = re.sub(r"\\(.)", r"\1", pattern)
+                rec = {"section": section.lower(), "option": option.lower(),
+                       "replacement": str(spec[1]),
+                       "since": str(spec[2]) if len(spec) > 2 and spec[2] else None}
+                if re.escape(literal) == pattern:
+                    rec["literal"] = literal
+                else:
+                    rec["pattern"] = pattern
+                values.append(rec)
+    except BaseException:  # noqa: BLE001
+        pass
+    out["values"] = values
+    try:
+        out["sensitive"] = sorted(f"{s.lower()}.{k.lower()}" for s, k in conf.sensitive_config_values)
+    except BaseException:  # noqa: BLE001
+        out["sensitive"] = []
+    return out
+
+
+def text_or_none(value):
+    return None if value is None else str(value)
 
 
 def main():

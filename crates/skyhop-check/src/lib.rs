@@ -14,7 +14,11 @@
 //!   (helper modules not given are found and checked too);
 //! - the [`ApiIndex`] of a target environment, built by running the embedded
 //!   `introspect.py` with that environment's Python once and cached as JSON (modules, names,
-//!   classes, signatures, and the target's configuration options and deprecated-options map);
+//!   classes, signatures, and the target's configuration: its options, deprecation maps and
+//!   Airflow 3's `airflow config lint` list);
+//! - what became of a configuration option in the target ([`Fate`], `config_rules`), one
+//!   decision for configuration the project sets (SKY401, with [`config_fixes`]), reads in
+//!   code (SKY402) and the defaults it relies on (SKY403);
 //! - the curated rules, as data files under `rules/` embedded at build time ([`rules`]), with
 //!   their docs ([`rule_doc`], [`all_rules`]) and version ranges;
 //! - text / JSON output ([`to_text`], [`to_json`]) and safe fixes ([`fix`], [`unified_diff`],
@@ -27,6 +31,7 @@
 //! (SARIF / GitHub output belong to skyhop-report).
 
 pub mod analyze;
+mod config_rules;
 mod files;
 mod fix;
 mod helpers;
@@ -42,6 +47,7 @@ use rayon::prelude::*;
 use skyhop_core::{Finding, Severity, Source};
 
 pub use analyze::Checked;
+pub use config_rules::{ConfigChange, ConfigFix, DeprecatedValue, Fate};
 pub use files::{MAX_FILE_BYTES, collect_python_files};
 pub use fix::{
     Applied, FileFix, FixError, FixOptions, apply_fixes, fix, fix_doc, fix_with, unified_diff,
@@ -51,17 +57,9 @@ pub use output::{to_json, to_text};
 pub use rules::{RuleDoc, all_rules, rule_doc};
 pub use version::Version;
 
-/// One `AIRFLOW__SECTION__KEY=value` setting found in a Dockerfile `ENV` line or `.env`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigSetting {
-    /// The variable name, e.g. `AIRFLOW__WEBSERVER__WEB_SERVER_PORT`.
-    pub key: String,
-    pub value: String,
-    /// Path relative to the project root (`Dockerfile`, `.env`).
-    pub path: String,
-    /// 1-based line.
-    pub line: u32,
-}
+/// One Airflow configuration setting of the project (Dockerfile `ENV` / `ARG`, `.env`,
+/// `airflow.cfg`, docker-compose, Helm values), as `skyhop-project` reads it.
+pub use skyhop_project::ConfigSetting;
 
 /// What to check against.
 #[derive(Debug, Clone, Default)]
@@ -70,8 +68,11 @@ pub struct CheckOptions {
     pub target_airflow: String,
     /// Current Airflow version, when known: behaviour changes fire only when crossed.
     pub current_airflow: Option<String>,
-    /// Configuration set through the environment.
+    /// Configuration the project sets (wherever it sets it).
     pub config_env: Vec<ConfigSetting>,
+    /// Where a setting the project does not have would go (the Dockerfile's `FROM` line):
+    /// the place of findings about defaults the project relies on (SKY403).
+    pub config_home: Option<(String, u32)>,
 }
 
 /// Checks `files` (paths of Python DAG files) against the target. Paths in findings are
@@ -118,9 +119,16 @@ pub fn check_detailed(
     ctx.config_set = opts
         .config_env
         .iter()
-        .filter_map(|s| {
-            let (section, key) = s.key.strip_prefix("AIRFLOW__")?.split_once("__")?;
-            Some((section.to_lowercase(), key.to_lowercase()))
+        .flat_map(|s| {
+            let base = s
+                .key
+                .strip_suffix("_cmd")
+                .or_else(|| s.key.strip_suffix("_secret"))
+                .unwrap_or(&s.key);
+            [
+                (s.section.clone(), s.key.clone()),
+                (s.section.clone(), base.to_string()),
+            ]
         })
         .collect();
     let mut results: Vec<helpers::FileResult> = files
@@ -140,7 +148,7 @@ pub fn check_detailed(
     for r in results {
         out.extend(r.checked);
     }
-    out.extend(config_findings(&opts.config_env, &ctx.target));
+    out.extend(config_findings(opts, index, &ctx.target, &ctx.target_text));
     if let Some(index) = index {
         out.extend(provider_findings(index));
     }
@@ -239,82 +247,44 @@ fn file_finding(path: &str, line: u32, column: u32, rule: &str, message: String)
     }
 }
 
-fn config_findings(settings: &[ConfigSetting], target: &Version) -> Vec<Checked> {
-    let mut out = Vec::new();
-    for s in settings {
-        let Some(rest) = s.key.strip_prefix("AIRFLOW__") else {
-            continue;
-        };
-        let Some((section, key)) = rest.split_once("__") else {
-            continue;
-        };
-        let (section, key) = (section.to_lowercase(), key.to_lowercase());
-        let key = key.strip_suffix("_cmd").unwrap_or(&key).to_string();
-        let key = key.strip_suffix("_secret").unwrap_or(&key).to_string();
-        let Some(rule) = rules::rules()
-            .config
-            .iter()
-            .find(|c| c.section == section && (c.key == key || c.key == "*"))
-        else {
-            continue;
-        };
-        let Some(mut severity) = rule.range.severity(target) else {
-            continue;
-        };
-        if rule.new_key.is_none() {
-            // A removed option is ignored: nothing breaks, the setting stops applying.
-            severity = Severity::Warning;
-        }
-        let verb = if rule.range.severity(target) == Some(Severity::Error) {
-            "was removed"
-        } else {
-            "is deprecated"
-        };
-        let when = rule
-            .range
-            .when(rule.range.severity(target).unwrap_or(severity));
-        let (message, replacement) = match (&rule.new_section, &rule.new_key) {
-            (Some(ns), Some(nk)) => {
-                let nk = if nk == "*" { key.as_str() } else { nk.as_str() };
-                let new = format!("AIRFLOW__{}__{}", ns.to_uppercase(), nk.to_uppercase());
-                (
-                    format!(
-                        "`{}` ([{section}] {key}) {verb} in Airflow {when}: it is now [{ns}] {nk}; set `{new}` instead",
-                        s.key
-                    ),
-                    Some(new),
-                )
-            }
-            _ => (
-                format!(
-                    "`{}` ([{section}] {key}) {verb} in Airflow {when}{}",
-                    s.key,
-                    rule.message
-                        .as_deref()
-                        .map(|m| format!(": {m}"))
-                        .unwrap_or_else(|| "; the setting has no effect".into())
-                ),
-                None,
-            ),
-        };
-        // A renamed option keeps working until the old name is removed: an ignored setting
-        // does not break the deployment, it silently stops applying.
-        out.push(Checked {
-            finding: Finding {
-                path: s.path.clone(),
-                line: s.line,
-                column: 1,
-                rule: "SKY401".into(),
-                severity,
-                message,
-                replacement,
-                source: Source::Check,
-                related: Vec::new(),
-            },
-            at_import: false,
-        });
+/// SKY401 on the project's settings and SKY403 on the defaults it relies on.
+fn config_findings(
+    opts: &CheckOptions,
+    index: Option<&ApiIndex>,
+    target: &Version,
+    target_text: &str,
+) -> Vec<Checked> {
+    let info = index.and_then(|i| i.config.as_ref());
+    let mut out: Vec<Checked> =
+        config_rules::set_findings(&opts.config_env, info, target, target_text)
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+    let three = Version::parse("3.0").expect("literal version");
+    let current = opts.current_airflow.as_deref().and_then(Version::parse);
+    // Only for a project whose current version is known to be older: defaults it lives with
+    // today.
+    if *target >= three && current.is_some_and(|c| c < three) {
+        out.extend(config_rules::default_findings(opts, info));
     }
     out
+}
+
+/// The fixes of the SKY401 findings on the project's settings, as [`check`] reports them:
+/// each finding with what its fix does (a rename is safe, a removal unsafe).
+pub fn config_fixes(opts: &CheckOptions, index: Option<&ApiIndex>) -> Vec<(Finding, ConfigFix)> {
+    let target = Version::parse(&opts.target_airflow)
+        .or_else(|| index.and_then(|i| i.airflow_version.as_deref().and_then(Version::parse)))
+        .unwrap_or_else(|| Version::parse("3.0").expect("literal version"));
+    config_rules::set_findings(
+        &opts.config_env,
+        index.and_then(|i| i.config.as_ref()),
+        &target,
+        &opts.target_airflow,
+    )
+    .into_iter()
+    .filter_map(|(c, fix)| Some((c.finding, fix?)))
+    .collect()
 }
 
 fn provider_findings(index: &ApiIndex) -> Vec<Checked> {

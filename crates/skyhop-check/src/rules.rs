@@ -122,6 +122,10 @@ pub struct ArgumentRule {
     /// Severity once removed, when not `error` (the argument is accepted but ignored).
     #[serde(default)]
     pub severity: Option<Severity>,
+    /// The argument's place when it is passed positionally (0: the first), for a removed
+    /// positional parameter (`FabAuthManager(appbuilder)`).
+    #[serde(default)]
+    pub position: Option<usize>,
     #[serde(flatten)]
     pub range: Range,
 }
@@ -150,6 +154,25 @@ pub struct ConfigRule {
     pub message: Option<String>,
     #[serde(flatten)]
     pub range: Range,
+}
+
+/// What a changed default of the target's configuration means for a project that relies on it,
+/// in words the target's own list does not have: the effect, and how to keep today's
+/// behaviour (the setting, and the DAG-level alternative).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConfigDefault {
+    pub section: String,
+    pub option: String,
+    /// What changes for the project.
+    pub effect: String,
+    /// The value that keeps today's behaviour, when not the old default.
+    #[serde(default)]
+    pub keep: Option<String>,
+    /// What to do; `{setting}` stands for `AIRFLOW__SECTION__OPTION=keep`.
+    pub advice: String,
+    /// Informational only (nothing the project does is at risk).
+    #[serde(default)]
+    pub info: bool,
 }
 
 /// A removed or deprecated member (method, attribute, class attribute) of a library class,
@@ -225,6 +248,10 @@ pub struct Rules {
     pub arguments: Vec<ArgumentRule>,
     pub context_keys: Vec<ContextKey>,
     pub config: Vec<ConfigRule>,
+    /// `arguments` on a positional place (few: checked for every positional argument).
+    positional: Vec<usize>,
+    /// What a default change of the target's list means for a project (SKY403).
+    pub config_defaults: Vec<ConfigDefault>,
     pub providers: Vec<ProviderRule>,
     pub members: Vec<MemberRule>,
     pub factories: Vec<FactoryRule>,
@@ -288,8 +315,12 @@ pub fn rules() -> &'static Rules {
                 }
             }
         }
+        let positional = (0..arguments.len())
+            .filter(|&i| arguments[i].position.is_some())
+            .collect();
         Rules {
             docs: parse("rules.json", include_str!("../rules/rules.json")),
+            positional,
             names,
             arguments,
             arguments_by_name,
@@ -299,6 +330,10 @@ pub fn rules() -> &'static Rules {
                 include_str!("../rules/context_keys.json"),
             ),
             config: parse("config.json", include_str!("../rules/config.json")),
+            config_defaults: parse(
+                "config_defaults.json",
+                include_str!("../rules/config_defaults.json"),
+            ),
             providers: parse("providers.json", include_str!("../rules/providers.json")),
             packages: parse("packages.json", include_str!("../rules/packages.json")),
             members: parse("members.json", include_str!("../rules/members.json")),
@@ -370,6 +405,27 @@ impl Rules {
                     },
                 }
         })
+    }
+}
+
+impl Rules {
+    /// The name rule for exactly `qualname` (no `prefix.**` rules): one hash lookup.
+    pub fn exact_name_rule(&self, qualname: &str) -> Option<&NameRule> {
+        self.exact.get(qualname).map(|&i| &self.names[i])
+    }
+
+    /// The rule on the positional argument at `index` of a call of `callee`, when there is one.
+    pub fn positional_rule(&self, callee: &str, index: usize) -> Option<&ArgumentRule> {
+        self.positional
+            .iter()
+            .map(|&i| &self.arguments[i])
+            .find(|a| {
+                a.position == Some(index)
+                    && match a.callee.strip_prefix('*') {
+                        Some(suffix) => callee.ends_with(suffix),
+                        None => a.callee == callee,
+                    }
+            })
     }
 }
 

@@ -24,6 +24,28 @@ fn index() -> &'static ApiIndex {
     })
 }
 
+/// A setting of `name` (an `AIRFLOW__SECTION__KEY` variable) in `file` at `line`.
+fn env_setting(name: &str, value: &str, file: &str, line: usize) -> ConfigSetting {
+    let (section, key) = name
+        .strip_prefix("AIRFLOW__")
+        .and_then(|r| r.split_once("__"))
+        .expect("an AIRFLOW__SECTION__KEY name");
+    ConfigSetting {
+        section: section.to_lowercase(),
+        key: key.to_lowercase(),
+        name: name.into(),
+        value: Some(value.into()),
+        file: file.into(),
+        line,
+        column: 1,
+        source: if file == "Dockerfile" {
+            skyhop_project::ConfigSource::DockerfileEnv
+        } else {
+            skyhop_project::ConfigSource::DotEnv
+        },
+    }
+}
+
 fn opts(target: &str) -> CheckOptions {
     CheckOptions {
         target_airflow: target.into(),
@@ -262,12 +284,7 @@ fn objects_subclasses_and_config_reads_in_detail() {
         &root,
         Some(index()),
         &CheckOptions {
-            config_env: vec![ConfigSetting {
-                key: "AIRFLOW__CORE__NO_SUCH_OPTION".into(),
-                value: "1".into(),
-                path: ".env".into(),
-                line: 1,
-            }],
+            config_env: vec![env_setting("AIRFLOW__CORE__NO_SUCH_OPTION", "1", ".env", 1)],
             ..opts("3.1.3")
         },
     );
@@ -425,30 +442,15 @@ fn symlink_loops_are_reported_not_followed_forever() {
 #[test]
 fn sky401_config_options() {
     let settings = vec![
-        ConfigSetting {
-            key: "AIRFLOW__WEBSERVER__WEB_SERVER_PORT".into(),
-            value: "8080".into(),
-            path: "Dockerfile".into(),
-            line: 3,
-        },
-        ConfigSetting {
-            key: "AIRFLOW__CORE__CHECK_SLAS".into(),
-            value: "False".into(),
-            path: ".env".into(),
-            line: 1,
-        },
-        ConfigSetting {
-            key: "AIRFLOW__CORE__SQL_ALCHEMY_CONN".into(),
-            value: "sqlite://".into(),
-            path: ".env".into(),
-            line: 2,
-        },
-        ConfigSetting {
-            key: "AIRFLOW__CORE__DAGS_FOLDER".into(),
-            value: "/x".into(),
-            path: ".env".into(),
-            line: 4,
-        },
+        env_setting(
+            "AIRFLOW__WEBSERVER__WEB_SERVER_PORT",
+            "8080",
+            "Dockerfile",
+            3,
+        ),
+        env_setting("AIRFLOW__CORE__CHECK_SLAS", "False", ".env", 1),
+        env_setting("AIRFLOW__CORE__SQL_ALCHEMY_CONN", "sqlite://", ".env", 2),
+        env_setting("AIRFLOW__CORE__DAGS_FOLDER", "/x", ".env", 4),
     ];
     let options = CheckOptions {
         config_env: settings,
@@ -565,3 +567,38 @@ fn every_rule_has_a_doc_with_all_sections() {
     }
     insta::assert_snapshot!("rule_doc_sky302", rule_doc("SKY302").unwrap().to_markdown());
 }
+
+#[test]
+fn sky308_not_reported_when_the_project_sets_catchup_by_default() {
+    let root = fixtures();
+    let file = [root.join("SKY308_SKY309.py")];
+    let plain = check(&file, &root, Some(index()), &opts("3.1.3"));
+    assert!(
+        plain.iter().any(|f| f.rule == "SKY308"),
+        "{}",
+        to_text(&plain)
+    );
+    let set = check(
+        &file,
+        &root,
+        Some(index()),
+        &CheckOptions {
+            config_env: vec![env_setting(
+                "AIRFLOW__SCHEDULER__CATCHUP_BY_DEFAULT",
+                "True",
+                ".env",
+                1,
+            )],
+            ..opts("3.1.3")
+        },
+    );
+    assert!(set.iter().all(|f| f.rule != "SKY308"), "{}", to_text(&set));
+}
+
+rule_test!(
+    sky303_removed_where_used,
+    "SKY303_usage.py",
+    "3.1.3",
+    true,
+    "SKY303"
+);

@@ -14,6 +14,8 @@ pub struct EnvEntry {
     pub value: Option<String>,
     /// 1-based line where the entry starts.
     pub line: usize,
+    /// 1-based line where it ends (a quoted value may span lines).
+    pub end_line: usize,
 }
 
 /// A problem in a .env file.
@@ -116,6 +118,7 @@ impl DotEnv {
                 key: key.to_string(),
                 value,
                 line: line_no,
+                end_line: i,
             });
         }
         Ok(DotEnv { entries })

@@ -8,6 +8,9 @@
 //! - [`Requirements`] (requirements.txt per PEP 508, includes followed, byte-exact
 //!   [`Requirements::pin`]) and [`Packages`] (packages.txt);
 //! - [`DotEnv`] (.env);
+//! - Airflow configuration wherever the project sets it ([`config`]: Dockerfile `ENV` / `ARG`,
+//!   .env, `airflow.cfg`, docker-compose `environment:`, Helm values `config:` / `env:`) and its
+//!   byte-exact rename or removal ([`edit_config`]);
 //! - DAG discovery the way Airflow does it ([`dag_files`], `.airflowignore` in both syntaxes,
 //!   the safe-mode heuristic);
 //! - [`Project`], tying those together, and file helpers ([`write_atomic`], [`unified_diff`]).
@@ -16,6 +19,7 @@
 //! raw version strings it reads (`11.3.0`, `3.1-12`, `2.10.5`) and writes the ones it is given.
 //! Nothing here prints.
 
+pub mod config;
 pub mod dags;
 pub mod dockerfile;
 pub mod dotenv;
@@ -25,6 +29,7 @@ mod project;
 pub mod requirements;
 mod text;
 
+pub use config::{ConfigEdit, ConfigProblem, ConfigSetting, ConfigSource, edit_config, env_name};
 pub use dags::{
     DagDiscovery, DagFile, DagFileKind, DiscoveryOptions, IgnoreSyntax, WalkProblem, dag_files,
 };
@@ -35,7 +40,7 @@ pub use dockerfile::{
 pub use dotenv::{DotEnv, DotEnvError, EnvEntry};
 pub use fsutil::{unified_diff, write_atomic};
 pub use packages::{AptPackage, Packages, PackagesError};
-pub use project::{ConfigSetting, Project, ProjectError};
+pub use project::{Project, ProjectError};
 pub use requirements::{
     IndexUrls, PinResult, Requirement, Requirements, RequirementsError, RequirementsErrorKind,
 };

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::config::{ConfigProblem, ConfigSetting, ConfigSource};
 use crate::dags::{DagDiscovery, DiscoveryOptions, IgnoreSyntax, dag_files};
 use crate::dockerfile::{Dockerfile, DockerfileError, Family, LocatedBase};
 use crate::dotenv::{DotEnv, DotEnvError};
@@ -29,29 +30,6 @@ pub enum ProjectError {
         "{0}: no Dockerfile, so skyhop cannot tell which Airflow the project runs today; pass --from-airflow-version V (or pin apache-airflow==V in requirements.txt)"
     )]
     NoDockerfile(String),
-}
-
-/// An Airflow configuration option set through an `AIRFLOW__SECTION__KEY` variable.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ConfigSetting {
-    /// Section, lower-cased (`core`).
-    pub section: String,
-    /// Key, lower-cased (`dag_concurrency`).
-    pub key: String,
-    /// The variable as written (`AIRFLOW__CORE__DAG_CONCURRENCY`).
-    pub env: String,
-    /// The value (`None`: a bare `KEY` line in .env, taken from the host).
-    pub value: Option<String>,
-    /// `Dockerfile` or `.env`.
-    pub file: String,
-    /// 1-based line.
-    pub line: usize,
-}
-
-/// `AIRFLOW__CORE__X` → `("core", "x")`; other names → `None`. `_CMD` and `_SECRET` variants
-/// keep their suffix in the key (`sql_alchemy_conn_cmd`).
-fn airflow_key(name: &str) -> Option<(String, String)> {
-    crate::text::airflow_key(name).filter(|(section, key)| !section.is_empty() && !key.is_empty())
 }
 
 /// A loaded project. Optional files are `None` when absent.
@@ -161,7 +139,11 @@ impl Project {
     /// settings (Dockerfile ENV, then .env, the later winning as in `astro dev start`).
     pub fn discovery_options(&self, airflow_major: u32) -> DiscoveryOptions {
         let mut opts = DiscoveryOptions::for_airflow_major(airflow_major);
-        for s in self.config_settings() {
+        for s in self
+            .config_settings()
+            .into_iter()
+            .filter(|s| matches!(s.source, ConfigSource::DockerfileEnv | ConfigSource::DotEnv))
+        {
             let value = s.value.as_deref().unwrap_or("").trim().to_ascii_lowercase();
             match (s.section.as_str(), s.key.as_str()) {
                 ("core", "dag_ignore_file_syntax") => match value.as_str() {
@@ -178,35 +160,18 @@ impl Project {
         opts
     }
 
-    /// Every `AIRFLOW__SECTION__KEY` setting of the project: the final image's Dockerfile ENV
-    /// first, then .env (which `astro dev start` applies on top).
+    /// Every Airflow configuration setting of the project, wherever it is set (see
+    /// [`crate::config`]): the final image's Dockerfile `ENV` and `ARG` defaults, then .env
+    /// (which `astro dev start` applies on top), `airflow.cfg`, docker-compose files and Helm
+    /// values files. Files that cannot be read are left out ([`Project::config_problems`]).
     pub fn config_settings(&self) -> Vec<ConfigSetting> {
-        let mut out = Vec::new();
-        for e in self.dockerfile.iter().flat_map(|d| d.final_env()) {
-            if let Some((section, key)) = airflow_key(&e.key) {
-                out.push(ConfigSetting {
-                    section,
-                    key,
-                    env: e.key.clone(),
-                    value: Some(e.value.clone()),
-                    file: "Dockerfile".into(),
-                    line: e.line,
-                });
-            }
-        }
-        for e in self.env.iter().flat_map(|env| &env.entries) {
-            if let Some((section, key)) = airflow_key(&e.key) {
-                out.push(ConfigSetting {
-                    section,
-                    key,
-                    env: e.key.clone(),
-                    value: e.value.clone(),
-                    file: ".env".into(),
-                    line: e.line,
-                });
-            }
-        }
-        out
+        crate::config::read_project(&self.root).0
+    }
+
+    /// Files that set configuration but could not be read (malformed YAML, an `airflow.cfg`
+    /// option outside a section…): their settings are not known.
+    pub fn config_problems(&self) -> Vec<ConfigProblem> {
+        crate::config::read_project(&self.root).1
     }
 
     /// DAG files of `dags/`, found the way Airflow finds them.

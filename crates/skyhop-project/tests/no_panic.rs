@@ -1,10 +1,13 @@
 //! No panic on any input: thousands of deterministic pseudo-random mutations of the fixture files
-//! go through the Dockerfile, requirements, packages.txt and .env parsers (and the rewrites).
+//! go through the Dockerfile, requirements, packages.txt and .env parsers (and the rewrites), and
+//! through the configuration readers of every kind of file and their renames and removals.
 //! The cargo-fuzz targets in `fuzz/` do the same with coverage guidance, on nightly.
 
 use std::path::PathBuf;
 
-use skyhop_project::{Dockerfile, DotEnv, NewBase, Packages, Requirements};
+use skyhop_project::{
+    ConfigEdit, Dockerfile, DotEnv, NewBase, Packages, Project, Requirements, edit_config,
+};
 
 /// Iterations per parser; `SKYHOP_FUZZ_ITERS` raises it for a longer local run.
 fn iterations() -> usize {
@@ -224,5 +227,48 @@ fn requirements_parser_never_panics() {
         exercise_requirements(&text);
         let _ = Packages::parse_str(&text, "packages.txt");
         let _ = DotEnv::parse_str(&text, ".env");
+    }
+}
+
+#[test]
+fn config_readers_and_edits_never_panic() {
+    let mut rng = Rng(seed(0x00c0_f1a5_0011_2233));
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config");
+    // fixture file -> where it goes in a project
+    let places = [
+        ("docker-compose.yaml", "docker-compose.yaml"),
+        ("values.yaml", "chart/values.yaml"),
+        ("airflow.cfg", "airflow.cfg"),
+        ("dotenv", ".env"),
+        ("Dockerfile", "Dockerfile"),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    for _ in 0..iterations() / 4 {
+        let (fixture, place) = places[rng.below(places.len())];
+        let base = std::fs::read(dir.join(fixture)).unwrap();
+        let text = String::from_utf8_lossy(&mutate(&mut rng, &base)).into_owned();
+        let root = tmp.path().join("p");
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("chart")).unwrap();
+        std::fs::write(root.join(place), &text).unwrap();
+        let Ok(project) = Project::load(&root) else {
+            continue;
+        };
+        let _ = project.config_problems();
+        for s in project.config_settings() {
+            for edit in [
+                ConfigEdit::Rename {
+                    section: "api".into(),
+                    key: "port".into(),
+                },
+                ConfigEdit::Rename {
+                    section: s.section.clone(),
+                    key: "renamed".into(),
+                },
+                ConfigEdit::Remove,
+            ] {
+                let _ = edit_config(&text, &s, &edit);
+            }
+        }
     }
 }

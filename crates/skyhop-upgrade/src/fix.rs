@@ -541,6 +541,7 @@ pub(crate) fn evaluate(
     let index = lint::build_index(ctx, &env)?;
     let (files, problems) = lint::check_files(project, &[], &new.airflow);
     findings.extend(problems);
+    findings.extend(settings::config_problems(project));
     findings.extend(settings::discovery_changes(
         project,
         &current.airflow,
@@ -837,20 +838,6 @@ fn plan_edits(
                     trigger_rule_fix(t, line).map(|(t, _)| t)
                 });
             }
-            "SKY401" => {
-                let (Some(new_key), Some(old_key)) =
-                    (f.replacement.as_deref(), first_ticked(&f.message))
-                else {
-                    continue;
-                };
-                if !(is_env_name(new_key) && is_env_name(&old_key)) {
-                    continue;
-                }
-                let line = f.line;
-                edit_text(&mut texts, &f.path, change("config"), &|t| {
-                    replace_on_line(t, line, &old_key, new_key)
-                });
-            }
             "SKY402" => {
                 let Some((ns, nk)) = f.replacement.as_deref().and_then(|r| r.split_once('.'))
                 else {
@@ -908,6 +895,12 @@ fn plan_edits(
             }
             _ => {}
         }
+    }
+    // Configuration settings (SKY401), wherever the project sets them.
+    for (c, fix) in config_edits(project, eval, new, unsafe_fixes) {
+        edit_text(&mut texts, &c.path.clone(), c, &|t| {
+            skyhop_project::edit_config(t, &fix.setting, &fix.edit)
+        });
     }
     // Providers the fixed code needs, added to requirements.txt at a version the target
     // resolves.
@@ -1412,16 +1405,6 @@ fn requirement_name(req: &str) -> &str {
         .unwrap_or("")
 }
 
-fn first_ticked(message: &str) -> Option<String> {
-    message.split('`').nth(1).map(str::to_string)
-}
-
-fn is_env_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-}
-
 /// The byte range of 1-based line `line` (without its line ending).
 fn line_span(text: &str, line: u32) -> Option<(usize, usize)> {
     if line == 0 {
@@ -1434,33 +1417,6 @@ fn line_span(text: &str, line: u32) -> Option<(usize, usize)> {
             return Some((start, start + body.len()));
         }
         start += l.len();
-    }
-    None
-}
-
-/// `old` → `new` on line `line`, as a whole word; `None` when it is not there.
-pub(crate) fn replace_on_line(text: &str, line: u32, old: &str, new: &str) -> Option<String> {
-    let (s, e) = line_span(text, line)?;
-    let l = &text[s..e];
-    let mut from = 0;
-    while let Some(i) = l[from..].find(old) {
-        let at = from + i;
-        let before_ok = l[..at]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'));
-        let after_ok = l[at + old.len()..]
-            .chars()
-            .next()
-            .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'));
-        if before_ok && after_ok {
-            let mut out = String::with_capacity(text.len());
-            out.push_str(&text[..s + at]);
-            out.push_str(new);
-            out.push_str(&text[s + at + old.len()..]);
-            return Some(out);
-        }
-        from = at + old.len();
     }
     None
 }
@@ -1517,6 +1473,44 @@ pub(crate) fn insert_after_line(text: &str, line: u32, new: &str) -> Option<Stri
 
 /// Copies the project for fixing, without what is not the project's code (version control,
 /// skyhop's own state, reports, caches).
+/// The fixes of the SKY401 findings of `eval` on the project's settings: each setting renamed
+/// in place, or moved to its new section (`airflow.cfg`, Helm `config:`), safely; removed
+/// only with `unsafe_fixes`. The fixes are the check's own for those findings.
+fn config_edits(
+    project: &Project,
+    eval: &Eval,
+    new: &Pinned,
+    unsafe_fixes: bool,
+) -> Vec<(Change, skyhop_check::ConfigFix)> {
+    let opts = lint::check_options(project, &new.airflow, None);
+    let reported = |f: &Finding| {
+        eval.findings.iter().any(|e| {
+            e.rule == f.rule && e.path == f.path && e.line == f.line && e.column == f.column
+        })
+    };
+    skyhop_check::config_fixes(&opts, eval.index.as_ref())
+        .into_iter()
+        .filter(|(f, fix)| (fix.safe || unsafe_fixes) && reported(f))
+        .map(|(f, fix)| {
+            let s = &fix.setting;
+            let what = match &fix.edit {
+                skyhop_project::ConfigEdit::Rename { section, key } => {
+                    format!("`{}` -> `{}`", s.name, s.source.spelling(section, key))
+                }
+                skyhop_project::ConfigEdit::Remove => format!("`{}` removed", s.name),
+            };
+            let change = Change {
+                path: f.path.clone(),
+                line: f.line,
+                rule: f.rule.clone(),
+                safe: fix.safe,
+                what,
+            };
+            (change, fix)
+        })
+        .collect()
+}
+
 pub(crate) fn copy_project(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
@@ -1907,18 +1901,6 @@ mod tests {
             append_line(req, "apache-airflow-providers-http>=5.3.0"),
             "# pins\r\npandas==2.1 ; python_version>'3'  # x\r\nrequests==2.32.3\r\napache-airflow-providers-http>=5.3.0\r\n"
         );
-        let env = "A=1\nAIRFLOW__CORE__DAG_CONCURRENCY=16 # keep\n";
-        assert_eq!(
-            replace_on_line(
-                env,
-                2,
-                "AIRFLOW__CORE__DAG_CONCURRENCY",
-                "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG"
-            )
-            .unwrap(),
-            "A=1\nAIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG=16 # keep\n"
-        );
-        assert_eq!(replace_on_line(env, 1, "AIRFLOW__X", "Y"), None);
         let df = "FROM x:1\nENV A=1";
         assert_eq!(
             insert_after_line(df, 1, "ENV B=2").unwrap(),

@@ -14,16 +14,38 @@ pub fn dag_files(project: &Project, airflow: &str) -> skyhop_project::DagDiscove
     project.dag_files(&project.discovery_options(major))
 }
 
-/// The project's `AIRFLOW__SECTION__KEY` settings, for the configuration rules of the check.
+/// The project's configuration settings, wherever it sets them (Dockerfile `ENV` / `ARG`,
+/// `.env`, `airflow.cfg`, docker-compose, Helm values), for the configuration rules of the
+/// check.
 pub fn check_config(project: &Project) -> Vec<skyhop_check::ConfigSetting> {
+    project.config_settings()
+}
+
+/// Where a setting the project does not have yet would go: the Dockerfile's `FROM` line.
+pub fn config_home(project: &Project) -> Option<(String, u32)> {
+    let located = project.current_image().ok()?;
+    Some(("Dockerfile".into(), located.line as u32))
+}
+
+/// Files that set configuration but could not be read (malformed YAML, an `airflow.cfg` option
+/// outside any section…), as informational SKY401 findings: their settings are not checked.
+pub fn config_problems(project: &Project) -> Vec<skyhop_core::Finding> {
     project
-        .config_settings()
+        .config_problems()
         .into_iter()
-        .map(|s| skyhop_check::ConfigSetting {
-            key: s.env,
-            value: s.value.unwrap_or_default(),
-            path: s.file,
-            line: s.line as u32,
+        .map(|p| skyhop_core::Finding {
+            path: p.file,
+            line: p.line as u32,
+            column: 0,
+            rule: "SKY401".into(),
+            severity: skyhop_core::Severity::Info,
+            message: format!(
+                "{}; the configuration this file sets is not checked",
+                p.message
+            ),
+            replacement: None,
+            source: skyhop_core::Source::Check,
+            related: Vec::new(),
         })
         .collect()
 }

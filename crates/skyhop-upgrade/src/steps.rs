@@ -235,7 +235,7 @@ pub fn setting_findings(
                 .config_settings()
                 .into_iter()
                 .rev()
-                .find(|s| s.env == *key)
+                .find(|s| s.name == *key)
                 .map(|s| (s.file, s.line))
                 .unwrap_or_else(|| ("Dockerfile".into(), 0));
             Finding {
@@ -312,6 +312,7 @@ pub fn check_options(
         target_airflow: target_airflow.to_string(),
         current_airflow: current.map(|c| c.airflow.clone()),
         config_env: settings::check_config(project),
+        config_home: settings::config_home(project),
     }
 }
 

@@ -873,6 +873,7 @@ fn run_lint(
         let env = env.ok_or_else(|| Failure::env("no target environment"))?;
         let index = lint::build_index(ctx, env)?;
         let (files, mut problems) = lint::check_files(project, &[], &new.airflow);
+        problems.extend(settings::config_problems(project));
         problems.extend(settings::discovery_changes(
             project,
             &current.airflow,

@@ -35,6 +35,7 @@ impl<'a> Analyzer<'a> {
         };
         self.check_config_read(&callee, call);
         self.check_values(call);
+        self.check_positional(&callee, call);
         let last = callee.rsplit('.').next().unwrap_or("");
         let airflow = callee.starts_with("airflow.");
         let is_dag = airflow && (last == "DAG" || last == "dag");
@@ -269,7 +270,12 @@ impl<'a> Analyzer<'a> {
                 None,
             );
         }
-        if !has("catchup") {
+        // `[scheduler] catchup_by_default` set by the project keeps its DAGs' behaviour.
+        let project_default = self
+            .ctx
+            .config_set
+            .contains(&("scheduler".to_string(), "catchup_by_default".to_string()));
+        if !has("catchup") && !project_default {
             self.push(
                 range.start(),
                 "SKY308",

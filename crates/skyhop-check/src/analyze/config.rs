@@ -1,6 +1,7 @@
-//! Configuration read in code (`conf.get("core", "x")`) checked against the target's own
-//! configuration and the curated table of renamed and removed options; removed values of
-//! keyword arguments (`trigger_rule="none_failed_or_skipped"`).
+//! Configuration read in code (`conf.get("core", "x")`) checked against what the target says
+//! became of the option ([`crate::config_rules`]: its own options, deprecation maps and
+//! Airflow 3's `airflow config lint` list, then the curated table); removed values of keyword
+//! arguments (`trigger_rule="none_failed_or_skipped"`).
 
 use super::*;
 
@@ -58,19 +59,11 @@ impl<'a> Analyzer<'a> {
         ) else {
             return;
         };
-        if self
-            .ctx
-            .config_set
-            .contains(&(section.clone(), key.clone()))
-        {
-            return;
-        }
         let fallback = keyword("fallback").is_some() || (method == "get" && args.args.len() > 2);
         let probe = method == "has_option";
         let range = args.args.first().map(Ranged::range).unwrap_or(call.range());
         let text = format!("conf.{method}(\"{section}\", \"{key}\")");
         let target_config = self.ctx.index.and_then(|i| i.config.as_ref());
-        let in_target = target_config.map(|c| c.has(&section, &key));
         let what = if probe {
             "returns False"
         } else if fallback {
@@ -78,81 +71,97 @@ impl<'a> Analyzer<'a> {
         } else {
             "raises `AirflowConfigException`"
         };
+        // The project sets the option itself: Airflow answers from that setting.
+        let set_here = self
+            .ctx
+            .config_set
+            .contains(&(section.clone(), key.clone()));
         let breaks = |s: Severity| {
-            if probe || fallback {
+            if probe || fallback || set_here {
                 Severity::Warning
             } else {
                 s
             }
         };
-        // The curated table first: it knows where the option went.
-        let curated = rules()
-            .config
-            .iter()
-            .find(|c| c.section == section && (c.key == key || c.key == "*"));
-        if let Some(rule) = curated
-            && in_target != Some(true)
-            && let Some(severity) = rule.range.severity(&self.ctx.target)
-        {
-            let renamed = target_config.and_then(|c| c.renamed(&section, &key));
-            let mut message = match (severity, renamed) {
-                (Severity::Error, None) => format!(
-                    "`{text}`: [{section}] {key} was removed in Airflow {}: in the target it {what}",
-                    rule.range.when(Severity::Error)
-                ),
-                (Severity::Error, Some(_)) => format!(
-                    "`{text}`: [{section}] {key} was renamed in Airflow {}; the target still answers the old name, with a deprecation warning",
-                    rule.range.when(Severity::Error)
-                ),
-                (s, _) => format!(
-                    "`{text}`: [{section}] {key} is deprecated since Airflow {}",
-                    rule.range.when(s)
-                ),
-            };
-            let severity = match (severity, renamed) {
-                (Severity::Error, None) => breaks(Severity::Error),
-                _ => Severity::Warning,
-            };
-            let replacement = match (&rule.new_section, &rule.new_key) {
-                (Some(ns), Some(nk)) => {
-                    let nk = if nk == "*" { key.as_str() } else { nk.as_str() };
-                    message.push_str(&format!("; read [{ns}] {nk} instead"));
-                    Some(format!("{ns}.{nk}"))
-                }
-                _ => {
-                    if let Some(m) = &rule.message {
-                        message.push_str(&format!("; {m}"));
-                    }
-                    None
-                }
-            };
-            self.push(range.start(), "SKY402", severity, message, replacement);
-            return;
+        let here = if set_here {
+            "; the project sets it itself, so the read works only while that setting stays (SKY401)"
+        } else {
+            ""
+        };
+        let known = crate::config_rules::Known {
+            info: target_config,
+            target: &self.ctx.target,
+        };
+        match known.fate(&section, &key) {
+            Some(crate::config_rules::Fate::Renamed {
+                section: ns,
+                key: nk,
+                answered,
+                since,
+            }) => {
+                let since = crate::config_rules::in_airflow(since);
+                // `conf.get` answers an old name through the deprecation map (or while the
+                // target still defines it), not through the scheduler's many-to-one reading.
+                let answered = answered
+                    && target_config.is_none_or(|c| {
+                        c.has(&section, &key) || c.renamed(&section, &key).is_some()
+                    });
+                let (severity, message) = if answered {
+                    (
+                        Severity::Warning,
+                        format!(
+                            "`{text}`: [{section}] {key} was renamed{since}; the target (Airflow {}) still answers the old name, with a deprecation warning; read [{ns}] {nk} instead",
+                            self.target()
+                        ),
+                    )
+                } else {
+                    (
+                        breaks(Severity::Error),
+                        format!(
+                            "`{text}`: [{section}] {key} was renamed{since} to [{ns}] {nk}: in the target (Airflow {}) the old name {what}{here}; read [{ns}] {nk} instead",
+                            self.target()
+                        ),
+                    )
+                };
+                self.push(
+                    range.start(),
+                    "SKY402",
+                    severity,
+                    message,
+                    Some(format!("{ns}.{nk}")),
+                );
+                return;
+            }
+            Some(crate::config_rules::Fate::Removed {
+                since,
+                note,
+                still_read,
+            }) => {
+                let since = crate::config_rules::in_airflow(since);
+                let note = note.map(|n| format!("; {n}")).unwrap_or_default();
+                let (severity, message) = if still_read {
+                    (
+                        Severity::Warning,
+                        format!("`{text}`: [{section}] {key} is deprecated{since}{note}"),
+                    )
+                } else {
+                    (
+                        breaks(Severity::Error),
+                        format!(
+                            "`{text}`: [{section}] {key} was removed{since}: in the target (Airflow {}) it {what}{here}{note}",
+                            self.target()
+                        ),
+                    )
+                };
+                self.push(range.start(), "SKY402", severity, message, None);
+                return;
+            }
+            None => {}
         }
         let Some(config) = target_config else {
             return;
         };
-        if in_target == Some(true) {
-            return;
-        }
-        if let Some(d) = config.renamed(&section, &key) {
-            let since = d
-                .since
-                .as_deref()
-                .map(|v| format!(" since Airflow {v}"))
-                .unwrap_or_default();
-            self.push(
-                range.start(),
-                "SKY402",
-                Severity::Warning,
-                format!(
-                    "`{text}`: [{section}] {key} is deprecated{since} in the target (Airflow {}); read [{}] {} instead",
-                    self.target(),
-                    d.new_section,
-                    d.new_key
-                ),
-                Some(format!("{}.{}", d.new_section, d.new_key)),
-            );
+        if set_here || config.has(&section, &key) {
             return;
         }
         // A section the target does not know is the project's own: set in airflow.cfg.

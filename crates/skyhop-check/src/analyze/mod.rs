@@ -14,6 +14,7 @@ mod classes;
 mod config;
 mod context;
 mod names;
+mod usage;
 mod walk;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};

@@ -17,6 +17,7 @@ impl<'a> Analyzer<'a> {
                 e => e,
             };
             let q = self.qualify(expr).unwrap_or_default();
+            self.check_decorator(&q, d.range());
             if q.starts_with("airflow.") && ISOLATED_TASKS.iter().any(|t| q.ends_with(t)) {
                 isolated = true;
             }

@@ -5,7 +5,7 @@ mod image;
 mod lexer;
 mod pip;
 mod rewrite;
-mod words;
+pub(crate) mod words;
 
 use std::fmt;
 use std::ops::Range;
@@ -310,24 +310,27 @@ impl Dockerfile {
     /// `ENV` settings the final image has on top of its base: those of the final stage and of
     /// the stages it builds on (`FROM builder`), in order.
     pub fn final_env(&self) -> Vec<&EnvVar> {
-        let mut chain = Vec::new();
-        let mut index = self.stages.len() - 1;
-        loop {
-            chain.push(index);
-            match self.stages[index].from_stage {
-                Some(parent) if parent < index => index = parent,
-                _ => break,
-            }
-        }
-        let range = |i: usize| {
-            let start = self.stages[i].line;
-            let end = self.stages.get(i + 1).map_or(usize::MAX, |s| s.line);
-            start..end
-        };
         self.env
             .iter()
-            .filter(|e| chain.iter().any(|&i| range(i).contains(&e.line)))
+            .filter(|e| self.in_final_image(e.line))
             .collect()
+    }
+
+    /// Whether the instruction starting at `line` belongs to the final stage or to a stage it
+    /// builds on (`FROM builder`).
+    pub(crate) fn in_final_image(&self, line: usize) -> bool {
+        let mut index = self.stages.len() - 1;
+        loop {
+            let start = self.stages[index].line;
+            let end = self.stages.get(index + 1).map_or(usize::MAX, |s| s.line);
+            if (start..end).contains(&line) {
+                return true;
+            }
+            match self.stages[index].from_stage {
+                Some(parent) if parent < index => index = parent,
+                _ => return false,
+            }
+        }
     }
 
     /// `AIRFLOW__SECTION__KEY` settings: `(section, key, var)` for every such ENV.

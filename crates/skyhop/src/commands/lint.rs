@@ -106,6 +106,7 @@ pub fn check(args: CheckArgs) -> CmdResult {
     if args.paths.is_empty()
         && let Some(cur) = &current
     {
+        findings.extend(settings::config_problems(&project));
         findings.extend(settings::discovery_changes(
             &project,
             &cur.airflow,
