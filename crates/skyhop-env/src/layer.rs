@@ -638,6 +638,9 @@ fn unreachable_line(lines: &[Line], stderr: &str) -> Option<usize> {
         "dns error",
         "error sending request",
         "Failed to connect",
+        // a project folder or file that does not build here (a file the copy lacks, a build
+        // step of the image): the image has it built
+        "Failed to build",
     ];
     if !FETCH.iter().any(|m| stderr.contains(m)) {
         return None;

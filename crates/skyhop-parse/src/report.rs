@@ -109,6 +109,11 @@ impl FileResult {
         })
     }
 
+    /// Whether the import ran out of time (Airflow's own timeout, or the harness's).
+    pub fn timed_out(&self) -> bool {
+        self.failure_rule() == Some(RULE_TIMEOUT)
+    }
+
     /// `path:line` (or just `path` when the line is unknown).
     pub fn location(&self) -> String {
         match self.line {

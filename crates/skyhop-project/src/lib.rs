@@ -35,7 +35,7 @@ pub use dags::{
 };
 pub use dockerfile::{
     Arg, BaseImage, Change, Dockerfile, DockerfileError, EnvVar, ErrorKind, Family, ImageRef,
-    LocatedBase, NewBase, PipInstalls, PipSource, Rewrite, SourceKind, Stage,
+    LocatedBase, NewBase, PipInstalls, PipSource, Rewrite, SourceKind, Stage, expand_vars,
 };
 pub use dotenv::{DotEnv, DotEnvError, EnvEntry};
 pub use fsutil::{unified_diff, write_atomic};

@@ -19,6 +19,20 @@ pub struct Missing {
     pub why: String,
 }
 
+/// What skyhop's environment lacks compared with the image, for telling skyhop's gaps from
+/// the project's failures.
+#[derive(Debug, Clone, Copy)]
+pub struct Gaps<'a> {
+    /// Packages the target's environment lacks, with why.
+    pub missing: &'a [Missing],
+    /// Installs of the image skyhop could not reproduce (what they bring is unknown).
+    pub unknown: &'a [String],
+    /// Paths in the image that the Dockerfile's `RUN` steps make (`/home/astro/dbt-venv`).
+    pub made: &'a [String],
+    /// The project folder.
+    pub root: &'a Path,
+}
+
 /// Classifies every file of the target's parse `report`: `current` holds the current version's
 /// results for the files that failed under the target (when it could be run) with what its
 /// environment lacks. A current failure that is skyhop's (a package its environment lacks, a
@@ -31,24 +45,23 @@ pub fn classify(
     report: &ParseReport,
     current: Option<(&ParseReport, &[Missing])>,
     current_label: &str,
-    missing: &[Missing],
-    unknown: &[String],
-    root: &Path,
+    gaps: &Gaps<'_>,
 ) -> Vec<ParsedFile> {
+    let Gaps { missing, .. } = *gaps;
     report
         .files
         .iter()
         .map(|f| {
             let (status, note) = if f.ok {
                 (FileStatus::Imports, None)
-            } else if let Some(why) = skyhops_own(f, missing, unknown, report, root) {
+            } else if let Some(why) = skyhops_own(f, missing, gaps, report) {
                 (FileStatus::NotTested, Some(format!("not tested: {why}")))
             } else {
                 match current.and_then(|(c, lacks)| {
                     c.files
                         .iter()
                         .find(|c| c.path == f.path)
-                        .filter(|cf| !cf.ok && skyhops_own(cf, lacks, unknown, c, root).is_none())
+                        .filter(|cf| !cf.ok && skyhops_own(cf, lacks, gaps, c).is_none())
                 }) {
                     Some(before) if same_failure(f, before) => (
                         FileStatus::FailsAlready,
@@ -236,10 +249,10 @@ const IMAGE_HOME: &str = "/usr/local/airflow";
 fn skyhops_own(
     f: &FileResult,
     lacks: &[Missing],
-    unknown: &[String],
+    gaps: &Gaps<'_>,
     report: &ParseReport,
-    root: &Path,
 ) -> Option<String> {
+    let (unknown, root) = (gaps.unknown, gaps.root);
     if f.error_type.as_deref() == Some("HarnessError") {
         return Some(format!(
             "skyhop's parse harness failed on this file ({}); this is skyhop's problem, not the file's",
@@ -274,6 +287,15 @@ fn skyhops_own(
     {
         return Some(format!(
             "it needs {path}, which is not in the project: the image build makes it (a Dockerfile step), skyhop's environment does not"
+        ));
+    }
+    if let Some(made) = gaps
+        .made
+        .iter()
+        .find(|m| f.error.as_deref().is_some_and(|e| e.contains(m.as_str())))
+    {
+        return Some(format!(
+            "it needs {made}, which a `RUN` step of the Dockerfile makes in the image and skyhop's environment does not have"
         ));
     }
     None
@@ -471,14 +493,13 @@ mod tests {
             },
         ];
         let unknown = ["Dockerfile:12 clones a repository at build time".to_string()];
-        let files = classify(
-            &report,
-            Some((&current, &[])),
-            "3.1-1",
-            &missing,
-            &unknown,
-            Path::new("/nonexistent"),
-        );
+        let gaps = Gaps {
+            missing: &missing,
+            unknown: &unknown,
+            made: &[],
+            root: Path::new("/nonexistent"),
+        };
+        let files = classify(&report, Some((&current, &[])), "3.1-1", &gaps);
         let status: Vec<FileStatus> = files.iter().map(|f| f.status).collect();
         assert_eq!(
             status,
@@ -515,7 +536,13 @@ mod tests {
         };
         let root = tempfile::tempdir().unwrap();
         std::fs::create_dir(root.path().join("dbt")).unwrap();
-        let files = classify(&mapped, None, "3.1-1", &missing, &[], root.path());
+        let gaps = Gaps {
+            missing: &missing,
+            unknown: &[],
+            made: &[],
+            root: root.path(),
+        };
+        let files = classify(&mapped, None, "3.1-1", &gaps);
         assert_eq!(files[5].status, FileStatus::Fails);
         assert_eq!(files[9].status, FileStatus::Fails);
         // a path the image build makes (a dbt venv of a RUN step) is not the project's
@@ -529,9 +556,41 @@ mod tests {
             }],
             ..mapped.clone()
         };
-        let files = classify(&built, None, "3.1-1", &[], &[], root.path());
+        let none = Gaps {
+            missing: &[],
+            unknown: &[],
+            made: &[],
+            root: root.path(),
+        };
+        let files = classify(&built, None, "3.1-1", &none);
         assert_eq!(files[0].status, FileStatus::NotTested);
         assert!(files[0].note.as_deref().unwrap().contains("dbt_venv"));
+        // outside the image's project folder, a path a RUN step makes
+        let elsewhere = ParseReport {
+            files: vec![FileResult {
+                error_type: Some("CosmosConfigException".into()),
+                ..failed(
+                    "dags/c.py",
+                    "Unable to find the dbt executable, attempted: </home/astro/dbt-venv/bin/dbt>",
+                )
+            }],
+            ..mapped.clone()
+        };
+        let made = ["/home/astro/dbt-venv".to_string()];
+        let files = classify(
+            &elsewhere,
+            None,
+            "3.1-1",
+            &Gaps {
+                made: &made,
+                ..none
+            },
+        );
+        assert_eq!(files[0].status, FileStatus::NotTested);
+        assert_eq!(
+            classify(&elsewhere, None, "3.1-1", &none)[0].status,
+            FileStatus::Fails
+        );
         assert!(provides(
             "apache-airflow-providers-cncf-kubernetes",
             "airflow",

@@ -114,7 +114,22 @@ fn dockerfile_requirements(project: &Project) -> Vec<skyhop_core::Requirement> {
             ..Default::default()
         })
     });
-    from_index.chain(from_elsewhere).collect()
+    let files =
+        installs
+            .requirement_files
+            .into_iter()
+            .map(|(line, path)| skyhop_core::Requirement {
+                requirement: format!("-r {}", project.root.join(path).display()),
+                file: "Dockerfile".into(),
+                line,
+                ..Default::default()
+            });
+    from_index.chain(from_elsewhere).chain(files).collect()
+}
+
+/// Paths in the image that the Dockerfile's `RUN` steps make (a dbt virtual environment...).
+pub fn made_paths(project: &Project) -> Vec<String> {
+    pip_installs(project).made
 }
 
 /// What the Dockerfile installs that skyhop does not model, each naming its line.

@@ -54,11 +54,31 @@ pub fn config_problems(project: &Project) -> Vec<skyhop_core::Finding> {
 /// Dockerfile `ENV` and `.env` (which wins, as with `astro dev start`), less anything that
 /// would point Airflow at a real database or home.
 pub fn dag_env(project: &Project) -> Vec<(String, String)> {
-    let dockerfile = project
-        .dockerfile
-        .iter()
-        .flat_map(|d| d.final_env())
-        .map(|e| (e.key.clone(), e.value.clone()));
+    // `ENV PYTHONPATH=$AIRFLOW_HOME/dags:$PYTHONPATH`: variables expanded as the build does,
+    // from the earlier ENV lines and the image's AIRFLOW_HOME (the harness finds the project
+    // there too)
+    let mut known: Vec<(String, String)> = project
+        .image_home()
+        .map(|h| vec![("AIRFLOW_HOME".to_string(), h.to_string())])
+        .unwrap_or_default();
+    let mut expanded = Vec::new();
+    for e in project.dockerfile.iter().flat_map(|d| d.final_env()) {
+        let value = skyhop_project::expand_vars(&e.value, &known);
+        // what the image's own variables hold is not known: their references are dropped
+        let value = if e.key == "PYTHONPATH" {
+            value
+                .split(':')
+                .filter(|p| !p.is_empty() && !p.contains('$'))
+                .collect::<Vec<_>>()
+                .join(":")
+        } else {
+            value
+        };
+        known.retain(|(k, _)| k != &e.key);
+        known.push((e.key.clone(), value.clone()));
+        expanded.push((e.key.clone(), value));
+    }
+    let dockerfile = expanded.into_iter();
     let dotenv = project
         .env
         .iter()

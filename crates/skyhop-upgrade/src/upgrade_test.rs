@@ -371,13 +371,17 @@ pub fn run(ctx: &Ctx, project: &Project, args: &Options, ends: Ends) -> Result<O
                     parse_current(ctx, project, &current, cur_lock.as_ref(), &failing, args)
                 };
                 let unknown = envs::unreproduced(project, env.as_ref().map(|e| &e.lock));
+                let made = envs::made_paths(project);
                 let files = classify::classify(
                     &report,
                     before.as_ref().map(|(r, m)| (r, m.as_slice())),
                     &current.label,
-                    &missing,
-                    &unknown,
-                    &project.root,
+                    &classify::Gaps {
+                        missing: &missing,
+                        unknown: &unknown,
+                        made: &made,
+                        root: &project.root,
+                    },
                 );
                 classify::not_checked(&mut findings, &missing, &unknown);
                 notes.extend(report.notes.iter().cloned());

@@ -16,7 +16,7 @@ pub use image::{
     RUNTIME_AF3_OLD_REPO, RUNTIME_AF3_REPO,
 };
 pub use lexer::{Directives, Instruction};
-pub use pip::{PipInstalls, PipSource, SourceKind};
+pub use pip::{PipInstalls, PipSource, SourceKind, expand_vars};
 pub use rewrite::{Change, NewBase, Rewrite};
 
 use crate::text::{Mapped, TextError, read_text};

@@ -26,6 +26,13 @@ pub struct PipInstalls {
     /// What the build copies from the project into the image, latest last: `(path in the
     /// image, path in the project, whether it is a folder)`.
     pub copied: Vec<(String, String, bool)>,
+    /// `(line, project path)` of requirements files other than requirements.txt that a
+    /// `pip install -r` reads, traced to the project.
+    pub requirement_files: Vec<(usize, String)>,
+    /// Paths in the image that `RUN` steps make (a virtual environment, a cloned repository, a
+    /// folder, a downloaded file): the project does not have them, skyhop's environment does
+    /// not either.
+    pub made: Vec<String>,
 }
 
 impl PipInstalls {
@@ -156,7 +163,7 @@ impl Dockerfile {
         for ins in self.instructions.iter().filter(|i| i.line > start) {
             match ins.keyword.as_str() {
                 "WORKDIR" => {
-                    let dir = expand(ins.args().trim(), &ctx.env);
+                    let dir = expand_vars(ins.args().trim(), &ctx.env);
                     ctx.workdir = join(&ctx.workdir, &dir);
                 }
                 "COPY" | "ADD" => copy_step(ins.args(), project_root, &mut ctx),
@@ -190,7 +197,7 @@ fn copy_step(args: &str, root: Option<&Path>, ctx: &mut Context) {
     let paths: Vec<String> = words
         .into_iter()
         .filter(|w| !w.starts_with("--"))
-        .map(|w| expand(&w, &ctx.env))
+        .map(|w| expand_vars(&w, &ctx.env))
         .collect();
     let Some((dst, srcs)) = paths.split_last() else {
         return;
@@ -229,6 +236,7 @@ fn run_step(
 ) {
     let text = args.trim();
     let lower = text.to_ascii_lowercase();
+    made_paths(text, &ctx.workdir, &ctx.env, &mut out.made);
     // a separate virtual environment (dbt's, say) is not Airflow's
     if lower.contains(" venv ") || lower.contains("virtualenv") || lower.contains("/activate") {
         if lower.contains("pip install") {
@@ -244,7 +252,7 @@ fn run_step(
         let Some(words) = shlex::split(command) else {
             continue;
         };
-        let words: Vec<String> = words.iter().map(|w| expand(w, &ctx.env)).collect();
+        let words: Vec<String> = words.iter().map(|w| expand_vars(w, &ctx.env)).collect();
         match words.first().map(String::as_str) {
             Some("cd") => {
                 if let Some(dir) = words.get(1) {
@@ -268,8 +276,14 @@ fn run_step(
                     if let Some(f) = it.next()
                         && !f.ends_with("requirements.txt")
                     {
-                        out.unmodelled
-                            .push((line, format!("installs from `{f}`: not modelled")));
+                        match project_path(&join(&cwd, f), &ctx.copies)
+                            .filter(|p| root.is_none_or(|r| r.join(p).is_file()))
+                        {
+                            Some(p) => out.requirement_files.push((line, p)),
+                            None => out
+                                .unmodelled
+                                .push((line, format!("installs from `{f}`: not modelled"))),
+                        }
                     }
                 }
                 "-c" | "--constraint" => {
@@ -283,12 +297,12 @@ fn run_step(
                 }
                 "-e" | "--editable" => {
                     if let Some(p) = it.next() {
-                        out.sources.push(source(line, p, true, &cwd, root, ctx));
+                        out.sources.extend(sources(line, p, true, &cwd, root, ctx));
                     }
                 }
                 w if w.starts_with('-') => {}
                 w if w.contains("://") || w.starts_with("git+") => {
-                    out.sources.push(source(line, w, false, &cwd, root, ctx));
+                    out.sources.extend(sources(line, w, false, &cwd, root, ctx));
                 }
                 w if w.starts_with('.')
                     || w.starts_with('/')
@@ -299,10 +313,80 @@ fn run_step(
                         .iter()
                         .any(|(p, _)| *p == join(&cwd, strip_extras(w).0)) =>
                 {
-                    out.sources.push(source(line, w, false, &cwd, root, ctx));
+                    out.sources.extend(sources(line, w, false, &cwd, root, ctx));
                 }
                 w => out.requirements.push((line, w.to_string())),
             }
+        }
+    }
+}
+
+/// The paths a `RUN` step makes: `python -m venv DIR`, `virtualenv DIR`, `uv venv DIR`,
+/// `mkdir [-p] DIR...`, `git clone URL [DIR]`, `curl -o FILE`, `wget -O FILE`, as image paths.
+fn made_paths(text: &str, workdir: &str, env: &[(String, String)], out: &mut Vec<String>) {
+    let mut cwd = workdir.to_string();
+    for command in text.split(['&', ';', '|']).map(str::trim) {
+        let Some(words) = shlex::split(command) else {
+            continue;
+        };
+        let words: Vec<String> = words.iter().map(|w| expand_vars(w, env)).collect();
+        let args: Vec<&String> = words
+            .iter()
+            .skip(1)
+            .filter(|w| !w.starts_with('-'))
+            .collect();
+        let first = words.first().map(|w| w.rsplit('/').next().unwrap_or(w));
+        let mut add = |p: &str| {
+            let p = join(&cwd, p);
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        };
+        match first {
+            Some("cd") => {
+                if let Some(d) = words.get(1) {
+                    cwd = join(&cwd, d);
+                }
+            }
+            Some(p) if p.starts_with("python") && words.get(1).is_some_and(|w| w == "-m") => {
+                if words
+                    .get(2)
+                    .is_some_and(|w| w == "venv" || w == "virtualenv")
+                    && let Some(dir) = words.iter().skip(3).find(|w| !w.starts_with('-'))
+                {
+                    add(dir);
+                }
+            }
+            Some("virtualenv") => {
+                if let Some(dir) = args.first() {
+                    add(dir);
+                }
+            }
+            Some("uv") if words.get(1).is_some_and(|w| w == "venv") => {
+                if let Some(dir) = words.iter().skip(2).find(|w| !w.starts_with('-')) {
+                    add(dir);
+                }
+            }
+            Some("mkdir") => {
+                for dir in &args {
+                    add(dir);
+                }
+            }
+            Some("git") if words.get(1).is_some_and(|w| w == "clone") => {
+                let positional: Vec<&&String> = args.iter().skip(1).collect();
+                if let Some(dir) = positional.get(1) {
+                    add(dir);
+                }
+            }
+            Some("curl" | "wget") => {
+                let flag = if first == Some("curl") { "-o" } else { "-O" };
+                if let Some(i) = words.iter().position(|w| w == flag)
+                    && let Some(file) = words.get(i + 1)
+                {
+                    add(file);
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -395,12 +479,134 @@ fn source(
         }
         _ => SourceKind::Unmapped { path: image_path },
     };
+    // a folder's distribution is the one its packaging metadata names
+    let package = match (&kind, root) {
+        (SourceKind::Project { path, .. }, Some(r)) if r.join(path).is_dir() => {
+            project_name(&r.join(path)).or(package)
+        }
+        _ => package,
+    };
     PipSource {
         line,
         written: written.to_string(),
         kind,
         package,
     }
+}
+
+/// [`source`], with a wildcard in the last component (`/usr/local/airflow/include/*.whl`)
+/// expanded against the project's files: one source each; none when nothing matches (an
+/// unmapped source saying so).
+fn sources(
+    line: usize,
+    written: &str,
+    editable: bool,
+    cwd: &str,
+    root: Option<&Path>,
+    ctx: &Context,
+) -> Vec<PipSource> {
+    let (path, extras) = strip_extras(written);
+    if !path.contains(['*', '?']) || written.contains("://") {
+        return vec![source(line, written, editable, cwd, root, ctx)];
+    }
+    let image_path = join(cwd, path);
+    let (dir, pattern) = image_path.rsplit_once('/').unwrap_or(("", &image_path));
+    let matches: Vec<String> = match (project_path(dir, &ctx.copies), root) {
+        (Some(local), Some(r)) => std::fs::read_dir(r.join(&local))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| wildcard(pattern, name))
+            .collect(),
+        _ => Vec::new(),
+    };
+    if matches.is_empty() {
+        return vec![PipSource {
+            line,
+            written: written.to_string(),
+            kind: SourceKind::Unmapped {
+                path: format!("{image_path} (no file of the project matches it)"),
+            },
+            package: None,
+        }];
+    }
+    let mut names = matches;
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| {
+            let one = format!("{dir}/{name}{extras}");
+            PipSource {
+                written: written.to_string(),
+                ..source(line, &one, editable, cwd, root, ctx)
+            }
+        })
+        .collect()
+}
+
+/// `*` and `?` matching of a file name.
+fn wildcard(pattern: &str, name: &str) -> bool {
+    fn go(p: &[char], n: &[char]) -> bool {
+        match (p.first(), n.first()) {
+            (None, None) => true,
+            (Some('*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
+            (Some('?'), Some(_)) => go(&p[1..], &n[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    go(&p, &n)
+}
+
+/// The distribution name a project folder's packaging metadata declares: `pyproject.toml`'s
+/// `[project] name` (or `[tool.poetry] name`), `setup.cfg`'s `[metadata] name`, or a literal
+/// `name=` in `setup.py`.
+fn project_name(dir: &Path) -> Option<String> {
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).ok();
+    let in_section = |text: &str, sections: &[&str]| -> Option<String> {
+        let mut inside = false;
+        for line in text.lines() {
+            let t = line.trim();
+            if t.starts_with('[') {
+                inside = sections.contains(&t);
+                continue;
+            }
+            if inside
+                && let Some((k, v)) = t.split_once('=')
+                && k.trim() == "name"
+            {
+                let v = v
+                    .split('#')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .trim_matches(['"', '\'']);
+                if !v.is_empty() {
+                    return Some(skyhop_core::normalize_name(v));
+                }
+            }
+        }
+        None
+    };
+    if let Some(t) = read("pyproject.toml")
+        && let Some(n) = in_section(&t, &["[project]", "[tool.poetry]"])
+    {
+        return Some(n);
+    }
+    if let Some(t) = read("setup.cfg")
+        && let Some(n) = in_section(&t, &["[metadata]"])
+    {
+        return Some(n);
+    }
+    let setup = read("setup.py")?;
+    let at = setup.find("name=").or_else(|| setup.find("name ="))?;
+    let rest = setup[at..].split_once('=')?.1.trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let value: String = rest[1..].chars().take_while(|c| *c != quote).collect();
+    (!value.is_empty()).then(|| skyhop_core::normalize_name(&value))
 }
 
 /// The project file an image path was copied from, by the latest copy that covers it.
@@ -434,7 +640,7 @@ fn strip_extras(word: &str) -> (&str, &str) {
 }
 
 /// `$VAR` and `${VAR}` of `env` replaced (unknown ones left as written).
-fn expand(word: &str, env: &[(String, String)]) -> String {
+pub fn expand_vars(word: &str, env: &[(String, String)]) -> String {
     let mut out = word.to_string();
     for (k, v) in env.iter().rev() {
         out = out.replace(&format!("${{{k}}}"), v);
@@ -655,10 +861,53 @@ mod tests {
     #[test]
     fn expands_and_joins() {
         let env = vec![("AIRFLOW_HOME".to_string(), "/usr/local/airflow".to_string())];
-        assert_eq!(expand("$AIRFLOW_HOME/x", &env), "/usr/local/airflow/x");
-        assert_eq!(expand("${AIRFLOW_HOME}/x", &env), "/usr/local/airflow/x");
-        assert_eq!(expand("$AIRFLOW_HOMEX", &env), "$AIRFLOW_HOMEX");
+        assert_eq!(expand_vars("$AIRFLOW_HOME/x", &env), "/usr/local/airflow/x");
+        assert_eq!(
+            expand_vars("${AIRFLOW_HOME}/x", &env),
+            "/usr/local/airflow/x"
+        );
+        assert_eq!(expand_vars("$AIRFLOW_HOMEX", &env), "$AIRFLOW_HOMEX");
         assert_eq!(join("/a/b", "../c/./d"), "/a/c/d");
         assert_eq!(join("/a", "/x/"), "/x");
+    }
+
+    #[test]
+    fn globs_names_made_paths_and_requirement_files() {
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        std::fs::create_dir_all(r.join("include")).unwrap();
+        std::fs::write(r.join("include/dag_factory-1.0-py3-none-any.whl"), b"").unwrap();
+        std::fs::write(
+            r.join("pyproject.toml"),
+            "[build-system]\nrequires = []\n[project]\nname = \"Trend_Scope\"\n",
+        )
+        .unwrap();
+        std::fs::write(r.join("requirements-airflow.txt"), "pandas\n").unwrap();
+        let df = Dockerfile::parse(
+            "FROM astrocrpublic.azurecr.io/runtime:3.2-3\nRUN uv pip install --system /usr/local/airflow/include/*.whl /usr/local/airflow/dist/*.whl\nRUN pip install -e /usr/local/airflow\nCOPY requirements-airflow.txt /tmp/requirements-airflow.txt\nRUN pip install -r /tmp/requirements-airflow.txt\nRUN python -m venv /home/astro/dbt-venv && /home/astro/dbt-venv/bin/pip install dbt-core\nRUN mkdir -p /usr/local/airflow/data && cd /tmp && git clone https://x.invalid/r.git repo\n",
+        )
+        .unwrap();
+        let i = df.pip_installs_in(Some(r));
+        assert_eq!(i.sources.len(), 3, "{:?}", i.sources);
+        assert_eq!(i.sources[0].package.as_deref(), Some("dag-factory"));
+        assert!(matches!(i.sources[0].kind, SourceKind::Project { .. }));
+        assert!(
+            matches!(&i.sources[1].kind, SourceKind::Unmapped { path } if path.contains("no file"))
+        );
+        assert_eq!(i.sources[2].package.as_deref(), Some("trend-scope"));
+        assert_eq!(
+            i.requirement_files,
+            [(5, "requirements-airflow.txt".to_string())]
+        );
+        assert_eq!(
+            i.made,
+            [
+                "/home/astro/dbt-venv".to_string(),
+                "/usr/local/airflow/data".to_string(),
+                "/tmp/repo".to_string()
+            ]
+        );
+        assert!(wildcard("*.whl", "a-1.whl"));
+        assert!(!wildcard("*.whl", "a-1.tar.gz"));
     }
 }
