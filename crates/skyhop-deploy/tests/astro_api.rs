@@ -236,6 +236,23 @@ fn each_error_class_says_what_to_do() {
         e.to_string().contains("ASTRO_API_TOKEN was refused (401"),
         "{e}"
     );
+    // An expired API token: refused before any request.
+    let expired = {
+        use base64::Engine;
+        let b = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        format!(
+            "{}.{}.{TOKEN_SECRET}",
+            b("{}"),
+            b(r#"{"permissions":["organizationId:o"],"exp":1000}"#)
+        )
+    };
+    let before = s.seen().len();
+    let e = Client::new(&config(&s), Token::new(&expired).unwrap(), TokenSource::Env).unwrap_err();
+    assert!(
+        e.to_string().contains("expired at 1970-01-01T00:16:40Z"),
+        "{e}"
+    );
+    assert_eq!(s.seen().len(), before);
     // 404: a wrong Deployment, and a wrong Organization.
     let e = c.deployment("nope").unwrap_err().to_string();
     assert!(

@@ -56,7 +56,7 @@ impl Default for Retry {
 }
 
 /// How to reach Astro.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ClientConfig {
     /// Base URL (`https://api.astronomer.io/v1`); `None`: `ASTRO_API_URL`, else the default.
     pub api_url: Option<String>,
@@ -65,17 +65,6 @@ pub struct ClientConfig {
     /// Per-request timeout; `None`: `SKYHOP_ASTRO_TIMEOUT` seconds, else 30 s.
     pub timeout: Option<Duration>,
     pub retry: Retry,
-}
-
-impl Default for ClientConfig {
-    fn default() -> Self {
-        ClientConfig {
-            api_url: None,
-            organization: None,
-            timeout: None,
-            retry: Retry::default(),
-        }
-    }
 }
 
 /// A connection to one Astro Organization with one token.

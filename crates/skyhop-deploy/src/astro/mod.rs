@@ -3,7 +3,7 @@
 //! and `DAG_ONLY` deploys (create, upload the DAG tarball, finalize) — no Docker needed.
 //!
 //! The contract (paths, bodies, pagination, the upload) is the one of the Astro CLI's
-//! generated client, `astro-client-v1/api.gen.go`; `docs/astro-api.md` in the repository
+//! generated client, `astro-client-v1/api.gen.go`; `CONTRACT.md` beside this file
 //! lists it with its sources. Image deploys need an image pushed to Astro's registry, which
 //! stays with `astro deploy`.
 //!
