@@ -8,7 +8,7 @@ mod astro_server;
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use astro_server::{AstroServer, Fault, ORG, TOKEN_SECRET, deploy, deployment, workspace_token};
+use astro_server::{AstroServer, Fault, ORG, TOKEN_SECRET, workspace_token};
 use skyhop_deploy::astro::{
     AstroDeployment, AstroError, Client, ClientConfig, Retry, Token, TokenSource,
 };
@@ -43,29 +43,10 @@ fn client(server: &AstroServer, token: &str) -> Client {
     .unwrap()
 }
 
-/// A server with a fleet of 5 Deployments; `prod` has 5 deploys (3 pages of 2).
+/// The shared fleet: `prod` has 5 deploys (3 pages of 2), 4 Deployments in all (2 pages).
 fn fleet() -> (AstroServer, String) {
     let token = workspace_token();
-    let s = AstroServer::start(&token);
-    s.add_deployment(
-        deployment("prod", "prod", "3.1-5", "3.1.3"),
-        vec![
-            deploy("d1", "prod", "2025-01-01T00:00:00Z", "12.7.1", "2.10.5"),
-            deploy("d2", "prod", "2025-02-01T00:00:00Z", "13.1.0", "2.11.0"),
-            deploy("d3", "prod", "2025-03-01T00:00:00Z", "3.1-2", "3.1.0"),
-            deploy("d4", "prod", "2025-04-01T00:00:00Z", "3.1-3", "3.1.1"),
-            deploy("d5", "prod", "2025-05-01T00:00:00Z", "3.1-5", "3.1.3"),
-        ],
-    );
-    for (i, rt, af) in [
-        ("a", "11.3.0", "2.9.1"),
-        ("b", "12.7.1", "2.10.5"),
-        ("c", "13.1.0", "2.11.0"),
-        ("d", "3.1-12", "3.1.7"),
-    ] {
-        s.add_deployment(deployment(i, &format!("team-{i}"), rt, af), vec![]);
-    }
-    (s, token)
+    (astro_server::fleet(&token), token)
 }
 
 fn no_secret(text: &str) {
@@ -82,8 +63,8 @@ fn lists_every_page_and_reads_history() {
     let c = client(&s, &token);
     assert_eq!(c.organization(), ORG, "from the token's claims");
     let all = c.deployments().unwrap();
-    assert_eq!(all.len(), 5);
-    assert_eq!(all[4].astro_runtime_version, "3.1-12");
+    assert_eq!(all.len(), 4);
+    assert_eq!(all[3].astro_runtime_version, "13.1.0");
     let d = AstroDeployment::open(&c, "prod").unwrap();
     let h = d.history().unwrap();
     assert_eq!(
@@ -309,19 +290,19 @@ fn each_error_class_says_what_to_do() {
     // A timeout on a GET: retried, then an answer.
     s.fault(Fault::slow(
         "GET",
-        "/deployments/c",
+        "/deployments/af2",
         Duration::from_millis(1500),
     ));
-    assert_eq!(c.deployment("c").unwrap().id, "c");
+    assert_eq!(c.deployment("af2").unwrap().id, "af2");
     // Timeouts every time: the message says so and how to raise the limit.
     for _ in 0..3 {
         s.fault(Fault::slow(
             "GET",
-            "/deployments/b",
+            "/deployments/yanked",
             Duration::from_millis(1500),
         ));
     }
-    let e = c.deployment("b").unwrap_err();
+    let e = c.deployment("yanked").unwrap_err();
     assert!(matches!(e, AstroError::Timeout { .. }), "{e}");
     assert!(e.to_string().contains("SKYHOP_ASTRO_TIMEOUT"), "{e}");
     // Nothing listening.

@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use astro_server::{
-    AstroServer, Fault, ORG, TOKEN_SECRET, UPLOAD_SECRET, deploy, deployment, workspace_token,
+    AstroServer, Fault, ORG, TOKEN_SECRET, UPLOAD_SECRET, deployment, workspace_token,
 };
 
 struct Run {
@@ -41,24 +41,7 @@ struct Env {
 impl Env {
     fn new() -> Env {
         let token = workspace_token();
-        let server = AstroServer::start(&token);
-        server.add_deployment(
-            deployment("prod", "prod", "3.1-5", "3.1.3"),
-            vec![
-                deploy("d1", "prod", "2025-01-01T00:00:00Z", "12.7.1", "2.10.5"),
-                deploy("d2", "prod", "2025-02-01T00:00:00Z", "13.1.0", "2.11.0"),
-                deploy("d3", "prod", "2025-03-01T00:00:00Z", "3.1-2", "3.1.0"),
-                deploy("d4", "prod", "2025-04-01T00:00:00Z", "3.1-3", "3.1.1"),
-                deploy("d5", "prod", "2025-05-01T00:00:00Z", "3.1-5", "3.1.3"),
-            ],
-        );
-        for (i, rt, af) in [
-            ("eom", "11.3.0", "2.9.1"),
-            ("yanked", "11.1.0", "2.9.0"),
-            ("af2", "13.1.0", "2.11.0"),
-        ] {
-            server.add_deployment(deployment(i, &format!("team-{i}"), rt, af), vec![]);
-        }
+        let server = astro_server::fleet(&token);
         Env {
             server,
             token,

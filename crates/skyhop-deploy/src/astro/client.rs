@@ -245,31 +245,46 @@ impl Client {
 
     /// Every Deployment of the Organization the token can see (all pages).
     pub fn deployments(&self) -> Result<Vec<Deployment>, AstroError> {
+        let op = Op {
+            what: format!("list the Deployments of Organization {}", self.organization),
+            action: "list the Organization's Deployments",
+            deployment: None,
+            not_found: Some(format!(
+                "Organization {} was not found: check --organization-id / \
+                 ASTRO_ORGANIZATION_ID, and that the token belongs to it",
+                self.organization
+            )),
+        };
         let path = format!("/organizations/{}/deployments", self.organization);
+        self.all_pages(&op, &path, |p: DeploymentsPage| {
+            (p.deployments, p.total_count)
+        })
+    }
+
+    /// Every item of a paginated list: `offset` moves by the items received until
+    /// `totalCount` (or an empty page).
+    fn all_pages<P: DeserializeOwned, T>(
+        &self,
+        op: &Op,
+        path: &str,
+        items: impl Fn(P) -> (Vec<T>, i64),
+    ) -> Result<Vec<T>, AstroError> {
         let mut all = Vec::new();
         loop {
-            let page: DeploymentsPage = self.json(
-                &Op {
-                    what: format!("list the Deployments of Organization {}", self.organization),
-                    action: "list the Organization's Deployments",
-                    deployment: None,
-                    not_found: Some(format!(
-                        "Organization {} was not found: check --organization-id / \
-                         ASTRO_ORGANIZATION_ID, and that the token belongs to it",
-                        self.organization
-                    )),
-                },
+            let page: P = self.json(
+                op,
                 Method::Get,
-                &path,
+                path,
                 &[
                     ("offset", all.len().to_string()),
                     ("limit", PAGE.to_string()),
                 ],
                 None::<&()>,
             )?;
-            let n = page.deployments.len();
-            all.extend(page.deployments);
-            if n == 0 || all.len() as i64 >= page.total_count {
+            let (got, total) = items(page);
+            let n = got.len();
+            all.extend(got);
+            if n == 0 || all.len() as i64 >= total {
                 return Ok(all);
             }
         }
@@ -294,30 +309,14 @@ impl Client {
 
     /// The Deployment's deploy history, every page, oldest first.
     pub fn deploys(&self, id: &str) -> Result<Vec<Deploy>, AstroError> {
+        let op = Op {
+            what: format!("read the deploy history of Deployment {id}"),
+            action: "read this Deployment's deploys",
+            deployment: Some(id),
+            not_found: Some(self.deployment_not_found(id)),
+        };
         let path = format!("{}/deploys", self.deployment_path(id)?);
-        let mut all: Vec<Deploy> = Vec::new();
-        loop {
-            let page: DeploysPage = self.json(
-                &Op {
-                    what: format!("read the deploy history of Deployment {id}"),
-                    action: "read this Deployment's deploys",
-                    deployment: Some(id),
-                    not_found: Some(self.deployment_not_found(id)),
-                },
-                Method::Get,
-                &path,
-                &[
-                    ("offset", all.len().to_string()),
-                    ("limit", PAGE.to_string()),
-                ],
-                None::<&()>,
-            )?;
-            let n = page.deploys.len();
-            all.extend(page.deploys);
-            if n == 0 || all.len() as i64 >= page.total_count {
-                break;
-            }
-        }
+        let mut all = self.all_pages(&op, &path, |p: DeploysPage| (p.deploys, p.total_count))?;
         // RFC 3339 UTC times order as text; the id breaks ties.
         all.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
         Ok(all)

@@ -159,6 +159,31 @@ pub fn deploy(id: &str, deployment: &str, created: &str, runtime: &str, airflow:
     })
 }
 
+/// A server accepting `token` with a fleet: `prod` (Runtime 3.1-5, five deploys from 12.7.1 up,
+/// three pages of two), `eom` (11.3.0, past end of maintenance), `yanked` (11.1.0) and `af2`
+/// (13.1.0).
+pub fn fleet(token: &str) -> AstroServer {
+    let server = AstroServer::start(token);
+    server.add_deployment(
+        deployment("prod", "prod", "3.1-5", "3.1.3"),
+        vec![
+            deploy("d1", "prod", "2025-01-01T00:00:00Z", "12.7.1", "2.10.5"),
+            deploy("d2", "prod", "2025-02-01T00:00:00Z", "13.1.0", "2.11.0"),
+            deploy("d3", "prod", "2025-03-01T00:00:00Z", "3.1-2", "3.1.0"),
+            deploy("d4", "prod", "2025-04-01T00:00:00Z", "3.1-3", "3.1.1"),
+            deploy("d5", "prod", "2025-05-01T00:00:00Z", "3.1-5", "3.1.3"),
+        ],
+    );
+    for (id, rt, af) in [
+        ("eom", "11.3.0", "2.9.1"),
+        ("yanked", "11.1.0", "2.9.0"),
+        ("af2", "13.1.0", "2.11.0"),
+    ] {
+        server.add_deployment(deployment(id, &format!("team-{id}"), rt, af), vec![]);
+    }
+    server
+}
+
 fn error(status: u16, message: &str) -> (u16, Value) {
     (
         status,
