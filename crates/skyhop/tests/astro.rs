@@ -27,6 +27,13 @@ impl Run {
     fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
     }
+
+    /// Exited `code`, saying `text` on standard error.
+    #[track_caller]
+    fn says(&self, code: i32, text: &str) {
+        assert_eq!(self.code, code, "{}", self.all());
+        assert!(self.stderr.contains(text), "{}", self.stderr);
+    }
 }
 
 /// A sandbox: its own config dir (the key, the stored token), cache shared.
@@ -232,13 +239,7 @@ fn history_and_rollback_with_consequences_and_confirmation() {
     assert_eq!(env.posts(), 0);
     // Airflow 3 -> 2: refused without --force, before any call that changes anything.
     let r = env.run(&["rollback", "d2", "--astro", "prod", "--yes"]);
-    assert_eq!(r.code, 2, "{}", r.all());
-    assert!(
-        r.stderr
-            .contains("across Airflow 3 → 2: refused without --force"),
-        "{}",
-        r.stderr
-    );
+    r.says(2, "across Airflow 3 → 2: refused without --force");
     assert_eq!(env.posts(), 0);
     // A description Astro would refuse.
     let long = "x".repeat(501);
@@ -251,8 +252,7 @@ fn history_and_rollback_with_consequences_and_confirmation() {
         "--description",
         &long,
     ]);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("Astro takes at most 500"), "{}", r.stderr);
+    r.says(2, "Astro takes at most 500");
     // --yes: the call, then the new deploy.
     let r = env.run(&[
         "rollback",
@@ -294,49 +294,32 @@ fn every_error_class_says_what_to_do() {
     let env = Env::new();
     // No token at all.
     let r = env.run_with(&["astro", "deployments"], None, None);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr
-            .contains("no Astro API token: set ASTRO_API_TOKEN, or run `skyhop astro login`"),
-        "{}",
-        r.stderr
+    r.says(
+        2,
+        "no Astro API token: set ASTRO_API_TOKEN, or run `skyhop astro login`",
     );
     // 401.
     let wrong = astro_server::token_with(&[&format!("organizationId:{ORG}")]);
     let r = env.run_with(&["astro", "deployments"], Some(&wrong), None);
-    assert_eq!(r.code, 2, "{}", r.all());
-    assert!(
-        r.stderr
-            .contains("the token in ASTRO_API_TOKEN was refused (401 Unauthorized"),
-        "{}",
-        r.stderr
+    r.says(
+        2,
+        "the token in ASTRO_API_TOKEN was refused (401 Unauthorized",
     );
     // 404: a wrong Deployment.
     let r = env.run(&["deploy", "history", "--astro", "nope"]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr
-            .contains("Deployment nope was not found in Organization org-test-1"),
-        "{}",
-        r.stderr
+    r.says(
+        2,
+        "Deployment nope was not found in Organization org-test-1",
     );
     // 404: a wrong Organization.
     let r = env.run(&["astro", "deployments", "--organization-id", "org-other"]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains("Organization org-other was not found"),
-        "{}",
-        r.stderr
-    );
+    r.says(2, "Organization org-other was not found");
     // 403: a Workspace token that may not deploy.
     env.server.state.lock().unwrap().read_only = true;
     let r = env.run(&["rollback", "d4", "--astro", "prod", "--yes"]);
-    assert_eq!(r.code, 2, "{}", r.all());
-    assert!(
-        r.stderr
-            .contains("this Workspace API token may not roll this Deployment back (403 Forbidden"),
-        "{}",
-        r.stderr
+    r.says(
+        2,
+        "this Workspace API token may not roll this Deployment back (403 Forbidden",
     );
     assert!(
         r.stderr.contains("Workspace Author role or higher"),
@@ -355,12 +338,7 @@ fn every_error_class_says_what_to_do() {
             .fault(Fault::rate_limited("GET", "/deployments/prod", 0));
     }
     let r = env.run(&["deploy", "history", "--astro", "prod"]);
-    assert_eq!(r.code, 1, "{}", r.all());
-    assert!(
-        r.stderr.contains("answered 429 Too Many Requests 4 times"),
-        "{}",
-        r.stderr
-    );
+    r.says(1, "answered 429 Too Many Requests 4 times");
     // 5xx: retried with backoff.
     env.server.fault(Fault::status("GET", "/deploys", 502));
     let r = env.run(&["deploy", "history", "--astro", "prod"]);
@@ -368,13 +346,9 @@ fn every_error_class_says_what_to_do() {
     // A 500 on the rollback: not repeated, and the user told to look before retrying.
     env.server.fault(Fault::status("POST", "/rollback", 500));
     let r = env.run(&["rollback", "d4", "--astro", "prod", "--yes"]);
-    assert_eq!(r.code, 1, "{}", r.all());
-    assert!(
-        r.stderr.contains(
-            "may or may not have taken effect: look at `skyhop deploy history --astro prod`"
-        ),
-        "{}",
-        r.stderr
+    r.says(
+        1,
+        "may or may not have taken effect: look at `skyhop deploy history --astro prod`",
     );
     // A timeout (SKYHOP_ASTRO_TIMEOUT=1) every time.
     for _ in 0..4 {
@@ -385,8 +359,7 @@ fn every_error_class_says_what_to_do() {
         ));
     }
     let r = env.run(&["deploy", "history", "--astro", "eom"]);
-    assert_eq!(r.code, 1, "{}", r.all());
-    assert!(r.stderr.contains("no answer within 1 s"), "{}", r.stderr);
+    r.says(1, "no answer within 1 s");
     // Nothing listening at the URL.
     let mut c = env.cmd(
         &[
@@ -440,8 +413,7 @@ fn login_stores_the_token_encrypted_and_it_never_shows() {
         None,
         Some(&format!("Bearer {refused}\n")),
     );
-    assert_eq!(r.code, 2, "{}", r.all());
-    assert!(r.stderr.contains("401 Unauthorized"), "{}", r.stderr);
+    r.says(2, "401 Unauthorized");
     let still = std::fs::read_to_string(env.config.path().join("astro-token")).unwrap();
     assert_eq!(still, stored, "the stored token is kept");
     let r = env.run_with(&["astro", "logout"], None, None);
@@ -498,8 +470,7 @@ fn dag_only_deploy_and_upgrade_test_from_a_deployment() {
     assert_eq!(uploads.len(), 1);
     // Without --dags: image deploys stay with `astro deploy`.
     let r = env.run(&["deploy", "--astro", "old", "--project", p]);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("`astro deploy` does"), "{}", r.stderr);
+    r.says(2, "`astro deploy` does");
     // A DAG that does not import: refused, nothing sent.
     let bad_dir = tempfile::tempdir().unwrap();
     let bad = project(bad_dir.path(), BAD_DAG);
@@ -512,12 +483,9 @@ fn dag_only_deploy_and_upgrade_test_from_a_deployment() {
         "--project",
         bad.to_str().unwrap(),
     ]);
-    assert_eq!(r.code, 1, "{}", r.all());
-    assert!(
-        r.stderr
-            .contains("DAG-only deploy refused: DAG files fail to import under Runtime 11.3.0"),
-        "{}",
-        r.stderr
+    r.says(
+        1,
+        "DAG-only deploy refused: DAG files fail to import under Runtime 11.3.0",
     );
     assert_eq!(env.posts(), before);
     // upgrade-test from the Deployment's version, while the Dockerfile says another one.
