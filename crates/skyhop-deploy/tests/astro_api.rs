@@ -142,6 +142,11 @@ fn dag_only_deploy_creates_uploads_and_finalizes() {
         .deploy_dags(project.path(), Some("dags only"), &Quiet)
         .unwrap();
     assert_eq!(done.deploy.status, "DEPLOYED");
+    assert!(
+        done.deploy.dags_upload_url.is_some(),
+        "the server answers with it"
+    );
+    no_secret(&format!("{done:?}"));
     assert_eq!(done.deploy.kind, "DAG_ONLY");
     assert_eq!(
         done.deploy.dag_tarball_version.as_deref(),

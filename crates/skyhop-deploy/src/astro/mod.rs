@@ -130,7 +130,8 @@ impl<'c> AstroDeployment<'c> {
         progress.end("create the DAG-only deploy", &created.id);
         let url = created
             .dags_upload_url
-            .as_deref()
+            .as_ref()
+            .map(|u| u.expose())
             .filter(|u| !u.is_empty())
             .ok_or_else(|| AstroError::BadResponse {
                 what: format!("create a DAG_ONLY deploy on Deployment {id}"),

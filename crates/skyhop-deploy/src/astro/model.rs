@@ -103,10 +103,10 @@ pub struct Deploy {
     pub dag_tarball_version: Option<String>,
     /// The upload URL of the DAG tarball (a pre-signed blob URL: a secret, never printed).
     #[serde(default, skip_serializing)]
-    pub dags_upload_url: Option<String>,
+    pub dags_upload_url: Option<UploadUrl>,
     /// The upload URL of a bundle (type `BUNDLE`; likewise never printed).
     #[serde(default, skip_serializing)]
-    pub bundle_upload_url: Option<String>,
+    pub bundle_upload_url: Option<UploadUrl>,
     #[serde(default)]
     pub is_dag_deploy_enabled: bool,
     /// Set on a deploy that a rollback made.
@@ -128,6 +128,25 @@ impl Deploy {
             (None, Some(rt)) => format!("Astro Runtime {rt}"),
             (None, None) => "an unknown version".to_string(),
         }
+    }
+}
+
+/// A pre-signed upload URL: its query holds the storage's credentials, so `Debug` shows only
+/// the part before the query.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct UploadUrl(String);
+
+impl UploadUrl {
+    /// The URL itself, to upload to.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for UploadUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "UploadUrl({})", super::client::redact_url(&self.0))
     }
 }
 

@@ -148,12 +148,19 @@ fn login(api: &AstroApiArgs) -> CmdResult {
         .map_err(|e| Failure::usage(format!("standard input: {e}")))?;
     let token = Token::new(&text).map_err(failure)?;
     let c = Client::new(&config(api), token.clone(), TokenSource::Given).map_err(failure)?;
-    // Only a token the API accepts is stored.
-    let n = c.deployments().map_err(failure)?.len();
+    // Only a token the API accepts is stored: a 403 (a token that may not list the
+    // Organization's Deployments, such as a Deployment API token) still proves it valid.
+    let seen = match c.deployments() {
+        Ok(all) => format!("{} Deployments visible", all.len()),
+        Err(AstroError::Forbidden { .. }) => {
+            "valid, but it may not list the Organization's Deployments".to_string()
+        }
+        Err(e) => return Err(failure(e)),
+    };
     let path = astro::token::store(&token).map_err(failure)?;
     let kind = c.claims().map_or("API token", |cl| cl.kind.label());
     println!(
-        "stored the {kind} of Organization {} encrypted in {} ({n} Deployments visible)",
+        "stored the {kind} of Organization {} encrypted in {} ({seen})",
         c.organization(),
         path.display()
     );
