@@ -9,6 +9,8 @@
 //!   history ([`DeployRecord`]) and rollbacks ([`RollbackPlan`]), all in one SQLite store per
 //!   deployment, serialised by a file lock and safe against `kill -9`;
 //! - the [`Target`] trait, so a Kubernetes (Helm chart) target can sit next to the local one;
+//! - Astro Deployments ([`astro`]): Astro runs the processes, so the Astro target sits one
+//!   level up, at the deployment (history, rollback, DAG-only deploys through Astro's API);
 //! - keeping it all private: `<project>/.skyhop/` is git-ignored by its own `.gitignore`, 0700
 //!   directories and 0600 files ([`private`]), secrets sealed with a key outside the project,
 //!   and Airflow started from an empty environment, not the caller's.
@@ -21,6 +23,7 @@
 //!   [`Deployment::delete`]; after [`Deployment::open`], show [`Deployment::notes`];
 //! - `skyhop deploy`: run the parse test, build the environment, then [`Deployment::deploy`];
 //! - `skyhop deploy history [--json]`: [`Deployment::history`] (records serialize to JSON);
+//! - `skyhop astro …` and `--astro ID`: [`astro::Client`], [`astro::AstroDeployment`];
 //! - `skyhop rollback ID`: [`Deployment::plan_rollback`] to show the consequences, then
 //!   [`Deployment::rollback`] with `confirmed` set by the prompt or `--yes`;
 //! - `skyhop db rehearse`: [`rehearse::rehearse`] with a [`rehearse::RehearseSpec`] (the
@@ -37,6 +40,7 @@
 //! here prints; progress goes through [`skyhop_core::Progress`].
 
 pub mod api;
+pub mod astro;
 pub mod bundle;
 mod deployment;
 mod dev;

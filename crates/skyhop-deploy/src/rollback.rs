@@ -32,12 +32,7 @@ impl RollbackPlan {
     /// The heading and one `  - ` line per consequence: what the CLI prints and the web UI
     /// shows before asking for confirmation.
     pub fn text(&self) -> String {
-        let mut out = self.heading();
-        for c in &self.consequences {
-            out.push_str("\n  - ");
-            out.push_str(c);
-        }
-        out
+        bullet_text(&self.heading(), &self.consequences)
     }
 
     pub(crate) fn new(
@@ -50,25 +45,18 @@ impl RollbackPlan {
         let mut consequences = vec![format!(
             "the code of deploy {deploy_id} (bundle {code_hash}) replaces the running code"
         )];
-        let version = crate::versions::version_label;
+        consequences.extend(version_change(
+            (from_airflow, from_runtime),
+            (to_airflow, to_runtime),
+            downgrade,
+        ));
         if downgrade {
             consequences.extend([
-                format!(
-                    "{} goes back to {}",
-                    version(from_airflow, from_runtime),
-                    version(to_airflow, to_runtime)
-                ),
                 "running tasks fail immediately when the processes restart".to_string(),
                 format!(
                     "the metadata DB is backed up, then downgraded to the Airflow {to_airflow} schema: data of features Airflow {to_airflow} does not have is erased"
                 ),
             ]);
-        } else if from_airflow != to_airflow || from_runtime != to_runtime {
-            consequences.push(format!(
-                "{} becomes {}",
-                version(from_airflow, from_runtime),
-                version(to_airflow, to_runtime)
-            ));
         }
         consequences
             .push("environment variables and deployment settings stay as they are now".to_string());
@@ -83,6 +71,38 @@ impl RollbackPlan {
             consequences,
         }
     }
+}
+
+/// `<from> goes back to <to>` for a downgrade, `<from> becomes <to>` for another change of
+/// version, nothing when the version stays: the version line of every rollback plan (local
+/// and Astro).
+pub(crate) fn version_change(
+    (from_airflow, from_runtime): (&str, Option<&str>),
+    (to_airflow, to_runtime): (&str, Option<&str>),
+    downgrade: bool,
+) -> Option<String> {
+    let version = crate::versions::version_label;
+    let (from, to) = (
+        version(from_airflow, from_runtime),
+        version(to_airflow, to_runtime),
+    );
+    if downgrade {
+        Some(format!("{from} goes back to {to}"))
+    } else if from != to {
+        Some(format!("{from} becomes {to}"))
+    } else {
+        None
+    }
+}
+
+/// A heading and one `  - ` line per item.
+pub(crate) fn bullet_text(heading: &str, lines: &[String]) -> String {
+    let mut out = heading.to_string();
+    for c in lines {
+        out.push_str("\n  - ");
+        out.push_str(c);
+    }
+    out
 }
 
 #[cfg(test)]

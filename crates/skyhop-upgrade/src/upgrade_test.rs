@@ -41,6 +41,9 @@ pub struct Options {
     pub pass_env: Vec<String>,
     /// A copy of this metadata database (only read) gets the target's migration, rehearsed.
     pub db_url: Option<String>,
+    /// The current version as given (what an Astro Deployment runs) instead of the
+    /// Dockerfile's.
+    pub current: Option<Pinned>,
 }
 
 /// Both ends of the test, pinned down (and read from `pip freeze` files when given).
@@ -74,7 +77,10 @@ pub fn ends(ctx: &Ctx, project: &Project, args: &Options) -> Result<Ends, Failur
             let lock = envs::freeze(path)?;
             (target::from_freeze(&lock, path)?, Some(lock))
         }
-        None => (target::current(ctx, project)?, None),
+        None => match &args.current {
+            Some(pinned) => (pinned.clone(), None),
+            None => (target::current(ctx, project)?, None),
+        },
     };
     let (new, target_freeze) = match (&args.target_freeze, &args.image_name) {
         (Some(path), _) => {

@@ -77,10 +77,15 @@ pub enum Command {
     /// Create deployments and manage their environment variables.
     #[command(subcommand)]
     Deployment(DeploymentCommand),
-    /// Deploy the project to a local deployment (`skyhop deploy history` lists deploys).
+    /// Deploy the project to a local deployment (`skyhop deploy history` lists deploys), or its
+    /// DAGs to an Astro Deployment (`--astro ID --dags`).
     Deploy(DeployArgs),
-    /// Roll a deployment back to an earlier deploy.
+    /// Roll a deployment (or, with --astro, an Astro Deployment) back to an earlier deploy.
     Rollback(RollbackArgs),
+    /// Astro Deployments through Astro's API: list the Organization's fleet, store a token.
+    /// `deploy history`, `rollback`, `deploy --dags` and `upgrade-test` take `--astro ID`.
+    #[command(subcommand)]
+    Astro(AstroCommand),
     /// Serve the deployments, deploy history, rollbacks and upgrade-test reports to a browser.
     Ui(UiArgs),
     /// Rehearse the metadata-database migration on a copy (`db rehearse`), or fill a test
@@ -346,6 +351,12 @@ pub struct UpgradeTestArgs {
     /// `db_rehearsal.json`).
     #[arg(long, value_name = "URL")]
     pub db_url: Option<String>,
+    /// Take the current version from this Astro Deployment (its id) instead of the Dockerfile
+    /// (with a warning when they differ).
+    #[arg(long, value_name = "DEPLOYMENT_ID", conflicts_with = "current_freeze")]
+    pub astro: Option<String>,
+    #[command(flatten)]
+    pub api: AstroApiArgs,
 }
 
 #[derive(Debug, Args)]
@@ -577,6 +588,15 @@ pub struct DeployArgs {
     /// The deployment (default: the only one).
     #[arg(long)]
     pub deployment: Option<String>,
+    /// Deploy to this Astro Deployment (its id) through Astro's API, with --dags.
+    #[arg(long, value_name = "DEPLOYMENT_ID", conflicts_with = "deployment")]
+    pub astro: Option<String>,
+    /// With --astro: a DAG-only deploy (the project's dags/, parse-tested first under the
+    /// Deployment's Runtime). Image deploys need the image pushed: use `astro deploy`.
+    #[arg(long, requires = "astro")]
+    pub dags: bool,
+    #[command(flatten)]
+    pub api: AstroApiArgs,
     /// What this deploy is about.
     #[arg(long)]
     pub description: Option<String>,
@@ -602,6 +622,11 @@ pub enum DeploySub {
         project: ProjectArg,
         #[arg(long)]
         deployment: Option<String>,
+        /// The deploys of this Astro Deployment (its id), through Astro's API.
+        #[arg(long, value_name = "DEPLOYMENT_ID", conflicts_with = "deployment")]
+        astro: Option<String>,
+        #[command(flatten)]
+        api: AstroApiArgs,
         #[arg(long)]
         json: bool,
     },
@@ -615,12 +640,63 @@ pub struct RollbackArgs {
     pub project: ProjectArg,
     #[arg(long)]
     pub deployment: Option<String>,
-    /// Why (recorded in the history).
+    /// Roll this Astro Deployment (its id) back to DEPLOY_ID through Astro's API, after
+    /// showing what it does.
+    #[arg(long, value_name = "DEPLOYMENT_ID", conflicts_with = "deployment")]
+    pub astro: Option<String>,
+    #[command(flatten)]
+    pub api: AstroApiArgs,
+    /// Why (recorded in the history; required for a local deployment, at most 500 characters
+    /// on Astro).
     #[arg(long)]
-    pub description: String,
-    /// Do not ask for confirmation when the rollback lowers the Airflow version.
+    pub description: Option<String>,
+    /// Do not ask for confirmation (when the rollback lowers the Airflow version; on Astro,
+    /// before every rollback).
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// With --astro: also roll back from Airflow 3 to Airflow 2 (refused without it).
+    #[arg(long, requires = "astro")]
+    pub force: bool,
+}
+
+/// How to reach Astro's API. The token comes from `ASTRO_API_TOKEN`, else from
+/// `skyhop astro login`; it is never printed.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AstroApiArgs {
+    /// Astro's API base URL, for another Astronomer domain [default: https://api.astronomer.io/v1].
+    #[arg(long, value_name = "URL", env = "ASTRO_API_URL")]
+    pub astro_api_url: Option<String>,
+    /// The Astro Organization id (default: the one the API token names).
+    #[arg(long, value_name = "ID", env = "ASTRO_ORGANIZATION_ID")]
+    pub organization_id: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AstroCommand {
+    /// The Organization's Deployments, one line each: Runtime, Airflow, status, and from
+    /// skyhop's catalog whether the Runtime is yanked or past end of maintenance, the newest
+    /// Runtime it can move to and whether that crosses to Airflow 3.
+    Deployments {
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        api: AstroApiArgs,
+    },
+    /// Store an Astro API token (Organization, Workspace or Deployment), read from standard
+    /// input, encrypted with skyhop's key (`ASTRO_API_TOKEN` still wins when set). Checks it
+    /// against the API first.
+    Login {
+        #[command(flatten)]
+        api: AstroApiArgs,
+    },
+    /// Remove the stored token.
+    Logout,
+    /// Which token skyhop uses (where from, its kind, Organization, Workspace): never the token.
+    Whoami {
+        #[command(flatten)]
+        api: AstroApiArgs,
+    },
 }
 
 /// `skyhop ui`: a local web server for this project's deployments.

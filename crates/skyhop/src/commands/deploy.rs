@@ -376,10 +376,18 @@ pub fn deploy(args: DeployArgs) -> CmdResult {
     if let Some(DeploySub::History {
         project,
         deployment,
+        astro,
+        api,
         json,
     }) = args.sub
     {
+        if let Some(id) = astro {
+            return super::astro::history(&id, &api, json);
+        }
         return history(&project.project, deployment.as_deref(), json);
+    }
+    if let Some(id) = args.astro.clone() {
+        return super::astro::deploy_dags(args, &id);
     }
     let ctx = crate::progress::ctx(false)?;
     let project = load_project(&args.project)?;
@@ -546,6 +554,14 @@ fn history_row(r: &DeployRecord) -> String {
 }
 
 pub fn rollback(args: RollbackArgs) -> CmdResult {
+    if let Some(id) = &args.astro {
+        return super::astro::rollback(&args, id);
+    }
+    let Some(description) = args.description.clone() else {
+        return Err(Failure::usage(
+            "--description is required: say why you roll back (it is recorded in the history)",
+        ));
+    };
     let ctx = crate::progress::ctx(false)?;
     let mut d = open(&args.project.project, args.deployment.as_deref())?;
     let id: i64 = args.deploy_id.trim().parse().map_err(|_| {
@@ -567,7 +583,7 @@ pub fn rollback(args: RollbackArgs) -> CmdResult {
     }
     let req = RollbackRequest {
         deploy_id: id,
-        description: args.description,
+        description,
         confirmed,
         venv: None,
         health_timeout: Duration::from_secs(240),

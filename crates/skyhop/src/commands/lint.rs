@@ -60,6 +60,7 @@ pub fn check(args: CheckArgs) -> CmdResult {
             None,
             false,
             "checking against it",
+            None,
         )?
         .unwrap_or_default(),
         None => args.version.target(),

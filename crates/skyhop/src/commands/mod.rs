@@ -1,5 +1,6 @@
 //! One module per command family; [`run`] dispatches.
 
+mod astro;
 mod basic;
 mod cache;
 mod db;
@@ -57,6 +58,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Deployment(c) => deploy::deployment(c),
         Command::Deploy(a) => deploy::deploy(a),
         Command::Rollback(a) => deploy::rollback(a),
+        Command::Astro(c) => astro::astro(c),
         Command::Ui(a) => ui::ui(a),
         Command::Db(c) => db::db(c),
         Command::Cache(c) => cache::cache(c),

@@ -22,6 +22,7 @@ pub fn upgrade(args: UpgradeArgs) -> CmdResult {
         args.max_scope,
         args.allow_deprecated,
         "nothing to do",
+        None,
     )?
     else {
         return Ok(exit::OK);
@@ -76,12 +77,16 @@ pub(super) fn scoped_target(
     max_scope: Option<ScopeArg>,
     allow_deprecated: bool,
     when_newest: &str,
+    current: Option<&target::Pinned>,
 ) -> Result<Option<TargetArgs>, Failure> {
     if to.is_none() && max_scope.is_none() {
         return Ok(Some(version.target()));
     }
     let ctx = ctx(true)?;
-    let current = target::current(&ctx, project)?;
+    let current = match current {
+        Some(pinned) => pinned.clone(),
+        None => target::current(&ctx, project)?,
+    };
     let max: Option<Scope> = max_scope.map(Into::into);
     let Some(to) = to else {
         // A version given by hand: refused when it goes further than --max-scope.

@@ -16,6 +16,21 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
     let started = Instant::now();
     let ctx = ctx(false)?;
     let project = load_project(&args.project)?;
+    // From an Astro Deployment: the version it runs is the current one.
+    let current = match &args.astro {
+        Some(id) => {
+            let c = super::astro::client(&args.api)?;
+            let d = skyhop_deploy::astro::AstroDeployment::open(&c, id)
+                .map_err(super::astro::failure)?;
+            Some(super::astro::deployment_pinned(
+                &ctx,
+                &project,
+                &d.info,
+                "the test starts from the Deployment's version",
+            )?)
+        }
+        None => None,
+    };
     let Some(target) = super::upgrade::scoped_target(
         &project,
         &args.version,
@@ -23,6 +38,7 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
         args.max_scope,
         args.allow_deprecated,
         "nothing to test",
+        current.as_ref(),
     )?
     else {
         return Ok(exit::OK); // already the newest in scope: nothing to test
@@ -41,6 +57,7 @@ pub fn upgrade_test(args: UpgradeTestArgs) -> CmdResult {
         jobs: args.jobs,
         pass_env: args.pass_env.pass_env,
         db_url: args.db_url,
+        current,
     };
     let ends = upgrade_test::ends(&ctx, &project, &opts)?;
     eprintln!(
