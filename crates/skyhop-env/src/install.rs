@@ -230,7 +230,7 @@ fn install_packages(
         if missing_file {
             left_out.push(p.name.clone());
             notes.push(format!(
-                "{} @ {} is a file not on this machine: left out of the venv, so code importing it fails",
+                "{} @ {} is a file not on this machine: left out of the test environment, so code importing it is not tested",
                 p.name,
                 p.url.as_deref().unwrap_or_default()
             ));
@@ -284,7 +284,7 @@ fn install_packages(
         let stderr = String::from_utf8_lossy(&out.stderr);
         let position = |name: String| packages.packages.iter().position(|p| p.name == name);
         let (i, why) = if let Some(i) = failed_build(&stderr).and_then(position) {
-            (i, "could not be built here (it needs system libraries)")
+            (i, "does not build on this machine (it needs system libraries or files the image build has)")
         } else if let Some(i) = crate::explain::not_in_registry(&stderr).and_then(position) {
             (i, "is not on the package index")
         } else if let Some(i) = no_version_of(&stderr).and_then(position) {
@@ -295,7 +295,7 @@ fn install_packages(
         let p = packages.packages.remove(i);
         left_out.push(p.name.clone());
         notes.push(format!(
-            "{}=={} {why}: left out of the venv, so code importing it fails",
+            "{}=={} {why}: left out of the test environment, so code importing it is not tested",
             p.name, p.version
         ));
         with_deps = false;
@@ -321,7 +321,8 @@ fn no_version_of(stderr: &str) -> Option<String> {
 fn failed_build(stderr: &str) -> Option<String> {
     let (_, rest) = stderr.split_once("Failed to build `")?;
     let (req, _) = rest.split_once('`')?;
-    let name = req.split("==").next()?;
+    // `name==version`, or `name @ file:///...` (a local folder that does not build here)
+    let name = req.split(['=', ' ', '@']).next()?;
     Some(skyhop_core::normalize_name(name))
 }
 

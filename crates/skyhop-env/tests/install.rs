@@ -122,8 +122,8 @@ fn a_lock_read_from_an_image_installs_what_pypi_has_with_notes() {
         venv.notes,
         vec![
             "six==1.17.0+astro.1 is a local build PyPI does not have: installed six==1.17.0 instead",
-            "my-lib @ file:///nonexistent/my_lib-0.1-py3-none-any.whl is a file not on this machine: left out of the venv, so code importing it fails",
-            "astronomer-providers-logging==1.4.7 is not on the package index: left out of the venv, so code importing it fails",
+            "my-lib @ file:///nonexistent/my_lib-0.1-py3-none-any.whl is a file not on this machine: left out of the test environment, so code importing it is not tested",
+            "astronomer-providers-logging==1.4.7 is not on the package index: left out of the test environment, so code importing it is not tested",
         ]
     );
     let out = std::process::Command::new(&venv.python)
