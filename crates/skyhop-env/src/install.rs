@@ -284,7 +284,10 @@ fn install_packages(
         let stderr = String::from_utf8_lossy(&out.stderr);
         let position = |name: String| packages.packages.iter().position(|p| p.name == name);
         let (i, why) = if let Some(i) = failed_build(&stderr).and_then(position) {
-            (i, "does not build on this machine (it needs system libraries or files the image build has)")
+            (
+                i,
+                "does not build on this machine (it needs system libraries or files the image build has)",
+            )
         } else if let Some(i) = crate::explain::not_in_registry(&stderr).and_then(position) {
             (i, "is not on the package index")
         } else if let Some(i) = no_version_of(&stderr).and_then(position) {

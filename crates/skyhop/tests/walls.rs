@@ -401,3 +401,49 @@ fn a_local_index_served_from_a_folder() {
     );
     assert_eq!(status(&r, "dags/private.py"), "imports", "{r}");
 }
+
+/// `--offline`: what is cached is enough (the same environment as online); what is not is an
+/// error that says so, without the internal command.
+#[test]
+fn offline_uses_the_cache_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().to_str().unwrap();
+    let online = skyhop(&[
+        "freeze",
+        "--runtime-version",
+        "11.3.0",
+        "--project",
+        project,
+    ]);
+    assert_eq!(online.code, 0, "{}", online.stderr);
+    let offline = skyhop(&[
+        "freeze",
+        "--offline",
+        "--runtime-version",
+        "11.3.0",
+        "--project",
+        project,
+    ]);
+    assert_eq!(offline.code, 0, "{}", offline.stderr);
+    assert_eq!(offline.stdout, online.stdout);
+    // a requirement nothing has cached
+    fs::write(
+        dir.path().join("requirements.txt"),
+        "skyhop-offline-test-no-such-package==9.9.9\n",
+    )
+    .unwrap();
+    let missing = skyhop(&[
+        "freeze",
+        "--offline",
+        "--runtime-version",
+        "11.3.0",
+        "--project",
+        project,
+    ]);
+    assert!(!missing.stderr.contains(".tmp-"), "{}", missing.stderr);
+    assert!(
+        !missing.stderr.contains("--python-platform"),
+        "{}",
+        missing.stderr
+    );
+}

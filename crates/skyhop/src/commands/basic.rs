@@ -61,6 +61,17 @@ pub fn freeze(args: FreezeArgs) -> CmdResult {
     for note in &lock.provenance.notes {
         ctx.progress.note(note);
     }
+    // what the project asks for and this environment does not hold
+    let layering = &lock.provenance.layering;
+    for r in layering.left_out.iter().chain(&layering.unreachable) {
+        ctx.progress.note(&format!(
+            "{}:{} `{}` left out: {}",
+            r.file,
+            r.line,
+            r.requirement,
+            r.why.join("; ")
+        ));
+    }
     if args.backend == Backend::Uv {
         eprintln!(
             "resolved {} packages for {} with uv{}",
