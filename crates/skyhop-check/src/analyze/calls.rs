@@ -1,6 +1,8 @@
 //! Calls: keyword arguments of DAG / operator / hook constructors, `default_args`, methods of
 //! objects built from known classes, and the DAG defaults that changed.
 
+use std::borrow::Cow;
+
 use super::*;
 
 impl<'a> Analyzer<'a> {
@@ -39,6 +41,7 @@ impl<'a> Analyzer<'a> {
         let airflow = callee.starts_with("airflow.");
         let is_dag = airflow && (last == "DAG" || last == "dag");
         let (signature, class) = self.signature_of(&callee);
+        let signature = signature.as_deref();
         let is_operator = airflow
             && (last.ends_with("Operator")
                 || last.ends_with("Sensor")
@@ -103,24 +106,44 @@ impl<'a> Analyzer<'a> {
         qualified
     }
 
-    /// (constructor keywords, canonical class) of a callee, from the index.
-    pub(super) fn signature_of(&self, callee: &str) -> (Option<&'a Signature>, Option<String>) {
+    /// (keywords, canonical class when the callee is a class) of a callee, from the index: a
+    /// class's constructor, a function, or a method called through its class
+    /// (`BaseHook.get_connection`, a classmethod or staticmethod).
+    pub(super) fn signature_of(
+        &self,
+        callee: &str,
+    ) -> (Option<Cow<'a, Signature>>, Option<String>) {
         let Some(index) = self.ctx.index else {
             return (None, None);
         };
-        let mut resolved = self.ctx.resolve(index, callee);
+        let resolved = self.resolve_through_shim(index, callee);
+        match &*resolved {
+            Resolved::Class(c) => (index.class_init(c).map(Cow::Borrowed), Some(c.clone())),
+            Resolved::Function(Some(f)) => (index.function_signature(f).map(Cow::Borrowed), None),
+            Resolved::Unknown => {
+                // `Class.method`: the method's own parameters, never the constructor's.
+                let Some((owner, method)) = callee.rsplit_once('.') else {
+                    return (None, None);
+                };
+                match &*self.resolve_through_shim(index, owner) {
+                    Resolved::Class(c) => (index.method_signature(c, method).map(Cow::Owned), None),
+                    _ => (None, None),
+                }
+            }
+            _ => (None, None),
+        }
+    }
+
+    /// `index.resolve`, following a deprecation shim to what it serves.
+    fn resolve_through_shim(&self, index: &ApiIndex, qualname: &str) -> Rc<Resolved> {
+        let resolved = self.ctx.resolve(index, qualname);
         if let Resolved::Deprecated {
             target: Some(t), ..
         } = &*resolved
         {
-            let target = self.ctx.resolve(index, t);
-            resolved = target;
+            return self.ctx.resolve(index, t);
         }
-        match &*resolved {
-            Resolved::Class(c) => (index.class_init(c), Some(c.clone())),
-            Resolved::Function(Some(f)) => (index.function_signature(f), None),
-            _ => (None, None),
-        }
+        resolved
     }
 
     #[allow(clippy::too_many_arguments)]
