@@ -134,6 +134,9 @@ pub struct ClassInfo {
     /// `*` (*args), `**` (**kwargs).
     #[serde(default)]
     pub methods: HashMap<String, Vec<String>>,
+    /// Own methods that are decorated (`functools.wraps`): their real parameters are unknown.
+    #[serde(default)]
+    pub wrapped: Vec<String>,
 }
 
 /// The configuration of the target: every option it defines (with its providers') and the
@@ -244,8 +247,13 @@ pub enum Resolved {
         module: String,
         package: Option<String>,
     },
-    /// The top-level package / provider is not installed at all.
-    NotInstalled { module: String, package: String },
+    /// The top-level package / provider is not installed at all. `package`: the distribution
+    /// that provides it, when that is a known fact (a provider's module path, the curated
+    /// table), never a guess from the module's name.
+    NotInstalled {
+        module: String,
+        package: Option<String>,
+    },
     /// Outside what the index knows (third-party internals, skipped modules...).
     Unknown,
 }
@@ -398,7 +406,7 @@ impl ApiIndex {
             }
             return Resolved::NotInstalled {
                 module: top.to_string(),
-                package: crate::rules::package_for_module(top),
+                package: crate::rules::known_package_for_module(qualname),
             };
         }
         let mut i = segs.len();
@@ -428,7 +436,7 @@ impl ApiIndex {
         {
             return Resolved::NotInstalled {
                 module: root,
-                package,
+                package: Some(package),
             };
         }
         if info.status != "ok" {
@@ -448,9 +456,23 @@ impl ApiIndex {
                 };
             }
             if let Some(message) = &served.deprecated {
+                // `shim.Class.attr`: the attribute of the class the shim serves.
+                if let (Some(class), false) = (&served.class, rest.is_empty())
+                    && let missing @ Resolved::MissingAttr { .. } =
+                        self.resolve_kind(&format!("c:{class}"), rest, depth)
+                {
+                    return missing;
+                }
+                let target = served.target.clone().or_else(|| target_in(message));
                 return Resolved::Deprecated {
                     message: message.clone(),
-                    target: served.target.clone().or_else(|| target_in(message)),
+                    target: target.map(|t| {
+                        if rest.is_empty() {
+                            t
+                        } else {
+                            format!("{t}.{}", rest.join("."))
+                        }
+                    }),
                 };
             }
             if let Some(class) = &served.class {
@@ -560,6 +582,25 @@ impl ApiIndex {
             queue.extend(info.bases.iter().cloned());
         }
         None
+    }
+
+    /// The keywords method `name` of class `canon` (or of the first base defining it) accepts
+    /// when called through the class (`BaseHook.get_connection(conn_id=...)`): closed only for
+    /// a plain function without `**kwargs` (a decorated method may take more than it shows).
+    pub fn method_signature(&self, canon: &str, name: &str) -> Option<Signature> {
+        let (owner, params) = self.method_params(canon, name)?;
+        let wrapped = self
+            .classes
+            .get(owner)
+            .is_some_and(|c| c.wrapped.iter().any(|w| w == name));
+        Some(Signature {
+            params: params
+                .iter()
+                .filter(|p| *p != "*" && *p != "**")
+                .map(|p| p.trim_end_matches('=').to_string())
+                .collect(),
+            closed: !wrapped && !params.iter().any(|p| p == "**"),
+        })
     }
 
     /// The constructor keywords of class `canon`.

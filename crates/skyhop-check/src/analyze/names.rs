@@ -43,16 +43,8 @@ impl<'a> Analyzer<'a> {
             } => {
                 self.reported.insert(root.clone());
                 self.reported.insert(module.to_string());
-                self.push(
-                    range.start(),
-                    "SKY104",
-                    Severity::Error,
-                    format!(
-                        "`{module}` needs package `{package}`, which is not installed in the target (Airflow {}); add `{package}` to requirements.txt",
-                        self.target()
-                    ),
-                    None,
-                );
+                let message = self.not_installed_message(module, root, package.as_deref());
+                self.push(range.start(), "SKY104", Severity::Error, message, None);
                 false
             }
             Resolved::ModuleBroken { module: m, error } => {
@@ -111,6 +103,21 @@ impl<'a> Analyzer<'a> {
                 _ => true,
             },
             _ => true,
+        }
+    }
+
+    /// The SKY104 message for `what`, whose module `root` no installed distribution provides;
+    /// names the distribution only when it is a known fact.
+    fn not_installed_message(&self, what: &str, root: &str, package: Option<&str>) -> String {
+        match package {
+            Some(p) => format!(
+                "`{what}` needs package `{p}`, which is not installed in the target (Airflow {}); add `{p}` to requirements.txt",
+                self.target()
+            ),
+            None => format!(
+                "`{what}` is not installed in the target (Airflow {}): no distribution there provides the module `{root}`; add the package that provides it to requirements.txt",
+                self.target()
+            ),
         }
     }
 
@@ -354,6 +361,13 @@ impl<'a> Analyzer<'a> {
             message.push_str(&self.package_note(new, rule.package.as_deref()));
         }
         self.push(range.start(), code, severity, message, rule.new.clone());
+        if rule.semantic
+            && let Some(p) = self.pending.last_mut()
+        {
+            // It imports fine and breaks only when the code runs (a task, a callback): never
+            // the reason a module fails to load.
+            p.checked.at_import = false;
+        }
         true
     }
 
@@ -424,17 +438,9 @@ impl<'a> Analyzer<'a> {
                 );
                 self.push(range.start(), "SKY105", Severity::Error, message, None);
             }
-            Resolved::NotInstalled { package, .. } => {
-                self.push(
-                    range.start(),
-                    "SKY104",
-                    Severity::Error,
-                    format!(
-                        "`{qualname}` needs package `{package}`, which is not installed in the target (Airflow {}); add `{package}` to requirements.txt",
-                        self.target()
-                    ),
-                    None,
-                );
+            Resolved::NotInstalled { module, package } => {
+                let message = self.not_installed_message(qualname, module, package.as_deref());
+                self.push(range.start(), "SKY104", Severity::Error, message, None);
             }
             Resolved::Deprecated { message, target } => {
                 self.deprecated(range, qualname, message, target.clone());
