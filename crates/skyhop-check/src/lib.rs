@@ -72,6 +72,11 @@ pub struct CheckOptions {
     pub current_airflow: Option<String>,
     /// Configuration set through the environment.
     pub config_env: Vec<ConfigSetting>,
+    /// The files Airflow loads by itself: the DAG files its discovery finds (safe mode,
+    /// `.airflowignore`) and the plugins. A file given that none of these imports (directly
+    /// or through other project modules) is never run by Airflow: its findings are only
+    /// information. `None`: every file given counts as loaded.
+    pub loaded: Option<Vec<PathBuf>>,
 }
 
 /// Checks `files` (paths of Python DAG files) against the target. Paths in findings are
@@ -115,6 +120,7 @@ pub fn check_detailed(
         opts.current_airflow.as_deref().and_then(Version::parse),
         &local_tops,
     );
+    ctx.project = Some(analyze::ProjectModules::new(root));
     ctx.config_set = opts
         .config_env
         .iter()
@@ -127,8 +133,13 @@ pub fn check_detailed(
         .par_iter()
         .map(|path| check_file(path, root, &ctx))
         .collect();
-    if results.iter().any(|r| !r.imports.is_empty()) {
-        helpers::link(&mut results, root, &|p: &Path| check_file(p, root, &ctx));
+    let edges = if results.iter().any(|r| !r.imports.is_empty()) {
+        helpers::link(&mut results, root, &|p: &Path| check_file(p, root, &ctx))
+    } else {
+        Vec::new()
+    };
+    if let Some(loaded) = &opts.loaded {
+        helpers::not_loaded_is_information(&mut results, &edges, loaded);
     }
     // Each file's findings sorted in parallel; the stable sort of the whole list then finds
     // sorted runs and merges them (the same order as one sort of everything).
@@ -204,7 +215,7 @@ fn check_source(
     };
     match ruff_python_parser::parse_module(&source) {
         Ok(parsed) => {
-            let analyzer = analyze::Analyzer::new(ctx, rel, &source);
+            let analyzer = analyze::Analyzer::new(ctx, path, rel, &source);
             analyzer.run(&parsed.syntax().body)
         }
         Err(err) => {

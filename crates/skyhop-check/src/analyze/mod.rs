@@ -14,9 +14,13 @@ mod classes;
 mod config;
 mod context;
 mod names;
+mod project;
 mod walk;
 
+pub(crate) use project::ProjectModules;
+
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::path::Path;
 use std::rc::Rc;
 use std::sync::{OnceLock, RwLock};
 
@@ -52,6 +56,8 @@ enum Binding {
     Dict(Vec<(String, TextRange)>),
     /// The task context (`**kwargs` of a task, `get_current_context()`).
     Context,
+    /// A name imported from one of the project's own modules.
+    Project(project::Imported),
     /// A class defined in the file (its name).
     UserClass(String),
     /// An object of a class defined in the file.
@@ -94,6 +100,8 @@ pub(crate) struct Ctx<'a> {
     pub package_notes: RwLock<HashMap<String, String>>,
     /// SKY103 texts of deprecated names, by name.
     pub deprecations: RwLock<HashMap<String, Deprecation>>,
+    /// The project's modules, for classes whose bases are defined in other modules.
+    pub project: Option<ProjectModules>,
 }
 
 /// A deprecation finding's text, made once: for `message` and `target` of the resolved
@@ -124,6 +132,7 @@ impl<'a> Ctx<'a> {
             config_set: HashSet::default(),
             package_notes: RwLock::default(),
             deprecations: RwLock::default(),
+            project: None,
         }
     }
 
@@ -158,6 +167,8 @@ thread_local! {
 
 pub(crate) struct Analyzer<'a> {
     ctx: &'a Ctx<'a>,
+    /// The file (as given) and its path relative to the project root.
+    file: &'a Path,
     path: &'a str,
     source: &'a str,
     /// Line and column of offsets (built on the first finding: most files have none).
@@ -206,9 +217,10 @@ pub struct LocalImport {
 const IMPORT_RULES: &[&str] = &["SKY101", "SKY102", "SKY103", "SKY104"];
 
 impl<'a> Analyzer<'a> {
-    pub fn new(ctx: &'a Ctx<'a>, path: &'a str, source: &'a str) -> Self {
+    pub fn new(ctx: &'a Ctx<'a>, file: &'a Path, path: &'a str, source: &'a str) -> Self {
         Analyzer {
             ctx,
+            file,
             path,
             source,
             lines: Lines::default(),

@@ -163,10 +163,17 @@ impl<'a> Analyzer<'a> {
                 imp.range.start(),
             );
         }
-        let Some(module) = module.filter(|_| imp.level == 0) else {
+        let project = |name: &str| {
+            Binding::Project(project::Imported::Name {
+                module: module.clone().unwrap_or_default(),
+                level: imp.level,
+                name: name.to_string(),
+            })
+        };
+        let Some(module) = module.clone().filter(|_| imp.level == 0) else {
             for alias in &imp.names {
                 let bound = alias.asname.as_ref().unwrap_or(&alias.name);
-                self.bind(bound.id.as_str(), Binding::Local);
+                self.bind(bound.id.as_str(), project(alias.name.id.as_str()));
             }
             return;
         };
@@ -190,7 +197,7 @@ impl<'a> Analyzer<'a> {
                 .index
                 .is_some_and(|i| i.modules.contains_key(&qual));
             let binding = if self.is_local(&module) {
-                Binding::Local
+                project(name)
             } else if is_module {
                 Binding::Module(qual)
             } else {
