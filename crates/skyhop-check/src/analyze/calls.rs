@@ -176,20 +176,20 @@ impl<'a> Analyzer<'a> {
                         rule.range.when(severity)
                     ),
                 };
-                if let Some(new) = &rule.new {
+                // A new argument name the target's signature does not take is not suggested.
+                let new = rule.new.as_ref().filter(|n| {
+                    let identifier = n.chars().all(|c| c.is_alphanumeric() || c == '_');
+                    !(identifier
+                        && signature.is_some_and(|s| s.closed && !s.params.iter().any(|p| p == *n)))
+                });
+                if let Some(new) = new {
                     message.push_str(&format!("; use `{new}`"));
                 }
                 if accepted && severity == Severity::Error && rule.severity.is_none() {
                     // The target still accepts it: it only warns there.
                     severity = Severity::Warning;
                 }
-                self.push(
-                    range.start(),
-                    &rule.rule,
-                    severity,
-                    message,
-                    rule.new.clone(),
-                );
+                self.push(range.start(), &rule.rule, severity, message, new.cloned());
                 return;
             }
         }

@@ -144,7 +144,7 @@ impl<'a> Analyzer<'a> {
         );
         let mut replacement = None;
         if let Some(rule) = rules().name_rule_under(module) {
-            if let Some(new) = &rule.new {
+            if let Some(new) = rule.new.as_ref().filter(|n| self.exists_in_target(n)) {
                 let new_module = if rule.old.ends_with(".**") {
                     new.clone()
                 } else {
@@ -159,21 +159,44 @@ impl<'a> Analyzer<'a> {
                 message.push_str(&format!("; {text}"));
             }
         } else if let Some(index) = self.ctx.index {
-            // Same module name elsewhere, e.g. airflow.utils.weekday → ...standard.utils.weekday
+            // Same module name elsewhere, e.g. airflow.utils.weekday → ...standard.utils.weekday.
+            // Best first: the module that defines the names imported (not one that imports
+            // them in turn: `aws.hooks.s3`, not `aws.fs.s3`, for `S3Hook`), then the one
+            // sharing most of the old path, the standard provider, the shortest.
             let last = module.rsplit('.').next().unwrap_or(module);
-            let mut best: Option<&String> = None;
-            for m in index.modules.keys() {
-                let candidate = m.rsplit('.').next() == Some(last)
-                    && m != module
-                    && m.starts_with("airflow.")
-                    && !m.contains(".tests")
-                    && !m.contains("._")
-                    && best.is_none_or(|b| {
-                        (!m.starts_with("airflow.providers.standard"), m.len())
-                            < (!b.starts_with("airflow.providers.standard"), b.len())
+            let old_segments: Vec<&str> = module
+                .split('.')
+                .filter(|s| !matches!(*s, "airflow" | "providers"))
+                .collect();
+            let rank = |m: &str| {
+                let info = &index.modules[m];
+                let defines_all = !names.is_empty()
+                    && names.iter().all(|n| {
+                        info.names.get(*n).is_some_and(|kind| {
+                            kind.split_once(':')
+                                .is_some_and(|(_, canon)| canon == format!("{m}.{n}"))
+                        })
                     });
+                let shared = m.split('.').filter(|s| old_segments.contains(s)).count();
+                (
+                    !defines_all,
+                    !m.starts_with("airflow.providers.standard"),
+                    usize::MAX - shared,
+                    m.len(),
+                )
+            };
+            let best = index
+                .modules
+                .keys()
+                .filter(|m| {
+                    m.rsplit('.').next() == Some(last)
+                        && m.as_str() != module
+                        && m.starts_with("airflow.")
+                        && !m.contains(".tests")
+                        && !m.contains("._")
+                })
                 // Only a module that serves every imported name is a replacement.
-                let serves_all = || {
+                .filter(|m| {
                     names.iter().all(|n| {
                         matches!(
                             index.resolve(&format!("{m}.{n}")),
@@ -184,11 +207,8 @@ impl<'a> Analyzer<'a> {
                                 | Resolved::Deprecated { .. }
                         )
                     })
-                };
-                if candidate && serves_all() {
-                    best = Some(m);
-                }
-            }
+                })
+                .min_by_key(|m| (rank(m), m.as_str()));
             if let Some(b) = best {
                 message.push_str(&format!("; a module with that name is `{b}`"));
                 message.push_str(&self.package_note(b, None));
@@ -196,6 +216,22 @@ impl<'a> Analyzer<'a> {
             }
         }
         (message, replacement)
+    }
+
+    /// Whether `qualname` may be suggested as a replacement: the target does not say it is
+    /// missing (a curated move the target's index contradicts is not printed; a provider that
+    /// is not installed cannot contradict it, and its package note says to add it).
+    pub(super) fn exists_in_target(&self, qualname: &str) -> bool {
+        let Some(index) = self.ctx.index else {
+            return true;
+        };
+        !matches!(
+            &*self.ctx.resolve(index, qualname),
+            Resolved::MissingName { .. }
+                | Resolved::MissingAttr { .. }
+                | Resolved::MissingModule { .. }
+                | Resolved::ModuleBroken { .. }
+        )
     }
 
     /// ` (from X)` / ` (package X, not installed in the target: add it to requirements.txt)`.
@@ -278,7 +314,7 @@ impl<'a> Analyzer<'a> {
         message: &str,
         target: Option<String>,
     ) -> (String, Option<String>) {
-        let target = target.filter(|t| t != what);
+        let target = target.filter(|t| t != what && self.exists_in_target(t));
         let mut text = format!(
             "`{what}` is deprecated in the target (Airflow {})",
             self.target()
@@ -356,11 +392,12 @@ impl<'a> Analyzer<'a> {
         if let Some(text) = &rule.message {
             message.push_str(&format!(": {text}"));
         }
-        if let Some(new) = &rule.new {
+        let new = rule.new.as_ref().filter(|n| self.exists_in_target(n));
+        if let Some(new) = new {
             message.push_str(&format!("; use `{new}`"));
             message.push_str(&self.package_note(new, rule.package.as_deref()));
         }
-        self.push(range.start(), code, severity, message, rule.new.clone());
+        self.push(range.start(), code, severity, message, new.cloned());
         if rule.semantic
             && let Some(p) = self.pending.last_mut()
         {
@@ -458,7 +495,7 @@ impl<'a> Analyzer<'a> {
     ) -> Option<String> {
         let index = self.ctx.index?;
         if let Some(rule) = rules().name_rule(qualname) {
-            if let Some(new) = &rule.new {
+            if let Some(new) = rule.new.as_ref().filter(|n| self.exists_in_target(n)) {
                 message.push_str(&format!("; use `{new}`"));
                 message.push_str(&self.package_note(new, rule.package.as_deref()));
                 return Some(new.clone());
