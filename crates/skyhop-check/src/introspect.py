@@ -321,7 +321,22 @@ def shim_maps(mod):
                     continue
                 else:
                     maps[name] = None
-    return {"kind": "mapped" if maps else "opaque", "map": maps}
+    return {"kind": "mapped" if maps and rejects_other_names(ga) else "opaque", "map": maps}
+
+
+def rejects_other_names(ga):
+    """Whether a module `__getattr__` answers a name outside its maps with AttributeError, as
+    a complete map does (one that falls back to importing a submodule, or serves other names
+    some other way, does not: the names it serves cannot be listed)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ga("skyhop_probe_no_such_name")
+    except AttributeError as e:
+        return not isinstance(e, ImportError)
+    except Exception:  # noqa: BLE001
+        return False
+    return False
 
 
 def describe_module(name, mod, functions, classes, import_warning):
