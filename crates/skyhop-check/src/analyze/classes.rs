@@ -204,6 +204,26 @@ impl<'a> Analyzer<'a> {
                 .any(|b| self.user_open(b, depth + 1))
     }
 
+    /// The names of the user classes `user` derives from (this file's and other project
+    /// modules'), in the order first met.
+    fn user_base_names(&self, user: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut queue: std::collections::VecDeque<&str> = [user].into();
+        while let Some(u) = queue.pop_front() {
+            let Some(class) = self.user_classes.get(u) else {
+                continue;
+            };
+            for b in &class.user_bases {
+                let shown = format!("`{}`", b.rsplit("::").next().unwrap_or(b));
+                if !out.contains(&shown) && out.len() < 8 {
+                    out.push(shown);
+                    queue.push_back(b);
+                }
+            }
+        }
+        out
+    }
+
     /// Library classes behind a type: itself, or the library bases of a user class.
     pub(super) fn lib_classes(&self, ty: &Ty) -> Vec<String> {
         match ty {
@@ -351,10 +371,21 @@ impl<'a> Analyzer<'a> {
         let base = classes[0].rsplit('.').next().unwrap_or(&classes[0]);
         let kind = if call { "method" } else { "attribute" };
         let mut message = match &user {
-            Some(u) => format!(
-                "`{text}`: `{base}` (base of `{u}`) has no {kind} `{member}` in the target ({})",
-                self.owner_of(&classes[0])
-            ),
+            Some(u) => {
+                let own = self.user_base_names(u);
+                if own.is_empty() {
+                    format!(
+                        "`{text}`: `{base}` (base of `{u}`) has no {kind} `{member}` in the target ({})",
+                        self.owner_of(&classes[0])
+                    )
+                } else {
+                    format!(
+                        "`{text}`: no class `{u}` derives from has {kind} `{member}`: not its own bases ({}), nor `{base}` in the target ({})",
+                        own.join(", "),
+                        self.owner_of(&classes[0])
+                    )
+                }
+            }
             None => format!(
                 "`{text}`: class `{}` has no {kind} `{member}` in the target ({})",
                 classes[0],
