@@ -565,3 +565,26 @@ fn every_rule_has_a_doc_with_all_sections() {
     }
     insta::assert_snapshot!("rule_doc_sky302", rule_doc("SKY302").unwrap().to_markdown());
 }
+
+#[test]
+fn classes_through_project_modules() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/project_classes");
+    let findings = check(
+        &[root.join("dags.py")],
+        &root,
+        Some(index()),
+        &opts("3.1.3"),
+    );
+    let text = to_text(&findings);
+    let members: Vec<u32> = findings
+        .iter()
+        .filter(|f| f.rule == "SKY105")
+        .map(|f| f.line)
+        .collect();
+    // Only the member no class of the MRO has; open classes say nothing.
+    assert_eq!(members, vec![13], "{text}");
+    assert!(
+        text.contains("`AuditMixin`") && text.contains("`RetryMixin`"),
+        "{text}"
+    );
+}
