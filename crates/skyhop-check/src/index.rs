@@ -309,9 +309,11 @@ impl ApiIndex {
             source,
         })?;
         progress.begin("indexing the target environment", None);
-        // Unique per process: two builds of the same environment may run at once; the
-        // last rename wins and both results are the same.
-        let tmp = dir.join(format!("{key}.json.{}.partial", std::process::id()));
+        // Unique per build (two builds of the same environment may run at once, in two
+        // processes or two threads); the last rename wins and both results are the same.
+        static BUILDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = dir.join(format!("{key}.json.{}-{n}.partial", std::process::id()));
         run_script(python, &script, &tmp, &home)?;
         let index = ApiIndex::load_json(&tmp)?;
         std::fs::rename(&tmp, &path).map_err(|source| IndexError::Io {
