@@ -1,8 +1,6 @@
 //! Calls: keyword arguments of DAG / operator / hook constructors, `default_args`, methods of
 //! objects built from known classes, and the DAG defaults that changed.
 
-use std::borrow::Cow;
-
 use super::*;
 
 impl<'a> Analyzer<'a> {
@@ -40,8 +38,8 @@ impl<'a> Analyzer<'a> {
         let last = callee.rsplit('.').next().unwrap_or("");
         let airflow = callee.starts_with("airflow.");
         let is_dag = airflow && (last == "DAG" || last == "dag");
-        let (signature, class) = self.signature_of(&callee);
-        let signature = signature.as_deref();
+        let found = self.signature_of(&callee);
+        let (signature, class) = (found.signature.as_ref(), &found.class);
         let is_operator = airflow
             && (last.ends_with("Operator")
                 || last.ends_with("Sensor")
@@ -108,29 +106,54 @@ impl<'a> Analyzer<'a> {
 
     /// (keywords, canonical class when the callee is a class) of a callee, from the index: a
     /// class's constructor, a function, or a method called through its class
-    /// (`BaseHook.get_connection`, a classmethod or staticmethod).
-    pub(super) fn signature_of(
-        &self,
-        callee: &str,
-    ) -> (Option<Cow<'a, Signature>>, Option<String>) {
+    /// (`BaseHook.get_connection`, a classmethod or staticmethod). Cached per thread like
+    /// [`Ctx::resolve`]: most files call the same few dozen callees.
+    pub(super) fn signature_of(&self, callee: &str) -> Rc<SignatureOf> {
+        SIGNATURES.with(|cell| {
+            let mut cache = cell.borrow_mut();
+            if cache.0 != self.ctx.id {
+                cache.0 = self.ctx.id;
+                cache.1.clear();
+            }
+            if let Some(hit) = cache.1.get(callee) {
+                return Rc::clone(hit);
+            }
+            let made = Rc::new(self.signature_of_uncached(callee));
+            cache.1.insert(callee.to_string(), Rc::clone(&made));
+            made
+        })
+    }
+
+    fn signature_of_uncached(&self, callee: &str) -> SignatureOf {
+        let none = SignatureOf::default();
         let Some(index) = self.ctx.index else {
-            return (None, None);
+            return none;
         };
         let resolved = self.resolve_through_shim(index, callee);
         match &*resolved {
-            Resolved::Class(c) => (index.class_init(c).map(Cow::Borrowed), Some(c.clone())),
-            Resolved::Function(Some(f)) => (index.function_signature(f).map(Cow::Borrowed), None),
-            Resolved::Unknown => {
-                // `Class.method`: the method's own parameters, never the constructor's.
+            Resolved::Class(c) => SignatureOf {
+                signature: index.class_init(c).cloned(),
+                class: Some(c.clone()),
+            },
+            Resolved::Function(Some(f)) => SignatureOf {
+                signature: index.function_signature(f).cloned(),
+                class: None,
+            },
+            // `Class.method`: the method's own parameters, never the constructor's. Only the
+            // target's own packages have classes in the index.
+            Resolved::Unknown if callee.starts_with("airflow.") => {
                 let Some((owner, method)) = callee.rsplit_once('.') else {
-                    return (None, None);
+                    return none;
                 };
                 match &*self.resolve_through_shim(index, owner) {
-                    Resolved::Class(c) => (index.method_signature(c, method).map(Cow::Owned), None),
-                    _ => (None, None),
+                    Resolved::Class(c) => SignatureOf {
+                        signature: index.method_signature(c, method),
+                        class: None,
+                    },
+                    _ => none,
                 }
             }
-            _ => (None, None),
+            _ => none,
         }
     }
 
@@ -271,15 +294,18 @@ impl<'a> Analyzer<'a> {
         }
     }
 
-    pub(super) fn crosses(&self, version: &str) -> bool {
-        let Some(v) = Version::parse(version) else {
+    /// Whether the upgrade crosses Airflow 3.0 (the target is 3.0 or later, the current
+    /// version, when known, earlier).
+    pub(super) fn crosses_3_0(&self) -> bool {
+        static V3: OnceLock<Option<Version>> = OnceLock::new();
+        let Some(v) = V3.get_or_init(|| Version::parse("3.0")) else {
             return false;
         };
-        self.ctx.target >= v && self.ctx.current.as_ref().is_none_or(|c| *c < v)
+        self.ctx.target >= *v && self.ctx.current.as_ref().is_none_or(|c| c < v)
     }
 
     pub(super) fn dag_defaults(&mut self, range: TextRange, keywords: &[String]) {
-        if keywords.iter().any(|k| k == "**") || !self.crosses("3.0") {
+        if keywords.iter().any(|k| k == "**") || !self.crosses_3_0() {
             return;
         }
         let has = |k: &str| keywords.iter().any(|x| x == k);
@@ -302,6 +328,21 @@ impl<'a> Analyzer<'a> {
             );
         }
     }
+}
+
+/// What [`Analyzer::signature_of`] found for a callee.
+#[derive(Debug, Default)]
+pub(super) struct SignatureOf {
+    /// The keywords it accepts.
+    pub signature: Option<Signature>,
+    /// The canonical class, when the callee is a class.
+    pub class: Option<String>,
+}
+
+thread_local! {
+    /// `(Ctx id, callee → what it takes)` of the check this thread last worked for.
+    static SIGNATURES: std::cell::RefCell<(u64, HashMap<String, Rc<SignatureOf>>)> =
+        std::cell::RefCell::new((0, HashMap::default()));
 }
 
 fn similar_name(a: &str, b: &str) -> bool {

@@ -144,8 +144,8 @@ impl<'a> Analyzer<'a> {
             if let Some(f) = hit {
                 return self.class_of_name(&f.returns).map(Ty::Lib);
             }
-            if let (_, Some(class)) = self.signature_of(&callee) {
-                return Some(Ty::Lib(class));
+            if let Some(class) = &self.signature_of(&callee).class {
+                return Some(Ty::Lib(class.clone()));
             }
             return self.class_of_name(&callee).map(Ty::Lib);
         }

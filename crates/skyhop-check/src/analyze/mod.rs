@@ -91,7 +91,7 @@ pub(crate) struct Ctx<'a> {
     /// Top-level module names that are the project's own code.
     pub local_tops: &'a HashSet<String>,
     /// Identifies this check for the per-thread caches of `index.resolve` results.
-    id: u64,
+    pub(super) id: u64,
     /// Messages for missing modules, by module and imported names.
     pub missing_modules: RwLock<HashMap<String, (String, Option<String>)>>,
     /// `(section, key)` of configuration options the project sets (lowercase).
@@ -100,6 +100,8 @@ pub(crate) struct Ctx<'a> {
     pub package_notes: RwLock<HashMap<String, String>>,
     /// SKY103 texts of deprecated names, by name.
     pub deprecations: RwLock<HashMap<String, Deprecation>>,
+    /// Messages and replacements of curated name rules, by name and rule.
+    pub name_rule_texts: RwLock<HashMap<String, (String, Option<String>)>>,
     /// The project's modules, for classes whose bases are defined in other modules.
     pub project: Option<ProjectModules>,
 }
@@ -132,6 +134,7 @@ impl<'a> Ctx<'a> {
             config_set: HashSet::default(),
             package_notes: RwLock::default(),
             deprecations: RwLock::default(),
+            name_rule_texts: RwLock::default(),
             project: None,
         }
     }

@@ -383,21 +383,26 @@ impl<'a> Analyzer<'a> {
         let Some(severity) = rule.range.severity(&self.ctx.target) else {
             return false;
         };
-        let verb = match severity {
-            Severity::Error if rule.semantic => "does not work from",
-            Severity::Error => "was removed in",
-            _ => "is deprecated since",
-        };
-        let mut message = format!("`{qualname}` {verb} Airflow {}", rule.range.when(severity));
-        if let Some(text) = &rule.message {
-            message.push_str(&format!(": {text}"));
-        }
-        let new = rule.new.as_ref().filter(|n| self.exists_in_target(n));
-        if let Some(new) = new {
-            message.push_str(&format!("; use `{new}`"));
-            message.push_str(&self.package_note(new, rule.package.as_deref()));
-        }
-        self.push(range.start(), code, severity, message, new.cloned());
+        // Most files use the same few names: the text is made once per name and rule.
+        let key = format!("{qualname}\0{}", rule.old);
+        let (message, new) = cached(&self.ctx.name_rule_texts, key, || {
+            let verb = match severity {
+                Severity::Error if rule.semantic => "does not work from",
+                Severity::Error => "was removed in",
+                _ => "is deprecated since",
+            };
+            let mut message = format!("`{qualname}` {verb} Airflow {}", rule.range.when(severity));
+            if let Some(text) = &rule.message {
+                message.push_str(&format!(": {text}"));
+            }
+            let new = rule.new.as_ref().filter(|n| self.exists_in_target(n));
+            if let Some(new) = new {
+                message.push_str(&format!("; use `{new}`"));
+                message.push_str(&self.package_note(new, rule.package.as_deref()));
+            }
+            (message, new.cloned())
+        });
+        self.push(range.start(), code, severity, message, new);
         if rule.semantic
             && let Some(p) = self.pending.last_mut()
         {

@@ -149,28 +149,23 @@ impl<'a> Analyzer<'a> {
     }
 
     pub(super) fn visit_import_from(&mut self, imp: &'a ast::StmtImportFrom) {
-        let module = imp.module.as_ref().map(|m| m.id.as_str().to_owned());
-        if imp.level > 0 || module.as_deref().is_some_and(|m| self.is_local(m)) {
+        let module = imp.module.as_ref().map(|m| m.id.as_str());
+        if imp.level > 0 || module.is_some_and(|m| self.is_local(m)) {
             let names = imp
                 .names
                 .iter()
                 .map(|a| a.name.id.as_str().to_owned())
                 .collect();
-            self.local_import(
-                module.as_deref().unwrap_or(""),
-                imp.level,
-                names,
-                imp.range.start(),
-            );
+            self.local_import(module.unwrap_or(""), imp.level, names, imp.range.start());
         }
         let project = |name: &str| {
             Binding::Project(project::Imported::Name {
-                module: module.clone().unwrap_or_default(),
+                module: module.unwrap_or("").to_string(),
                 level: imp.level,
                 name: name.to_string(),
             })
         };
-        let Some(module) = module.clone().filter(|_| imp.level == 0) else {
+        let Some(module) = module.filter(|_| imp.level == 0) else {
             for alias in &imp.names {
                 let bound = alias.asname.as_ref().unwrap_or(&alias.name);
                 self.bind(bound.id.as_str(), project(alias.name.id.as_str()));
