@@ -174,14 +174,14 @@ impl<'a> Analyzer<'a> {
         };
         let range = imp.module.as_ref().map(|m| m.range).unwrap_or(imp.range);
         let names: Vec<&str> = imp.names.iter().map(|a| a.name.id.as_str()).collect();
-        let module_ok = self.check_module(&module, range, &names);
+        let module_ok = self.check_module(module, range, &names);
         for alias in &imp.names {
             let name = alias.name.id.as_str();
             if name == "*" {
                 continue;
             }
             let mut qual = String::with_capacity(module.len() + 1 + name.len());
-            qual.push_str(&module);
+            qual.push_str(module);
             qual.push('.');
             qual.push_str(name);
             if module_ok {
@@ -191,7 +191,7 @@ impl<'a> Analyzer<'a> {
                 .ctx
                 .index
                 .is_some_and(|i| i.modules.contains_key(&qual));
-            let binding = if self.is_local(&module) {
+            let binding = if self.is_local(module) {
                 project(name)
             } else if is_module {
                 Binding::Module(qual)
