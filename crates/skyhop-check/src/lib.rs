@@ -8,10 +8,13 @@
 //!   functions; the classes of objects (constructors, well-known factories, `with DAG(...) as
 //!   dag`, `@dag` functions, `self.x` set in `__init__`, context values) and of user classes
 //!   that subclass library classes (`self.x`, `super().x`, `cls.x` resolve through the
-//!   target's bases); configuration read in code (`conf.get*`);
+//!   whole MRO: the target's bases and the project's own classes and mixins from any module
+//!   of the project; a base it cannot follow means no finding); configuration read in code
+//!   (`conf.get*`);
 //! - the project's import graph: DAG files → `include/`, `plugins/`, any local module, so a
 //!   DAG file that fails through a helper module gets a finding pointing to the helper's line
-//!   (helper modules not given are found and checked too);
+//!   (helper modules not given are found and checked too), and files Airflow does not load
+//!   that no loaded file imports get information-only findings;
 //! - the [`ApiIndex`] of a target environment, built by running the embedded
 //!   `introspect.py` with that environment's Python once and cached as JSON (modules, names,
 //!   classes, signatures, and the target's configuration options and deprecated-options map);
