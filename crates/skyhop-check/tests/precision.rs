@@ -186,13 +186,7 @@ fn precision_corpus_against_real_airflow_3_1_7() {
         .filter_map(|c| c.finding.path.strip_prefix("dags/").map(str::to_string))
         .filter(|p| names.contains(p))
         .collect();
-    let pythonpath = format!("{}:{}", root().display(), root().join("plugins").display());
-    let real = common::real_import_with_path(&venv.python, &dags, &names, &pythonpath);
-    let failing: BTreeSet<String> = real
-        .iter()
-        .filter(|(_, e)| e.is_some())
-        .map(|(f, _)| f.clone())
-        .collect();
+    let (real, failing) = common::import_project_dags(&venv.python, &root(), &names);
     assert_eq!(flagged, failing, "{real:?}");
     assert!(failing.contains("dates_dag.py"), "{real:?}");
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 mod common;
 
-use common::{real_import, real_import_with_path};
+use common::real_import;
 use skyhop_check::{ApiIndex, CheckOptions, check_detailed, to_text};
 use skyhop_core::{NoProgress, Severity};
 
@@ -151,13 +151,7 @@ fn dag_files_failing_through_helper_modules_against_real_airflow_3_1_3() {
         })
         .map(|c| c.finding.path.trim_start_matches("dags/").to_string())
         .collect();
-    let pythonpath = format!("{}:{}", root.display(), root.join("plugins").display());
-    let real = real_import_with_path(&venv.python, &dags, &names, &pythonpath);
-    let failing: BTreeSet<String> = real
-        .iter()
-        .filter(|(_, e)| e.is_some())
-        .map(|(f, _)| f.clone())
-        .collect();
+    let (real, failing) = common::import_project_dags(&venv.python, &root, &names);
     assert_eq!(flagged, failing, "{real:?}");
     let helper = checked
         .iter()

@@ -3,7 +3,7 @@
 // Each test binary uses only some of these.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
 
@@ -99,4 +99,22 @@ pub fn real_import_with_path(
             ))
         })
         .collect()
+}
+
+/// The DAG files `names` (relative to `root/dags`) imported for real with the project root and
+/// `plugins/` on `sys.path`, as Airflow and the Astro image put them: each file's error (if
+/// any), and the files that fail.
+pub fn import_project_dags(
+    python: &Path,
+    root: &Path,
+    names: &[String],
+) -> (BTreeMap<String, Option<String>>, BTreeSet<String>) {
+    let pythonpath = format!("{}:{}", root.display(), root.join("plugins").display());
+    let real = real_import_with_path(python, &root.join("dags"), names, &pythonpath);
+    let failing = real
+        .iter()
+        .filter(|(_, e)| e.is_some())
+        .map(|(f, _)| f.clone())
+        .collect();
+    (real, failing)
 }
