@@ -3,6 +3,7 @@
 # several thousand DAG files (Airflow's own example DAGs of 2.10.5 and 3.1.3, copied N times).
 #
 # Usage: crates/skyhop-check/bench.sh [COPIES]   (default 63 → ~8,100 files)
+# SKYHOP_BENCH_CALLGRIND=1 also counts both processes' instructions with valgrind (slow: minutes).
 # Needs: cargo, python3 (to install ruff into a temp dir), the skyhop cache's Airflow venvs and
 # example DAGs (created by `cargo test -p skyhop-check --test real_airflow`), or set
 # SKYHOP_BENCH_PYTHON=/path/to/airflow-3.1.3/bin/python and SKYHOP_BENCH_DAGS="dir1 dir2".
@@ -83,3 +84,14 @@ echo "   load average after: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 echo "== files with findings"
 echo "   ruff:   $(grep -oE '^[^:]+\.py' "$WORK/ruff.out" | sort -u | wc -l)"
 echo "   skyhop: $(grep -oE '^[^: ]+\.py' "$WORK/check.out" | sort -u | wc -l) (errors in $(grep -E ' error: ' "$WORK/check.out" | grep -oE '^[^:]+\.py' | sort -u | wc -l))"
+if [ -n "${SKYHOP_BENCH_CALLGRIND:-}" ] && command -v valgrind >/dev/null; then
+  # Instructions of the whole process: independent of the machine's load.
+  instructions() {
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+      sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+  }
+  RI=$(instructions "$RUFF" check --select AIR --preview --no-cache --output-format concise --exit-zero "$WORK/corpus")
+  CI=$(instructions "$CHECK" --python "$PY" 3.1.3 "$WORK/corpus")
+  echo "== instructions (valgrind callgrind, whole process)"
+  echo "   ruff: $((RI / 1000000)) M, skyhop-check: $((CI / 1000000)) M, ratio $(echo "scale=3; $RI / $CI" | bc)x"
+fi

@@ -98,7 +98,12 @@ pub fn fix_with(files: &[PathBuf], findings: &[Finding], opts: FixOptions) -> Ve
     for file in files {
         let mine: Vec<&Finding> = findings
             .iter()
-            .filter(|f| matches_path(file, &f.path) && FIXABLE_RULES.contains(&f.rule.as_str()))
+            // Information-only findings (files Airflow does not load) are not fixed.
+            .filter(|f| {
+                matches_path(file, &f.path)
+                    && FIXABLE_RULES.contains(&f.rule.as_str())
+                    && f.severity != skyhop_core::Severity::Info
+            })
             .collect();
         if mine.is_empty() {
             continue;

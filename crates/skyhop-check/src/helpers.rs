@@ -68,13 +68,18 @@ fn candidates(import: &LocalImport, file: &Path, bases: &[PathBuf]) -> Vec<PathB
     out
 }
 
+/// Import edges of each file: `(import index, file index)` for each project module an import
+/// of file `i` loads.
+pub(crate) type Edges = Vec<Vec<(usize, usize)>>;
+
 /// Checks the project modules the files import (transitively) that were not given, then
-/// adds a `SKY110` finding to each file whose import of a project module fails.
+/// adds a `SKY110` finding to each file whose import of a project module fails. Returns the
+/// import edges.
 pub(crate) fn link(
     results: &mut Vec<FileResult>,
     root: &Path,
     check: &(dyn Fn(&Path) -> FileResult + Sync),
-) {
+) -> Edges {
     let bases: Vec<PathBuf> = ["", "dags", "plugins"]
         .iter()
         .map(|s| root.join(s))
@@ -182,6 +187,45 @@ pub(crate) fn link(
     }
     for (i, c) in new {
         results[i].checked.push(c);
+    }
+    edges
+}
+
+/// Makes the findings of files Airflow never runs information only: files that are not in
+/// `loaded` (its DAG files and plugins) and that no loaded file imports, directly or through
+/// other project modules (an AWS Glue job script kept under `dags/`, a stand-alone script in
+/// `include/`).
+pub(crate) fn not_loaded_is_information(
+    results: &mut [FileResult],
+    edges: &Edges,
+    loaded: &[PathBuf],
+) {
+    let loaded: HashSet<&Path> = loaded.iter().map(PathBuf::as_path).collect();
+    let mut reached = vec![false; results.len()];
+    let mut stack: Vec<usize> = (0..results.len())
+        .filter(|&i| loaded.contains(results[i].path.as_path()))
+        .collect();
+    while let Some(i) = stack.pop() {
+        if std::mem::replace(&mut reached[i], true) {
+            continue;
+        }
+        if let Some(out) = edges.get(i) {
+            stack.extend(out.iter().map(|&(_, j)| j).filter(|&j| !reached[j]));
+        }
+    }
+    for (r, reached) in results.iter_mut().zip(reached) {
+        if reached {
+            continue;
+        }
+        for c in &mut r.checked {
+            if c.finding.severity == Severity::Info {
+                continue;
+            }
+            c.finding.severity = Severity::Info;
+            c.finding.message.push_str(
+                " (information only: Airflow does not load this file — its DAG discovery skips it and no DAG file or plugin imports it)",
+            );
+        }
     }
 }
 

@@ -134,6 +134,9 @@ pub struct ClassInfo {
     /// `*` (*args), `**` (**kwargs).
     #[serde(default)]
     pub methods: HashMap<String, Vec<String>>,
+    /// Own methods that are decorated (`functools.wraps`): their real parameters are unknown.
+    #[serde(default)]
+    pub wrapped: Vec<String>,
 }
 
 /// The configuration of the target: every option it defines (with its providers') and the
@@ -256,8 +259,13 @@ pub enum Resolved {
         module: String,
         package: Option<String>,
     },
-    /// The top-level package / provider is not installed at all.
-    NotInstalled { module: String, package: String },
+    /// The top-level package / provider is not installed at all. `package`: the distribution
+    /// that provides it, when that is a known fact (a provider's module path, the curated
+    /// table), never a guess from the module's name.
+    NotInstalled {
+        module: String,
+        package: Option<String>,
+    },
     /// Outside what the index knows (third-party internals, skipped modules...).
     Unknown,
 }
@@ -317,12 +325,11 @@ impl ApiIndex {
             source,
         })?;
         progress.begin("indexing the target environment", None);
-        // Unique per process and per build: two builds of the same environment may run at
-        // once (two processes, or two tests of one); the last rename wins and both results
-        // are the same.
-        static BUILDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        // Unique per build (two builds of the same environment may run at once, in two
+        // processes or two threads); the last rename wins and both results are the same.
+        static BUILDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp = dir.join(format!("{key}.json.{}.{n}.partial", std::process::id()));
+        let tmp = dir.join(format!("{key}.json.{}-{n}.partial", std::process::id()));
         run_script(python, &script, &tmp, &home)?;
         let index = ApiIndex::load_json(&tmp)?;
         std::fs::rename(&tmp, &path).map_err(|source| IndexError::Io {
@@ -417,7 +424,7 @@ impl ApiIndex {
             }
             return Resolved::NotInstalled {
                 module: top.to_string(),
-                package: crate::rules::package_for_module(top),
+                package: crate::rules::known_package_for_module(qualname),
             };
         }
         let mut i = segs.len();
@@ -447,7 +454,7 @@ impl ApiIndex {
         {
             return Resolved::NotInstalled {
                 module: root,
-                package,
+                package: Some(package),
             };
         }
         if info.status != "ok" {
@@ -467,9 +474,23 @@ impl ApiIndex {
                 };
             }
             if let Some(message) = &served.deprecated {
+                // `shim.Class.attr`: the attribute of the class the shim serves.
+                if let (Some(class), false) = (&served.class, rest.is_empty())
+                    && let missing @ Resolved::MissingAttr { .. } =
+                        self.resolve_kind(&format!("c:{class}"), rest, depth)
+                {
+                    return missing;
+                }
+                let target = served.target.clone().or_else(|| target_in(message));
                 return Resolved::Deprecated {
                     message: message.clone(),
-                    target: served.target.clone().or_else(|| target_in(message)),
+                    target: target.map(|t| {
+                        if rest.is_empty() {
+                            t
+                        } else {
+                            format!("{t}.{}", rest.join("."))
+                        }
+                    }),
                 };
             }
             if let Some(class) = &served.class {
@@ -579,6 +600,25 @@ impl ApiIndex {
             queue.extend(info.bases.iter().cloned());
         }
         None
+    }
+
+    /// The keywords method `name` of class `canon` (or of the first base defining it) accepts
+    /// when called through the class (`BaseHook.get_connection(conn_id=...)`): closed only for
+    /// a plain function without `**kwargs` (a decorated method may take more than it shows).
+    pub fn method_signature(&self, canon: &str, name: &str) -> Option<Signature> {
+        let (owner, params) = self.method_params(canon, name)?;
+        let wrapped = self
+            .classes
+            .get(owner)
+            .is_some_and(|c| c.wrapped.iter().any(|w| w == name));
+        Some(Signature {
+            params: params
+                .iter()
+                .filter(|p| *p != "*" && *p != "**")
+                .map(|p| p.trim_end_matches('=').to_string())
+                .collect(),
+            closed: !wrapped && !params.iter().any(|p| p == "**"),
+        })
     }
 
     /// The constructor keywords of class `canon`.

@@ -19,6 +19,7 @@ Modules are imported in forked worker processes, each import with its own time b
 slow or hanging module cannot stop the rest. Nothing is printed except errors on stderr.
 """
 
+import ast
 import importlib
 import importlib.metadata
 import inspect
@@ -28,6 +29,7 @@ import os
 import re
 import signal
 import sys
+import textwrap
 import time
 import traceback
 import warnings
@@ -110,6 +112,61 @@ def signature_params(fn):
     return names, var_kw
 
 
+def _is_super_init(func):
+    """`super().__init__`, `super(X, self).__init__` or `Base.__init__`."""
+    return isinstance(func, ast.Attribute) and func.attr == "__init__"
+
+
+def kwargs_use(init):
+    """How an `__init__` taking `**kwargs` uses them, read from its source: (forwarded to the
+    next `__init__`, keys read by literal name, used some other way). None when the source
+    cannot be read. A `**kwargs` that is not forwarded, or is used in another way (read by a
+    computed key as hooks do with `conn_name_attr`, stored, passed elsewhere), means the
+    constructor may take any keyword."""
+    try:
+        fn = inspect.unwrap(init)
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except Exception:  # noqa: BLE001 - no source (C, generated), or it does not parse alone
+        return None
+    func = tree.body[0] if tree.body else None
+    if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or func.args.kwarg is None:
+        return None
+    name = func.args.kwarg.arg
+    parents = {}
+    for node in ast.walk(func):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+    forwarded, keys, other = False, set(), False
+
+    def literal(node):
+        return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+    for node in ast.walk(func):
+        if not (isinstance(node, ast.Name) and node.id == name):
+            continue
+        parent = parents.get(node)
+        if isinstance(parent, ast.keyword) and parent.arg is None:
+            call = parents.get(parent)
+            if isinstance(call, ast.Call) and _is_super_init(call.func):
+                forwarded = True
+                continue
+        elif isinstance(parent, ast.Attribute) and parent.attr in ("get", "pop", "setdefault"):
+            call = parents.get(parent)
+            key = literal(call.args[0]) if isinstance(call, ast.Call) and call.func is parent and call.args else None
+            if key is not None:
+                keys.add(key)
+                continue
+        elif isinstance(parent, ast.Subscript) and parent.value is node and literal(parent.slice) is not None:
+            keys.add(literal(parent.slice))
+            continue
+        elif isinstance(parent, ast.Compare) and node in parent.comparators and literal(parent.left) is not None \
+                and all(isinstance(op, (ast.In, ast.NotIn)) for op in parent.ops):
+            keys.add(literal(parent.left))
+            continue
+        other = True
+    return forwarded, keys, other
+
+
 def is_airflow_base_operator(cls):
     # BaseOperator takes **kwargs but rejects unknown ones (Airflow >= 2.0).
     return cls.__name__ == "BaseOperator" and (cls.__module__ or "").startswith("airflow")
@@ -139,6 +196,13 @@ def init_info(cls):
         if not var_kw or is_airflow_base_operator(k):
             closed = True
             break
+        # `**kwargs`: the chain goes on only where they are all handed to the next `__init__`.
+        use = kwargs_use(init)
+        if use is None or use[2] or not use[0]:
+            break
+        for n in sorted(use[1]):
+            if n not in params:
+                params.append(n)
         seen_kwargs = True
     if custom_new or custom_call:
         closed = False  # construction goes through __new__ / a metaclass: keywords unknown
@@ -183,18 +247,21 @@ def class_record(cls):
     if fields:
         for f in fields:
             attrs.add(f.name)
-    methods = {}
+    methods, wrapped = {}, []
     for key, value in cls.__dict__.items():
         if key.startswith("__") and key.endswith("__"):
             continue
         params = method_params(value)
         if params is not None:
             methods[key] = params
+            if hasattr(getattr(value, "__func__", value), "__wrapped__"):
+                wrapped.append(key)
     return {
         "bases": [canonical(b) for b in cls.__bases__],
         "attrs": sorted(attrs),
         "init": init_info(cls),
         "methods": methods,
+        "wrapped": sorted(wrapped),
     }
 
 
@@ -255,7 +322,22 @@ def shim_maps(mod):
                     continue
                 else:
                     maps[name] = None
-    return {"kind": "mapped" if maps else "opaque", "map": maps}
+    return {"kind": "mapped" if maps and rejects_other_names(ga) else "opaque", "map": maps}
+
+
+def rejects_other_names(ga):
+    """Whether a module `__getattr__` answers a name outside its maps with AttributeError, as
+    a complete map does (one that falls back to importing a submodule, or serves other names
+    some other way, does not: the names it serves cannot be listed)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ga("skyhop_probe_no_such_name")
+    except AttributeError as e:
+        return not isinstance(e, ImportError)
+    except Exception:  # noqa: BLE001
+        return False
+    return False
 
 
 def describe_module(name, mod, functions, classes, import_warning):

@@ -8,10 +8,13 @@
 //!   functions; the classes of objects (constructors, well-known factories, `with DAG(...) as
 //!   dag`, `@dag` functions, `self.x` set in `__init__`, context values) and of user classes
 //!   that subclass library classes (`self.x`, `super().x`, `cls.x` resolve through the
-//!   target's bases); configuration read in code (`conf.get*`);
+//!   whole MRO: the target's bases and the project's own classes and mixins from any module
+//!   of the project; a base it cannot follow means no finding); configuration read in code
+//!   (`conf.get*`);
 //! - the project's import graph: DAG files → `include/`, `plugins/`, any local module, so a
 //!   DAG file that fails through a helper module gets a finding pointing to the helper's line
-//!   (helper modules not given are found and checked too);
+//!   (helper modules not given are found and checked too), and files Airflow does not load
+//!   that no loaded file imports get information-only findings;
 //! - the [`ApiIndex`] of a target environment, built by running the embedded
 //!   `introspect.py` with that environment's Python once and cached as JSON (modules, names,
 //!   classes, signatures, and the target's configuration: its options, deprecation maps and
@@ -73,6 +76,11 @@ pub struct CheckOptions {
     /// Where a setting the project does not have would go (the Dockerfile's `FROM` line):
     /// the place of findings about defaults the project relies on (SKY403).
     pub config_home: Option<(String, u32)>,
+    /// The files Airflow loads by itself: the DAG files its discovery finds (safe mode,
+    /// `.airflowignore`) and the plugins. A file given that none of these imports (directly
+    /// or through other project modules) is never run by Airflow: its findings are only
+    /// information. `None`: every file given counts as loaded.
+    pub loaded: Option<Vec<PathBuf>>,
 }
 
 /// Checks `files` (paths of Python DAG files) against the target. Paths in findings are
@@ -116,6 +124,7 @@ pub fn check_detailed(
         opts.current_airflow.as_deref().and_then(Version::parse),
         &local_tops,
     );
+    ctx.project = Some(analyze::ProjectModules::new(root));
     ctx.config_set = opts
         .config_env
         .iter()
@@ -135,8 +144,13 @@ pub fn check_detailed(
         .par_iter()
         .map(|path| check_file(path, root, &ctx))
         .collect();
-    if results.iter().any(|r| !r.imports.is_empty()) {
-        helpers::link(&mut results, root, &|p: &Path| check_file(p, root, &ctx));
+    let edges = if results.iter().any(|r| !r.imports.is_empty()) {
+        helpers::link(&mut results, root, &|p: &Path| check_file(p, root, &ctx))
+    } else {
+        Vec::new()
+    };
+    if let Some(loaded) = &opts.loaded {
+        helpers::not_loaded_is_information(&mut results, &edges, loaded);
     }
     // Each file's findings sorted in parallel; the stable sort of the whole list then finds
     // sorted runs and merges them (the same order as one sort of everything).
@@ -178,8 +192,26 @@ pub fn no_transparent_huge_pages() {
     }
 }
 
-/// Path of `path` relative to `root`, with `/` separators.
+/// Path of `path` relative to `root`, with `/` separators (as `Path::strip_prefix` gives it).
 pub(crate) fn relative(path: &Path, root: &Path) -> String {
+    // Paths under `root` were made by joining it: its bytes are their prefix (comparing
+    // components, as `Path::strip_prefix` does, cost more than the rest of this).
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let (bytes, root_bytes) = (path.as_os_str().as_bytes(), root.as_os_str().as_bytes());
+        if let Some(rest) = bytes.strip_prefix(root_bytes)
+            && let Some(rest) = rest
+                .strip_prefix(b"/")
+                .or((root_bytes.ends_with(b"/")).then_some(rest))
+            && !rest.starts_with(b"/")
+            && !rest.starts_with(b"./")
+            && !rest.windows(3).any(|w| w == b"/./")
+            && let Ok(text) = std::str::from_utf8(rest)
+        {
+            return text.to_string();
+        }
+    }
     let rel = path.strip_prefix(root).unwrap_or(path);
     rel.to_string_lossy().replace('\\', "/")
 }
@@ -212,7 +244,7 @@ fn check_source(
     };
     match ruff_python_parser::parse_module(&source) {
         Ok(parsed) => {
-            let analyzer = analyze::Analyzer::new(ctx, rel, &source);
+            let analyzer = analyze::Analyzer::new(ctx, path, rel, &source);
             analyzer.run(&parsed.syntax().body)
         }
         Err(err) => {
@@ -326,4 +358,33 @@ pub fn files_with_errors(findings: &[Finding]) -> HashSet<String> {
         .filter(|f| f.severity == Severity::Error && !f.path.is_empty())
         .map(|f| f.path.clone())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_as_strip_prefix_gives_them() {
+        let cases = [
+            ("/r/dags/x.py", "/r"),
+            ("/r/dags/x.py", "/r/"),
+            ("/rc/x.py", "/r"),
+            ("/r", "/r"),
+            ("/r/./x.py", "/r"),
+            ("/r//x.py", "/r"),
+            ("./dags/x.py", "."),
+            ("dags/x.py", ""),
+            ("dags/x.py", "dags"),
+        ];
+        for (path, root) in cases {
+            let (path, root) = (Path::new(path), Path::new(root));
+            let want = path
+                .strip_prefix(root)
+                .unwrap_or(path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            assert_eq!(relative(path, root), want, "{path:?} under {root:?}");
+        }
+    }
 }

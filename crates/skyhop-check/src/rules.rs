@@ -446,16 +446,28 @@ impl Rules {
     }
 }
 
-/// Distribution to add to requirements.txt for a top-level module.
-pub fn package_for_module(top: &str) -> String {
-    if top == "airflow" {
-        return "apache-airflow".into();
+/// The distribution that provides `module` (dotted), when the curated table (`rules/packages.json`,
+/// each entry checked against the distribution's own `top_level.txt` / RECORD) knows it: the
+/// entry of the longest dotted prefix (`snowflake.snowpark` before `snowflake`). `None` rather
+/// than a guess from the module's name (`apiclient` is provided by `google-api-python-client`).
+pub fn known_package_for_module(module: &str) -> Option<String> {
+    if module == "airflow" || module.starts_with("airflow.") {
+        return Some("apache-airflow".into());
     }
-    rules()
-        .packages
-        .get(top)
-        .cloned()
-        .unwrap_or_else(|| top.replace('_', "-"))
+    let packages = &rules().packages;
+    let mut prefix = module;
+    loop {
+        if let Some(p) = packages.get(prefix) {
+            return Some(p.clone());
+        }
+        prefix = prefix.rsplit_once('.')?.0;
+    }
+}
+
+/// Distribution to add to requirements.txt for a top-level module: [`known_package_for_module`],
+/// else the module's name with `_` as `-` — a guess, for callers that verify it (by resolving it).
+pub fn package_for_module(top: &str) -> String {
+    known_package_for_module(top).unwrap_or_else(|| top.replace('_', "-"))
 }
 
 /// Docs of every rule, by code.

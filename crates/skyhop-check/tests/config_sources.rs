@@ -33,6 +33,7 @@ fn run(files: &[(&str, &str)]) -> String {
         current_airflow: Some("2.10.5".into()),
         config_env: project.config_settings(),
         config_home: Some(("Dockerfile".into(), 1)),
+        ..CheckOptions::default()
     };
     let findings = check(&[], root, Some(index()), &opts);
     let mut out = to_text(&findings);

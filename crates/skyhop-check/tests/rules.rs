@@ -602,3 +602,26 @@ rule_test!(
     true,
     "SKY303"
 );
+
+#[test]
+fn classes_through_project_modules() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/project_classes");
+    let findings = check(
+        &[root.join("dags.py")],
+        &root,
+        Some(index()),
+        &opts("3.1.3"),
+    );
+    let text = to_text(&findings);
+    let members: Vec<u32> = findings
+        .iter()
+        .filter(|f| f.rule == "SKY105")
+        .map(|f| f.line)
+        .collect();
+    // Only the member no class of the MRO has; open classes say nothing.
+    assert_eq!(members, vec![13], "{text}");
+    assert!(
+        text.contains("`AuditMixin`") && text.contains("`RetryMixin`"),
+        "{text}"
+    );
+}

@@ -349,17 +349,30 @@ pub fn check_files(
     (files, problems)
 }
 
-/// Check options: target and current Airflow, and the project's `AIRFLOW__*` settings.
+/// Check options: target and current Airflow, the project's `AIRFLOW__*` settings, and the
+/// files the target Airflow loads by itself (its DAG files and the plugins; findings in other
+/// files no loaded file imports are information only).
 pub fn check_options(
     project: &Project,
     target_airflow: &str,
     current: Option<&Pinned>,
 ) -> skyhop_check::CheckOptions {
+    let mut loaded: Vec<PathBuf> = settings::dag_files(project, target_airflow)
+        .dag_files
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
+    if let Some(plugins) = &project.plugins_dir {
+        loaded.extend(
+            skyhop_check::collect_python_files(std::slice::from_ref(plugins), &project.root).0,
+        );
+    }
     skyhop_check::CheckOptions {
         target_airflow: target_airflow.to_string(),
         current_airflow: current.map(|c| c.airflow.clone()),
         config_env: settings::check_config(project),
         config_home: settings::config_home(project),
+        loaded: Some(loaded),
     }
 }
 

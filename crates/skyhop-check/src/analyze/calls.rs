@@ -39,7 +39,8 @@ impl<'a> Analyzer<'a> {
         let last = callee.rsplit('.').next().unwrap_or("");
         let airflow = callee.starts_with("airflow.");
         let is_dag = airflow && (last == "DAG" || last == "dag");
-        let (signature, class) = self.signature_of(&callee);
+        let found = self.signature_of(&callee);
+        let (signature, class) = (found.signature.as_ref(), &found.class);
         let is_operator = airflow
             && (last.ends_with("Operator")
                 || last.ends_with("Sensor")
@@ -104,24 +105,69 @@ impl<'a> Analyzer<'a> {
         qualified
     }
 
-    /// (constructor keywords, canonical class) of a callee, from the index.
-    pub(super) fn signature_of(&self, callee: &str) -> (Option<&'a Signature>, Option<String>) {
+    /// (keywords, canonical class when the callee is a class) of a callee, from the index: a
+    /// class's constructor, a function, or a method called through its class
+    /// (`BaseHook.get_connection`, a classmethod or staticmethod). Cached per thread like
+    /// [`Ctx::resolve`]: most files call the same few dozen callees.
+    pub(super) fn signature_of(&self, callee: &str) -> Rc<SignatureOf> {
+        SIGNATURES.with(|cell| {
+            let mut cache = cell.borrow_mut();
+            if cache.0 != self.ctx.id {
+                cache.0 = self.ctx.id;
+                cache.1.clear();
+            }
+            if let Some(hit) = cache.1.get(callee) {
+                return Rc::clone(hit);
+            }
+            let made = Rc::new(self.signature_of_uncached(callee));
+            cache.1.insert(callee.to_string(), Rc::clone(&made));
+            made
+        })
+    }
+
+    fn signature_of_uncached(&self, callee: &str) -> SignatureOf {
+        let none = SignatureOf::default();
         let Some(index) = self.ctx.index else {
-            return (None, None);
+            return none;
         };
-        let mut resolved = self.ctx.resolve(index, callee);
+        let resolved = self.resolve_through_shim(index, callee);
+        match &*resolved {
+            Resolved::Class(c) => SignatureOf {
+                signature: index.class_init(c).cloned(),
+                class: Some(c.clone()),
+            },
+            Resolved::Function(Some(f)) => SignatureOf {
+                signature: index.function_signature(f).cloned(),
+                class: None,
+            },
+            // `Class.method`: the method's own parameters, never the constructor's. Only the
+            // target's own packages have classes in the index.
+            Resolved::Unknown if callee.starts_with("airflow.") => {
+                let Some((owner, method)) = callee.rsplit_once('.') else {
+                    return none;
+                };
+                match &*self.resolve_through_shim(index, owner) {
+                    Resolved::Class(c) => SignatureOf {
+                        signature: index.method_signature(c, method),
+                        class: None,
+                    },
+                    _ => none,
+                }
+            }
+            _ => none,
+        }
+    }
+
+    /// `index.resolve`, following a deprecation shim to what it serves.
+    fn resolve_through_shim(&self, index: &ApiIndex, qualname: &str) -> Rc<Resolved> {
+        let resolved = self.ctx.resolve(index, qualname);
         if let Resolved::Deprecated {
             target: Some(t), ..
         } = &*resolved
         {
-            let target = self.ctx.resolve(index, t);
-            resolved = target;
+            return self.ctx.resolve(index, t);
         }
-        match &*resolved {
-            Resolved::Class(c) => (index.class_init(c), Some(c.clone())),
-            Resolved::Function(Some(f)) => (index.function_signature(f), None),
-            _ => (None, None),
-        }
+        resolved
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -154,20 +200,20 @@ impl<'a> Analyzer<'a> {
                         rule.range.when(severity)
                     ),
                 };
-                if let Some(new) = &rule.new {
+                // A new argument name the target's signature does not take is not suggested.
+                let new = rule.new.as_ref().filter(|n| {
+                    let identifier = n.chars().all(|c| c.is_alphanumeric() || c == '_');
+                    !(identifier
+                        && signature.is_some_and(|s| s.closed && !s.params.iter().any(|p| p == *n)))
+                });
+                if let Some(new) = new {
                     message.push_str(&format!("; use `{new}`"));
                 }
                 if accepted && severity == Severity::Error && rule.severity.is_none() {
                     // The target still accepts it: it only warns there.
                     severity = Severity::Warning;
                 }
-                self.push(
-                    range.start(),
-                    &rule.rule,
-                    severity,
-                    message,
-                    rule.new.clone(),
-                );
+                self.push(range.start(), &rule.rule, severity, message, new.cloned());
                 return;
             }
         }
@@ -249,15 +295,18 @@ impl<'a> Analyzer<'a> {
         }
     }
 
-    pub(super) fn crosses(&self, version: &str) -> bool {
-        let Some(v) = Version::parse(version) else {
+    /// Whether the upgrade crosses Airflow 3.0 (the target is 3.0 or later, the current
+    /// version, when known, earlier).
+    pub(super) fn crosses_3_0(&self) -> bool {
+        static V3: OnceLock<Option<Version>> = OnceLock::new();
+        let Some(v) = V3.get_or_init(|| Version::parse("3.0")) else {
             return false;
         };
-        self.ctx.target >= v && self.ctx.current.as_ref().is_none_or(|c| *c < v)
+        self.ctx.target >= *v && self.ctx.current.as_ref().is_none_or(|c| c < v)
     }
 
     pub(super) fn dag_defaults(&mut self, range: TextRange, keywords: &[String]) {
-        if keywords.iter().any(|k| k == "**") || !self.crosses("3.0") {
+        if keywords.iter().any(|k| k == "**") || !self.crosses_3_0() {
             return;
         }
         let has = |k: &str| keywords.iter().any(|x| x == k);
@@ -285,6 +334,21 @@ impl<'a> Analyzer<'a> {
             );
         }
     }
+}
+
+/// What [`Analyzer::signature_of`] found for a callee.
+#[derive(Debug, Default)]
+pub(super) struct SignatureOf {
+    /// The keywords it accepts.
+    pub signature: Option<Signature>,
+    /// The canonical class, when the callee is a class.
+    pub class: Option<String>,
+}
+
+thread_local! {
+    /// `(Ctx id, callee → what it takes)` of the check this thread last worked for.
+    static SIGNATURES: std::cell::RefCell<(u64, HashMap<String, Rc<SignatureOf>>)> =
+        std::cell::RefCell::new((0, HashMap::default()));
 }
 
 fn similar_name(a: &str, b: &str) -> bool {

@@ -3,6 +3,11 @@
 //! `__init__`), user classes that subclass library classes (`self.x`, `super().x`, `cls.x`
 //! resolve through the library bases of the target), and members that the target removed.
 
+use std::path::Path;
+
+use super::project::{
+    BaseExpr, Imported, ModuleSummary, class_members, is_empty_base, is_staticmethod,
+};
 use super::*;
 use crate::rules::{MemberRule, class_matches};
 
@@ -28,49 +33,21 @@ pub(super) struct UserClass {
     members: HashSet<String>,
     /// Classes of `self.x` attributes, from their assignments.
     attr_types: HashMap<String, Ty>,
+    /// It may have members no one can list: a base that cannot be followed, `__getattr__`,
+    /// a class decorator or metaclass that may add some.
+    open: bool,
 }
 
-/// Collects `first_param.x = value` assignments in a method body.
-struct SelfAssigns<'a> {
-    receiver: &'a str,
-    found: Vec<(&'a str, &'a Expr)>,
-}
-
-impl<'a> Visitor<'a> for SelfAssigns<'a> {
-    fn visit_stmt(&mut self, stmt: &'a Stmt) {
-        let mut record = |target: &'a Expr, value: Option<&'a Expr>| {
-            if let Expr::Attribute(a) = target
-                && matches!(&*a.value, Expr::Name(n) if n.id.as_str() == self.receiver)
-            {
-                self.found
-                    .push((a.attr.id.as_str(), value.unwrap_or(target)));
-            }
-        };
-        match stmt {
-            Stmt::Assign(a) => a.targets.iter().for_each(|t| record(t, Some(&a.value))),
-            Stmt::AnnAssign(a) => record(&a.target, a.value.as_deref()),
-            Stmt::AugAssign(a) => record(&a.target, None),
-            // Nested functions and classes have their own `self`.
-            Stmt::FunctionDef(_) | Stmt::ClassDef(_) => return,
-            _ => {}
-        }
-        visitor::walk_stmt(self, stmt);
-    }
-}
-
-fn first_param(f: &ast::StmtFunctionDef) -> Option<&str> {
-    let p = &f.parameters;
-    p.posonlyargs
-        .iter()
-        .chain(&p.args)
-        .next()
-        .map(|p| p.parameter.name.id.as_str())
-}
-
-fn is_staticmethod(f: &ast::StmtFunctionDef) -> bool {
-    f.decorator_list
-        .iter()
-        .any(|d| matches!(&d.expression, Expr::Name(n) if n.id.as_str() == "staticmethod"))
+/// What a base class expression is.
+enum Base {
+    /// A class of this file, or of another project module (its key in `user_classes`).
+    User(String),
+    /// A library class (canonical name).
+    Lib(String),
+    /// Adds no members (`object`, `ABC`, `Generic[T]`).
+    Empty,
+    /// Cannot be followed.
+    Unknown,
 }
 
 impl<'a> Analyzer<'a> {
@@ -167,8 +144,8 @@ impl<'a> Analyzer<'a> {
             if let Some(f) = hit {
                 return self.class_of_name(&f.returns).map(Ty::Lib);
             }
-            if let (_, Some(class)) = self.signature_of(&callee) {
-                return Some(Ty::Lib(class));
+            if let Some(class) = &self.signature_of(&callee).class {
+                return Some(Ty::Lib(class.clone()));
             }
             return self.class_of_name(&callee).map(Ty::Lib);
         }
@@ -211,6 +188,40 @@ impl<'a> Analyzer<'a> {
                     .user_bases
                     .iter()
                     .any(|b| self.user_defines(b, member, depth + 1))
+    }
+
+    /// Whether a user class (or one of its user bases) is open: its members cannot all be
+    /// known.
+    fn user_open(&self, user: &str, depth: u32) -> bool {
+        let Some(class) = self.user_classes.get(user) else {
+            return true;
+        };
+        class.open
+            || depth >= 8
+            || class
+                .user_bases
+                .iter()
+                .any(|b| self.user_open(b, depth + 1))
+    }
+
+    /// The names of the user classes `user` derives from (this file's and other project
+    /// modules'), in the order first met.
+    fn user_base_names(&self, user: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut queue: std::collections::VecDeque<&str> = [user].into();
+        while let Some(u) = queue.pop_front() {
+            let Some(class) = self.user_classes.get(u) else {
+                continue;
+            };
+            for b in &class.user_bases {
+                let shown = format!("`{}`", b.rsplit("::").next().unwrap_or(b));
+                if !out.contains(&shown) && out.len() < 8 {
+                    out.push(shown);
+                    queue.push_back(b);
+                }
+            }
+        }
+        out
     }
 
     /// Library classes behind a type: itself, or the library bases of a user class.
@@ -299,17 +310,21 @@ impl<'a> Analyzer<'a> {
         }
         let user = match ty {
             Ty::User(u) => {
-                if self.user_defines(u, member, 0) {
+                if self.user_defines(u, member, 0) || self.user_open(u, 0) {
                     return;
                 }
                 Some(u.clone())
             }
             Ty::Super(u) => {
-                let defined = self
+                let bases = self
                     .user_classes
                     .get(u)
-                    .is_some_and(|c| c.user_bases.iter().any(|b| self.user_defines(b, member, 0)));
-                if defined {
+                    .map(|c| c.user_bases.as_slice())
+                    .unwrap_or_default();
+                if bases
+                    .iter()
+                    .any(|b| self.user_defines(b, member, 0) || self.user_open(b, 0))
+                {
                     return;
                 }
                 Some(u.clone())
@@ -356,10 +371,21 @@ impl<'a> Analyzer<'a> {
         let base = classes[0].rsplit('.').next().unwrap_or(&classes[0]);
         let kind = if call { "method" } else { "attribute" };
         let mut message = match &user {
-            Some(u) => format!(
-                "`{text}`: `{base}` (base of `{u}`) has no {kind} `{member}` in the target ({})",
-                self.owner_of(&classes[0])
-            ),
+            Some(u) => {
+                let own = self.user_base_names(u);
+                if own.is_empty() {
+                    format!(
+                        "`{text}`: `{base}` (base of `{u}`) has no {kind} `{member}` in the target ({})",
+                        self.owner_of(&classes[0])
+                    )
+                } else {
+                    format!(
+                        "`{text}`: no class `{u}` derives from has {kind} `{member}`: not its own bases ({}), nor `{base}` in the target ({})",
+                        own.join(", "),
+                        self.owner_of(&classes[0])
+                    )
+                }
+            }
             None => format!(
                 "`{text}`: class `{}` has no {kind} `{member}` in the target ({})",
                 classes[0],
@@ -401,67 +427,219 @@ impl<'a> Analyzer<'a> {
         self.push(range.start(), rule, severity, message, replacement);
     }
 
-    /// Builds what the file knows about class `c` (bases, members, attribute types).
-    pub(super) fn user_class(&self, c: &'a ast::StmtClassDef) -> UserClass {
-        let mut class = UserClass::default();
+    /// Builds what the file knows about class `c` (bases, members, attribute types). Bases
+    /// defined in other project modules are read from there (see [`super::project`]).
+    pub(super) fn user_class(&mut self, c: &'a ast::StmtClassDef) -> UserClass {
+        let members = class_members(c);
+        let mut class = UserClass {
+            members: members.names,
+            open: members.open,
+            ..UserClass::default()
+        };
         if let Some(args) = &c.arguments {
             for base in &args.args {
-                if let Expr::Name(n) = base
-                    && let Some(Binding::UserClass(u)) = self.lookup(n.id.as_str())
-                {
-                    class.user_bases.push(u.clone());
-                    continue;
-                }
-                if let Some(q) = self.qualify(base)
-                    && let Some(canon) = self.class_of_name(&q)
-                {
-                    class.lib_bases.push(canon);
+                match self.base_of(base) {
+                    Base::User(u) => class.user_bases.push(u),
+                    Base::Lib(canon) => class.lib_bases.push(canon),
+                    Base::Empty => {}
+                    Base::Unknown => class.open = true,
                 }
             }
         }
-        for stmt in &c.body {
-            match stmt {
-                Stmt::FunctionDef(f) => {
-                    class.members.insert(f.name.id.as_str().to_owned());
-                    let Some(receiver) = first_param(f).filter(|_| !is_staticmethod(f)) else {
-                        continue;
-                    };
-                    let mut assigns = SelfAssigns {
-                        receiver,
-                        found: Vec::new(),
-                    };
-                    for s in &f.body {
-                        assigns.visit_stmt(s);
-                    }
-                    for (attr, value) in assigns.found {
-                        class.members.insert(attr.to_string());
-                        if let Expr::Call(call) = value
-                            && let Some(ty) = self.returns_of(call)
-                        {
-                            class.attr_types.entry(attr.to_string()).or_insert(ty);
-                        }
-                    }
-                }
-                Stmt::Assign(a) => {
-                    for t in &a.targets {
-                        names_in(t, &mut class.members);
-                    }
-                }
-                Stmt::AnnAssign(a) => names_in(&a.target, &mut class.members),
-                Stmt::ClassDef(inner) => {
-                    class.members.insert(inner.name.id.as_str().to_owned());
-                }
-                _ => {}
+        for (attr, value) in members.self_values {
+            if let Expr::Call(call) = value
+                && let Some(ty) = self.returns_of(call)
+            {
+                class.attr_types.entry(attr.to_string()).or_insert(ty);
             }
         }
         class
+    }
+
+    /// What a base class expression of this file is.
+    fn base_of(&mut self, base: &Expr) -> Base {
+        // `Generic[T]`, `SomeBase[int]`: the class subscripted.
+        let expr = match base {
+            Expr::Subscript(s) => &*s.value,
+            e => e,
+        };
+        let file = self.file;
+        match expr {
+            Expr::Name(n) => match self.lookup(n.id.as_str()) {
+                Some(Binding::UserClass(u)) => return Base::User(u.clone()),
+                Some(Binding::Project(imported)) => {
+                    let imported = imported.clone();
+                    return self.imported_base(file, &imported, &[], 0);
+                }
+                None if n.id.as_str() == "object" => return Base::Empty,
+                _ => {}
+            },
+            // `from . import mixins` then `mixins.Mixin`.
+            Expr::Attribute(a) => {
+                if let Expr::Name(n) = &*a.value
+                    && let Some(Binding::Project(imported)) = self.lookup(n.id.as_str())
+                {
+                    let imported = imported.clone();
+                    return self.imported_base(file, &imported, &[a.attr.id.to_string()], 0);
+                }
+            }
+            _ => return Base::Unknown,
+        }
+        match self.qualify(expr) {
+            Some(q) => self.qualified_base(file, &q, 0),
+            None => Base::Unknown,
+        }
+    }
+
+    /// A base given by its qualified name (`airflow.models.BaseOperator`,
+    /// `plugins.mixins.Mixin`).
+    fn qualified_base(&mut self, from: &Path, qualname: &str, depth: u32) -> Base {
+        if is_empty_base(qualname) {
+            return Base::Empty;
+        }
+        if self.is_local(qualname) {
+            return match qualname.rsplit_once('.') {
+                Some((module, name)) => self.project_class(from, module, 0, name, depth),
+                None => Base::Unknown,
+            };
+        }
+        match self.class_of_name(qualname) {
+            Some(canon) => Base::Lib(canon),
+            None => Base::Unknown,
+        }
+    }
+
+    /// A base bound by an import (`rest`: attributes after the bound name).
+    fn imported_base(
+        &mut self,
+        from: &Path,
+        imported: &Imported,
+        rest: &[String],
+        depth: u32,
+    ) -> Base {
+        match imported {
+            Imported::Module(m) if !rest.is_empty() => {
+                self.qualified_base(from, &format!("{m}.{}", rest.join(".")), depth)
+            }
+            Imported::Module(_) => Base::Unknown,
+            Imported::Name {
+                module,
+                level,
+                name,
+            } if *level > 0 || self.is_local(module) => {
+                let Some((last, inner)) = rest.split_last() else {
+                    return self.project_class(from, module, *level, name, depth);
+                };
+                // `from pkg import mod` then `mod.Class`.
+                let mut path: Vec<&str> = Vec::new();
+                if !module.is_empty() {
+                    path.push(module);
+                }
+                path.push(name);
+                path.extend(inner.iter().map(String::as_str));
+                self.project_class(from, &path.join("."), *level, last, depth)
+            }
+            Imported::Name { module, name, .. } => {
+                let mut q = format!("{module}.{name}");
+                for r in rest {
+                    q.push('.');
+                    q.push_str(r);
+                }
+                self.qualified_base(from, &q, depth)
+            }
+        }
+    }
+
+    /// Class `name` of project module `module` (`level` leading dots) imported from `from`.
+    fn project_class(
+        &mut self,
+        from: &Path,
+        module: &str,
+        level: u32,
+        name: &str,
+        depth: u32,
+    ) -> Base {
+        let Some(project) = self.ctx.project.as_ref() else {
+            return Base::Unknown;
+        };
+        if depth > 8 {
+            return Base::Unknown;
+        }
+        let Some(file) = project.module_file(from, module, level) else {
+            return Base::Unknown;
+        };
+        let Some(summary) = project.summary(&file) else {
+            return Base::Unknown;
+        };
+        self.class_in_module(&file, &summary, name, depth)
+    }
+
+    /// Class `name` of the project module read from `file`: registered in `user_classes`
+    /// under `path::name` with its bases followed, or what the module's import of that name
+    /// is (a re-export).
+    fn class_in_module(
+        &mut self,
+        file: &Path,
+        summary: &ModuleSummary,
+        name: &str,
+        depth: u32,
+    ) -> Base {
+        let Some(class) = summary.classes.get(name) else {
+            return match summary.imports.get(name) {
+                Some(imported) => self.imported_base(file, imported, &[], depth + 1),
+                None => Base::Unknown,
+            };
+        };
+        let key = format!("{}::{name}", file.display());
+        if self.user_classes.contains_key(&key) {
+            return Base::User(key);
+        }
+        // Open until its bases are known: an inheritance cycle ends here.
+        let placeholder = UserClass {
+            open: true,
+            ..UserClass::default()
+        };
+        self.user_classes.insert(key.clone(), placeholder);
+        let mut user = UserClass {
+            members: class.members.clone(),
+            open: class.open,
+            ..UserClass::default()
+        };
+        for base in &class.bases {
+            let path = match base {
+                BaseExpr::Path(p) | BaseExpr::Subscript(p) => p,
+                BaseExpr::Unknown => {
+                    user.open = true;
+                    continue;
+                }
+            };
+            let resolved = match path.split_first() {
+                Some((head, [])) if summary.classes.contains_key(head) => {
+                    self.class_in_module(file, summary, head, depth + 1)
+                }
+                Some((head, rest)) => match summary.imports.get(head) {
+                    Some(imported) => self.imported_base(file, imported, rest, depth + 1),
+                    None if rest.is_empty() && is_empty_base(head) => Base::Empty,
+                    None => Base::Unknown,
+                },
+                None => Base::Unknown,
+            };
+            match resolved {
+                Base::User(u) => user.user_bases.push(u),
+                Base::Lib(canon) => user.lib_bases.push(canon),
+                Base::Empty => {}
+                Base::Unknown => user.open = true,
+            }
+        }
+        self.user_classes.insert(key.clone(), user);
+        Base::User(key)
     }
 
     /// Methods and class attributes of user class `name` that the target no longer calls or
     /// reads (member table, confirmed by the index).
     pub(super) fn check_overrides(&mut self, c: &'a ast::StmtClassDef, name: &str) {
         let classes = self.lib_classes(&Ty::User(name.to_string()));
-        if classes.is_empty() || self.type_checking > 0 {
+        if classes.is_empty() || self.type_checking > 0 || self.user_open(name, 0) {
             return;
         }
         let mut defined: Vec<(&str, TextRange)> = Vec::new();
@@ -529,7 +707,7 @@ impl<'a> Analyzer<'a> {
             return;
         };
         let classes = self.lib_classes(&Ty::User(name.to_string()));
-        if classes.is_empty() || self.type_checking > 0 {
+        if classes.is_empty() || self.type_checking > 0 || self.user_open(name, 0) {
             return;
         }
         for stmt in &c.body {
@@ -635,16 +813,5 @@ impl<'a> Analyzer<'a> {
 
     pub(super) fn is_method_scope(f: &ast::StmtFunctionDef) -> bool {
         !is_staticmethod(f)
-    }
-}
-
-fn names_in(target: &Expr, out: &mut HashSet<String>) {
-    match target {
-        Expr::Name(n) => {
-            out.insert(n.id.as_str().to_owned());
-        }
-        Expr::Tuple(t) => t.elts.iter().for_each(|e| names_in(e, out)),
-        Expr::List(l) => l.elts.iter().for_each(|e| names_in(e, out)),
-        _ => {}
     }
 }

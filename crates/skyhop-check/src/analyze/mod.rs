@@ -14,10 +14,14 @@ mod classes;
 mod config;
 mod context;
 mod names;
+mod project;
 mod usage;
 mod walk;
 
+pub(crate) use project::ProjectModules;
+
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::path::Path;
 use std::rc::Rc;
 use std::sync::{OnceLock, RwLock};
 
@@ -53,6 +57,8 @@ enum Binding {
     Dict(Vec<(String, TextRange)>),
     /// The task context (`**kwargs` of a task, `get_current_context()`).
     Context,
+    /// A name imported from one of the project's own modules.
+    Project(project::Imported),
     /// A class defined in the file (its name).
     UserClass(String),
     /// An object of a class defined in the file.
@@ -86,7 +92,7 @@ pub(crate) struct Ctx<'a> {
     /// Top-level module names that are the project's own code.
     pub local_tops: &'a HashSet<String>,
     /// Identifies this check for the per-thread caches of `index.resolve` results.
-    id: u64,
+    pub(super) id: u64,
     /// Messages for missing modules, by module and imported names.
     pub missing_modules: RwLock<HashMap<String, (String, Option<String>)>>,
     /// `(section, key)` of configuration options the project sets (lowercase).
@@ -95,6 +101,10 @@ pub(crate) struct Ctx<'a> {
     pub package_notes: RwLock<HashMap<String, String>>,
     /// SKY103 texts of deprecated names, by name.
     pub deprecations: RwLock<HashMap<String, Deprecation>>,
+    /// Messages and replacements of curated name rules, by name and rule.
+    pub name_rule_texts: RwLock<HashMap<String, (String, Option<String>)>>,
+    /// The project's modules, for classes whose bases are defined in other modules.
+    pub project: Option<ProjectModules>,
 }
 
 /// A deprecation finding's text, made once: for `message` and `target` of the resolved
@@ -125,6 +135,8 @@ impl<'a> Ctx<'a> {
             config_set: HashSet::default(),
             package_notes: RwLock::default(),
             deprecations: RwLock::default(),
+            name_rule_texts: RwLock::default(),
+            project: None,
         }
     }
 
@@ -159,6 +171,8 @@ thread_local! {
 
 pub(crate) struct Analyzer<'a> {
     ctx: &'a Ctx<'a>,
+    /// The file (as given) and its path relative to the project root.
+    file: &'a Path,
     path: &'a str,
     source: &'a str,
     /// Line and column of offsets (built on the first finding: most files have none).
@@ -207,9 +221,10 @@ pub struct LocalImport {
 const IMPORT_RULES: &[&str] = &["SKY101", "SKY102", "SKY103", "SKY104"];
 
 impl<'a> Analyzer<'a> {
-    pub fn new(ctx: &'a Ctx<'a>, path: &'a str, source: &'a str) -> Self {
+    pub fn new(ctx: &'a Ctx<'a>, file: &'a Path, path: &'a str, source: &'a str) -> Self {
         Analyzer {
             ctx,
+            file,
             path,
             source,
             lines: Lines::default(),

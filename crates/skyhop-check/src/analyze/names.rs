@@ -43,16 +43,8 @@ impl<'a> Analyzer<'a> {
             } => {
                 self.reported.insert(root.clone());
                 self.reported.insert(module.to_string());
-                self.push(
-                    range.start(),
-                    "SKY104",
-                    Severity::Error,
-                    format!(
-                        "`{module}` needs package `{package}`, which is not installed in the target (Airflow {}); add `{package}` to requirements.txt",
-                        self.target()
-                    ),
-                    None,
-                );
+                let message = self.not_installed_message(module, root, package.as_deref());
+                self.push(range.start(), "SKY104", Severity::Error, message, None);
                 false
             }
             Resolved::ModuleBroken { module: m, error } => {
@@ -114,6 +106,21 @@ impl<'a> Analyzer<'a> {
         }
     }
 
+    /// The SKY104 message for `what`, whose module `root` no installed distribution provides;
+    /// names the distribution only when it is a known fact.
+    fn not_installed_message(&self, what: &str, root: &str, package: Option<&str>) -> String {
+        match package {
+            Some(p) => format!(
+                "`{what}` needs package `{p}`, which is not installed in the target (Airflow {}); add `{p}` to requirements.txt",
+                self.target()
+            ),
+            None => format!(
+                "`{what}` is not installed in the target (Airflow {}): no distribution there provides the module `{root}`; add the package that provides it to requirements.txt",
+                self.target()
+            ),
+        }
+    }
+
     /// Message and replacement module for a missing `module` from which `names` are imported.
     pub(super) fn missing_module_message(
         &self,
@@ -137,7 +144,7 @@ impl<'a> Analyzer<'a> {
         );
         let mut replacement = None;
         if let Some(rule) = rules().name_rule_under(module) {
-            if let Some(new) = &rule.new {
+            if let Some(new) = rule.new.as_ref().filter(|n| self.exists_in_target(n)) {
                 let new_module = if rule.old.ends_with(".**") {
                     new.clone()
                 } else {
@@ -152,21 +159,44 @@ impl<'a> Analyzer<'a> {
                 message.push_str(&format!("; {text}"));
             }
         } else if let Some(index) = self.ctx.index {
-            // Same module name elsewhere, e.g. airflow.utils.weekday → ...standard.utils.weekday
+            // Same module name elsewhere, e.g. airflow.utils.weekday → ...standard.utils.weekday.
+            // Best first: the module that defines the names imported (not one that imports
+            // them in turn: `aws.hooks.s3`, not `aws.fs.s3`, for `S3Hook`), then the one
+            // sharing most of the old path, the standard provider, the shortest.
             let last = module.rsplit('.').next().unwrap_or(module);
-            let mut best: Option<&String> = None;
-            for m in index.modules.keys() {
-                let candidate = m.rsplit('.').next() == Some(last)
-                    && m != module
-                    && m.starts_with("airflow.")
-                    && !m.contains(".tests")
-                    && !m.contains("._")
-                    && best.is_none_or(|b| {
-                        (!m.starts_with("airflow.providers.standard"), m.len())
-                            < (!b.starts_with("airflow.providers.standard"), b.len())
+            let old_segments: Vec<&str> = module
+                .split('.')
+                .filter(|s| !matches!(*s, "airflow" | "providers"))
+                .collect();
+            let rank = |m: &str| {
+                let info = &index.modules[m];
+                let defines_all = !names.is_empty()
+                    && names.iter().all(|n| {
+                        info.names.get(*n).is_some_and(|kind| {
+                            kind.split_once(':')
+                                .is_some_and(|(_, canon)| canon == format!("{m}.{n}"))
+                        })
                     });
+                let shared = m.split('.').filter(|s| old_segments.contains(s)).count();
+                (
+                    !defines_all,
+                    !m.starts_with("airflow.providers.standard"),
+                    usize::MAX - shared,
+                    m.len(),
+                )
+            };
+            let best = index
+                .modules
+                .keys()
+                .filter(|m| {
+                    m.rsplit('.').next() == Some(last)
+                        && m.as_str() != module
+                        && m.starts_with("airflow.")
+                        && !m.contains(".tests")
+                        && !m.contains("._")
+                })
                 // Only a module that serves every imported name is a replacement.
-                let serves_all = || {
+                .filter(|m| {
                     names.iter().all(|n| {
                         matches!(
                             index.resolve(&format!("{m}.{n}")),
@@ -177,11 +207,8 @@ impl<'a> Analyzer<'a> {
                                 | Resolved::Deprecated { .. }
                         )
                     })
-                };
-                if candidate && serves_all() {
-                    best = Some(m);
-                }
-            }
+                })
+                .min_by_key(|m| (rank(m), m.as_str()));
             if let Some(b) = best {
                 message.push_str(&format!("; a module with that name is `{b}`"));
                 message.push_str(&self.package_note(b, None));
@@ -189,6 +216,22 @@ impl<'a> Analyzer<'a> {
             }
         }
         (message, replacement)
+    }
+
+    /// Whether `qualname` may be suggested as a replacement: the target does not say it is
+    /// missing (a curated move the target's index contradicts is not printed; a provider that
+    /// is not installed cannot contradict it, and its package note says to add it).
+    pub(super) fn exists_in_target(&self, qualname: &str) -> bool {
+        let Some(index) = self.ctx.index else {
+            return true;
+        };
+        !matches!(
+            &*self.ctx.resolve(index, qualname),
+            Resolved::MissingName { .. }
+                | Resolved::MissingAttr { .. }
+                | Resolved::MissingModule { .. }
+                | Resolved::ModuleBroken { .. }
+        )
     }
 
     /// ` (from X)` / ` (package X, not installed in the target: add it to requirements.txt)`.
@@ -271,7 +314,7 @@ impl<'a> Analyzer<'a> {
         message: &str,
         target: Option<String>,
     ) -> (String, Option<String>) {
-        let target = target.filter(|t| t != what);
+        let target = target.filter(|t| t != what && self.exists_in_target(t));
         let mut text = format!(
             "`{what}` is deprecated in the target (Airflow {})",
             self.target()
@@ -340,20 +383,33 @@ impl<'a> Analyzer<'a> {
         let Some(severity) = rule.range.severity(&self.ctx.target) else {
             return false;
         };
-        let verb = match severity {
-            Severity::Error if rule.semantic => "does not work from",
-            Severity::Error => "was removed in",
-            _ => "is deprecated since",
-        };
-        let mut message = format!("`{qualname}` {verb} Airflow {}", rule.range.when(severity));
-        if let Some(text) = &rule.message {
-            message.push_str(&format!(": {text}"));
+        // Most files use the same few names: the text is made once per name and rule.
+        let key = format!("{qualname}\0{}", rule.old);
+        let (message, new) = cached(&self.ctx.name_rule_texts, key, || {
+            let verb = match severity {
+                Severity::Error if rule.semantic => "does not work from",
+                Severity::Error => "was removed in",
+                _ => "is deprecated since",
+            };
+            let mut message = format!("`{qualname}` {verb} Airflow {}", rule.range.when(severity));
+            if let Some(text) = &rule.message {
+                message.push_str(&format!(": {text}"));
+            }
+            let new = rule.new.as_ref().filter(|n| self.exists_in_target(n));
+            if let Some(new) = new {
+                message.push_str(&format!("; use `{new}`"));
+                message.push_str(&self.package_note(new, rule.package.as_deref()));
+            }
+            (message, new.cloned())
+        });
+        self.push(range.start(), code, severity, message, new);
+        if rule.semantic
+            && let Some(p) = self.pending.last_mut()
+        {
+            // It imports fine and breaks only when the code runs (a task, a callback): never
+            // the reason a module fails to load.
+            p.checked.at_import = false;
         }
-        if let Some(new) = &rule.new {
-            message.push_str(&format!("; use `{new}`"));
-            message.push_str(&self.package_note(new, rule.package.as_deref()));
-        }
-        self.push(range.start(), code, severity, message, rule.new.clone());
         true
     }
 
@@ -424,17 +480,9 @@ impl<'a> Analyzer<'a> {
                 );
                 self.push(range.start(), "SKY105", Severity::Error, message, None);
             }
-            Resolved::NotInstalled { package, .. } => {
-                self.push(
-                    range.start(),
-                    "SKY104",
-                    Severity::Error,
-                    format!(
-                        "`{qualname}` needs package `{package}`, which is not installed in the target (Airflow {}); add `{package}` to requirements.txt",
-                        self.target()
-                    ),
-                    None,
-                );
+            Resolved::NotInstalled { module, package } => {
+                let message = self.not_installed_message(qualname, module, package.as_deref());
+                self.push(range.start(), "SKY104", Severity::Error, message, None);
             }
             Resolved::Deprecated { message, target } => {
                 self.deprecated(range, qualname, message, target.clone());
@@ -452,7 +500,7 @@ impl<'a> Analyzer<'a> {
     ) -> Option<String> {
         let index = self.ctx.index?;
         if let Some(rule) = rules().name_rule(qualname) {
-            if let Some(new) = &rule.new {
+            if let Some(new) = rule.new.as_ref().filter(|n| self.exists_in_target(n)) {
                 message.push_str(&format!("; use `{new}`"));
                 message.push_str(&self.package_note(new, rule.package.as_deref()));
                 return Some(new.clone());

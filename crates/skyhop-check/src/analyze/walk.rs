@@ -150,37 +150,39 @@ impl<'a> Analyzer<'a> {
     }
 
     pub(super) fn visit_import_from(&mut self, imp: &'a ast::StmtImportFrom) {
-        let module = imp.module.as_ref().map(|m| m.id.as_str().to_owned());
-        if imp.level > 0 || module.as_deref().is_some_and(|m| self.is_local(m)) {
+        let module = imp.module.as_ref().map(|m| m.id.as_str());
+        if imp.level > 0 || module.is_some_and(|m| self.is_local(m)) {
             let names = imp
                 .names
                 .iter()
                 .map(|a| a.name.id.as_str().to_owned())
                 .collect();
-            self.local_import(
-                module.as_deref().unwrap_or(""),
-                imp.level,
-                names,
-                imp.range.start(),
-            );
+            self.local_import(module.unwrap_or(""), imp.level, names, imp.range.start());
         }
+        let project = |name: &str| {
+            Binding::Project(project::Imported::Name {
+                module: module.unwrap_or("").to_string(),
+                level: imp.level,
+                name: name.to_string(),
+            })
+        };
         let Some(module) = module.filter(|_| imp.level == 0) else {
             for alias in &imp.names {
                 let bound = alias.asname.as_ref().unwrap_or(&alias.name);
-                self.bind(bound.id.as_str(), Binding::Local);
+                self.bind(bound.id.as_str(), project(alias.name.id.as_str()));
             }
             return;
         };
         let range = imp.module.as_ref().map(|m| m.range).unwrap_or(imp.range);
         let names: Vec<&str> = imp.names.iter().map(|a| a.name.id.as_str()).collect();
-        let module_ok = self.check_module(&module, range, &names);
+        let module_ok = self.check_module(module, range, &names);
         for alias in &imp.names {
             let name = alias.name.id.as_str();
             if name == "*" {
                 continue;
             }
             let mut qual = String::with_capacity(module.len() + 1 + name.len());
-            qual.push_str(&module);
+            qual.push_str(module);
             qual.push('.');
             qual.push_str(name);
             if module_ok {
@@ -190,8 +192,8 @@ impl<'a> Analyzer<'a> {
                 .ctx
                 .index
                 .is_some_and(|i| i.modules.contains_key(&qual));
-            let binding = if self.is_local(&module) {
-                Binding::Local
+            let binding = if self.is_local(module) {
+                project(name)
             } else if is_module {
                 Binding::Module(qual)
             } else {

@@ -102,7 +102,11 @@ pub fn check(args: CheckArgs) -> CmdResult {
     };
     let target_airflow = pinned.airflow.clone();
     let files = check_files(&project, &args.paths, &target_airflow);
-    let opts = check_options(&project, &target_airflow, current.as_ref());
+    let mut opts = check_options(&project, &target_airflow, current.as_ref());
+    if !args.paths.is_empty() {
+        // Files named on the command line are checked as Airflow would run them.
+        opts.loaded = None;
+    }
     let mut findings = files.1;
     if args.paths.is_empty()
         && let Some(cur) = &current
