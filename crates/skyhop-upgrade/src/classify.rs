@@ -170,17 +170,40 @@ pub fn adjust_findings(findings: &mut [Finding], files: &[ParsedFile]) {
     }
 }
 
-/// Whether a check finding names the module a parse error says is missing.
+/// Whether a check finding names what a parse error says is wrong: the missing module (or a
+/// module under it), or the name Python could not find (`cannot import name 'X'`,
+/// `has no attribute 'X'`, `unexpected keyword argument 'X'`).
 fn same_cause(finding: &Finding, parse_error: Option<&str>) -> bool {
-    let Some(module) = parse_error.and_then(missing_module) else {
+    let Some(error) = parse_error else {
         return false;
     };
-    finding
-        .message
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .any(|name| name == module || name.starts_with(&format!("{module}.")))
+    let ticked = || finding.message.split('`').skip(1).step_by(2);
+    if let Some(module) = missing_module(error) {
+        return ticked().any(|name| name == module || name.starts_with(&format!("{module}.")));
+    }
+    let Some(missing) = missing_name(error) else {
+        return false;
+    };
+    ticked().any(|name| name == missing || name.ends_with(&format!(".{missing}")))
+}
+
+/// The name a parse error says Python could not find, other than a module.
+fn missing_name(error: &str) -> Option<String> {
+    [
+        "cannot import name ",
+        "has no attribute ",
+        "unexpected keyword argument ",
+    ]
+    .iter()
+    .find_map(|marker| {
+        let (_, rest) = error.split_once(marker)?;
+        let name: String = rest
+            .trim_start_matches(['\'', '"'])
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        (!name.is_empty()).then_some(name)
+    })
 }
 
 /// Check findings that a package is not installed (SKY104), where the image does install it
@@ -647,9 +670,29 @@ mod tests {
                 "`my_helpers` needs package `my-helpers`, which is not installed",
             ),
         ];
-        adjust_findings(&mut findings, &[file]);
+        adjust_findings(&mut findings, &[file.clone()]);
         assert_eq!(findings[0].severity, Severity::Error);
         assert_eq!(findings[1].severity, Severity::Warning);
+
+        // an Airflow 3 project whose DAG passes `schedule_interval` fails today already: the
+        // check's error about that argument is the same cause (Housseem946/weather-data-pipeline)
+        let file = ParsedFile {
+            error: Some(
+                "TypeError: DAG.__init__() got an unexpected keyword argument 'schedule_interval'"
+                    .into(),
+            ),
+            ..file
+        };
+        let mut findings = vec![
+            finding(
+                "SKY302",
+                "argument `schedule_interval` was removed in Airflow 3.0; use `schedule`",
+            ),
+            finding("SKY302", "argument `sla` was removed in Airflow 3.0"),
+        ];
+        adjust_findings(&mut findings, &[file]);
+        assert_eq!(findings[0].severity, Severity::Warning);
+        assert_eq!(findings[1].severity, Severity::Error);
     }
 
     #[test]
