@@ -7,6 +7,8 @@
 # temporary folder.
 #
 # Usage: bash scripts/realprojects.sh [--cold [PROJECT...]]
+# Environment: SKYHOP_BENCH_TARGET (default 3.1-12) the target Runtime version,
+# SKYHOP_BENCH_OUT a folder that keeps the reports and console output (default: removed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -15,8 +17,14 @@ TARGET=${SKYHOP_BENCH_TARGET:-3.1-12}
 [ -d "$REAL" ] || { echo "realprojects.sh: $REAL not found (set SKYHOP_REALPROJECTS)" >&2; exit 2; }
 cargo build --release -q -p skyhop
 SKYHOP=$PWD/target/release/skyhop
-OUT=$(mktemp -d)
-trap 'rm -rf "$OUT"' EXIT
+if [ -n "${SKYHOP_BENCH_OUT:-}" ]; then
+  # keep the reports (and each run's console output) there, to read them afterwards
+  OUT=$SKYHOP_BENCH_OUT
+  mkdir -p "$OUT"
+else
+  OUT=$(mktemp -d)
+  trap 'rm -rf "$OUT"' EXIT
+fi
 
 projects=$(cd "$REAL" && ls -d */ | tr -d /)
 run() { # project label
@@ -51,6 +59,7 @@ if [ "${1:-}" = "--cold" ]; then
   for p in $cold; do
     # a cold cache of its own for each project: nothing shared with an earlier run
     SKYHOP_CACHE_DIR=$OUT/cold-skyhop-$p UV_CACHE_DIR=$OUT/cold-uv-$p run "$p" cold
+    rm -rf "$OUT/cold-skyhop-$p" "$OUT/cold-uv-$p" # gigabytes each
   done
 fi
 for p in $projects; do run "$p" fill >/dev/null; done
