@@ -48,7 +48,13 @@ pub fn spec(
         index_url: indexes.index_url,
         extra_index_urls: indexes.extra_index_urls,
         unavailable: ASTRONOMER_ONLY.iter().map(|s| s.to_string()).collect(),
-        extra_requirements: project.map(dockerfile_requirements).unwrap_or_default(),
+        extra_requirements: project
+            .map(|p| {
+                let mut r = dockerfile_requirements(p);
+                r.extend(crate::platform::start_requirements(p));
+                r
+            })
+            .unwrap_or_default(),
         image_paths: project
             .map(|p| {
                 pip_installs(p)

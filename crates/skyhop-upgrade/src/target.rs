@@ -157,7 +157,13 @@ impl Pinned {
 
 /// The project's current version, from its Dockerfile's base image.
 pub fn current(ctx: &Ctx, project: &Project) -> Result<Pinned, Failure> {
-    // Without a Dockerfile: the version the caller declares, else the requirements' pin.
+    // Without a Dockerfile: the version the caller declares, else the one a Helm values or
+    // compose file runs (`apache/airflow` with its default extras), else the requirements' pin.
+    if project.declared_airflow.is_none()
+        && let Some(pinned) = crate::platform::current(ctx, project)?
+    {
+        return Ok(pinned);
+    }
     if project.dockerfile.is_none() || project.declared_airflow.is_some() {
         let declared = project
             .declared_airflow

@@ -145,6 +145,7 @@ pub fn run(ctx: &Ctx, project: &Project, args: &Options, ends: Ends) -> Result<O
     let mut findings: Vec<Finding> = Vec::new();
     let mut notes: Vec<String> = ctx.catalog_notes.clone();
     notes.extend(current.notes.iter().chain(&new.notes).cloned());
+    notes.extend(crate::platform::modelled_note(project));
     let mut summaries: Vec<TestSummary> = Vec::new();
 
     // 2. What the catalog knows about this crossing.

@@ -81,6 +81,7 @@ pub(crate) fn env_value<'t>(env: &'t str, name: &str) -> Option<(&'t str, Range<
 pub fn read(files: &[(String, String)], env: Option<&str>) -> Option<Deployment> {
     let mut d: Option<Deployment> = None;
     let mut requirements: Vec<String> = Vec::new();
+    let mut requirements_at = None;
     for (file, text) in files {
         let Ok(docs) = documents(text, file) else {
             continue;
@@ -143,13 +144,23 @@ pub fn read(files: &[(String, String)], env: Option<&str>) -> Option<Deployment>
             } else {
                 value
             };
-            let resolved = match substitution(&raw) {
+            let here = (file.clone(), line_of(text, at));
+            let (resolved, written) = match substitution(&raw) {
                 Some((name, default)) => match env.and_then(|e| env_value(e, name)) {
-                    Some((v, _)) => v.to_string(),
-                    None => default.map(|(d, _)| d.to_string()).unwrap_or_default(),
+                    Some((v, range)) => (
+                        v.to_string(),
+                        (".env".to_string(), line_of(env.unwrap_or(""), range.start)),
+                    ),
+                    None => (
+                        default.map(|(d, _)| d.to_string()).unwrap_or_default(),
+                        here,
+                    ),
                 },
-                None => raw,
+                None => (raw, here),
             };
+            if !resolved.trim().is_empty() && requirements_at.is_none() {
+                requirements_at = Some(written);
+            }
             for r in resolved.split_whitespace() {
                 if !requirements.iter().any(|x| x == r) {
                     requirements.push(r.to_string());
@@ -163,6 +174,7 @@ pub fn read(files: &[(String, String)], env: Option<&str>) -> Option<Deployment>
     }
     d.sites.sort_by_key(|s| !s.effective);
     d.requirements = requirements;
+    d.requirements_at = requirements_at;
     d.note_disagreement();
     Some(d)
 }

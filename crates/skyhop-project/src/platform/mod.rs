@@ -204,6 +204,8 @@ pub struct Deployment {
     /// Requirements installed when the containers start (compose's
     /// `_PIP_ADDITIONAL_REQUIREMENTS`), in order.
     pub requirements: Vec<String>,
+    /// Where the requirements are written (`(file, line)`: the compose file, or `.env`).
+    pub requirements_at: Option<(String, usize)>,
     /// The image that runs when it is not `apache/airflow` (a build of the user's own).
     pub custom_image: Option<String>,
     /// What the reader noticed (a digest that wins over the tag, sites that disagree...).
@@ -297,6 +299,7 @@ impl Deployment {
             file: file.to_string(),
             sites: Vec::new(),
             requirements: Vec::new(),
+            requirements_at: None,
             custom_image: None,
             notes: Vec::new(),
             texts: BTreeMap::new(),

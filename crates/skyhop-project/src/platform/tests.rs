@@ -191,6 +191,7 @@ fn official_compose_file_is_read() {
         d.requirements,
         ["apache-airflow-providers-snowflake", "pandas==2.1.4"]
     );
+    assert_eq!(d.requirements_at, Some(("docker-compose.yaml".into(), 16)));
     let rw = d.rewrite("2.10.5");
     assert_eq!(rw.len(), 1);
     only_changed(
@@ -219,6 +220,7 @@ fn compose_image_from_dot_env_wins_and_both_are_rewritten() {
     assert_eq!(d.python(), Some("3.12"));
     assert!(d.slim());
     assert_eq!(d.requirements, ["requests"]);
+    assert_eq!(d.requirements_at, Some((".env".into(), 3)));
     assert!(d.notes.iter().any(|n| n.contains("2.9.2")), "{:?}", d.notes);
     let rw = d.rewrite("3.0.6");
     assert_eq!(rw.len(), 2);

@@ -2,6 +2,7 @@
 
 use skyhop_project::{Project, unified_diff, write_atomic};
 use skyhop_upgrade::base::{Prepare, prepare};
+use skyhop_upgrade::platform::PlatformPrepare;
 use skyhop_upgrade::scope::{self, Scope};
 use skyhop_upgrade::{TargetArgs, target};
 
@@ -27,8 +28,26 @@ pub fn upgrade(args: UpgradeArgs) -> CmdResult {
     else {
         return Ok(exit::OK);
     };
+    if (args.fix || args.plan)
+        && project.dockerfile.is_none()
+        && let Some(d) = project.deployment()
+    {
+        // The fix loop upgrades a Dockerfile; here the version lives in another file.
+        return Err(Failure::usage(format!(
+            "{}: --fix and --plan work on a Dockerfile; for {} run `skyhop upgrade --airflow-version V` (it rewrites {}), then `skyhop check --airflow-version V --fix` for the DAGs",
+            d.file,
+            d.platform.title(),
+            d.file
+        )));
+    }
     if args.fix || args.plan {
         return super::fix::upgrade_fix(args, target);
+    }
+    // No Dockerfile: the Helm values or compose file that runs apache/airflow.
+    if let Some(prepared) =
+        skyhop_upgrade::platform::prepare(&target, args.allow_deprecated, &project)?
+    {
+        return upgrade_platform(&args, &project, prepared);
     }
     let (plan, rewrite) = match prepare(&target, args.allow_deprecated, &project)? {
         Prepare::Ready(p) => (p.plan, p.rewrite),
@@ -63,6 +82,57 @@ pub fn upgrade(args: UpgradeArgs) -> CmdResult {
     eprintln!(
         "upgraded {}: next, run `skyhop upgrade-test` if you have not, then deploy",
         path.display()
+    );
+    Ok(exit::OK)
+}
+
+/// `skyhop upgrade` of a Helm values / compose file: the plan, the notes (the chart's
+/// forward-only migration job), the diff of every file, then each written atomically.
+fn upgrade_platform(args: &UpgradeArgs, project: &Project, prepared: PlatformPrepare) -> CmdResult {
+    let p = match prepared {
+        PlatformPrepare::Ready(p) => p,
+        PlatformPrepare::NothingToDo(why) => {
+            eprintln!("{why}");
+            return Ok(exit::OK);
+        }
+    };
+    eprint!("{}", p.plan.render());
+    eprintln!("Platform: {}", p.deployment.detected().describe());
+    for note in &p.notes {
+        eprintln!("note: {note}");
+    }
+    if p.rewrites.is_empty() {
+        eprintln!(
+            "nothing to write: every version in {} is already the target",
+            p.deployment.file
+        );
+        return Ok(exit::OK);
+    }
+    let diff: String = p
+        .rewrites
+        .iter()
+        .map(|r| unified_diff(&r.before, &r.text, &r.file))
+        .collect();
+    let consent = Consent {
+        dry: args.dry_run,
+        yes: args.yes,
+        dry_flag: "--dry-run",
+    };
+    let files: Vec<&str> = p.rewrites.iter().map(|r| r.file.as_str()).collect();
+    if !consent.ask(&diff, &format!("Write {}?", files.join(", ")))? {
+        return Ok(exit::OK);
+    }
+    for r in &p.rewrites {
+        let path = project.root.join(&r.file);
+        write_atomic(&path, r.text.as_bytes())
+            .map_err(|e| Failure::usage(format!("{}: cannot write: {e}", path.display())))?;
+        for (line, key, before, after) in &r.changes {
+            eprintln!("{}:{line}: {key}: {before} -> {after}", r.file);
+        }
+    }
+    eprintln!(
+        "upgraded {}: next, run `skyhop upgrade-test` if you have not, then deploy",
+        files.join(", ")
     );
     Ok(exit::OK)
 }
