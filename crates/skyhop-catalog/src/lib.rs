@@ -15,6 +15,7 @@
 
 pub mod airflow;
 pub mod catalog;
+pub mod composer;
 pub mod considerations;
 mod data;
 mod derive;
@@ -25,6 +26,7 @@ pub mod version;
 
 pub use airflow::{AirflowInfo, AirflowVersionError, parse_airflow_version};
 pub use catalog::{Catalog, Confidence, Origin, RuntimeInfo, Status, UnknownVersion, today};
+pub use composer::{ComposerImage, ComposerVersionError, composer_upstream, parse_composer_image};
 pub use considerations::{Consideration, Scope, When};
 pub use data::SNAPSHOT_DATE;
 pub use feed::{Fetcher, HttpFetcher, Refresh};

@@ -108,10 +108,23 @@ pub fn upgrade_notes(deployment: &Deployment, from: &str, to: &str) -> Vec<Strin
     notes
 }
 
-/// The note that says which platform was modelled and from which file, for the report.
-pub fn modelled_note(project: &Project) -> Option<String> {
-    let d = project.detect_platform()?;
-    Some(format!("platform modelled: {}", d.describe()))
+/// The notes that say which platform was modelled and from which file, for the report (and
+/// what modelling that platform leaves to the user).
+pub fn modelled_note(project: &Project) -> Vec<String> {
+    let Some(d) = project.detect_platform() else {
+        return Vec::new();
+    };
+    let mut notes = vec![format!("platform modelled: {}", d.describe())];
+    match d.platform {
+        Platform::Composer => notes.push(
+            "Cloud Composer: its preinstalled packages are not public data, so both environments are resolved as the upstream Airflow with the project's requirements; for the exact sets pass `pip freeze` output taken inside the environments as --current-freeze FILE / --target-freeze FILE".into(),
+        ),
+        Platform::Mwaa => notes.push(
+            "Amazon MWAA: modelled as Apache Airflow with requirements.txt; MWAA's own image (its essential constraints and bootstrap packages) is not modelled yet, so a pin MWAA would refuse may not be reported".into(),
+        ),
+        _ => {}
+    }
+    notes
 }
 
 /// The current version of a project whose Helm values or compose file runs `apache/airflow`:

@@ -294,6 +294,13 @@ fn provider_donor<'a>(ctx: &'a Ctx, v: &RuntimeVersion) -> Option<&'a RuntimeInf
 
 /// An Apache Airflow version (need not be in the catalog: any release on PyPI works).
 pub fn airflow(ctx: &Ctx, version: &str) -> Result<Pinned, Failure> {
+    // A Cloud Composer image version or Composer build: its upstream release, with a note.
+    if let Some(upstream) = skyhop_catalog::composer_upstream(version) {
+        let (upstream, note) = upstream.map_err(|e| Failure::usage(e.to_string()))?;
+        let mut pinned = airflow(ctx, &upstream)?;
+        pinned.notes.push(note);
+        return Ok(pinned);
+    }
     let target = Target::parse_airflow(version).map_err(Failure::usage)?;
     let info = ctx.catalog.airflow(version);
     // The newest Python the release supports, capped at what Runtime images of its era use.
@@ -397,6 +404,10 @@ pub fn from_freeze(lock: &Lock, path: &Path) -> Result<Pinned, Failure> {
     })?;
     let base = af.split('+').next().unwrap_or(af).to_string();
     let target = Target::parse_airflow(&base).map_err(Failure::usage)?;
+    let notes = match skyhop_catalog::composer_upstream(af) {
+        Some(Ok((_, note))) => vec![format!("{}: {note}", path.display())],
+        _ => Vec::new(),
+    };
     Ok(Pinned {
         label: base.clone(),
         target,
@@ -409,7 +420,7 @@ pub fn from_freeze(lock: &Lock, path: &Path) -> Result<Pinned, Failure> {
             .unwrap_or_else(|| FALLBACK_PYTHON.to_string()),
         image: None,
         suffix: String::new(),
-        notes: Vec::new(),
+        notes,
         image_packages: BTreeMap::new(),
     })
 }
