@@ -39,10 +39,22 @@ pub fn spec(
         ctx.progress.note(note);
     }
     let (python, _) = ctx.python_for(pinned);
+    // The official image installs with Airflow's constraints: resolved at their pins, as of the
+    // later of the release and the day they were generated (for the Python they are for).
+    let constraints = pinned
+        .image_constraints
+        .as_ref()
+        .filter(|c| c.python == python);
+    let date = match (constraints, date) {
+        (Some(c), Some(d)) => Some(d.max(c.generated.clone())),
+        (Some(c), None) => Some(c.generated.clone()),
+        (None, d) => d,
+    };
     EnvSpec {
         airflow: pinned.airflow.clone(),
         python,
         base_pins: pinned.base_pins(),
+        base_constraints: constraints.map(|c| c.pins.clone()).unwrap_or_default(),
         exclude_newer: date.as_deref().and_then(skyhop_env::day_after),
         requirements,
         index_url: indexes.index_url,

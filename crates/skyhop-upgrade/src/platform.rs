@@ -110,11 +110,14 @@ pub fn upgrade_notes(deployment: &Deployment, from: &str, to: &str) -> Vec<Strin
 
 /// The notes that say which platform was modelled and from which file, for the report (and
 /// what modelling that platform leaves to the user).
-pub fn modelled_note(project: &Project) -> Vec<String> {
+pub fn modelled_note(project: &Project, from: &str, to: &str) -> Vec<String> {
     let Some(d) = project.detect_platform() else {
         return Vec::new();
     };
     let mut notes = vec![format!("platform modelled: {}", d.describe())];
+    if let Some(dep) = project.deployment() {
+        notes.extend(upgrade_notes(&dep, from, to));
+    }
     match d.platform {
         Platform::Composer => notes.push(
             "Cloud Composer: its preinstalled packages are not public data, so both environments are resolved as the upstream Airflow with the project's requirements; for the exact sets pass `pip freeze` output taken inside the environments as --current-freeze FILE / --target-freeze FILE".into(),
@@ -142,8 +145,8 @@ pub fn current(ctx: &crate::Ctx, project: &Project) -> Result<Option<crate::Pinn
     if let Some(py) = &site.python {
         pinned.python = py.clone();
     }
-    if !site.slim && d.custom_image.is_none() {
-        pinned.image_packages = crate::target::apache_image_providers(&site.version);
+    if d.custom_image.is_none() {
+        crate::target::apache_image(ctx, &mut pinned, site.slim);
     }
     pinned.image = Some(match &d.custom_image {
         Some(image) => image.clone(),
@@ -157,15 +160,6 @@ pub fn current(ctx: &crate::Ctx, project: &Project) -> Result<Option<crate::Pinn
                 .unwrap_or_default()
         ),
     });
-    pinned.notes.push(format!(
-        "{} runs Airflow {} ({}:{} `{}: {}`)",
-        d.platform.title(),
-        site.version,
-        site.file,
-        site.line,
-        site.key,
-        site.value
-    ));
     pinned.notes.extend(d.notes.iter().cloned());
     Ok(Some(pinned))
 }

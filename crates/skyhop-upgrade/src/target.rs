@@ -105,8 +105,12 @@ pub struct Pinned {
     /// What was inferred about this version, to show with its results.
     pub notes: Vec<String>,
     /// Packages an `apache/airflow` image installs besides Airflow (its default extras'
-    /// providers), unpinned: resolved as of the release date.
+    /// providers): at their constraints' versions when Airflow's constraints file is embedded,
+    /// else unpinned (resolved as of the release date).
     pub image_packages: BTreeMap<String, String>,
+    /// Airflow's constraints file the `apache/airflow` image installs with, when embedded and
+    /// for the Python the environment uses: every package it names is resolved at its pin.
+    pub image_constraints: Option<skyhop_catalog::ImageConstraints>,
 }
 
 impl Pinned {
@@ -227,9 +231,7 @@ fn from_base(ctx: &Ctx, base: &BaseImage, custom_hint: &str) -> Result<Pinned, F
             if let Some(py) = python {
                 pinned.python = py.clone();
             }
-            if !slim {
-                pinned.image_packages = apache_image_providers(version);
-            }
+            apache_image(ctx, &mut pinned, *slim);
             Ok(pinned)
         }
         BaseImage::LegacyApAirflow { airflow: af, .. } => airflow(ctx, af),
@@ -282,6 +284,7 @@ pub fn runtime(ctx: &Ctx, v: &RuntimeVersion) -> Result<Pinned, Failure> {
         notes,
         runtime: Some(info),
         image_packages: BTreeMap::new(),
+        image_constraints: None,
     })
 }
 
@@ -323,6 +326,7 @@ pub fn airflow(ctx: &Ctx, version: &str) -> Result<Pinned, Failure> {
         suffix: String::new(),
         notes: Vec::new(),
         image_packages: BTreeMap::new(),
+        image_constraints: None,
     })
 }
 
@@ -364,6 +368,66 @@ pub fn apache_image_providers(version: &str) -> BTreeMap<String, String> {
         .chain(af3.then_some(["fab", "standard"]).into_iter().flatten())
         .map(|p| (format!("apache-airflow-providers-{p}"), String::new()))
         .collect()
+}
+
+/// Models `pinned` as the official `apache/airflow` image (`slim`: the `slim-` variant, without
+/// the default extras): its default extras' providers, and with Airflow's constraints file for
+/// its version and Python when a verified copy is embedded (every package it names at its
+/// pin, as the image's build installs them); else resolved as of the release date, with a note.
+pub fn apache_image(ctx: &Ctx, pinned: &mut Pinned, slim: bool) {
+    let image = format!("apache/airflow:{}", pinned.airflow);
+    let (providers, constraints) = apache_image_pins(&pinned.airflow, slim);
+    pinned.image_packages = providers;
+    let Some(constraints) = constraints else {
+        pinned.notes.push(format!(
+            "{image}: no verified copy of Airflow's constraints file for {} is embedded (there are for {}): the image's packages are resolved as of its release date, so some may differ from the image's",
+            pinned.airflow,
+            skyhop_catalog::embedded_constraints().join(", ")
+        ));
+        return;
+    };
+    let (python, _) = ctx.python_for(pinned);
+    if python == constraints.python {
+        pinned.notes.push(format!(
+            "{image}: modelled as the image is built, its default extras installed with Airflow's constraints-{} for Python {} (generated {}; embedded from {})",
+            pinned.airflow, constraints.python, constraints.generated, constraints.copy
+        ));
+        pinned.image_constraints = Some(constraints);
+    } else {
+        pinned.notes.push(format!(
+            "{image}: the embedded constraints of Airflow {} are for Python {}, the environment uses Python {python}: the image's providers are pinned at their constraints' versions, its other packages resolved as of its release date",
+            pinned.airflow, constraints.python
+        ));
+    }
+}
+
+/// The packages the official image of Airflow `airflow` installs besides Airflow (its default
+/// extras' providers; none for `slim`), at the versions of Airflow's constraints file when a
+/// verified copy is embedded (which is then returned too), else unpinned.
+pub fn apache_image_pins(
+    airflow: &str,
+    slim: bool,
+) -> (
+    BTreeMap<String, String>,
+    Option<skyhop_catalog::ImageConstraints>,
+) {
+    let providers = if slim {
+        BTreeMap::new()
+    } else {
+        apache_image_providers(airflow)
+    };
+    let Some(constraints) = skyhop_catalog::image_constraints(airflow) else {
+        return (providers, None);
+    };
+    // at their constraints' versions (one the constraints do not name stays open)
+    let pinned = providers
+        .into_keys()
+        .map(|name| {
+            let v = constraints.pin(&name).unwrap_or("").to_string();
+            (name, v)
+        })
+        .collect();
+    (pinned, Some(constraints))
 }
 
 /// A version from an image reference (`--image-name`).
@@ -422,5 +486,34 @@ pub fn from_freeze(lock: &Lock, path: &Path) -> Result<Pinned, Failure> {
         suffix: String::new(),
         notes,
         image_packages: BTreeMap::new(),
+        image_constraints: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// For every embedded constraints file, the image's providers are pinned at the versions
+    /// the constraints pin (each default extra is named there), and the constraints handed on
+    /// are the file's pins; versions without one stay unpinned.
+    #[test]
+    fn official_image_pins_follow_the_embedded_constraints() {
+        for v in skyhop_catalog::embedded_constraints() {
+            let (providers, constraints) = apache_image_pins(v, false);
+            let c = constraints.unwrap_or_else(|| panic!("{v}: constraints"));
+            assert_eq!(providers.len(), apache_image_providers(v).len(), "{v}");
+            for (name, version) in &providers {
+                assert_eq!(Some(version.as_str()), c.pin(name), "{v}: {name}");
+            }
+            let (slim, c2) = apache_image_pins(v, true);
+            assert!(slim.is_empty(), "{v}");
+            assert_eq!(c2.map(|c| c.pins), Some(c.pins), "{v}");
+        }
+        let (providers, c) = apache_image_pins("2.10.4", false);
+        assert!(c.is_none());
+        assert!(providers.values().all(String::is_empty));
+        let (providers, _) = apache_image_pins("2.10.3", false);
+        assert_eq!(providers["apache-airflow-providers-amazon"], "9.0.0");
+    }
 }

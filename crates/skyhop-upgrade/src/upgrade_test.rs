@@ -98,7 +98,7 @@ pub fn ends(ctx: &Ctx, project: &Project, args: &Options) -> Result<Ends, Failur
     let mut new = new;
     if new.runtime.is_none() && new.image_packages.is_empty() && !current.image_packages.is_empty()
     {
-        new.image_packages = target::apache_image_providers(&new.airflow);
+        target::apache_image(ctx, &mut new, false);
     }
     Ok(Ends {
         current,
@@ -145,7 +145,11 @@ pub fn run(ctx: &Ctx, project: &Project, args: &Options, ends: Ends) -> Result<O
     let mut findings: Vec<Finding> = Vec::new();
     let mut notes: Vec<String> = ctx.catalog_notes.clone();
     notes.extend(current.notes.iter().chain(&new.notes).cloned());
-    notes.extend(crate::platform::modelled_note(project));
+    notes.extend(crate::platform::modelled_note(
+        project,
+        &current.airflow,
+        &new.airflow,
+    ));
     let mut summaries: Vec<TestSummary> = Vec::new();
 
     // 2. What the catalog knows about this crossing.
