@@ -9,10 +9,11 @@ use skyhop_project::{Deployment, FileRewrite, Platform, Project};
 
 use crate::{Failure, TargetArgs};
 
-/// A validated upgrade of a Helm / compose deployment.
+/// A validated upgrade of a Helm / compose deployment (or an MWAA requirements file).
 pub struct PlatformPrepared {
     pub plan: skyhop_catalog::UpgradePlan,
-    pub deployment: Deployment,
+    /// The platform and the file the version was read from.
+    pub detected: skyhop_project::Detected,
     /// The files to write (files where nothing changes are left out).
     pub rewrites: Vec<FileRewrite>,
     /// What the user should know before writing: the reader's notes and the platform's.
@@ -72,7 +73,7 @@ pub fn prepare(
     let rewrites = deployment.rewrite(&new_version);
     Ok(Some(PlatformPrepare::Ready(Box::new(PlatformPrepared {
         plan,
-        deployment,
+        detected: deployment.detected(),
         rewrites,
         notes,
     }))))

@@ -162,9 +162,15 @@ impl Pinned {
 /// The project's current version, from its Dockerfile's base image.
 pub fn current(ctx: &Ctx, project: &Project) -> Result<Pinned, Failure> {
     // Without a Dockerfile: the version the caller declares, else the one a Helm values or
-    // compose file runs (`apache/airflow` with its default extras), else the requirements' pin.
+    // compose file runs (`apache/airflow` with its default extras), else an MWAA project's
+    // `--constraint` URL, else the requirements' pin.
     if project.declared_airflow.is_none()
         && let Some(pinned) = crate::platform::current(ctx, project)?
+    {
+        return Ok(pinned);
+    }
+    if project.declared_airflow.is_none()
+        && let Some(pinned) = crate::mwaa::current(ctx, project)?
     {
         return Ok(pinned);
     }

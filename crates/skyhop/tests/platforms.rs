@@ -181,3 +181,81 @@ fn platform_override_picks_the_file() {
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
 }
+
+/// An MWAA project: requirements.txt with the `--constraint` line MWAA's docs ask for,
+/// `plugins/` and `startup.sh`.
+const MWAA_REQS: &str = "# MWAA requirements\r\n--constraint \"https://raw.githubusercontent.com/apache/airflow/constraints-2.10.3/constraints-3.11.txt\"\r\napache-airflow-providers-snowflake  # from constraints\r\nboto3\r\n";
+
+#[test]
+fn mwaa_constraint_line_is_upgraded_byte_exact() {
+    let dir = project(&[
+        ("requirements.txt", MWAA_REQS),
+        ("startup.sh", "#!/bin/sh\n"),
+        ("plugins/__init__.py", ""),
+    ]);
+    let run = skyhop(
+        dir.path(),
+        &["upgrade", "--airflow-version", "3.0.6", "--yes"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // MWAA's Airflow 3.0.6 image runs Python 3.12
+    assert_eq!(
+        read(&dir, "requirements.txt"),
+        MWAA_REQS.replace(
+            "constraints-2.10.3/constraints-3.11.txt",
+            "constraints-3.0.6/constraints-3.12.txt"
+        )
+    );
+    assert!(
+        run.stderr.contains("Platform: Amazon MWAA"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("aws mwaa update-environment"),
+        "{}",
+        run.stderr
+    );
+    let again = skyhop(
+        dir.path(),
+        &["upgrade", "--airflow-version", "3.0.6", "--yes"],
+    );
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stderr.contains("nothing to do"), "{}", again.stderr);
+    let down = skyhop(
+        dir.path(),
+        &[
+            "upgrade",
+            "--airflow-version",
+            "2.11.0",
+            "--yes",
+            "--allow-deprecated",
+        ],
+    );
+    assert_eq!(down.code, 2, "{}", down.stderr);
+}
+
+#[test]
+fn mwaa_by_platform_flag_without_the_layout() {
+    let dir = project(&[("requirements.txt", MWAA_REQS)]);
+    let run = skyhop(
+        dir.path(),
+        &[
+            "upgrade",
+            "--platform",
+            "mwaa",
+            "--airflow-version",
+            "2.11.0",
+            "--allow-deprecated",
+            "--yes",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        read(&dir, "requirements.txt"),
+        MWAA_REQS.replace(
+            "constraints-2.10.3/constraints-3.11.txt",
+            "constraints-2.11.0/constraints-3.12.txt"
+        )
+    );
+}

@@ -28,16 +28,22 @@ pub fn upgrade(args: UpgradeArgs) -> CmdResult {
     else {
         return Ok(exit::OK);
     };
+    let elsewhere = match project.deployment() {
+        Some(d) => Some((d.file.clone(), d.platform)),
+        None if skyhop_upgrade::mwaa::is_mwaa(&project) => Some((
+            "requirements.txt".to_string(),
+            skyhop_project::Platform::Mwaa,
+        )),
+        None => None,
+    };
     if (args.fix || args.plan)
         && project.dockerfile.is_none()
-        && let Some(d) = project.deployment()
+        && let Some((file, platform)) = elsewhere
     {
         // The fix loop upgrades a Dockerfile; here the version lives in another file.
         return Err(Failure::usage(format!(
-            "{}: --fix and --plan work on a Dockerfile; for {} run `skyhop upgrade --airflow-version V` (it rewrites {}), then `skyhop check --airflow-version V --fix` for the DAGs",
-            d.file,
-            d.platform.title(),
-            d.file
+            "{file}: --fix and --plan work on a Dockerfile; for {} run `skyhop upgrade --airflow-version V` (it rewrites {file}), then `skyhop check --airflow-version V --fix` for the DAGs",
+            platform.title(),
         )));
     }
     if args.fix || args.plan {
@@ -46,6 +52,11 @@ pub fn upgrade(args: UpgradeArgs) -> CmdResult {
     // No Dockerfile: the Helm values or compose file that runs apache/airflow.
     if let Some(prepared) =
         skyhop_upgrade::platform::prepare(&target, args.allow_deprecated, &project)?
+    {
+        return upgrade_platform(&args, &project, prepared);
+    }
+    // MWAA: the `--constraint` URL of requirements.txt.
+    if let Some(prepared) = skyhop_upgrade::mwaa::prepare(&target, args.allow_deprecated, &project)?
     {
         return upgrade_platform(&args, &project, prepared);
     }
@@ -97,14 +108,14 @@ fn upgrade_platform(args: &UpgradeArgs, project: &Project, prepared: PlatformPre
         }
     };
     eprint!("{}", p.plan.render());
-    eprintln!("Platform: {}", p.deployment.detected().describe());
+    eprintln!("Platform: {}", p.detected.describe());
     for note in &p.notes {
         eprintln!("note: {note}");
     }
     if p.rewrites.is_empty() {
         eprintln!(
             "nothing to write: every version in {} is already the target",
-            p.deployment.file
+            p.detected.file.as_deref().unwrap_or("the project")
         );
         return Ok(exit::OK);
     }

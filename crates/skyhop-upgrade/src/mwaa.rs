@@ -1,0 +1,209 @@
+//! Amazon MWAA: requirements.txt is installed with the `--constraint` URL line MWAA's
+//! documentation asks for (`https://raw.githubusercontent.com/apache/airflow/constraints-<V>/constraints-<X.Y>.txt`).
+//! `skyhop upgrade --platform mwaa --airflow-version V` rewrites that URL to V and the Python of
+//! MWAA's image for V, only the URL's bytes, after the catalog validated the upgrade.
+
+use skyhop_catalog::{Target, UpgradeOptions};
+use skyhop_project::{Detected, FileRewrite, Platform, Project};
+
+use crate::constraints::{airflow_constraints, retarget};
+use crate::platform::{PlatformPrepare, PlatformPrepared};
+use crate::{Failure, TargetArgs};
+
+/// One `--constraint URL` line of requirements.txt: its 1-based line, the URL's bytes and the
+/// Airflow version and Python it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConstraintLine {
+    pub line: usize,
+    pub span: std::ops::Range<usize>,
+    pub url: String,
+    pub airflow: String,
+    pub python: String,
+}
+
+/// The Airflow constraints URLs of a requirements text, each with where it is.
+pub fn constraint_lines(text: &str) -> Vec<ConstraintLine> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let start = at;
+        at += line.len();
+        let content = line.split(" #").next().unwrap_or("");
+        let Some(url) = skyhop_project::platform::constraint_url(content) else {
+            continue;
+        };
+        let Some((airflow, python)) = airflow_constraints(url) else {
+            continue;
+        };
+        let Some(offset) = line.find(url) else {
+            continue;
+        };
+        out.push(ConstraintLine {
+            line: i + 1,
+            span: start + offset..start + offset + url.len(),
+            url: url.to_string(),
+            airflow,
+            python,
+        });
+    }
+    out
+}
+
+/// Whether the project is modelled as MWAA: `--platform mwaa`, or no Dockerfile and MWAA's
+/// layout (see [`skyhop_project::platform::mwaa_layout`]).
+pub fn is_mwaa(project: &Project) -> bool {
+    match project.platform {
+        Some(p) => p == Platform::Mwaa,
+        None => {
+            project.dockerfile.is_none()
+                && skyhop_project::platform::mwaa_layout(&project.root).is_some()
+        }
+    }
+}
+
+/// The upgrade of an MWAA project's `--constraint` line to the version `version` asks for;
+/// `None` when the project is not modelled as MWAA.
+pub fn prepare(
+    version: &TargetArgs,
+    allow_deprecated: bool,
+    project: &Project,
+) -> Result<Option<PlatformPrepare>, Failure> {
+    if !is_mwaa(project) {
+        return Ok(None);
+    }
+    let file = "requirements.txt";
+    let text = std::fs::read_to_string(project.requirements_path()).map_err(|e| {
+        Failure::usage(format!(
+            "{file}: cannot read it ({e}): an MWAA project installs requirements.txt with Airflow's constraints"
+        ))
+    })?;
+    let lines = constraint_lines(&text);
+    let first = lines.first().ok_or_else(|| {
+        Failure::usage(format!(
+            "{file}: no `--constraint \"https://raw.githubusercontent.com/apache/airflow/constraints-<V>/constraints-<X.Y>.txt\"` line, so skyhop cannot tell which Airflow the MWAA environment runs; add the line MWAA's documentation asks for"
+        ))
+    })?;
+    let at = format!("{file}:{}", first.line);
+    let current =
+        Target::parse_airflow(&first.airflow).map_err(|e| Failure::usage(format!("{at}: {e}")))?;
+    let target = crate::base::parse_target(version)?;
+    let new_version = match &target {
+        Target::Airflow(v) => v.to_string(),
+        Target::Runtime(_) => {
+            return Err(Failure::usage(format!(
+                "{at}: MWAA runs Apache Airflow; pass --airflow-version (a Runtime version names an Astro Runtime image)"
+            )));
+        }
+    };
+    let (catalog, _) =
+        skyhop_catalog::Catalog::load(&skyhop_core::cache_dir(), skyhop_catalog::Refresh::Auto);
+    let plan = match catalog.check_upgrade(&current, &target, UpgradeOptions::new(allow_deprecated))
+    {
+        Ok(plan) => plan,
+        Err(refusal) if refusal.is_nothing_to_do() => {
+            return Ok(Some(PlatformPrepare::NothingToDo(refusal.to_string())));
+        }
+        Err(refusal) => return Err(Failure::usage(format!("upgrade refused: {refusal}"))),
+    };
+    // MWAA's image for the target decides the Python (its constraints name it); else kept.
+    let mut notes = Vec::new();
+    let new_python = match skyhop_catalog::image_constraints(&new_version) {
+        Some(c) => c.python,
+        None => {
+            notes.push(format!(
+                "{at}: skyhop does not know the Python of MWAA's Airflow {new_version} image: the constraints URL keeps Python {}; check it against MWAA's supported versions",
+                first.python
+            ));
+            first.python.clone()
+        }
+    };
+    let mut new_text = String::with_capacity(text.len() + 8);
+    let mut pos = 0;
+    let mut changes = Vec::new();
+    for l in &lines {
+        let Some(url) = retarget(&l.url, &new_version, &new_python) else {
+            continue;
+        };
+        if url == l.url {
+            continue;
+        }
+        new_text.push_str(&text[pos..l.span.start]);
+        new_text.push_str(&url);
+        pos = l.span.end;
+        changes.push((l.line, "--constraint".to_string(), l.url.clone(), url));
+    }
+    new_text.push_str(&text[pos..]);
+    notes.push(format!(
+        "MWAA: apply Airflow {new_version} to the environment together with this requirements.txt (`aws mwaa update-environment --name ENV --airflow-version {new_version}` with the new requirements file version); the metadata database is migrated by MWAA, and going back means restoring the environment, so rehearse it first: `skyhop db rehearse --db-url URL --from-airflow-version {} --airflow-version {new_version}` on a copy",
+        first.airflow
+    ));
+    let rewrites = if changes.is_empty() {
+        Vec::new()
+    } else {
+        vec![FileRewrite {
+            file: file.to_string(),
+            before: text.clone(),
+            text: new_text,
+            changes,
+        }]
+    };
+    Ok(Some(PlatformPrepare::Ready(Box::new(PlatformPrepared {
+        plan,
+        detected: Detected {
+            platform: Platform::Mwaa,
+            file: Some(file.to_string()),
+            why: format!("{at} `--constraint {}`", first.url),
+        },
+        rewrites,
+        notes,
+    }))))
+}
+
+/// The current version of an MWAA project from its `--constraint` URL (Airflow and Python),
+/// with the note that says so; `None` when the project is not modelled as MWAA or has no such
+/// line.
+pub fn current(ctx: &crate::Ctx, project: &Project) -> Result<Option<crate::Pinned>, Failure> {
+    if !is_mwaa(project) {
+        return Ok(None);
+    }
+    let Some(text) = project
+        .requirements
+        .as_ref()
+        .map(|r| r.root_text().to_string())
+    else {
+        return Ok(None);
+    };
+    let Some(first) = constraint_lines(&text).into_iter().next() else {
+        return Ok(None);
+    };
+    let mut pinned = crate::target::airflow(ctx, &first.airflow)
+        .map_err(|f| Failure::usage(format!("requirements.txt:{}: {}", first.line, f.message)))?;
+    pinned.python = first.python.clone();
+    pinned.image = None;
+    pinned.notes.push(format!(
+        "MWAA: Airflow {} on Python {}, as requirements.txt:{} `--constraint` names them",
+        first.airflow, first.python, first.line
+    ));
+    Ok(Some(pinned))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REQS: &str = "# MWAA requirements\n--constraint \"https://raw.githubusercontent.com/apache/airflow/constraints-2.10.3/constraints-3.11.txt\"\napache-airflow-providers-snowflake==5.8.0 # pinned\nboto3\n";
+
+    #[test]
+    fn constraint_lines_are_found_with_their_bytes() {
+        let lines = constraint_lines(REQS);
+        assert_eq!(lines.len(), 1);
+        let l = &lines[0];
+        assert_eq!(l.line, 2);
+        assert_eq!((l.airflow.as_str(), l.python.as_str()), ("2.10.3", "3.11"));
+        assert_eq!(&REQS[l.span.clone()], l.url);
+        let crlf = "-c https://raw.githubusercontent.com/apache/airflow/constraints-2.9.2/constraints-3.11.txt\r\nx\r\n";
+        let l = &constraint_lines(crlf)[0];
+        assert_eq!(&crlf[l.span.clone()], l.url);
+        assert!(constraint_lines("-c constraints.txt\n").is_empty());
+    }
+}
