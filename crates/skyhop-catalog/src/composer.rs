@@ -82,7 +82,7 @@ pub fn composer_upstream(s: &str) -> Option<Result<(String, String), ComposerVer
     if let Some(parsed) = parse_composer_image(s) {
         return Some(parsed.map(|img| {
             let note = format!(
-                "Cloud Composer image {img} runs Apache Airflow {}: modelled as the upstream release with its providers resolved as of its release date (Composer's own builds and preinstalled packages are not public: pass a `pip freeze` of the environment as --current-freeze / --target-freeze for the exact set)",
+                "Cloud Composer image {img} runs Apache Airflow {}: modelled as the upstream release, resolved as of its release date (Composer's own builds and preinstalled packages, providers included, are not public: pass a `pip freeze` of the environment as --current-freeze / --target-freeze for the exact set)",
                 img.airflow
             );
             (img.airflow, note)

@@ -193,6 +193,54 @@ mod tests {
 
     const REQS: &str = "# MWAA requirements\n--constraint \"https://raw.githubusercontent.com/apache/airflow/constraints-2.10.3/constraints-3.11.txt\"\napache-airflow-providers-snowflake==5.8.0 # pinned\nboto3\n";
 
+    fn pinned(airflow: &str) -> crate::Pinned {
+        crate::Pinned {
+            label: airflow.into(),
+            target: skyhop_catalog::Target::parse_airflow(airflow).unwrap(),
+            runtime: None,
+            airflow: airflow.into(),
+            python: "3.12".into(),
+            image: None,
+            suffix: String::new(),
+            notes: Vec::new(),
+            image_packages: Default::default(),
+            image_constraints: None,
+        }
+    }
+
+    #[test]
+    fn requirements_mwaa_would_refuse_are_reported_on_their_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let reqs = format!(
+            "{REQS}apache-airflow-providers-amazon==8.28.0\nrequests>=2.0\nsnowflake-connector-python<3\n"
+        );
+        std::fs::write(dir.path().join("requirements.txt"), &reqs).unwrap();
+        std::fs::write(dir.path().join("plugins.zip"), "").unwrap();
+        let project = Project::load(dir.path()).unwrap();
+        assert!(is_mwaa(&project));
+        let (found, note) = refusals(&project, &pinned("3.0.6"));
+        assert_eq!(note, None);
+        let lines: Vec<(u32, &str)> = found.iter().map(|f| (f.line, f.rule.as_str())).collect();
+        assert_eq!(
+            lines,
+            [(3, REFUSED_RULE), (5, REFUSED_RULE), (7, REFUSED_RULE)],
+            "{found:?}"
+        );
+        assert!(
+            found[1]
+                .message
+                .contains("pin apache-airflow-providers-amazon==9.12.0")
+        );
+        // another version: its constraints are not embedded, said in a note
+        let (found, note) = refusals(&project, &pinned("2.10.5"));
+        assert!(found.is_empty());
+        assert!(note.unwrap().contains("not embedded"));
+        // not an MWAA project: nothing
+        std::fs::remove_file(dir.path().join("plugins.zip")).unwrap();
+        let project = Project::load(dir.path()).unwrap();
+        assert_eq!(refusals(&project, &pinned("3.0.6")), (Vec::new(), None));
+    }
+
     #[test]
     fn constraint_lines_are_found_with_their_bytes() {
         let lines = constraint_lines(REQS);
@@ -206,4 +254,68 @@ mod tests {
         assert_eq!(&crlf[l.span.clone()], l.url);
         assert!(constraint_lines("-c constraints.txt\n").is_empty());
     }
+}
+
+/// Rule code of a requirement MWAA would refuse: it conflicts with the Airflow constraints
+/// MWAA installs requirements.txt with.
+pub const REFUSED_RULE: &str = "SKY507";
+
+/// Every requirement of an MWAA project that conflicts with the constraints of Airflow
+/// `new.airflow` (MWAA installs requirements.txt with them, so pip refuses the install and the
+/// environment update fails), each on its line; empty when the project is not modelled as
+/// MWAA. The second value is a note when those constraints are not embedded.
+pub fn refusals(
+    project: &Project,
+    new: &crate::Pinned,
+) -> (Vec<skyhop_core::Finding>, Option<String>) {
+    use std::str::FromStr;
+    if !is_mwaa(project) {
+        return (Vec::new(), None);
+    }
+    let Some(reqs) = &project.requirements else {
+        return (Vec::new(), None);
+    };
+    let Some(c) = skyhop_catalog::image_constraints(&new.airflow) else {
+        return (
+            Vec::new(),
+            Some(format!(
+                "MWAA: Airflow {}'s constraints file is not embedded (there are for {}), so requirements MWAA would refuse for conflicting with it are not reported",
+                new.airflow,
+                skyhop_catalog::embedded_constraints().join(", ")
+            )),
+        );
+    };
+    let mut out = Vec::new();
+    for r in reqs.requirements() {
+        let (Some(spec), None) = (&r.specifier, &r.url) else {
+            continue;
+        };
+        let Some(pin) = c.pin(&r.normalized) else {
+            continue;
+        };
+        let (Ok(specs), Ok(version)) = (
+            pep440_rs::VersionSpecifiers::from_str(spec),
+            pep440_rs::Version::from_str(pin),
+        ) else {
+            continue;
+        };
+        if specs.contains(&version) {
+            continue;
+        }
+        out.push(skyhop_core::Finding {
+            path: r.file.clone(),
+            line: r.line as u32,
+            column: 1,
+            rule: REFUSED_RULE.into(),
+            severity: skyhop_core::Severity::Error,
+            message: format!(
+                "MWAA installs requirements.txt with Airflow {}'s constraints (constraints-{}/constraints-{}.txt), which pin {}=={pin}: `{}` asks for {spec}, so pip refuses the install and the environment update fails; require {}=={pin} (or leave the version to the constraints)",
+                c.airflow, c.airflow, c.python, r.normalized, r.text, r.name
+            ),
+            replacement: None,
+            source: skyhop_core::Source::Deps,
+            related: Vec::new(),
+        });
+    }
+    (out, None)
 }

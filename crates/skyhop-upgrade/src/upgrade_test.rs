@@ -241,6 +241,9 @@ pub fn run(ctx: &Ctx, project: &Project, args: &Options, ends: Ends) -> Result<O
     }
     notes.extend(envs::dockerfile_notes(project));
     findings.extend(crate::constraints::findings(project, &new, &new.python));
+    let (refused, refused_note) = crate::mwaa::refusals(project, &new);
+    findings.extend(refused);
+    notes.extend(refused_note);
     for (pinned, lock) in [(&current, &cur_lock), (&new, &new_lock)] {
         if let Some(note) = lock.as_ref().and_then(|l| changed_note(pinned, l)) {
             notes.push(note);
