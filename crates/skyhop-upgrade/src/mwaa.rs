@@ -187,6 +187,70 @@ pub fn current(ctx: &crate::Ctx, project: &Project) -> Result<Option<crate::Pinn
     Ok(Some(pinned))
 }
 
+/// Rule code of a requirement MWAA would refuse: it conflicts with the Airflow constraints
+/// MWAA installs requirements.txt with.
+pub const REFUSED_RULE: &str = "SKY507";
+
+/// Every requirement of an MWAA project that conflicts with the constraints of Airflow
+/// `new.airflow` (MWAA installs requirements.txt with them, so pip refuses the install and the
+/// environment update fails), each on its line; empty when the project is not modelled as
+/// MWAA. The second value is a note when those constraints are not embedded.
+pub fn refusals(
+    project: &Project,
+    new: &crate::Pinned,
+) -> (Vec<skyhop_core::Finding>, Option<String>) {
+    use std::str::FromStr;
+    if !is_mwaa(project) {
+        return (Vec::new(), None);
+    }
+    let Some(reqs) = &project.requirements else {
+        return (Vec::new(), None);
+    };
+    let Some(c) = skyhop_catalog::image_constraints(&new.airflow) else {
+        return (
+            Vec::new(),
+            Some(format!(
+                "MWAA: Airflow {}'s constraints file is not embedded (there are for {}), so requirements MWAA would refuse for conflicting with it are not reported",
+                new.airflow,
+                skyhop_catalog::embedded_constraints().join(", ")
+            )),
+        );
+    };
+    let mut out = Vec::new();
+    for r in reqs.requirements() {
+        let (Some(spec), None) = (&r.specifier, &r.url) else {
+            continue;
+        };
+        let Some(pin) = c.pin(&r.normalized) else {
+            continue;
+        };
+        let (Ok(specs), Ok(version)) = (
+            pep440_rs::VersionSpecifiers::from_str(spec),
+            pep440_rs::Version::from_str(pin),
+        ) else {
+            continue;
+        };
+        if specs.contains(&version) {
+            continue;
+        }
+        out.push(skyhop_core::Finding {
+            path: r.file.clone(),
+            line: r.line as u32,
+            column: 1,
+            rule: REFUSED_RULE.into(),
+            severity: skyhop_core::Severity::Error,
+            message: format!(
+                "MWAA installs requirements.txt with Airflow {}'s constraints (constraints-{}/constraints-{}.txt), which pin {}=={pin}: `{}` asks for {spec}, so pip refuses the install and the environment update fails; require {}=={pin} (or leave the version to the constraints)",
+                c.airflow, c.airflow, c.python, r.normalized, r.text, r.name
+            ),
+            replacement: None,
+            source: skyhop_core::Source::Deps,
+            related: Vec::new(),
+        });
+    }
+    (out, None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,68 +318,4 @@ mod tests {
         assert_eq!(&crlf[l.span.clone()], l.url);
         assert!(constraint_lines("-c constraints.txt\n").is_empty());
     }
-}
-
-/// Rule code of a requirement MWAA would refuse: it conflicts with the Airflow constraints
-/// MWAA installs requirements.txt with.
-pub const REFUSED_RULE: &str = "SKY507";
-
-/// Every requirement of an MWAA project that conflicts with the constraints of Airflow
-/// `new.airflow` (MWAA installs requirements.txt with them, so pip refuses the install and the
-/// environment update fails), each on its line; empty when the project is not modelled as
-/// MWAA. The second value is a note when those constraints are not embedded.
-pub fn refusals(
-    project: &Project,
-    new: &crate::Pinned,
-) -> (Vec<skyhop_core::Finding>, Option<String>) {
-    use std::str::FromStr;
-    if !is_mwaa(project) {
-        return (Vec::new(), None);
-    }
-    let Some(reqs) = &project.requirements else {
-        return (Vec::new(), None);
-    };
-    let Some(c) = skyhop_catalog::image_constraints(&new.airflow) else {
-        return (
-            Vec::new(),
-            Some(format!(
-                "MWAA: Airflow {}'s constraints file is not embedded (there are for {}), so requirements MWAA would refuse for conflicting with it are not reported",
-                new.airflow,
-                skyhop_catalog::embedded_constraints().join(", ")
-            )),
-        );
-    };
-    let mut out = Vec::new();
-    for r in reqs.requirements() {
-        let (Some(spec), None) = (&r.specifier, &r.url) else {
-            continue;
-        };
-        let Some(pin) = c.pin(&r.normalized) else {
-            continue;
-        };
-        let (Ok(specs), Ok(version)) = (
-            pep440_rs::VersionSpecifiers::from_str(spec),
-            pep440_rs::Version::from_str(pin),
-        ) else {
-            continue;
-        };
-        if specs.contains(&version) {
-            continue;
-        }
-        out.push(skyhop_core::Finding {
-            path: r.file.clone(),
-            line: r.line as u32,
-            column: 1,
-            rule: REFUSED_RULE.into(),
-            severity: skyhop_core::Severity::Error,
-            message: format!(
-                "MWAA installs requirements.txt with Airflow {}'s constraints (constraints-{}/constraints-{}.txt), which pin {}=={pin}: `{}` asks for {spec}, so pip refuses the install and the environment update fails; require {}=={pin} (or leave the version to the constraints)",
-                c.airflow, c.airflow, c.python, r.normalized, r.text, r.name
-            ),
-            replacement: None,
-            source: skyhop_core::Source::Deps,
-            related: Vec::new(),
-        });
-    }
-    (out, None)
 }
