@@ -32,7 +32,11 @@ pub fn spec(
         })
         .or_else(|| skyhop_env::release_date("apache-airflow", &pinned.airflow, &ctx.cache).ok());
     let requirements = project
-        .map(|p| p.requirements_path())
+        .map(|p| {
+            // an Airflow constraints URL: the embedded copy MWAA (or pip) would fetch
+            crate::mwaa::offline_requirements(&ctx.cache.root, p, pinned)
+                .unwrap_or_else(|| p.requirements_path())
+        })
         .filter(|p| p.is_file());
     let indexes = indexes(project, index_url);
     for note in &pinned.notes {

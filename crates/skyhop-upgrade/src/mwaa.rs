@@ -180,6 +180,7 @@ pub fn current(ctx: &crate::Ctx, project: &Project) -> Result<Option<crate::Pinn
         .map_err(|f| Failure::usage(format!("requirements.txt:{}: {}", first.line, f.message)))?;
     pinned.python = first.python.clone();
     pinned.image = None;
+    image(ctx, &mut pinned);
     pinned.notes.push(format!(
         "MWAA: Airflow {} on Python {}, as requirements.txt:{} `--constraint` names them",
         first.airflow, first.python, first.line
@@ -249,6 +250,144 @@ pub fn refusals(
         });
     }
     (out, None)
+}
+
+/// The packages MWAA's image installs besides Airflow (its bootstrap's `REQUIRED_PACKAGES`,
+/// `images/airflow/<V>/bootstrap/02-airflow/001-install-required-pip-packages.sh` of
+/// aws/amazon-mwaa-docker-images): `apache-airflow[celery,statsd]`, the Amazon provider with
+/// `aiobotocore`, Postgres, `celery[sqs]`, psycopg2, pycurl, watchtower, fluent-logger,
+/// virtualenv; on Airflow 3 also the FAB and standard providers (and gunicorn from 3.2). The
+/// type stubs it adds (`boto3-stubs[logs,sqs]`) are left out.
+pub fn image_packages(airflow: &str) -> Vec<&'static str> {
+    let mut out = vec![
+        "apache-airflow-providers-amazon",
+        "aiobotocore",
+        "apache-airflow-providers-celery",
+        "statsd",
+        "apache-airflow-providers-postgres",
+        "celery",
+        "psycopg2",
+        "pycurl",
+        "watchtower",
+        "fluent-logger",
+        "virtualenv",
+    ];
+    let af3 = airflow.starts_with("3.");
+    if af3 {
+        out.extend([
+            "apache-airflow-providers-fab",
+            "apache-airflow-providers-standard",
+        ]);
+    }
+    if af3 && !airflow.starts_with("3.0.") && !airflow.starts_with("3.1.") {
+        out.push("gunicorn");
+    }
+    out
+}
+
+/// Models `pinned` as MWAA's image of its Airflow version: MWAA's packages at the versions of
+/// Airflow's constraints file (which MWAA installs them, and requirements.txt, with) and the
+/// Python that file is for; without an embedded copy, unpinned, with a note.
+pub fn image(ctx: &crate::Ctx, pinned: &mut crate::Pinned) {
+    let c = skyhop_catalog::image_constraints(&pinned.airflow);
+    pinned.image_packages = image_packages(&pinned.airflow)
+        .into_iter()
+        .map(|n| {
+            let v = c.as_ref().and_then(|c| c.pin(n)).unwrap_or("").to_string();
+            (n.to_string(), v)
+        })
+        .collect();
+    let Some(c) = c else {
+        pinned.notes.push(format!(
+            "MWAA's Airflow {} image: Airflow's constraints for it are not embedded (there are for {}): its packages are resolved as of the release date",
+            pinned.airflow,
+            skyhop_catalog::embedded_constraints().join(", ")
+        ));
+        return;
+    };
+    pinned.python = c.python.clone();
+    let (python, _) = ctx.python_for(pinned);
+    pinned.notes.push(format!(
+        "MWAA's Airflow {} image: its packages and requirements.txt installed with Airflow's constraints-{} for Python {} (embedded from {})",
+        pinned.airflow, pinned.airflow, c.python, c.copy
+    ));
+    if python == c.python {
+        pinned.image_constraints = Some(c);
+    }
+}
+
+/// requirements.txt with each Airflow constraints URL replaced by a local copy of the file
+/// MWAA would install with (an MWAA project: the environment's own Airflow version, as
+/// `skyhop upgrade` writes it; another project: the URL's own version and Python), written in
+/// the cache; `None` (use the file as it is) when it has no such URL, refers to other files, or
+/// the copy is not embedded.
+pub fn offline_requirements(
+    cache_root: &std::path::Path,
+    project: &Project,
+    pinned: &crate::Pinned,
+) -> Option<std::path::PathBuf> {
+    let text = std::fs::read_to_string(project.requirements_path()).ok()?;
+    let lines = constraint_lines(&text);
+    if lines.is_empty() {
+        return None;
+    }
+    let others = text.lines().enumerate().any(|(i, l)| {
+        let t = l.split(" #").next().unwrap_or("").trim();
+        let refers =
+            t.starts_with('-') || t.starts_with('.') || t.starts_with('/') || t.contains("file:");
+        refers
+            && !t.starts_with("--index-url")
+            && !t.starts_with("--extra-index-url")
+            && !t.starts_with("-i ")
+            && !lines.iter().any(|c| c.line == i + 1)
+    });
+    if others {
+        return None;
+    }
+    let mwaa = is_mwaa(project);
+    let mut new = String::with_capacity(text.len());
+    let mut pos = 0;
+    for l in &lines {
+        let c = if mwaa {
+            skyhop_catalog::image_constraints(&pinned.airflow)?
+        } else {
+            skyhop_catalog::image_constraints(&l.airflow).filter(|c| c.python == l.python)?
+        };
+        let dir = cache_root.join("airflow-constraints");
+        std::fs::create_dir_all(&dir).ok()?;
+        let file = dir.join(format!("constraints-{}-{}.txt", c.airflow, c.python));
+        if !file.is_file() {
+            let body: String = c.pins.iter().map(|(n, v)| format!("{n}=={v}\n")).collect();
+            let tmp = dir.join(format!(".{}.tmp", std::process::id()));
+            std::fs::write(&tmp, body).ok()?;
+            std::fs::rename(&tmp, &file).ok()?;
+        }
+        // the quotes go too: uv reads a quoted path as relative
+        let quoted = l.span.start > 0
+            && matches!(text.as_bytes()[l.span.start - 1], b'"' | b'\'')
+            && text.as_bytes().get(l.span.end) == Some(&text.as_bytes()[l.span.start - 1]);
+        let (start, end) = if quoted {
+            (l.span.start - 1, l.span.end + 1)
+        } else {
+            (l.span.start, l.span.end)
+        };
+        new.push_str(&text[pos..start]);
+        new.push_str(&file.display().to_string());
+        pos = end;
+    }
+    new.push_str(&text[pos..]);
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    new.hash(&mut h);
+    let dir = cache_root
+        .join("offline-requirements")
+        .join(format!("{:016x}", h.finish()));
+    std::fs::create_dir_all(&dir).ok()?;
+    let path = dir.join("requirements.txt");
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(new.as_str()) {
+        std::fs::write(&path, &new).ok()?;
+    }
+    Some(path)
 }
 
 #[cfg(test)]

@@ -96,7 +96,16 @@ pub fn ends(ctx: &Ctx, project: &Project, args: &Options) -> Result<Ends, Failur
     // An `apache/airflow` project tested against another Airflow version: the same image
     // family, so the same providers.
     let mut new = new;
-    if new.runtime.is_none() && new.image_packages.is_empty() && !current.image_packages.is_empty()
+    if new.runtime.is_none()
+        && target_freeze.is_none()
+        && args.image_name.is_none()
+        && crate::mwaa::is_mwaa(project)
+    {
+        // MWAA's image of the target version, as for the current one
+        crate::mwaa::image(ctx, &mut new);
+    } else if new.runtime.is_none()
+        && new.image_packages.is_empty()
+        && !current.image_packages.is_empty()
     {
         target::apache_image(ctx, &mut new, false);
     }
