@@ -124,7 +124,7 @@ pub fn modelled_note(project: &Project, from: &str, to: &str) -> Vec<String> {
             "Cloud Composer: its preinstalled packages are not public data, so both environments are resolved as the upstream Airflow with the project's requirements; for the exact sets pass `pip freeze` output taken inside the environments as --current-freeze FILE / --target-freeze FILE".into(),
         ),
         Platform::Mwaa => notes.push(
-            "Amazon MWAA: modelled as Apache Airflow with requirements.txt; MWAA's own image (its essential constraints and bootstrap packages) is not modelled yet, so a pin MWAA would refuse may not be reported".into(),
+            "Amazon MWAA: modelled as MWAA's image (Airflow with the packages its bootstrap installs, and requirements.txt, installed with Airflow's constraints) where the constraints are embedded; startup.sh, plugins.zip and MWAA's own Python packages are not run or installed".into(),
         ),
         _ => {}
     }

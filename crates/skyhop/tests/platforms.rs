@@ -117,12 +117,11 @@ fn helm_downgrade_and_runtime_versions_are_refused() {
     assert_eq!(read(&dir, "values.yaml"), VALUES);
     let run = skyhop(
         dir.path(),
-        &["upgrade", "--airflow-version", "3.0.6", "--fix", "--yes"],
+        &["upgrade", "--airflow-version", "3.0.6", "--plan", "--yes"],
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
-        run.stderr
-            .contains("skyhop check --airflow-version V --fix"),
+        run.stderr.contains("--plan works on a Dockerfile"),
         "{}",
         run.stderr
     );

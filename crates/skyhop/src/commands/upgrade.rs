@@ -36,17 +36,20 @@ pub fn upgrade(args: UpgradeArgs) -> CmdResult {
         )),
         None => None,
     };
-    if (args.fix || args.plan)
+    if args.plan
         && project.dockerfile.is_none()
         && let Some((file, platform)) = elsewhere
     {
-        // The fix loop upgrades a Dockerfile; here the version lives in another file.
+        // The hop-by-hop plan upgrades a Dockerfile; here the version lives in another file.
         return Err(Failure::usage(format!(
-            "{file}: --fix and --plan work on a Dockerfile; for {} run `skyhop upgrade --airflow-version V` (it rewrites {file}), then `skyhop check --airflow-version V --fix` for the DAGs",
+            "{file}: --plan works on a Dockerfile; for {} run `skyhop upgrade --airflow-version V --fix` one version at a time",
             platform.title(),
         )));
     }
-    if args.fix || args.plan {
+    // --fix on a Helm / compose / MWAA project: that file rewritten (below), then the DAGs
+    // fixed as `skyhop check --fix` does.
+    let fix_elsewhere = args.fix && project.dockerfile.is_none() && elsewhere.is_some();
+    if (args.fix && !fix_elsewhere) || args.plan {
         return super::fix::upgrade_fix(args, target);
     }
     // No Dockerfile: the Helm values or compose file that runs apache/airflow.
@@ -117,6 +120,9 @@ fn upgrade_platform(args: &UpgradeArgs, project: &Project, prepared: PlatformPre
             "nothing to write: every version in {} is already the target",
             p.detected.file.as_deref().unwrap_or("the project")
         );
+        if args.fix {
+            return fix_dags(args, args.diff);
+        }
         return Ok(exit::OK);
     }
     let diff: String = p
@@ -125,13 +131,16 @@ fn upgrade_platform(args: &UpgradeArgs, project: &Project, prepared: PlatformPre
         .map(|r| unified_diff(&r.before, &r.text, &r.file))
         .collect();
     let consent = Consent {
-        dry: args.dry_run,
+        dry: args.dry_run || args.diff,
         yes: args.yes,
-        dry_flag: "--dry-run",
+        dry_flag: if args.diff { "--diff" } else { "--dry-run" },
     };
     let files: Vec<&str> = p.rewrites.iter().map(|r| r.file.as_str()).collect();
     if !consent.ask(&diff, &format!("Write {}?", files.join(", ")))? {
-        return Ok(exit::OK);
+        return match args.fix && args.diff {
+            true => fix_dags(args, true),
+            false => Ok(exit::OK),
+        };
     }
     for r in &p.rewrites {
         let path = project.root.join(&r.file);
@@ -145,7 +154,27 @@ fn upgrade_platform(args: &UpgradeArgs, project: &Project, prepared: PlatformPre
         "upgraded {}: next, run `skyhop upgrade-test` if you have not, then deploy",
         files.join(", ")
     );
+    if args.fix {
+        return fix_dags(args, false);
+    }
     Ok(exit::OK)
+}
+
+/// The DAGs fixed for the target as `skyhop check --fix` does (`diff`: shown, not written).
+fn fix_dags(args: &UpgradeArgs, diff: bool) -> CmdResult {
+    eprintln!("fixing the DAGs for the target (as `skyhop check --fix`)");
+    super::lint::check(crate::cli::CheckArgs {
+        paths: Vec::new(),
+        project: args.project.clone(),
+        version: args.version.clone(),
+        to: None,
+        target_freeze: None,
+        format: crate::cli::CheckFormat::Text,
+        fix: true,
+        diff,
+        no_env: false,
+        allow_no_env: false,
+    })
 }
 
 /// The version to upgrade (or test the upgrade) to: named (`--runtime-version`,
