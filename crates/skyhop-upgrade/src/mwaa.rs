@@ -111,7 +111,8 @@ pub fn prepare(
         Some(c) => c.python,
         None => {
             notes.push(format!(
-                "{at}: skyhop does not know the Python of MWAA's Airflow {new_version} image: the constraints URL keeps Python {}; check it against MWAA's supported versions",
+                "{at}: Airflow {new_version} has no image in aws/amazon-mwaa-docker-images (it has {}), so skyhop does not know the Python of MWAA's image for it: the constraints URL keeps Python {}; check that MWAA offers Airflow {new_version} and with which Python",
+                skyhop_catalog::embedded_constraints().join(", "),
                 first.python
             ));
             first.python.clone()
