@@ -76,6 +76,143 @@ pub(crate) fn env_value<'t>(env: &'t str, name: &str) -> Option<(&'t str, Range<
     found
 }
 
+/// Where a stretch of an expanded value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// These bytes of the value (offset of the stretch's first byte).
+    Value(usize),
+    /// The `.env` value of a variable (offset in `.env`).
+    Env(usize),
+    /// Not from one place (`$$`).
+    Nowhere,
+}
+
+/// A compose value with its `${...}` substitutions made, remembering where each stretch of the
+/// result comes from.
+struct Expanded {
+    text: String,
+    /// `(range in text, origin, variable name)`.
+    parts: Vec<(Range<usize>, Origin, Option<String>)>,
+}
+
+impl Expanded {
+    fn push(&mut self, s: &str, origin: Origin, var: Option<&str>) {
+        let start = self.text.len();
+        self.text.push_str(s);
+        self.parts
+            .push((start..self.text.len(), origin, var.map(str::to_string)));
+    }
+
+    /// The origin of `range` when one stretch holds all of it, with its offset moved there.
+    fn origin_of(&self, range: &Range<usize>) -> Option<Origin> {
+        let (r, origin, _) = self
+            .parts
+            .iter()
+            .find(|(r, ..)| r.start <= range.start && range.end <= r.end)?;
+        let delta = range.start - r.start;
+        match origin {
+            Origin::Value(o) => Some(Origin::Value(o + delta)),
+            Origin::Env(o) => Some(Origin::Env(o + delta)),
+            Origin::Nowhere => None,
+        }
+    }
+
+    /// The variable whose `.env` value holds the byte at `offset` of that value.
+    fn var_at(&self, _offset: usize) -> Option<String> {
+        self.parts.iter().find_map(|(_, o, v)| match o {
+            Origin::Env(_) => v.clone(),
+            _ => None,
+        })
+    }
+}
+
+/// `value` with `${NAME}`, `${NAME:-default}`, `${NAME-default}` and `$NAME` substituted from
+/// `env` (`None`: the defaults, as written), `$$` read as `$`.
+fn expand(value: &str, env: Option<&str>) -> Expanded {
+    let mut out = Expanded {
+        text: String::new(),
+        parts: Vec::new(),
+    };
+    let b = value.as_bytes();
+    let mut i = 0;
+    let mut lit = 0;
+    while i < b.len() {
+        if b[i] != b'$' {
+            i += 1;
+            continue;
+        }
+        if i > lit {
+            out.push(&value[lit..i], Origin::Value(lit), None);
+        }
+        if b.get(i + 1) == Some(&b'$') {
+            out.push("$", Origin::Nowhere, None);
+            i += 2;
+            lit = i;
+            continue;
+        }
+        let braced = b.get(i + 1) == Some(&b'{');
+        let name_start = i + 1 + usize::from(braced);
+        let name_end = value[name_start..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(value.len(), |e| name_start + e);
+        let name = &value[name_start..name_end];
+        let (default, end) = if braced {
+            let Some(close) = value[name_end..].find('}').map(|c| name_end + c) else {
+                // not a substitution: the rest is literal
+                out.push(&value[i..], Origin::Value(i), None);
+                return out;
+            };
+            let rest = &value[name_end..close];
+            let default = rest
+                .strip_prefix(":-")
+                .map(|d| (d, name_end + 2))
+                .or_else(|| rest.strip_prefix('-').map(|d| (d, name_end + 1)));
+            (default, close + 1)
+        } else {
+            (None, name_end)
+        };
+        match env.and_then(|e| env_value(e, name)) {
+            Some((v, range)) => out.push(v, Origin::Env(range.start), Some(name)),
+            None => match default {
+                Some((d, at)) => out.push(d, Origin::Value(at), None),
+                None => out.push("", Origin::Nowhere, None),
+            },
+        }
+        i = end.max(i + 1);
+        lit = i;
+    }
+    if lit < b.len() {
+        out.push(&value[lit..], Origin::Value(lit), None);
+    }
+    out
+}
+
+/// The `apache/airflow` version site of an expanded image reference, with where its version
+/// bytes come from (the span is relative to that origin).
+fn version_site(
+    expanded: &Expanded,
+    file: &str,
+    key: &str,
+    value: &str,
+) -> Option<(Origin, super::VersionSite)> {
+    let mut site = image_site(file, key, value, &expanded.text)?;
+    let origin = expanded.origin_of(&site.span)?;
+    let (Origin::Value(at) | Origin::Env(at)) = origin else {
+        return None;
+    };
+    // relative to the origin: the caller adds where the value (or `.env`) starts
+    let len = site.span.len();
+    site.span = 0..len;
+    let origin = match origin {
+        Origin::Env(_) => Origin::Env(at),
+        _ => Origin::Value(at),
+    };
+    if let Origin::Env(_) = origin {
+        site.file = ".env".into();
+    }
+    Some((origin, site))
+}
+
 /// What the compose files (`(name, text)`, in compose's merge order) and the `.env` beside
 /// them say about Airflow, or `None` when no service runs `apache/airflow`.
 pub fn read(files: &[(String, String)], env: Option<&str>) -> Option<Deployment> {
@@ -94,24 +231,28 @@ pub fn read(files: &[(String, String)], env: Option<&str>) -> Option<Deployment>
             let Some(span) = scalar_span(text, at, quoted, &value) else {
                 continue;
             };
-            let (reference, offset, var) = match substitution(&value) {
-                Some((name, Some((default, off)))) => (default.to_string(), off, Some(name)),
-                Some((name, None)) => (String::new(), 0, Some(name)),
-                None => (value.clone(), 0, None),
-            };
             let mut sites = Vec::new();
-            // `.env` setting the variable wins over the default
-            if let (Some(name), Some(env)) = (var, env)
-                && let Some((v, range)) = env_value(env, name)
-                && let Some(mut site) = image_site(".env", name, v, v)
+            // as compose reads it: `.env` wins over a `${VAR:-default}` default
+            let with_env = expand(&value, env);
+            if let Some((origin, mut site)) = version_site(&with_env, file, &key, &value)
+                && let Origin::Env(start) = origin
+                && let Some(env) = env
             {
-                site.span = range.start + site.span.start..range.start + site.span.end;
-                site.line = line_of(env, range.start);
+                site.span = start + site.span.start..start + site.span.end;
+                site.line = line_of(env, start);
+                site.key = with_env
+                    .var_at(site.span.start - start)
+                    .unwrap_or(key.clone());
+                site.value = with_env.text.clone();
                 site.effective = true;
                 sites.push((site, env));
             }
-            if let Some(mut site) = image_site(file, &key, &value, &reference) {
-                let start = span.start + offset;
+            // the compose file's own bytes (the default), kept in step
+            let written = expand(&value, None);
+            if let Some((Origin::Value(start), mut site)) =
+                version_site(&written, file, &key, &value)
+            {
+                let start = span.start + start;
                 site.span = start + site.span.start..start + site.span.end;
                 site.line = line_of(text, span.start);
                 sites.push((site, text.as_str()));

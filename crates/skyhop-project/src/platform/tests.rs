@@ -299,3 +299,39 @@ fn platform_names() {
     );
     assert_eq!(constraint_url("--constraint=/local/file.txt"), None);
 }
+
+#[test]
+fn compose_version_variables_inside_the_tag() {
+    let text = "services:\n  scheduler:\n    image: apache/airflow:${AIRFLOW_VERSION:-2.9.2}-python3.11\n  worker:\n    image: \"apache/airflow:$${literal}\"\n";
+    let files = vec![("docker-compose.yaml".to_string(), text.to_string())];
+    let d = compose::read(&files, None).unwrap();
+    assert_eq!(d.sites.len(), 1);
+    assert_eq!(d.airflow_version(), Some("2.9.2"));
+    assert_eq!(d.python(), Some("3.11"));
+    let rw = d.rewrite("2.10.5");
+    only_changed(text, &rw[0].text, ":-2.9.2}", ":-2.10.5}");
+    // `.env` sets the version: it runs, and both are rewritten
+    let env = "AIRFLOW_VERSION=2.9.3\n";
+    let d = compose::read(&files, Some(env)).unwrap();
+    assert_eq!(d.airflow_version(), Some("2.9.3"));
+    assert_eq!(
+        (d.sites[0].file.as_str(), d.sites[0].key.as_str()),
+        (".env", "AIRFLOW_VERSION")
+    );
+    let rw = d.rewrite("2.10.5");
+    assert_eq!(rw.len(), 2);
+    let env_rw = rw.iter().find(|r| r.file == ".env").unwrap();
+    assert_eq!(env_rw.text, "AIRFLOW_VERSION=2.10.5\n");
+    // no default and no .env: nothing to read
+    let bare = vec![(
+        "compose.yaml".to_string(),
+        "services:\n  s:\n    image: apache/airflow:$AIRFLOW_VERSION\n".to_string(),
+    )];
+    assert!(compose::read(&bare, None).is_none());
+    let d = compose::read(&bare, Some("export AIRFLOW_VERSION='3.0.6'\n")).unwrap();
+    assert_eq!(d.airflow_version(), Some("3.0.6"));
+    assert_eq!(
+        d.rewrite("3.1.3")[0].text,
+        "export AIRFLOW_VERSION='3.1.3'\n"
+    );
+}
