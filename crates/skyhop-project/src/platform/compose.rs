@@ -117,8 +117,8 @@ impl Expanded {
         }
     }
 
-    /// The variable whose `.env` value holds the byte at `offset` of that value.
-    fn var_at(&self, _offset: usize) -> Option<String> {
+    /// The variable whose `.env` value the expansion took.
+    fn env_var(&self) -> Option<String> {
         self.parts.iter().find_map(|(_, o, v)| match o {
             Origin::Env(_) => v.clone(),
             _ => None,
@@ -240,9 +240,7 @@ pub fn read(files: &[(String, String)], env: Option<&str>) -> Option<Deployment>
             {
                 site.span = start + site.span.start..start + site.span.end;
                 site.line = line_of(env, start);
-                site.key = with_env
-                    .var_at(site.span.start - start)
-                    .unwrap_or(key.clone());
+                site.key = with_env.env_var().unwrap_or(key.clone());
                 site.value = with_env.text.clone();
                 site.effective = true;
                 sites.push((site, env));
