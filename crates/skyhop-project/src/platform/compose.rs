@@ -258,7 +258,19 @@ pub fn read(files: &[(String, String)], env: Option<&str>) -> Option<Deployment>
             if sites.is_empty() {
                 continue;
             }
+            // `.env` names an image that is not apache/airflow: the default is not what runs
+            let overridden =
+                with_env.text != written.text && !sites.iter().any(|(s, _)| s.effective);
             let dep = d.get_or_insert_with(|| Deployment::new(Platform::Compose, file));
+            if overridden && dep.custom_image.is_none() {
+                dep.custom_image = Some(with_env.text.clone());
+                dep.notes.push(format!(
+                    "{file}:{}: `.env` makes `{key}` `{}`, not an apache/airflow image: skyhop models the default it replaces ({}); pass --from-airflow-version V for the Airflow that image runs",
+                    line_of(text, span.start),
+                    with_env.text,
+                    written.text
+                ));
+            }
             for (site, site_text) in sites {
                 if dep
                     .sites

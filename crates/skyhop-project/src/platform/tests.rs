@@ -335,3 +335,25 @@ fn compose_version_variables_inside_the_tag() {
         "export AIRFLOW_VERSION='3.1.3'\n"
     );
 }
+
+#[test]
+fn compose_image_of_ones_own_in_dot_env_is_said() {
+    let files = vec![("docker-compose.yaml".to_string(), COMPOSE.to_string())];
+    let d = compose::read(
+        &files,
+        Some("AIRFLOW_IMAGE_NAME=registry.example.com/our-airflow:7\n"),
+    )
+    .unwrap();
+    assert_eq!(
+        d.custom_image.as_deref(),
+        Some("registry.example.com/our-airflow:7")
+    );
+    assert_eq!(d.airflow_version(), Some("2.9.2"));
+    assert!(
+        d.notes
+            .iter()
+            .any(|n| n.contains("not an apache/airflow image")),
+        "{:?}",
+        d.notes
+    );
+}
