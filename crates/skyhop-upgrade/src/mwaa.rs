@@ -391,6 +391,32 @@ pub fn offline_requirements(
     Some(path)
 }
 
+/// What `startup.sh` sets (`export NAME=...`), which MWAA runs before Airflow starts and the
+/// tests do not: a note naming the variables, `AIRFLOW__*` settings first. `None` without one.
+pub fn startup_note(project: &Project) -> Option<String> {
+    let text = std::fs::read_to_string(project.root.join("startup.sh")).ok()?;
+    let mut names: Vec<String> = text
+        .lines()
+        .filter_map(|l| {
+            let t = l.trim().strip_prefix("export ")?.trim_start();
+            let name: String = t
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            (!name.is_empty() && t[name.len()..].starts_with('=')).then_some(name)
+        })
+        .collect();
+    names.sort_by_key(|n| (!n.starts_with("AIRFLOW__"), n.clone()));
+    names.dedup();
+    Some(match names.is_empty() {
+        true => "startup.sh: MWAA runs it before Airflow starts; the tests do not".into(),
+        false => format!(
+            "startup.sh sets {}: MWAA runs it before Airflow starts, the tests do not (pass those that DAG code reads with the environment)",
+            names.join(", ")
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -457,5 +483,24 @@ mod tests {
         let l = &constraint_lines(crlf)[0];
         assert_eq!(&crlf[l.span.clone()], l.url);
         assert!(constraint_lines("-c constraints.txt\n").is_empty());
+    }
+
+    #[test]
+    fn startup_sh_exports_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = Project::load(dir.path()).unwrap();
+        assert_eq!(startup_note(&project), None);
+        std::fs::write(
+            dir.path().join("startup.sh"),
+            "#!/bin/sh\nexport ENVIRONMENT_STAGE=prod\nexport AIRFLOW__CORE__LAZY_LOAD_PLUGINS=False\necho hi\n",
+        )
+        .unwrap();
+        let note = startup_note(&project).unwrap();
+        assert!(
+            note.starts_with(
+                "startup.sh sets AIRFLOW__CORE__LAZY_LOAD_PLUGINS, ENVIRONMENT_STAGE:"
+            ),
+            "{note}"
+        );
     }
 }

@@ -123,9 +123,12 @@ pub fn modelled_note(project: &Project, from: &str, to: &str) -> Vec<String> {
         Platform::Composer => notes.push(
             "Cloud Composer: its preinstalled packages are not public data, so both environments are resolved as the upstream Airflow with the project's requirements; for the exact sets pass `pip freeze` output taken inside the environments as --current-freeze FILE / --target-freeze FILE".into(),
         ),
-        Platform::Mwaa => notes.push(
-            "Amazon MWAA: modelled as MWAA's image (Airflow with the packages its bootstrap installs, and requirements.txt, installed with Airflow's constraints) where the constraints are embedded; startup.sh, plugins.zip and MWAA's own Python packages are not run or installed".into(),
-        ),
+        Platform::Mwaa => {
+            notes.push(
+                "Amazon MWAA: modelled as MWAA's image (Airflow with the packages its bootstrap installs, and requirements.txt, installed with Airflow's constraints) where the constraints are embedded; startup.sh, plugins.zip and MWAA's own Python packages are not run or installed".into(),
+            );
+            notes.extend(crate::mwaa::startup_note(project));
+        }
         _ => {}
     }
     notes
