@@ -258,3 +258,21 @@ fn mwaa_by_platform_flag_without_the_layout() {
         )
     );
 }
+
+#[test]
+fn helm_upgrade_by_scope() {
+    let dir = project(&[("values.yaml", VALUES)]);
+    let run = skyhop(
+        dir.path(),
+        &["upgrade", "--to", "patch", "--allow-deprecated", "--yes"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--to patch: 2.10.3 -> 2.10."),
+        "{}",
+        run.stderr
+    );
+    let after = read(&dir, "values.yaml");
+    assert_ne!(after, VALUES);
+    assert!(!after.contains("2.10.3"), "{after}");
+}

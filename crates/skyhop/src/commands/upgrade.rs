@@ -208,7 +208,11 @@ pub(super) fn scoped_target(
         }
         return Ok(Some(version.target()));
     };
-    let located = project.current_image().map_err(Failure::usage)?;
+    // a Helm / compose / MWAA project has no base image to read a digest from
+    let located = match project.dockerfile {
+        None if target::current(&ctx, project).is_ok() => None,
+        _ => Some(project.current_image().map_err(Failure::usage)?),
+    };
     let within = match max {
         Some(m) => format!(" within --max-scope {}", m.as_str()),
         None => String::new(),
@@ -234,7 +238,9 @@ pub(super) fn scoped_target(
         .clone()
         .or_else(|| picked.airflow_version.clone())
         .unwrap_or_default();
-    if located.image.contains('@') {
+    if let Some(located) = &located
+        && located.image.contains('@')
+    {
         eprintln!(
             "Dockerfile:{}: `{}` is pinned by digest, so skyhop does not bump it: the newest version in scope{within} is {name}. Pin that image's digest yourself, or drop the digest and run this again.",
             located.line, located.image
