@@ -15,7 +15,9 @@
 
 pub mod airflow;
 pub mod catalog;
+pub mod composer;
 pub mod considerations;
+pub mod constraints;
 mod data;
 mod derive;
 pub mod feed;
@@ -25,7 +27,9 @@ pub mod version;
 
 pub use airflow::{AirflowInfo, AirflowVersionError, parse_airflow_version};
 pub use catalog::{Catalog, Confidence, Origin, RuntimeInfo, Status, UnknownVersion, today};
+pub use composer::{ComposerImage, ComposerVersionError, composer_upstream, parse_composer_image};
 pub use considerations::{Consideration, Scope, When};
+pub use constraints::{ImageConstraints, embedded_constraints, image_constraints};
 pub use data::SNAPSHOT_DATE;
 pub use feed::{Fetcher, HttpFetcher, Refresh};
 

@@ -15,18 +15,34 @@ use crate::uv::UV_VERSION;
 /// The cache key of the base layer: every input that changes its result.
 pub(crate) fn base_key(spec: &EnvSpec) -> String {
     let pins: Vec<String> = spec.base_pins.iter().map(|(n, v)| pin_line(n, v)).collect();
-    key(&[
+    let constraints: Vec<String> = spec
+        .base_constraints
+        .iter()
+        .map(|(n, v)| format!("{n}=={v}"))
+        .collect();
+    let constraints = constraints.join(",");
+    let (pins, extra, unavailable) = (
+        pins.join(","),
+        spec.extra_index_urls.join(","),
+        spec.unavailable.join(","),
+    );
+    let mut parts = vec![
         "skyhop-env base v2: local builds upstream, unresolvable base packages left out",
         UV_VERSION,
         &spec.airflow,
         &spec.python,
         PYTHON_PLATFORM,
-        &pins.join(","),
+        &pins,
         spec.exclude_newer.as_deref().unwrap_or(""),
         spec.index_url.as_deref().unwrap_or(""),
-        &spec.extra_index_urls.join(","),
-        &spec.unavailable.join(","),
-    ])
+        &extra,
+        &unavailable,
+    ];
+    // only when there are some: the keys of every other base stay as they were
+    if !constraints.is_empty() {
+        parts.push(&constraints);
+    }
+    key(&parts)
 }
 
 pub(crate) fn read_requirements(path: &Path) -> Result<(PathBuf, String), EnvError> {
@@ -136,5 +152,8 @@ mod tests {
         let mut c = a.clone();
         c.base_pins.insert("x".into(), "1".into());
         assert_ne!(base_key(&a), base_key(&c));
+        let mut d = a.clone();
+        d.base_constraints.insert("x".into(), "1".into());
+        assert_ne!(base_key(&a), base_key(&d));
     }
 }

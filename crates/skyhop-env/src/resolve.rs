@@ -42,6 +42,11 @@ pub struct EnvSpec {
     pub python: String,
     /// The runtime's default provider pins, name → version (or a specifier such as `>=1.2`).
     pub base_pins: BTreeMap<String, String>,
+    /// Constraints the image's own install used (Airflow's constraints file: name → version):
+    /// every base package they name is resolved at their version, none is added by them. When
+    /// the base cannot be resolved with them, it is resolved without them, with a note.
+    #[serde(default)]
+    pub base_constraints: BTreeMap<String, String>,
     /// `YYYY-MM-DD`: resolve the base as of this date (the version's release date + 1 day).
     pub exclude_newer: Option<String>,
     /// The project's `requirements.txt`, layered on top of the base.
@@ -238,7 +243,8 @@ fn resolve_base(spec: &EnvSpec, uv: &Path, locks: &Path) -> Result<Lock, EnvErro
         }
     }
     let mut cutoff = spec.exclude_newer.clone();
-    for _attempt in 0..spec.base_pins.len() + 3 {
+    let mut constrained = !spec.base_constraints.is_empty();
+    for _attempt in 0..spec.base_pins.len() + 4 {
         let mut input = format!("{}\n", spec.airflow_pin());
         for (n, v) in &pins {
             input.push_str(&pin_line(n, v));
@@ -247,6 +253,15 @@ fn resolve_base(spec: &EnvSpec, uv: &Path, locks: &Path) -> Result<Lock, EnvErro
         let tmp = crate::cache::temp_dir_in(locks, ".tmp-resolve-")?;
         let inp = tmp.path().join("base.in");
         write_atomic(&inp, input.as_bytes())?;
+        if constrained {
+            let text: String = spec
+                .base_constraints
+                .iter()
+                .filter(|(n, _)| normalize_name(n) != "apache-airflow")
+                .map(|(n, v)| format!("{n}=={v}\n"))
+                .collect();
+            write_atomic(&tmp.path().join(BASE_CONSTRAINTS), text.as_bytes())?;
+        }
         let out = tmp.path().join("base.txt");
         let stderr = match offline_base(spec, uv, tmp.path(), &inp, cutoff.as_deref())? {
             Offline::Fresh(mut lock) => {
@@ -258,7 +273,7 @@ fn resolve_base(spec: &EnvSpec, uv: &Path, locks: &Path) -> Result<Lock, EnvErro
             Offline::Failed(stderr) if explain::pin_after_cutoff(&stderr).is_some() => stderr,
             Offline::Failed(_) | Offline::NotUsable => {
                 let mut c = compile_command(spec, uv, tmp.path(), &out);
-                c.arg(&inp);
+                base_input(&mut c, &inp);
                 if let Some(date) = &cutoff {
                     c.args(["--exclude-newer", date]);
                 }
@@ -322,6 +337,15 @@ fn resolve_base(spec: &EnvSpec, uv: &Path, locks: &Path) -> Result<Lock, EnvErro
                     why.first().map(String::as_str).unwrap_or("no solution")
                 ));
             }
+            None if constrained => {
+                constrained = false;
+                notes.push(format!(
+                    "Airflow {}'s constraints could not be applied on Python {} ({}): the image's packages were resolved without them",
+                    spec.airflow,
+                    spec.python,
+                    why.first().map(String::as_str).unwrap_or("no solution")
+                ));
+            }
             None => {
                 return Err(
                     explain::resolution_error(spec, Layer::Base, &stderr, &pins, None).into(),
@@ -335,6 +359,21 @@ fn resolve_base(spec: &EnvSpec, uv: &Path, locks: &Path) -> Result<Lock, EnvErro
         spec.python,
         notes.join("; ")
     )))
+}
+
+/// The base layer's constraints file, beside its input (written only when there are some).
+const BASE_CONSTRAINTS: &str = "base-constraints.txt";
+
+/// The base input, and `-c` its constraints file when one was written beside it.
+fn base_input(c: &mut Command, input: &Path) {
+    c.arg(input);
+    if let Some(constraints) = input
+        .parent()
+        .map(|d| d.join(BASE_CONSTRAINTS))
+        .filter(|p| p.is_file())
+    {
+        c.arg("-c").arg(constraints);
+    }
 }
 
 /// What resolving the base from uv's cache alone gave.
@@ -365,7 +404,8 @@ fn offline_base(
     };
     let out = dir.join("base-offline.txt");
     let mut c = compile_command(spec, uv, dir, &out);
-    c.arg(input).args(["--exclude-newer", cutoff, "--offline"]);
+    base_input(&mut c, input);
+    c.args(["--exclude-newer", cutoff, "--offline"]);
     let output = cmd::output(&mut c, "")?;
     if !output.status.success() {
         return Ok(Offline::Failed(

@@ -13,6 +13,8 @@
 //!   byte-exact rename or removal ([`edit_config`]);
 //! - DAG discovery the way Airflow does it ([`dag_files`], `.airflowignore` in both syntaxes,
 //!   the safe-mode heuristic);
+//! - where Airflow runs ([`platform`]: Astro, an image, MWAA, the Helm chart, compose,
+//!   Composer) and the byte-exact rewrite of the version in Helm values and compose files;
 //! - [`Project`], tying those together, and file helpers ([`write_atomic`], [`unified_diff`]).
 //!
 //! It knows nothing of environments, version catalogs or what a version means: it reports the
@@ -25,6 +27,7 @@ pub mod dockerfile;
 pub mod dotenv;
 mod fsutil;
 pub mod packages;
+pub mod platform;
 mod project;
 pub mod requirements;
 mod text;
@@ -40,6 +43,7 @@ pub use dockerfile::{
 pub use dotenv::{DotEnv, DotEnvError, EnvEntry};
 pub use fsutil::{unified_diff, write_atomic};
 pub use packages::{AptPackage, Packages, PackagesError};
+pub use platform::{Deployment, Detected, FileRewrite, Platform, VersionSite};
 pub use project::{Project, ProjectError};
 pub use requirements::{
     IndexUrls, PinResult, Requirement, Requirements, RequirementsError, RequirementsErrorKind,

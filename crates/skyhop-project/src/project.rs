@@ -10,6 +10,7 @@ use crate::dags::{DagDiscovery, DiscoveryOptions, IgnoreSyntax, dag_files};
 use crate::dockerfile::{Dockerfile, DockerfileError, Family, LocatedBase};
 use crate::dotenv::{DotEnv, DotEnvError};
 use crate::packages::{Packages, PackagesError};
+use crate::platform::{self, Deployment, Detected, Platform};
 use crate::requirements::{Requirements, RequirementsError};
 
 /// Why a project could not be loaded. Every variant names the file (relative to the project)
@@ -50,6 +51,8 @@ pub struct Project {
     pub include_dir: Option<PathBuf>,
     pub plugins_dir: Option<PathBuf>,
     pub tests_dir: Option<PathBuf>,
+    /// The platform the caller says the project runs on (`--platform`); `None`: detected.
+    pub platform: Option<Platform>,
 }
 
 impl Project {
@@ -76,6 +79,7 @@ impl Project {
         let dir_of = |name: &str| Some(root.join(name)).filter(|p| p.is_dir());
         Ok(Project {
             declared_airflow: None,
+            platform: None,
             dags_dir: root.join("dags"),
             include_dir: dir_of("include"),
             plugins_dir: dir_of("plugins"),
@@ -107,10 +111,67 @@ impl Project {
         }
     }
 
+    /// The Helm values or compose file(s) that run the project's Airflow, when the project has
+    /// no Dockerfile (or `--platform helm|compose` says to read them): the chart's values file
+    /// first, then compose files.
+    pub fn deployment(&self) -> Option<Deployment> {
+        let order: &[Platform] = match self.platform {
+            Some(p @ (Platform::Helm | Platform::Compose)) => &[p][..],
+            Some(_) => return None,
+            None if self.dockerfile.is_some() => return None,
+            None => &[Platform::Helm, Platform::Compose][..],
+        };
+        order
+            .iter()
+            .find_map(|p| platform::find(&self.root, *p).into_iter().next())
+    }
+
+    /// Where the project's Airflow runs and which file says so: `--platform` when given (with
+    /// the file that platform reads, when there is one), else detected
+    /// ([`platform::detect`]); `None` for a plain folder.
+    pub fn detect_platform(&self) -> Option<Detected> {
+        let Some(p) = self.platform else {
+            return platform::detect(&self.root, self.dockerfile.as_ref());
+        };
+        let given = |file: Option<&str>, why: String| Detected {
+            platform: p,
+            file: file.map(str::to_string),
+            why,
+        };
+        Some(match p {
+            Platform::Helm | Platform::Compose => match self.deployment() {
+                Some(d) => Detected {
+                    why: format!("--platform {p}; {}", d.detected().why),
+                    ..d.detected()
+                },
+                None => given(None, format!("--platform {p}")),
+            },
+            Platform::Mwaa => match platform::mwaa_layout(&self.root) {
+                Some(why) => given(Some("requirements.txt"), format!("--platform mwaa; {why}")),
+                None => given(None, "--platform mwaa".into()),
+            },
+            Platform::Astro | Platform::Image => {
+                match platform::detect(&self.root, self.dockerfile.as_ref()) {
+                    Some(d) if d.file.as_deref() == Some("Dockerfile") => Detected {
+                        platform: p,
+                        why: format!("--platform {p}; {}", d.why),
+                        ..d
+                    },
+                    _ => given(None, format!("--platform {p}")),
+                }
+            }
+            Platform::Composer => given(None, "--platform composer".into()),
+        })
+    }
+
     /// Where the image keeps the project, by its family: `/usr/local/airflow` for Astro
     /// Runtime and Astronomer Certified images (`AIRFLOW_HOME`, where `COPY . .` lands),
-    /// `/opt/airflow` for Apache Airflow's image; `None` for other images.
+    /// `/opt/airflow` for Apache Airflow's image (also when a Helm values or compose file
+    /// runs it); `None` for other images.
     pub fn image_home(&self) -> Option<&'static str> {
+        if self.dockerfile.is_none() {
+            return self.deployment().map(|_| "/opt/airflow");
+        }
         match self.current_image().ok()?.base.family() {
             Family::AstroRuntime | Family::LegacyApAirflow => Some("/usr/local/airflow"),
             Family::ApacheAirflow => Some("/opt/airflow"),

@@ -59,7 +59,7 @@ pub fn findings(project: &Project, new: &Pinned, python: &str) -> Vec<Finding> {
             let url = t
                 .strip_prefix("--constraint")
                 .or_else(|| t.strip_prefix("-c"))
-                .map(|r| r.trim_start_matches('=').trim());
+                .map(|r| r.trim_start_matches('=').trim().trim_matches(['"', '\'']));
             if let Some(url) = url.filter(|u| !u.is_empty()) {
                 uses.push(("requirements.txt".to_string(), i + 1, url.to_string()));
             }

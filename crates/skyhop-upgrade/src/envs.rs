@@ -32,23 +32,45 @@ pub fn spec(
         })
         .or_else(|| skyhop_env::release_date("apache-airflow", &pinned.airflow, &ctx.cache).ok());
     let requirements = project
-        .map(|p| p.requirements_path())
+        .map(|p| {
+            // an Airflow constraints URL: the embedded copy MWAA (or pip) would fetch
+            crate::mwaa::offline_requirements(&ctx.cache.root, p, pinned)
+                .unwrap_or_else(|| p.requirements_path())
+        })
         .filter(|p| p.is_file());
     let indexes = indexes(project, index_url);
     for note in &pinned.notes {
         ctx.progress.note(note);
     }
     let (python, _) = ctx.python_for(pinned);
+    // The official image installs with Airflow's constraints: resolved at their pins, as of the
+    // later of the release and the day they were generated (for the Python they are for).
+    let constraints = pinned
+        .image_constraints
+        .as_ref()
+        .filter(|c| c.python == python);
+    let date = match (constraints, date) {
+        (Some(c), Some(d)) => Some(d.max(c.generated.clone())),
+        (Some(c), None) => Some(c.generated.clone()),
+        (None, d) => d,
+    };
     EnvSpec {
         airflow: pinned.airflow.clone(),
         python,
         base_pins: pinned.base_pins(),
+        base_constraints: constraints.map(|c| c.pins.clone()).unwrap_or_default(),
         exclude_newer: date.as_deref().and_then(skyhop_env::day_after),
         requirements,
         index_url: indexes.index_url,
         extra_index_urls: indexes.extra_index_urls,
         unavailable: ASTRONOMER_ONLY.iter().map(|s| s.to_string()).collect(),
-        extra_requirements: project.map(dockerfile_requirements).unwrap_or_default(),
+        extra_requirements: project
+            .map(|p| {
+                let mut r = dockerfile_requirements(p);
+                r.extend(crate::platform::start_requirements(p));
+                r
+            })
+            .unwrap_or_default(),
         image_paths: project
             .map(|p| {
                 pip_installs(p)

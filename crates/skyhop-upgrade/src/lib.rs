@@ -8,7 +8,9 @@
 //!   project's settings ([`settings`]: DAG discovery, `AIRFLOW__*` config, DAG environment);
 //! - the steps every command shares ([`steps`]: target environment, API index, static check
 //!   inputs, parse test, environment findings) and the parse outcome per file ([`classify`]);
-//! - the base-image upgrade ([`base`]: validated against the catalog, downgrades refused), the
+//! - the base-image upgrade ([`base`]: validated against the catalog, downgrades refused), its
+//!   twin for Helm values and compose files ([`platform`]) and MWAA's `--constraint` line
+//!   ([`mwaa`]), the
 //!   provider pins bumped alone ([`providers`]), the
 //!   scope of a scheduled upgrade ([`scope`]: patch, latest minor, latest, clamped);
 //! - `upgrade-test` ([`upgrade_test`]: both environments, dependency compare, check, parse test,
@@ -27,6 +29,8 @@ pub mod db;
 pub mod envs;
 mod error;
 pub mod fix;
+pub mod mwaa;
+pub mod platform;
 pub mod providers;
 pub mod scope;
 pub mod settings;

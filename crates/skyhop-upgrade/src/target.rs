@@ -105,8 +105,12 @@ pub struct Pinned {
     /// What was inferred about this version, to show with its results.
     pub notes: Vec<String>,
     /// Packages an `apache/airflow` image installs besides Airflow (its default extras'
-    /// providers), unpinned: resolved as of the release date.
+    /// providers): at their constraints' versions when Airflow's constraints file is embedded,
+    /// else unpinned (resolved as of the release date).
     pub image_packages: BTreeMap<String, String>,
+    /// Airflow's constraints file the `apache/airflow` image installs with, when embedded and
+    /// for the Python the environment uses: every package it names is resolved at its pin.
+    pub image_constraints: Option<skyhop_catalog::ImageConstraints>,
 }
 
 impl Pinned {
@@ -157,7 +161,19 @@ impl Pinned {
 
 /// The project's current version, from its Dockerfile's base image.
 pub fn current(ctx: &Ctx, project: &Project) -> Result<Pinned, Failure> {
-    // Without a Dockerfile: the version the caller declares, else the requirements' pin.
+    // Without a Dockerfile: the version the caller declares, else the one a Helm values or
+    // compose file runs (`apache/airflow` with its default extras), else an MWAA project's
+    // `--constraint` URL, else the requirements' pin.
+    if project.declared_airflow.is_none()
+        && let Some(pinned) = crate::platform::current(ctx, project)?
+    {
+        return Ok(pinned);
+    }
+    if project.declared_airflow.is_none()
+        && let Some(pinned) = crate::mwaa::current(ctx, project)?
+    {
+        return Ok(pinned);
+    }
     if project.dockerfile.is_none() || project.declared_airflow.is_some() {
         let declared = project
             .declared_airflow
@@ -221,9 +237,7 @@ fn from_base(ctx: &Ctx, base: &BaseImage, custom_hint: &str) -> Result<Pinned, F
             if let Some(py) = python {
                 pinned.python = py.clone();
             }
-            if !slim {
-                pinned.image_packages = apache_image_providers(version);
-            }
+            apache_image(ctx, &mut pinned, *slim);
             Ok(pinned)
         }
         BaseImage::LegacyApAirflow { airflow: af, .. } => airflow(ctx, af),
@@ -276,6 +290,7 @@ pub fn runtime(ctx: &Ctx, v: &RuntimeVersion) -> Result<Pinned, Failure> {
         notes,
         runtime: Some(info),
         image_packages: BTreeMap::new(),
+        image_constraints: None,
     })
 }
 
@@ -288,6 +303,13 @@ fn provider_donor<'a>(ctx: &'a Ctx, v: &RuntimeVersion) -> Option<&'a RuntimeInf
 
 /// An Apache Airflow version (need not be in the catalog: any release on PyPI works).
 pub fn airflow(ctx: &Ctx, version: &str) -> Result<Pinned, Failure> {
+    // A Cloud Composer image version or Composer build: its upstream release, with a note.
+    if let Some(upstream) = skyhop_catalog::composer_upstream(version) {
+        let (upstream, note) = upstream.map_err(|e| Failure::usage(e.to_string()))?;
+        let mut pinned = airflow(ctx, &upstream)?;
+        pinned.notes.push(note);
+        return Ok(pinned);
+    }
     let target = Target::parse_airflow(version).map_err(Failure::usage)?;
     let info = ctx.catalog.airflow(version);
     // The newest Python the release supports, capped at what Runtime images of its era use.
@@ -310,6 +332,7 @@ pub fn airflow(ctx: &Ctx, version: &str) -> Result<Pinned, Failure> {
         suffix: String::new(),
         notes: Vec::new(),
         image_packages: BTreeMap::new(),
+        image_constraints: None,
     })
 }
 
@@ -353,6 +376,66 @@ pub fn apache_image_providers(version: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Models `pinned` as the official `apache/airflow` image (`slim`: the `slim-` variant, without
+/// the default extras): its default extras' providers, and with Airflow's constraints file for
+/// its version and Python when a verified copy is embedded (every package it names at its
+/// pin, as the image's build installs them); else resolved as of the release date, with a note.
+pub fn apache_image(ctx: &Ctx, pinned: &mut Pinned, slim: bool) {
+    let image = format!("apache/airflow:{}", pinned.airflow);
+    let (providers, constraints) = apache_image_pins(&pinned.airflow, slim);
+    pinned.image_packages = providers;
+    let Some(constraints) = constraints else {
+        pinned.notes.push(format!(
+            "{image}: no verified copy of Airflow's constraints file for {} is embedded (there are for {}): the image's packages are resolved as of its release date, so some may differ from the image's",
+            pinned.airflow,
+            skyhop_catalog::embedded_constraints().join(", ")
+        ));
+        return;
+    };
+    let (python, _) = ctx.python_for(pinned);
+    if python == constraints.python {
+        pinned.notes.push(format!(
+            "{image}: modelled as the image is built, its default extras installed with Airflow's constraints-{} for Python {} (generated {}; embedded from {})",
+            pinned.airflow, constraints.python, constraints.generated, constraints.copy
+        ));
+        pinned.image_constraints = Some(constraints);
+    } else {
+        pinned.notes.push(format!(
+            "{image}: the embedded constraints of Airflow {} are for Python {}, the environment uses Python {python}: the image's providers are pinned at their constraints' versions, its other packages resolved as of its release date",
+            pinned.airflow, constraints.python
+        ));
+    }
+}
+
+/// The packages the official image of Airflow `airflow` installs besides Airflow (its default
+/// extras' providers; none for `slim`), at the versions of Airflow's constraints file when a
+/// verified copy is embedded (which is then returned too), else unpinned.
+pub fn apache_image_pins(
+    airflow: &str,
+    slim: bool,
+) -> (
+    BTreeMap<String, String>,
+    Option<skyhop_catalog::ImageConstraints>,
+) {
+    let providers = if slim {
+        BTreeMap::new()
+    } else {
+        apache_image_providers(airflow)
+    };
+    let Some(constraints) = skyhop_catalog::image_constraints(airflow) else {
+        return (providers, None);
+    };
+    // at their constraints' versions (one the constraints do not name stays open)
+    let pinned = providers
+        .into_keys()
+        .map(|name| {
+            let v = constraints.pin(&name).unwrap_or("").to_string();
+            (name, v)
+        })
+        .collect();
+    (pinned, Some(constraints))
+}
+
 /// A version from an image reference (`--image-name`).
 pub fn image(ctx: &Ctx, image: &str) -> Result<Pinned, Failure> {
     let text = format!("FROM {image}\n");
@@ -391,6 +474,10 @@ pub fn from_freeze(lock: &Lock, path: &Path) -> Result<Pinned, Failure> {
     })?;
     let base = af.split('+').next().unwrap_or(af).to_string();
     let target = Target::parse_airflow(&base).map_err(Failure::usage)?;
+    let notes = match skyhop_catalog::composer_upstream(af) {
+        Some(Ok((_, note))) => vec![format!("{}: {note}", path.display())],
+        _ => Vec::new(),
+    };
     Ok(Pinned {
         label: base.clone(),
         target,
@@ -403,7 +490,36 @@ pub fn from_freeze(lock: &Lock, path: &Path) -> Result<Pinned, Failure> {
             .unwrap_or_else(|| FALLBACK_PYTHON.to_string()),
         image: None,
         suffix: String::new(),
-        notes: Vec::new(),
+        notes,
         image_packages: BTreeMap::new(),
+        image_constraints: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// For every embedded constraints file, the image's providers are pinned at the versions
+    /// the constraints pin (each default extra is named there), and the constraints handed on
+    /// are the file's pins; versions without one stay unpinned.
+    #[test]
+    fn official_image_pins_follow_the_embedded_constraints() {
+        for v in skyhop_catalog::embedded_constraints() {
+            let (providers, constraints) = apache_image_pins(v, false);
+            let c = constraints.unwrap_or_else(|| panic!("{v}: constraints"));
+            assert_eq!(providers.len(), apache_image_providers(v).len(), "{v}");
+            for (name, version) in &providers {
+                assert_eq!(Some(version.as_str()), c.pin(name), "{v}: {name}");
+            }
+            let (slim, c2) = apache_image_pins(v, true);
+            assert!(slim.is_empty(), "{v}");
+            assert_eq!(c2.map(|c| c.pins), Some(c.pins), "{v}");
+        }
+        let (providers, c) = apache_image_pins("2.10.4", false);
+        assert!(c.is_none());
+        assert!(providers.values().all(String::is_empty));
+        let (providers, _) = apache_image_pins("2.10.3", false);
+        assert_eq!(providers["apache-airflow-providers-amazon"], "9.0.0");
+    }
 }

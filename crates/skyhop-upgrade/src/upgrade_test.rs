@@ -96,9 +96,18 @@ pub fn ends(ctx: &Ctx, project: &Project, args: &Options) -> Result<Ends, Failur
     // An `apache/airflow` project tested against another Airflow version: the same image
     // family, so the same providers.
     let mut new = new;
-    if new.runtime.is_none() && new.image_packages.is_empty() && !current.image_packages.is_empty()
+    if new.runtime.is_none()
+        && target_freeze.is_none()
+        && args.image_name.is_none()
+        && crate::mwaa::is_mwaa(project)
     {
-        new.image_packages = target::apache_image_providers(&new.airflow);
+        // MWAA's image of the target version, as for the current one
+        crate::mwaa::image(ctx, &mut new);
+    } else if new.runtime.is_none()
+        && new.image_packages.is_empty()
+        && !current.image_packages.is_empty()
+    {
+        target::apache_image(ctx, &mut new, false);
     }
     Ok(Ends {
         current,
@@ -145,6 +154,11 @@ pub fn run(ctx: &Ctx, project: &Project, args: &Options, ends: Ends) -> Result<O
     let mut findings: Vec<Finding> = Vec::new();
     let mut notes: Vec<String> = ctx.catalog_notes.clone();
     notes.extend(current.notes.iter().chain(&new.notes).cloned());
+    notes.extend(crate::platform::modelled_note(
+        project,
+        &current.airflow,
+        &new.airflow,
+    ));
     let mut summaries: Vec<TestSummary> = Vec::new();
 
     // 2. What the catalog knows about this crossing.
@@ -236,6 +250,9 @@ pub fn run(ctx: &Ctx, project: &Project, args: &Options, ends: Ends) -> Result<O
     }
     notes.extend(envs::dockerfile_notes(project));
     findings.extend(crate::constraints::findings(project, &new, &new.python));
+    let (refused, refused_note) = crate::mwaa::refusals(project, &new);
+    findings.extend(refused);
+    notes.extend(refused_note);
     for (pinned, lock) in [(&current, &cur_lock), (&new, &new_lock)] {
         if let Some(note) = lock.as_ref().and_then(|l| changed_note(pinned, l)) {
             notes.push(note);

@@ -114,6 +114,17 @@ pub struct ProjectArg {
     /// version it runs today (default: its requirements.txt `apache-airflow==` pin).
     #[arg(long, value_name = "VERSION")]
     pub from_airflow_version: Option<String>,
+    /// Where the project's Airflow runs (default: detected): `astro` (Runtime image in the
+    /// Dockerfile), `image` (another Dockerfile image), `mwaa` (requirements.txt with a
+    /// `--constraint` URL, plugins, startup.sh), `helm` (a values file of the official chart),
+    /// `compose` (a docker-compose file running apache/airflow), `composer` (Cloud Composer).
+    #[arg(
+        long,
+        value_name = "PLATFORM",
+        value_parser = clap::builder::TypedValueParser::map(clap::builder::PossibleValuesParser::new(["astro", "image", "mwaa", "helm", "compose", "composer"])
+            , |s: String| skyhop_project::Platform::parse(&s).expect("a listed platform"))
+    )]
+    pub platform: Option<skyhop_project::Platform>,
 }
 
 /// Which version to work against. With none, commands use the project's current version.

@@ -11,7 +11,7 @@
 
 mod cfg;
 mod envs;
-mod yaml;
+pub(crate) mod yaml;
 
 use std::ops::Range;
 use std::path::Path;
@@ -237,7 +237,7 @@ fn config_files(root: &Path) -> Vec<(String, FileKind)> {
     out
 }
 
-fn list_dir(dir: &Path) -> Vec<String> {
+pub(crate) fn list_dir(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .map(|rd| {
             rd.flatten()
@@ -252,7 +252,7 @@ fn is_yaml(name: &str) -> bool {
 }
 
 /// `docker-compose.yaml`, `docker-compose.override.yml`, `compose.yaml`, `compose.prod.yml`…
-fn is_compose_name(name: &str) -> bool {
+pub(crate) fn is_compose_name(name: &str) -> bool {
     is_yaml(name) && (name.starts_with("docker-compose") || name.starts_with("compose."))
 }
 
@@ -272,7 +272,7 @@ fn is_values_name(name: &str) -> bool {
         || stem.ends_with("_values")
 }
 
-fn find_values(dir: &Path, rel: &str, depth: usize, out: &mut Vec<String>) {
+pub(crate) fn find_values(dir: &Path, rel: &str, depth: usize, out: &mut Vec<String>) {
     for name in list_dir(&dir.join(rel)) {
         let child = if rel.is_empty() {
             name.clone()

@@ -15,7 +15,7 @@ use crate::text::{airflow_key, line_ending};
 
 /// A YAML node with where it starts.
 #[derive(Debug, Clone)]
-enum Node {
+pub(crate) enum Node {
     Scalar {
         value: String,
         quoted: bool,
@@ -27,7 +27,7 @@ enum Node {
 }
 
 impl Node {
-    fn get(&self, key: &str) -> Option<&Node> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Node> {
         match self {
             Node::Map(pairs) => pairs
                 .iter()
@@ -37,7 +37,7 @@ impl Node {
         }
     }
 
-    fn scalar(&self) -> Option<&str> {
+    pub(crate) fn scalar(&self) -> Option<&str> {
         match self {
             Node::Scalar { value, .. } => Some(value),
             _ => None,
@@ -127,7 +127,7 @@ impl MarkedEventReceiver for Builder<'_> {
     }
 }
 
-fn documents(text: &str, file: &str) -> Result<Vec<Node>, ConfigProblem> {
+pub(crate) fn documents(text: &str, file: &str) -> Result<Vec<Node>, ConfigProblem> {
     let mut builder = Builder::new(text);
     let mut parser = Parser::new_from_str(text);
     parser.load(&mut builder, true).map_err(|e| ConfigProblem {

@@ -19,6 +19,9 @@ pub use lexer::{Directives, Instruction};
 pub use pip::{PipInstalls, PipSource, SourceKind, expand_vars};
 pub use rewrite::{Change, NewBase, Rewrite};
 
+/// Classifies an image reference (family, version) with the bytes of its version.
+pub(crate) use image::classify as classify_image;
+
 use crate::text::{Mapped, TextError, read_text};
 use image::Problem;
 use words::{Scope, expand, split_words, unquote};

@@ -77,6 +77,7 @@ pub fn load_project(arg: &crate::cli::ProjectArg) -> Result<Project, Failure> {
     if let Some(v) = &arg.from_airflow_version {
         project.declared_airflow = Some(v.clone());
     }
+    project.platform = arg.platform;
     Ok(project)
 }
 
