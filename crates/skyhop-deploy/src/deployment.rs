@@ -442,7 +442,7 @@ impl Deployment {
         private::replace(&path, want.as_bytes())
     }
 
-    /// The metadata DB, its URL decrypted, for a migration rehearsal ([`crate::rehearse`]);
+    /// The metadata DB, its URL decrypted, for a migration rehearsal (`skyhop_dbmigrate::rehearse`);
     /// [`MetaDb`]'s `Debug`, `display` and JSON hide the password.
     pub fn metadb(&self) -> Result<MetaDb> {
         self.db()
@@ -454,7 +454,10 @@ impl Deployment {
             Some(u) if secret::is_sealed(u) => Some(SecretKey::get()?.open(DB_URL, u)?),
             other => other.clone(),
         };
-        MetaDb::from_url(url.as_deref(), &self.dir.join("airflow.db"))
+        Ok(MetaDb::from_url(
+            url.as_deref(),
+            &self.dir.join("airflow.db"),
+        )?)
     }
 
     fn bundles(&self) -> PathBuf {
