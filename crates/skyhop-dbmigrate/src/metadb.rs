@@ -1,4 +1,5 @@
-//! The Airflow metadata database of a deployment: its connection string, backups and restores.
+//! An Airflow metadata database (a deployment's, or any a rehearsal reads): its connection
+//! string, read-only queries, backups and restores.
 //!
 //! SQLite (a file in the state directory) is backed up by copying the file while Airflow is
 //! stopped; PostgreSQL with `pg_dump` to a plain SQL file and restored with `psql` into an
