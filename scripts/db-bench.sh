@@ -10,7 +10,7 @@
 # per Alembic revision). Then per-revision least-squares lines fitted on every size but the
 # largest predict the largest, and the prediction error is printed. Prints a Markdown table
 # (also in OUT_DIR/bench.md, with each rehearsal's JSON and fit.json).
-# The real test `bench_migration_time` in crates/skyhop-deploy/tests/real_airflow.rs does the work.
+# The real test `bench_migration_time` in crates/skyhop-dbmigrate/tests/real_airflow.rs does the work.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=${1:-10000,100000,1000000}
@@ -18,7 +18,7 @@ out=${2:-$(mktemp -d)}
 bash scripts/bootstrap.sh --postgres >/dev/null
 echo "db-bench: sizes $sizes, results in $out" >&2
 SKYHOP_BENCH_SIZES=$sizes SKYHOP_BENCH_OUT=$out \
-  cargo test -q -p skyhop-deploy --test real_airflow bench_migration_time -- \
+  cargo test -q -p skyhop-dbmigrate --test real_airflow bench_migration_time -- \
   --ignored --exact --nocapture --test-threads 1 2>&1 | grep -E '^(BENCH|TIMING|  step)' >&2 || true
 if [ -f "$out/bench.md" ]; then
   cat "$out/bench.md"

@@ -99,3 +99,27 @@ impl<T> StoreContext<T> for rusqlite::Result<T> {
         })
     }
 }
+
+/// The database's errors keep their words (and their kind: a missing PostgreSQL tool is still
+/// [`DeployError::MissingTool`]).
+impl From<skyhop_dbmigrate::DbError> for DeployError {
+    fn from(e: skyhop_dbmigrate::DbError) -> Self {
+        use skyhop_dbmigrate::DbError;
+        match e {
+            DbError::Io { path, source } => DeployError::Io { path, source },
+            DbError::BadVersion(v) => DeployError::BadVersion(v),
+            DbError::NoAirflow(venv) => DeployError::NoAirflow(venv),
+            DbError::Command {
+                command,
+                status,
+                tail,
+            } => DeployError::Command {
+                command,
+                status,
+                tail,
+            },
+            DbError::MissingTool(tool) => DeployError::MissingTool(tool),
+            DbError::Other(message) => DeployError::Other(message),
+        }
+    }
+}

@@ -4,7 +4,8 @@
 //! - the local Airflow supervisor ([`DevServer`] for `skyhop dev`, [`LocalTarget`]): Airflow's
 //!   components as detached processes on this machine, no Docker, with logs, pids and health;
 //! - deployments ([`Deployment`]): settings, environment variables (secret values encrypted at
-//!   rest and never listed), content-addressed code [`bundle`]s, metadata DB backups ([`MetaDb`]), deploys
+//!   rest and never listed), content-addressed code [`bundle`]s, metadata DB backups ([`MetaDb`],
+//!   from `skyhop-dbmigrate`), deploys
 //!   that refuse downgrades and switch back by themselves when Airflow is unhealthy, the
 //!   history ([`DeployRecord`]) and rollbacks ([`RollbackPlan`]), all in one SQLite store per
 //!   deployment, serialised by a file lock and safe against `kill -9`;
@@ -26,16 +27,11 @@
 //! - `skyhop astro …` and `--astro ID`: [`astro::Client`], [`astro::AstroDeployment`];
 //! - `skyhop rollback ID`: [`Deployment::plan_rollback`] to show the consequences, then
 //!   [`Deployment::rollback`] with `confirmed` set by the prompt or `--yes`;
-//! - `skyhop db rehearse`: [`rehearse::rehearse`] with a [`rehearse::RehearseSpec`] (the
-//!   source database, current and target Airflow versions, the target's environment), then
-//!   [`rehearse::Rehearsal::write_json`] / [`rehearse::Rehearsal::to_markdown`]; scratch copies
-//!   live on a [`pgserver::ScratchPostgres`]; `--estimate` uses [`predict::task_instances`] and
-//!   [`predict::builtin`];
-//! - `skyhop db seed`: [`seed::seed`] (history through Airflow 2.7–2.11's own models);
 //! - before anything else on a deployment, [`Deployment::recover`] puts back what a killed
 //!   skyhop left (deploy, rollback and start call it themselves).
 //!
-//! It knows nothing of catalogs, Dockerfiles, parse tests or reports: the CLI passes the
+//! It knows nothing of catalogs, Dockerfiles, parse tests or reports, nor of rehearsing a
+//! metadata-database migration (`skyhop-dbmigrate`, which also owns [`MetaDb`]): the CLI passes the
 //! Airflow version, Runtime label, environment root and parse result as plain data. Nothing
 //! here prints; progress goes through [`skyhop_core::Progress`].
 
@@ -46,19 +42,17 @@ mod deployment;
 mod dev;
 mod error;
 mod local;
-pub mod metadb;
-pub mod pgserver;
-pub mod predict;
 pub mod private;
 mod process;
-pub mod rehearse;
 mod rollback;
 mod secret;
-pub mod seed;
 mod store;
 mod sys;
 mod target;
 mod versions;
+
+/// The metadata database (`skyhop-dbmigrate`'s), as deployments back it up and restore it.
+pub use skyhop_dbmigrate::metadb;
 
 pub use api::{AirflowApi, Health};
 pub use deployment::{

@@ -1,10 +1,8 @@
 //! Ordering of Airflow versions (PEP 440) and Astro Runtime labels, for downgrade checks, and
 //! how a version is named in messages.
 
+use crate::error::Result;
 use std::cmp::Ordering;
-use std::str::FromStr;
-
-use crate::error::{DeployError, Result};
 
 /// "Astro Runtime 12.7.1 (Airflow 2.10.5)", or "Airflow 2.10.5" without a Runtime: how
 /// every message of the crate (and the web UI) names a version.
@@ -15,18 +13,15 @@ pub fn version_label(airflow: &str, runtime: Option<&str>) -> String {
     }
 }
 
-/// Compares two Airflow versions by PEP 440 (`2.10.5 < 3.1.3`, `3.0.0rc1 < 3.0.0`).
+/// Compares two Airflow versions by PEP 440 (`2.10.5 < 3.1.3`, `3.0.0rc1 < 3.0.0`), as the
+/// migration rehearsal does ([`skyhop_dbmigrate::compare_airflow`]).
 pub fn compare_airflow(a: &str, b: &str) -> Result<Ordering> {
-    Ok(parse(a)?.cmp(&parse(b)?))
+    Ok(skyhop_dbmigrate::compare_airflow(a, b)?)
 }
 
 /// The major version of an Airflow version (`3` for `3.1.3`).
 pub fn airflow_major(version: &str) -> Result<u64> {
-    Ok(parse(version)?.release().first().copied().unwrap_or(0))
-}
-
-fn parse(v: &str) -> Result<pep440_rs::Version> {
-    pep440_rs::Version::from_str(v.trim()).map_err(|_| DeployError::BadVersion(v.to_string()))
+    Ok(skyhop_dbmigrate::airflow_major(version)?)
 }
 
 /// Compares two Astro Runtime labels the way the Astro CLI orders them: the Airflow 3 scheme

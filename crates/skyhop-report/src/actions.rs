@@ -122,13 +122,14 @@ pub fn actions(data: &ReportData) -> Vec<Action> {
     out
 }
 
-/// Error and warning findings: one action per rule for findings in files, one per finding for
+/// Error and warning findings: one action per rule for findings in files (at the level of its
+/// most severe finding, saying how many of each level when they differ), one per finding for
 /// project-wide ones (no path).
 fn grouped_findings(
     findings: &[Finding],
     rule_titles: &std::collections::BTreeMap<String, String>,
 ) -> Vec<Action> {
-    let mut by_rule: BTreeMap<(Severity, &str), Vec<&Finding>> = BTreeMap::new();
+    let mut by_rule: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     let mut out = Vec::new();
     for f in findings.iter().filter(|f| f.severity != Severity::Info) {
         if f.path.is_empty() {
@@ -139,16 +140,46 @@ fn grouped_findings(
                 files: vec![],
             });
         } else {
-            by_rule.entry((f.severity, &f.rule)).or_default().push(f);
+            by_rule.entry(&f.rule).or_default().push(f);
         }
     }
-    for ((level, rule), group) in by_rule {
+    let mut rows: Vec<(Severity, &str, Vec<&Finding>)> = by_rule
+        .into_iter()
+        .map(|(rule, group)| {
+            let level = group
+                .iter()
+                .map(|f| f.severity)
+                .min()
+                .unwrap_or(Severity::Warning);
+            (level, rule, group)
+        })
+        .collect();
+    rows.sort_by_key(|(level, rule, _)| (*level, *rule));
+    for (level, rule, group) in rows {
         let files: BTreeSet<&str> = group.iter().map(|f| f.path.as_str()).collect();
-        let first = group[0];
-        let detail = match (group.len(), &first.replacement) {
+        // the example is one of the most severe findings
+        let first = group
+            .iter()
+            .find(|f| f.severity == level)
+            .copied()
+            .unwrap_or(group[0]);
+        let example = match (group.len(), &first.replacement) {
             (1, Some(r)) => crate::with_fix(&first.message, r),
             (1, None) => first.message.clone(),
             (_, _) => format!("e.g. {}: {}", first.location(), first.message),
+        };
+        let errors = group
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count();
+        let detail = if errors == 0 || errors == group.len() {
+            example
+        } else {
+            format!(
+                "{} and {}. {example}",
+                plural(errors, "error"),
+                plural(group.len() - errors, "warning")
+            )
         };
         out.push(Action {
             level,

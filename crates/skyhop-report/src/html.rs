@@ -92,6 +92,7 @@ fn environment() -> Result<Environment<'static>, ReportError> {
         env.add_template(name, source)?;
     }
     env.add_filter("ticks", ticks);
+    env.add_filter("path", path);
     env.add_filter("secs", |v: f64| format!("{v:.1}"));
     Ok(env)
 }
@@ -118,6 +119,18 @@ fn ticks(text: &str) -> Value {
         out.push_str(part);
     }
     Value::from_safe_string(out)
+}
+
+/// HTML-escapes a file path and lets it wrap only between names: after a `/` or `_`
+/// (`<wbr>`; the browser may wrap after a `-` too), never per character.
+fn path(text: &str) -> Value {
+    let escaped = minijinja::HtmlEscape(text).to_string();
+    // minijinja escapes `/` as `&#x2f;`
+    Value::from_safe_string(
+        escaped
+            .replace("&#x2f;", "&#x2f;<wbr>")
+            .replace('_', "_<wbr>"),
+    )
 }
 
 /// Renders the report as one self-contained HTML page.
@@ -236,7 +249,17 @@ pub fn try_render_html(data: &ReportData) -> Result<String, ReportError> {
 
 #[cfg(test)]
 mod tests {
-    use super::ticks;
+    use super::{path, ticks};
+
+    #[test]
+    fn paths_wrap_only_after_a_slash() {
+        assert_eq!(
+            path("dags/a<b>/etl.py").to_string(),
+            "dags&#x2f;<wbr>a&lt;b&gt;&#x2f;<wbr>etl.py"
+        );
+        assert_eq!(path("my_dag.py").to_string(), "my_<wbr>dag.py");
+        assert_eq!(path("etl.py").to_string(), "etl.py");
+    }
 
     #[test]
     fn backtick_spans_become_code_after_escaping() {

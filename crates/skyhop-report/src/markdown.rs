@@ -4,21 +4,53 @@ use std::fmt::Write;
 
 use crate::{ReportData, actions, data, verdict};
 
-/// Escapes text for a Markdown table cell or list item: pipes, backticks, angle brackets and
-/// newlines cannot break the layout or inject HTML.
+/// Text for a Markdown table cell: see [`markdown_text`].
 fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '|' => out.push_str("\\|"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '*' | '_' | '`' | '[' | ']' | '\\' => {
-                out.push('\\');
-                out.push(ch);
+    markdown_text(text, true)
+}
+
+/// Text for a Markdown line outside a table: see [`markdown_text`].
+fn line(text: &str) -> String {
+    markdown_text(text, false)
+}
+
+/// Escapes plain text for Markdown: its `backtick spans` become code spans (as the HTML
+/// report shows them), and outside them Markdown's own punctuation is backslash-escaped, so
+/// pipes, emphasis, links, a leading `>` or `<` and newlines cannot change the layout or inject
+/// HTML (backslash escapes, not HTML entities: the text reads the same raw). In a table cell a
+/// pipe inside a code span is escaped too (GitHub reads `\|` there as `|`). Unpaired backticks
+/// stay literal.
+fn markdown_text(text: &str, in_table: bool) -> String {
+    let parts: Vec<&str> = text.split('`').collect();
+    let pairs = (parts.len() - 1) / 2;
+    let is_code = |i: usize| i % 2 == 1 && i < 2 * pairs && !parts[i].is_empty();
+    let mut out = String::with_capacity(text.len() + 8);
+    for (i, part) in parts.iter().enumerate() {
+        if is_code(i) {
+            let inner = part.replace(['\n', '\r'], " ");
+            let inner = if in_table {
+                inner.replace('|', "\\|")
+            } else {
+                inner
+            };
+            out.push('`');
+            out.push_str(&inner);
+            out.push('`');
+            continue;
+        }
+        if i > 0 && !is_code(i - 1) {
+            out.push_str("\\`");
+        }
+        for ch in part.chars() {
+            match ch {
+                '|' | '*' | '_' | '[' | ']' | '\\' | '<' => {
+                    out.push('\\');
+                    out.push(ch);
+                }
+                '>' if out.is_empty() => out.push_str("\\>"),
+                '\n' | '\r' => out.push(' '),
+                _ => out.push(ch),
             }
-            '\n' | '\r' => out.push(' '),
-            _ => out.push(ch),
         }
     }
     out
@@ -55,12 +87,12 @@ pub fn render_markdown(data: &ReportData) -> String {
     let _ = writeln!(
         md,
         "# {kind}: {} → {}\n",
-        esc(&data.current.label),
-        esc(&data.target.label)
+        line(&data.current.label),
+        line(&data.target.label)
     );
     let _ = writeln!(md, "**{icon} Verdict: {}.** {}\n", v.as_str(), v.headline());
     if let Some(reason) = &data.blocked {
-        let _ = writeln!(md, "> {}\n", esc(reason));
+        let _ = writeln!(md, "> {}\n", line(reason));
     }
     let (e, w, i) = data::severity_counts(&data.findings);
     let failing = data
@@ -87,14 +119,16 @@ pub fn render_markdown(data: &ReportData) -> String {
     if acts.is_empty() {
         md.push_str("Nothing: upgrade when ready.\n\n");
     } else {
-        md.push_str("| # | Level | Action | Files |\n|---|---|---|---|\n");
+        md.push_str("| # | Level | Action |\n|---|---|---|\n");
         for (n, a) in acts.iter().enumerate() {
             let mut action = format!("**{}**", esc(&a.title));
             if let Some(d) = &a.detail {
                 let _ = write!(action, "<br>{}", esc(d));
             }
-            let files = files_cell(&a.files);
-            let _ = writeln!(md, "| {} | {} | {action} | {files} |", n + 1, a.level);
+            if !a.files.is_empty() {
+                let _ = write!(action, "<br>{}", files_list(&a.files));
+            }
+            let _ = writeln!(md, "| {} | {} | {action} |", n + 1, a.level);
         }
         md.push('\n');
     }
@@ -108,8 +142,8 @@ pub fn render_markdown(data: &ReportData) -> String {
     if !data.considerations.is_empty() {
         md.push_str("## Upgrade considerations\n\n");
         for c in &data.considerations {
-            let text = c.text.replace('<', "&lt;").replace('>', "&gt;");
-            let _ = writeln!(md, "### {}\n\n{}\n", esc(&c.title), text.trim_end());
+            let text: Vec<String> = c.text.trim_end().lines().map(line).collect();
+            let _ = writeln!(md, "### {}\n\n{}\n", line(&c.title), text.join("\n"));
         }
     }
     if let Some(db) = &data.db_rehearsal {
@@ -118,7 +152,7 @@ pub fn render_markdown(data: &ReportData) -> String {
     if !data.notes.is_empty() {
         md.push_str("## Notes\n\n");
         for n in &data.notes {
-            let _ = writeln!(md, "- {}", esc(n));
+            let _ = writeln!(md, "- {}", line(n));
         }
         md.push('\n');
     }
@@ -130,7 +164,7 @@ fn db_rehearsal(md: &mut String, db: &crate::DbRehearsal) {
     let _ = writeln!(
         md,
         "{}: `airflow db migrate` {} in **{:.1} s** on a copy with {} task instances{}.\n",
-        esc(&db.source),
+        line(&db.source),
         if db.ok { "worked" } else { "**failed**" },
         db.seconds,
         db.task_instances,
@@ -139,7 +173,7 @@ fn db_rehearsal(md: &mut String, db: &crate::DbRehearsal) {
             .unwrap_or_default()
     );
     if let Some(e) = &db.error {
-        let _ = writeln!(md, "Error: {}\n", esc(e));
+        let _ = writeln!(md, "Error: {}\n", line(e));
     }
     if !db.slowest.is_empty() {
         md.push_str("| revision | Airflow | what | seconds |\n|---|---|---|---|\n");
@@ -154,15 +188,15 @@ fn db_rehearsal(md: &mut String, db: &crate::DbRehearsal) {
         md.push('\n');
     }
     for t in &db.tables {
-        let _ = writeln!(md, "- {}", esc(t));
+        let _ = writeln!(md, "- {}", line(t));
     }
     if !db.tables.is_empty() {
         md.push('\n');
     }
     if let Some(r) = &db.rollback {
-        let _ = writeln!(md, "Rollback: {}\n", esc(r));
+        let _ = writeln!(md, "Rollback: {}\n", line(r));
         for l in &db.rollback_loss {
-            let _ = writeln!(md, "- {}", esc(l));
+            let _ = writeln!(md, "- {}", line(l));
         }
         if !db.rollback_loss.is_empty() {
             md.push('\n');
@@ -171,13 +205,15 @@ fn db_rehearsal(md: &mut String, db: &crate::DbRehearsal) {
     md.push_str("The whole rehearsal is in `db_rehearsal.json` and `db_rehearsal.md`.\n\n");
 }
 
-fn files_cell(files: &[String]) -> String {
+/// The files of an action, under it in its cell (a column of their own is squeezed to a few
+/// characters beside a long action): the first few, then how many more.
+fn files_list(files: &[String]) -> String {
     const SHOWN: usize = 5;
     let mut cell: Vec<String> = files.iter().take(SHOWN).map(|f| code(f)).collect();
     if files.len() > SHOWN {
         cell.push(format!("and {} more", files.len() - SHOWN));
     }
-    cell.join(", ")
+    format!("Files: {}", cell.join(", "))
 }
 
 fn environments(md: &mut String, data: &ReportData) {
@@ -202,8 +238,8 @@ fn environments(md: &mut String, data: &ReportData) {
         md,
         "\nProject {} · skyhop {} · generated {}\n",
         code(&data.project),
-        esc(&data.skyhop_version),
-        esc(&data.generated_at)
+        line(&data.skyhop_version),
+        line(&data.generated_at)
     );
 }
 
@@ -273,7 +309,7 @@ fn failing_files(md: &mut String, data: &ReportData) {
             md,
             "## DAG files\n\nAll {} DAG files import under {}.\n",
             data.parse_files.len(),
-            esc(&data.target.label)
+            line(&data.target.label)
         );
         all_files(md, data);
         return;
@@ -359,8 +395,8 @@ fn dependencies(md: &mut String, data: &ReportData) {
                 md,
                 "- {} {} → {}{link}",
                 code(&c.name),
-                esc(c.old.as_deref().unwrap_or("?")),
-                esc(c.new.as_deref().unwrap_or("?")),
+                line(c.old.as_deref().unwrap_or("?")),
+                line(c.new.as_deref().unwrap_or("?")),
             );
         }
         md.push('\n');
@@ -371,5 +407,33 @@ fn dependencies(md: &mut String, data: &ReportData) {
             let _ = writeln!(md, "- {}", code(&c.line()));
         }
         md.push('\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{esc, line};
+
+    #[test]
+    fn text_is_escaped_for_markdown_not_html() {
+        // backtick spans stay code spans, `>` stays itself, `<` cannot open a tag
+        assert_eq!(
+            esc("`schedule_interval` was removed <script> (use >=2.0)"),
+            "`schedule_interval` was removed \\<script> (use >=2.0)"
+        );
+        assert_eq!(
+            line("needs `apache-airflow-providers-google>=10.9.0`, see *_hook"),
+            "needs `apache-airflow-providers-google>=10.9.0`, see \\*\\_hook"
+        );
+        // a pipe breaks a table cell, also inside a code span; in a code span elsewhere it is
+        // left alone
+        assert_eq!(esc("a | b `c|d`"), "a \\| b `c\\|d`");
+        assert_eq!(line("`c|d`"), "`c|d`");
+        // unpaired or empty backticks stay literal; a leading `>` is no quote
+        assert_eq!(esc("odd ` tick"), "odd \\` tick");
+        assert_eq!(esc("`a` and ` left"), "`a` and \\` left");
+        assert_eq!(esc("``"), "\\`\\`");
+        assert_eq!(line("> not a quote"), "\\> not a quote");
+        assert_eq!(esc("two\nlines"), "two lines");
     }
 }

@@ -99,6 +99,49 @@ fn actions_group_findings() {
 }
 
 #[test]
+fn one_row_per_rule_at_its_most_severe_level() {
+    let acts = skyhop_report::actions(&common::many_files());
+    let sky104: Vec<_> = acts
+        .iter()
+        .filter(|a| a.title.starts_with("Fix SKY104"))
+        .collect();
+    assert_eq!(sky104.len(), 1, "{acts:#?}");
+    let row = sky104[0];
+    assert_eq!(row.level, Severity::Error);
+    assert_eq!(
+        row.title,
+        "Fix SKY104 (package-not-installed) at 5 places in 5 files"
+    );
+    let detail = row.detail.as_deref().unwrap();
+    assert!(
+        detail.starts_with(
+            "3 errors and 2 warnings. e.g. dags/customer_sync/customer_sync_daily.py:3:1: "
+        ),
+        "{detail}"
+    );
+    assert_eq!(row.files.len(), 5);
+    // a rule whose findings are all warnings stays a warning, without the counts
+    let sky310 = acts
+        .iter()
+        .find(|a| a.title.starts_with("Fix SKY310"))
+        .unwrap();
+    assert_eq!(sky310.level, Severity::Warning);
+    assert!(sky310.detail.as_deref().unwrap().starts_with("e.g. "));
+    assert_eq!(sky310.files.len(), 14);
+}
+
+#[test]
+fn markdown_of_many_files_lists_them_under_the_action() {
+    let md = render_markdown(&common::many_files());
+    let row = md.lines().find(|l| l.contains("**Fix SKY310")).unwrap();
+    assert!(
+        row.ends_with("<br>Files: `dags/customer_sync/customer_sync_daily.py`, `dags/customer_sync/transformations/customer_sync_helpers.py`, `dags/data_quality/great_expectations_checkpoints.py`, `dags/finance/month_end_close.py`, `dags/finance/reconciliation/stripe_ledger_reconciliation.py`, and 9 more |"),
+        "{row}"
+    );
+    assert!(!md.contains("&gt;") && !md.contains("&lt;") && !md.contains("\\`"));
+}
+
+#[test]
 fn html_escapes_everything() {
     let html = render_html(&common::fixture());
     assert!(!html.contains("<script>alert(1)</script>"));

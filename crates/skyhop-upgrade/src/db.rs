@@ -1,19 +1,20 @@
 //! The metadata-database rehearsal as the journey uses it: a database named by URL (or a
 //! deployment's), the environment the migration runs in, the rehearsal itself
-//! ([`skyhop_deploy::rehearse`]) and its summary for the report.
+//! ([`skyhop_dbmigrate::rehearse`]) and its summary for the report.
 
 use std::path::{Path, PathBuf};
 
-use skyhop_deploy::rehearse::{Rehearsal, RehearseSpec};
-use skyhop_deploy::{DeployError, MetaDb, airflow_major};
+use skyhop_dbmigrate::rehearse::{Rehearsal, RehearseSpec};
+use skyhop_dbmigrate::{DbError, MetaDb, airflow_major};
 
 use crate::{Ctx, Failure};
 
 /// Bad input is a usage error; a missing tool or environment an environment error.
-pub fn failure(e: DeployError) -> Failure {
-    match e {
-        DeployError::MissingTool(_) | DeployError::NoAirflow(_) => Failure::env(e),
-        other => Failure::usage(other),
+pub fn failure(e: DbError) -> Failure {
+    if e.is_environment() {
+        Failure::env(e)
+    } else {
+        Failure::usage(e)
     }
 }
 
@@ -67,7 +68,7 @@ pub fn rehearse(
         rollback,
         scratch_dir,
     };
-    skyhop_deploy::rehearse::rehearse(&spec, &ctx.progress).map_err(failure)
+    skyhop_dbmigrate::rehearse::rehearse(&spec, &ctx.progress).map_err(failure)
 }
 
 /// What the report shows of a rehearsal.

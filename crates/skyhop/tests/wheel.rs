@@ -708,7 +708,7 @@ fn github_action_steps_run_locally() {
     let summary = fs::read_to_string(&summary).unwrap();
     assert!(summary.contains("Verdict: needs changes."), "{summary}");
     assert!(
-        summary.contains("## What to do\n\n| # | Level | Action | Files |"),
+        summary.contains("## What to do\n\n| # | Level | Action |\n"),
         "{summary}"
     );
 

@@ -16,6 +16,7 @@ mod context;
 mod names;
 mod project;
 mod usage;
+mod user_classes;
 mod walk;
 
 pub(crate) use project::ProjectModules;

@@ -204,3 +204,76 @@ pub fn fixture() -> ReportData {
         db_rehearsal: None,
     }
 }
+
+/// A report on a project of many files with long paths (as a real project's): one rule with
+/// findings in 13 files, another whose findings are errors in some files and warnings in
+/// others (files that fail already today).
+pub fn many_files() -> ReportData {
+    let mut data = fixture();
+    let files: Vec<String> = [
+        "dags/customer_sync/customer_sync_daily.py",
+        "dags/customer_sync/transformations/customer_sync_helpers.py",
+        "dags/marketing/attribution/multi_touch_attribution_model_refresh.py",
+        "dags/marketing/campaign_performance_rollup.py",
+        "dags/finance/reconciliation/stripe_ledger_reconciliation.py",
+        "dags/finance/month_end_close.py",
+        "dags/platform/maintenance/airflow_db_cleanup_weekly.py",
+        "dags/platform/maintenance/log_retention.py",
+        "dags/data_quality/great_expectations_checkpoints.py",
+        "dags/ml/feature_store/feature_backfill_from_warehouse.py",
+        "dags/ml/model_training_pipeline.py",
+        "dags/reporting/executive_dashboard_refresh.py",
+        "dags/reporting/exports/partner_sftp_exports.py",
+    ]
+    .into_iter()
+    .map(str::to_string)
+    .collect();
+    for (i, path) in files.iter().enumerate() {
+        data.findings.push(finding(
+            path,
+            10 + i as u32,
+            5,
+            "SKY310",
+            Severity::Warning,
+            "context key `execution_date` is deprecated",
+            Some("logical_date"),
+            Source::Check,
+        ));
+        if i % 3 == 0 {
+            let fails_already = i % 2 == 1;
+            data.findings.push(finding(
+                path,
+                3,
+                1,
+                "SKY104",
+                if fails_already {
+                    Severity::Warning
+                } else {
+                    Severity::Error
+                },
+                &format!(
+                    "`google.cloud.bigquery` needs package `google-cloud-bigquery`, which is not installed in the target (Airflow 3.1.3); add `google-cloud-bigquery` to requirements.txt{}",
+                    if fails_already {
+                        " (the file fails to import for this reason under the current version already)"
+                    } else {
+                        ""
+                    }
+                ),
+                None,
+                Source::Check,
+            ));
+        }
+        data.parse_files.push(ParsedFile {
+            path: path.clone(),
+            ok: true,
+            dag_ids: vec![format!("dag_{i}")],
+            duration_ms: 300,
+            ..Default::default()
+        });
+    }
+    data.rule_titles
+        .insert("SKY104".into(), "package-not-installed".into());
+    data.rule_titles
+        .insert("SKY310".into(), "deprecated-context-key".into());
+    data
+}

@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use skyhop_core::Progress;
-use skyhop_deploy::MetaDb;
-use skyhop_deploy::seed::{SeedSpec, seed};
+use skyhop_dbmigrate::MetaDb;
+use skyhop_dbmigrate::seed::{SeedSpec, seed};
 use skyhop_upgrade::db::{db_venv, failure, rehearse, source_db};
 
 use super::load_project;
@@ -88,9 +88,9 @@ fn db_rehearse(a: DbRehearseArgs) -> CmdResult {
 
 /// `--estimate`: the built-in fit at the database's size.
 fn estimate(source: &MetaDb, target: &str, json: bool) -> CmdResult {
-    let rev = skyhop_deploy::rehearse::source_revision(source).map_err(failure)?;
-    let n = skyhop_deploy::predict::task_instances(source).map_err(failure)?;
-    let fit = skyhop_deploy::predict::builtin(&rev, target).ok_or_else(|| {
+    let rev = skyhop_dbmigrate::rehearse::source_revision(source).map_err(failure)?;
+    let n = skyhop_dbmigrate::predict::task_instances(source).map_err(failure)?;
+    let fit = skyhop_dbmigrate::predict::builtin(&rev, target).ok_or_else(|| {
         Failure::usage(format!(
             "skyhop has no measurements of a migration from Alembic revision {rev} to Airflow \
              {target}; run the rehearsal itself (without --estimate)"
@@ -146,7 +146,7 @@ fn db_seed(a: DbSeedArgs) -> CmdResult {
     let ctx = crate::progress::ctx(false)?;
     let db = MetaDb::from_url(Some(&a.db_url), Path::new(""))
         .map_err(|e| Failure::usage(format!("--db-url: {e}")))?;
-    skyhop_deploy::seed::supported(&a.airflow_version).map_err(failure)?;
+    skyhop_dbmigrate::seed::supported(&a.airflow_version).map_err(failure)?;
     let venv = db_venv(&ctx, &a.airflow_version)?;
     let counts = seed(
         &SeedSpec {

@@ -438,11 +438,9 @@ pub fn deploy(args: DeployArgs) -> CmdResult {
     })
 }
 
-/// Task instances from which an Airflow upgrade's migration is rehearsed before a deploy.
-const REHEARSE_THRESHOLD: u64 = 100_000;
-
-/// Before a deploy that raises Airflow on a large metadata database: the migration rehearsed
-/// on a copy, its time shown, and the user asked (`--yes`: not asked). `true` to deploy.
+/// Before a deploy that raises Airflow on a large metadata database
+/// ([`skyhop_dbmigrate::deploy_gate`]): the migration rehearsed on a copy, its time shown, and
+/// the user asked (`--yes`: not asked). `true` to deploy.
 fn rehearsed_and_agreed(
     ctx: &Ctx,
     d: &skyhop_deploy::Deployment,
@@ -452,27 +450,19 @@ fn rehearsed_and_agreed(
     let Some(active) = d.active().map_err(Failure::usage)? else {
         return Ok(true);
     };
-    let newer = match (
-        skyhop_catalog::parse_airflow_version(airflow),
-        skyhop_catalog::parse_airflow_version(&active.airflow),
-    ) {
-        (Ok(new), Ok(old)) => new > old,
-        _ => false,
-    };
-    if !newer {
-        return Ok(true);
-    }
-    let threshold = std::env::var("SKYHOP_REHEARSE_THRESHOLD")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(REHEARSE_THRESHOLD);
-    let db = d.metadb().map_err(Failure::usage)?;
-    let Ok(rows) = skyhop_deploy::predict::task_instances(&db) else {
+    let gate = skyhop_dbmigrate::deploy_gate(
+        &active.airflow,
+        airflow,
+        skyhop_dbmigrate::threshold_from_env(),
+        || d.metadb().map_err(Failure::usage),
+    )?;
+    let skyhop_dbmigrate::DeployGate::Rehearse {
+        db,
+        task_instances: rows,
+    } = gate
+    else {
         return Ok(true);
     };
-    if rows < threshold {
-        return Ok(true);
-    }
     ctx.progress.note(&format!(
         "the metadata database holds about {rows} task instances: rehearsing the migration from Airflow {} to {airflow} on a copy first",
         active.airflow

@@ -22,6 +22,11 @@ use ruff_source_file::{LineIndex, OneIndexed, PositionEncoding, SourceLocation};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 use skyhop_core::Finding;
 
+mod apply;
+mod docs;
+pub use apply::{apply_fixes, unified_diff};
+pub use docs::fix_doc;
+
 /// The new content of one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileFix {
@@ -695,128 +700,4 @@ fn rewrite_import(
         .collect::<Vec<_>>()
         .join(&format!("\n{indent}"));
     Some((stmt.range, text))
-}
-
-/// A unified diff of the fixes (`--diff`).
-pub fn unified_diff(fixes: &[FileFix]) -> String {
-    let mut out = String::new();
-    for f in fixes {
-        let name = f.path.to_string_lossy();
-        let diff = similar::TextDiff::from_lines(&f.old, &f.new);
-        out.push_str(
-            &diff
-                .unified_diff()
-                .context_radius(3)
-                .header(&format!("a/{name}"), &format!("b/{name}"))
-                .to_string(),
-        );
-    }
-    out
-}
-
-/// Writes the fixes atomically (temporary file in the same directory, then rename), refusing
-/// files that changed since they were read.
-pub fn apply_fixes(fixes: &[FileFix]) -> Result<(), FixError> {
-    for f in fixes {
-        let current = std::fs::read_to_string(&f.path).map_err(|source| FixError::Write {
-            path: f.path.clone(),
-            source,
-        })?;
-        if current != f.old {
-            return Err(FixError::Changed {
-                path: f.path.clone(),
-            });
-        }
-        let tmp = f.path.with_extension("py.skyhop-tmp");
-        let write = || -> std::io::Result<()> {
-            std::fs::write(&tmp, &f.new)?;
-            if let Ok(meta) = std::fs::metadata(&f.path) {
-                std::fs::set_permissions(&tmp, meta.permissions())?;
-            }
-            std::fs::rename(&tmp, &f.path)
-        };
-        write().map_err(|source| {
-            let _ = std::fs::remove_file(&tmp);
-            FixError::Write {
-                path: f.path.clone(),
-                source,
-            }
-        })?;
-    }
-    Ok(())
-}
-
-/// What fixes a rule's findings, for `skyhop rule`: `(safe, unsafe)`, each `None` when there
-/// is none of that kind. Python fixes are made by `skyhop check --fix` and
-/// `skyhop upgrade --fix`; fixes to other files (requirements, Dockerfile, `.env`) by
-/// `skyhop upgrade --fix`, which knows the target environment.
-pub fn fix_doc(code: &str) -> (Option<&'static str>, Option<&'static str>) {
-    match code {
-        "SKY101" | "SKY102" | "SKY103" | "SKY201" => (
-            Some(
-                "the import is rewritten to the new module and name (aliased to the old name when it changed), where the target environment or the curated tables know it; `days_ago(n)` becomes `pendulum.today(\"UTC\").add(days=-n)` with `import pendulum`. `skyhop upgrade --fix` adds the provider package the new import needs to requirements.txt, at the version the target resolves (`>=`)",
-            ),
-            None,
-        ),
-        "SKY104" => (
-            Some(
-                "`skyhop upgrade --fix` adds the package to requirements.txt at the version the target environment resolves (`>=`)",
-            ),
-            None,
-        ),
-        "SKY301" => (
-            Some(
-                "in templates the key becomes the expression Airflow documents (`{{ execution_date }}` -> `{{ logical_date }}`, `{{ next_ds }}` -> `{{ data_interval_end | ds }}`); in Python a key renamed to another key is renamed (`context[\"execution_date\"]` -> `context[\"logical_date\"]`)",
-            ),
-            Some(
-                "in Python, a key whose replacement is formatted (`context[\"next_ds\"]`) becomes `context[\"data_interval_end\"].strftime(\"%Y-%m-%d\")`, which fails where the value is None (manual runs); task-function parameters named after a removed key are left for a person",
-            ),
-        ),
-        "SKY105" => (
-            Some(
-                "a module imported under a name whose function now lives on an object of that module (`from airflow import configuration as conf`; `conf.get(...)`) is imported as that object instead (`from airflow.configuration import conf`)",
-            ),
-            None,
-        ),
-        "SKY302" => (Some("the argument is renamed to `schedule`"), None),
-        "SKY303" => (
-            Some(
-                "a renamed argument is renamed; `provide_context` is dropped (the context is always passed), and so are the DAG's `default_view` and `orientation` (Airflow 3's UI has no such settings)",
-            ),
-            None,
-        ),
-        "SKY310" => (
-            Some(
-                "`skyhop upgrade --fix` adds `ENV AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX=regexp` after the Dockerfile's FROM line, so `.airflowignore` is read as today",
-            ),
-            None,
-        ),
-        "SKY401" => (
-            Some(
-                "`skyhop upgrade --fix` renames the setting to the target's option where it is set, value and every other byte kept: the variable in the Dockerfile's `ENV` / `ARG` (and its `${...}` uses), `.env`, docker-compose `environment:` and Helm `env:`; the option in `airflow.cfg` and Helm `config:`, moved to its new section (made when missing), like `airflow config update --fix`",
-            ),
-            Some(
-                "a removed option, a value Airflow 3 no longer takes, or an old name whose new one the file sets too, is taken out (its lines; a Helm section left empty becomes `{}`): it changes what the user wrote",
-            ),
-        ),
-        "SKY402" => (
-            Some(
-                "`skyhop upgrade --fix` makes the config read use the option the finding names (`conf.get(\"kubernetes\", \"namespace\")` -> `conf.get(\"kubernetes_executor\", \"namespace\")`), quotes and every other byte kept; a removed option with no successor is left for a person",
-            ),
-            None,
-        ),
-        "SKY502" | "SKY503" => (
-            Some(
-                "`skyhop upgrade --fix` changes the requirement to the version the finding names (one the target resolves, with a wheel)",
-            ),
-            None,
-        ),
-        "SKY900" => (
-            Some(
-                "when a DAG file fails inside a package pinned in requirements.txt (it reaches into what the target removed), `skyhop upgrade --fix` pins the newest version that resolves with the target (`==1.0.0` -> `==1.3.0`) and parse-tests again",
-            ),
-            Some("when no newer version resolves: the pin is let up (`==1.4.2` -> `>=1.4.2`)"),
-        ),
-        _ => (None, None),
-    }
 }

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use skyhop_core::Progress;
 
-use crate::error::{DeployError, Result};
+use crate::error::{DbError, Result};
 use crate::metadb::MetaDb;
 use crate::rehearse::Work;
 use crate::versions::{airflow_major, compare_airflow};
@@ -35,7 +35,7 @@ pub struct SeedSpec {
 /// Whether [`seed`] supports Airflow `v` (2.7 – 2.11), as a clear error when not.
 pub fn supported(v: &str) -> Result<()> {
     if airflow_major(v)? != 2 || compare_airflow(v, "2.7.0")?.is_lt() {
-        return Err(DeployError::Other(format!(
+        return Err(DbError::Other(format!(
             "seeding supports Airflow 2.7 to 2.11 (the version before a 2 → 3 upgrade), not {v}"
         )));
     }
@@ -46,7 +46,7 @@ pub fn supported(v: &str) -> Result<()> {
 pub fn seed(spec: &SeedSpec, progress: &dyn Progress) -> Result<BTreeMap<String, u64>> {
     supported(&spec.airflow_version)?;
     if spec.dag_runs == 0 || spec.task_instances < spec.dag_runs {
-        return Err(DeployError::Other(format!(
+        return Err(DbError::Other(format!(
             "--dag-runs must be at least 1 and --task-instances at least --dag-runs (got {} and {})",
             spec.dag_runs, spec.task_instances
         )));
@@ -65,11 +65,11 @@ pub fn seed(spec: &SeedSpec, progress: &dyn Progress) -> Result<BTreeMap<String,
     );
     progress.end("seed the database", &format!("{tis} task instances"));
     let (value, _, _) = r.map_err(|e| match e {
-        DeployError::Command { tail, .. } => {
-            DeployError::Other(format!("seeding {} failed:\n{tail}", spec.db.display()))
+        DbError::Command { tail, .. } => {
+            DbError::Other(format!("seeding {} failed:\n{tail}", spec.db.display()))
         }
         other => other,
     })?;
     serde_json::from_value(value)
-        .map_err(|e| DeployError::Other(format!("the seed script's output: {e}")))
+        .map_err(|e| DbError::Other(format!("the seed script's output: {e}")))
 }

@@ -20,11 +20,16 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use skyhop_core::Progress;
 
-use crate::error::{DeployError, IoContext, Result};
+use crate::error::{DbError, IoContext, Result};
 use crate::metadb::MetaDb;
 use crate::pgserver::ScratchPostgres;
 use crate::private;
 use crate::versions::{airflow_major, compare_airflow};
+
+mod render;
+mod work;
+
+pub(crate) use work::Work;
 
 const DRIVER: &str = include_str!("rehearse_driver.py");
 
@@ -282,200 +287,6 @@ impl MigrationsInfo {
     }
 }
 
-/// Where skyhop's Python scripts run: a temporary directory with an Airflow home and the
-/// scripts, removed on drop.
-pub(crate) struct Work {
-    dir: tempfile::TempDir,
-}
-
-impl Work {
-    pub(crate) fn new(parent: Option<&Path>) -> Result<Work> {
-        let parent = parent.map_or_else(std::env::temp_dir, Path::to_path_buf);
-        let dir = tempfile::Builder::new()
-            .prefix("skyhop-rehearse-")
-            .tempdir_in(&parent)
-            .map_err(|e| DeployError::Other(format!("cannot make a temporary directory: {e}")))?;
-        private::dir(dir.path())?;
-        private::write(&dir.path().join("driver.py"), DRIVER.as_bytes())?;
-        Ok(Work { dir })
-    }
-
-    /// Writes another script into the directory.
-    pub(crate) fn add_script(&self, name: &str, text: &str) -> Result<()> {
-        private::write(&self.path(name), text.as_bytes())
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// Runs the driver in `venv` against `db`; returns its JSON output, its exit status and
-    /// its output.
-    fn driver(
-        &self,
-        venv: &Path,
-        db: &MetaDb,
-        args: &[&str],
-        out_name: &str,
-    ) -> Result<(serde_json::Value, bool, String)> {
-        self.script(venv, db, "driver.py", args, out_name)
-    }
-
-    /// Runs Python `script` (written into this directory) in `venv` with Airflow pointed at
-    /// `db` and a private home, as `script <args[0]> OUT <args[1..]>`; `OUT` is where the
-    /// script writes its JSON. An error when it wrote none.
-    pub(crate) fn script(
-        &self,
-        venv: &Path,
-        db: &MetaDb,
-        script: &str,
-        args: &[&str],
-        out_name: &str,
-    ) -> Result<(serde_json::Value, bool, String)> {
-        let python = venv.join("bin").join("python");
-        if !python.is_file() {
-            return Err(DeployError::NoAirflow(venv.to_path_buf()));
-        }
-        let home = self.path("airflow-home");
-        private::dir(&home)?;
-        let out = self.path(out_name);
-        let _ = std::fs::remove_file(&out);
-        let mut cmd = Command::new(&python);
-        cmd.env_clear()
-            .envs(skyhop_core::sealed_env(&home))
-            .env("AIRFLOW_HOME", &home)
-            .env("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", db.sql_alchemy_conn())
-            .env("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-            .env("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
-            .env("VIRTUAL_ENV", venv)
-            .arg(self.path(script))
-            .args(args.iter().take(1))
-            .arg(&out)
-            .args(args.iter().skip(1))
-            .current_dir(self.dir.path())
-            .stdin(std::process::Stdio::null());
-        crate::sys::private_umask(&mut cmd);
-        let output = cmd
-            .output()
-            .map_err(|e| DeployError::Other(format!("cannot run {}: {e}", python.display())))?;
-        let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
-        text.push_str(&String::from_utf8_lossy(&output.stderr));
-        let json = std::fs::read_to_string(&out)
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok());
-        match json {
-            Some(v) => Ok((v, output.status.success(), text)),
-            None => Err(DeployError::Command {
-                command: format!("{} {script} (skyhop)", python.display()),
-                status: output.status.to_string(),
-                tail: crate::process::tail(&text, 20),
-            }),
-        }
-    }
-
-    fn info(&self, venv: &Path) -> Result<MigrationsInfo> {
-        let db = MetaDb::Sqlite {
-            path: self.path("unused.db"),
-        };
-        let (v, _, _) = self.driver(venv, &db, &["info"], "info.json")?;
-        serde_json::from_value(v)
-            .map_err(|e| DeployError::Other(format!("the migration driver's output: {e}")))
-    }
-
-    /// Runs `airflow <args>` on `db` with the timing hooks.
-    fn airflow(
-        &self,
-        venv: &Path,
-        db: &MetaDb,
-        args: &[&str],
-        info: &MigrationsInfo,
-    ) -> Result<Migration> {
-        let mut all = vec!["cli", "--"];
-        all.extend_from_slice(args);
-        let t = Instant::now();
-        let (v, _, output) = self.driver(venv, db, &all, "run.json")?;
-        let seconds = t.elapsed().as_secs_f64();
-        Ok(migration_from(
-            &v,
-            &format!("airflow {}", args.join(" ")),
-            seconds,
-            info,
-            &output,
-        ))
-    }
-}
-
-/// Reads the driver's `cli` output: the revisions' start times become durations.
-fn migration_from(
-    v: &serde_json::Value,
-    command: &str,
-    seconds: f64,
-    info: &MigrationsInfo,
-    output: &str,
-) -> Migration {
-    let f = |v: &serde_json::Value, k: &str| v.get(k).and_then(serde_json::Value::as_f64);
-    let s = |v: &serde_json::Value, k: &str| {
-        v.get(k)
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_string)
-    };
-    let steps = v
-        .get("steps")
-        .and_then(serde_json::Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let end = f(v, "alembic_end").or_else(|| f(v, "end")).unwrap_or(0.0);
-    let mut revisions = Vec::new();
-    for (i, step) in steps.iter().enumerate() {
-        let start = f(step, "start").unwrap_or(0.0);
-        let next = steps.get(i + 1).and_then(|n| f(n, "start")).unwrap_or(end);
-        let downgrade = s(step, "direction").as_deref() == Some("downgrade");
-        // A downgrade step "A -> B" undoes revision A.
-        let revision = if downgrade {
-            s(step, "from").unwrap_or_default()
-        } else {
-            s(step, "to").unwrap_or_default()
-        };
-        let known = info.get(&revision);
-        revisions.push(RevisionTime {
-            down_revision: known.and_then(|r| r.down_revision.clone()),
-            airflow_version: known.and_then(|r| r.airflow_version.clone()),
-            description: s(step, "doc")
-                .filter(|d| !d.is_empty())
-                .or_else(|| known.map(|r| r.doc.clone()))
-                .unwrap_or_default(),
-            revision,
-            seconds: (next - start).max(0.0),
-        });
-    }
-    let ok = v.get("ok").and_then(serde_json::Value::as_bool) == Some(true);
-    let error = (!ok).then(|| {
-        let e = v.get("error").cloned().unwrap_or_default();
-        let running = revisions.last();
-        let mut message = s(&e, "message").unwrap_or_else(|| "the migration failed".into());
-        if message.starts_with("airflow exited") {
-            message = format!(
-                "{message}; last lines:\n{}",
-                crate::process::tail(output, 15)
-            );
-        }
-        MigrationError {
-            revision: running.map(|r| r.revision.clone()),
-            airflow_version: running.and_then(|r| r.airflow_version.clone()),
-            message,
-            statement: s(&e, "statement"),
-        }
-    });
-    Migration {
-        command: command.to_string(),
-        ok,
-        seconds,
-        alembic_seconds: revisions.iter().map(|r| r.seconds).sum(),
-        revisions,
-        error,
-    }
-}
-
 /// The source's Alembic revision, read in a read-only session.
 pub fn source_revision(db: &MetaDb) -> Result<String> {
     let tables = db.query(&tables_sql(db))?;
@@ -483,7 +294,7 @@ pub fn source_revision(db: &MetaDb) -> Result<String> {
         .iter()
         .any(|r| r.first().is_some_and(|t| t == "alembic_version"))
     {
-        return Err(DeployError::Other(format!(
+        return Err(DbError::Other(format!(
             "{} is not an Airflow metadata database: it has no `alembic_version` table",
             db.display()
         )));
@@ -491,7 +302,7 @@ pub fn source_revision(db: &MetaDb) -> Result<String> {
     let rows = db.query("SELECT version_num FROM alembic_version")?;
     match rows.as_slice() {
         [row] if row.first().is_some_and(|r| !r.is_empty()) => Ok(row[0].clone()),
-        _ => Err(DeployError::Other(format!(
+        _ => Err(DbError::Other(format!(
             "{}: `alembic_version` should hold exactly one revision, it holds {}; is a migration half done?",
             db.display(),
             rows.len()
@@ -611,7 +422,7 @@ impl Scratch {
 fn check_versions(spec: &RehearseSpec, rev: &str, info: &MigrationsInfo) -> Result<String> {
     let target = &spec.target_airflow;
     let Some(known) = info.get(rev) else {
-        return Err(DeployError::Other(format!(
+        return Err(DbError::Other(format!(
             "{} is at Alembic revision {rev}, which Airflow {target} does not know: the database \
              is newer than Airflow {target} (was it already migrated? a way back is `airflow db \
              downgrade`, not a rehearsal), or older than the migrations Airflow {target} ships \
@@ -628,7 +439,7 @@ fn check_versions(spec: &RehearseSpec, rev: &str, info: &MigrationsInfo) -> Resu
         && let Some((head_version, head)) = info.head_of(from)
         && head != rev
     {
-        return Err(DeployError::Other(format!(
+        return Err(DbError::Other(format!(
             "{} has the schema of another Airflow version than the project's: its Alembic \
              revision {rev} came with Airflow {db_version}, but Airflow {from} has revision \
              {head} (the schema of {head_version}). Point --db-url at this project's database, \
@@ -638,7 +449,7 @@ fn check_versions(spec: &RehearseSpec, rev: &str, info: &MigrationsInfo) -> Resu
         )));
     }
     if rev == info.head {
-        return Err(DeployError::Other(format!(
+        return Err(DbError::Other(format!(
             "{} is already at Airflow {target}'s schema (revision {rev}): there is no migration \
              to rehearse",
             spec.source.display()
@@ -656,7 +467,7 @@ pub fn rehearse(spec: &RehearseSpec, progress: &dyn Progress) -> Result<Rehearsa
     if let Some(from) = &spec.from_airflow
         && compare_airflow(from, &spec.target_airflow)?.is_ge()
     {
-        return Err(DeployError::Other(format!(
+        return Err(DbError::Other(format!(
             "the target Airflow {} is not newer than the current {from}: a rehearsal migrates up",
             spec.target_airflow
         )));
@@ -890,319 +701,5 @@ fn count_values(db: &MetaDb, table: &str, column: &str, rows: u64) -> Result<u64
         .map_or(0, |r| parse_count(r, 0)))
 }
 
-impl Rehearsal {
-    /// The `n` slowest revisions, slowest first.
-    pub fn slowest(&self, n: usize) -> Vec<&RevisionTime> {
-        let mut v: Vec<&RevisionTime> = self.migration.revisions.iter().collect();
-        v.sort_by(|a, b| b.seconds.total_cmp(&a.seconds));
-        v.truncate(n);
-        v
-    }
-
-    /// Writes `db_rehearsal.json` into `dir` (created 0700, the file 0600); returns its path.
-    pub fn write_json(&self, dir: &Path) -> Result<PathBuf> {
-        private::dir(dir)?;
-        let path = dir.join("db_rehearsal.json");
-        let text =
-            serde_json::to_string_pretty(self).map_err(|e| DeployError::Other(e.to_string()))?;
-        private::write(&path, text.as_bytes())?;
-        Ok(path)
-    }
-
-    /// Writes [`Rehearsal::to_markdown`] as `db_rehearsal.md` into `dir` (0600); returns its
-    /// path.
-    pub fn write_markdown(&self, dir: &Path) -> Result<PathBuf> {
-        private::dir(dir)?;
-        let path = dir.join("db_rehearsal.md");
-        private::write(&path, self.to_markdown().as_bytes())?;
-        Ok(path)
-    }
-
-    /// A Markdown section for report.md / report.html: totals, the slowest revisions, moved
-    /// data, the rollback and its loss, then every revision.
-    pub fn to_markdown(&self) -> String {
-        use std::fmt::Write;
-        let mut s = String::new();
-        let m = &self.migration;
-        let _ = writeln!(s, "## Metadata database migration rehearsal\n");
-        let _ = writeln!(
-            s,
-            "{} at revision `{}` (Airflow {}) → Airflow {} (`{}`), {} task instances.\n",
-            self.source,
-            self.from_revision,
-            self.from_airflow,
-            self.target_airflow,
-            self.target_revision,
-            self.task_instances
-        );
-        if m.ok {
-            let _ = writeln!(
-                s,
-                "- Migration: **{:.1} s** for {} revisions ({:.1} s in Alembic); copy {:.1} s.",
-                m.seconds,
-                m.revisions.len(),
-                m.alembic_seconds,
-                self.copy_seconds
-            );
-            if let Some(r) = self.reference_seconds {
-                let _ = writeln!(
-                    s,
-                    "- skyhop's reference measurements predict {r:.1} s in Alembic at this size \
-                     (a slower or busier database server takes longer)."
-                );
-            }
-        } else if let Some(e) = &m.error {
-            let _ = writeln!(
-                s,
-                "- Migration **failed** at revision `{}` (Airflow {}): {}",
-                e.revision.as_deref().unwrap_or("?"),
-                e.airflow_version.as_deref().unwrap_or("?"),
-                e.message.lines().next().unwrap_or("")
-            );
-            if let Some(stmt) = &e.statement {
-                let _ = writeln!(s, "\n```sql\n{}\n```\n", stmt.trim());
-            }
-        }
-        if !self.moved.is_empty() {
-            let _ = writeln!(s, "- Rows moved aside (not migrated):");
-            for t in &self.moved {
-                let _ = writeln!(
-                    s,
-                    "  - `{}`: {} rows{}",
-                    t.table,
-                    t.rows,
-                    if t.new { " (new)" } else { "" }
-                );
-            }
-        } else {
-            let _ = writeln!(
-                s,
-                "- No rows were moved aside (`_airflow_moved__*`, `dangling_*`)."
-            );
-        }
-        for t in self.dropped.iter().filter(|t| t.rows > 0) {
-            let _ = writeln!(s, "- Table `{}` dropped with its {} rows.", t.table, t.rows);
-        }
-        let empty = self.dropped.iter().filter(|t| t.rows == 0).count();
-        if empty > 0 {
-            let _ = writeln!(s, "- {empty} empty tables dropped.");
-        }
-        for r in &self.renamed {
-            let _ = writeln!(
-                s,
-                "- Table `{}` renamed to `{}` ({} rows).",
-                r.from, r.to, r.rows
-            );
-        }
-        if let Some(r) = &self.rollback {
-            let _ = writeln!(s, "- Rollback to Airflow {}: {}.", r.to_airflow, r.plan);
-            if r.downgrade.ok {
-                let _ = writeln!(s, "  Downgrade took {:.1} s.", r.downgrade.seconds);
-            } else if let Some(e) = &r.downgrade.error {
-                let _ = writeln!(
-                    s,
-                    "  Downgrade error: {}",
-                    e.message.lines().next().unwrap_or("")
-                );
-            }
-            for t in &r.lost_tables {
-                let _ = writeln!(s, "  - table `{}` dropped: {} rows lost", t.table, t.rows);
-            }
-            for c in r.lost_columns.iter().filter(|c| c.values > 0) {
-                match &c.renamed_to {
-                    Some(to) => {
-                        let _ = writeln!(
-                            s,
-                            "  - column `{}.{}` renamed back to `{to}` ({} values kept)",
-                            c.table, c.column, c.values
-                        );
-                    }
-                    None => {
-                        let _ = writeln!(
-                            s,
-                            "  - column `{}.{}` dropped: {} values lost",
-                            c.table, c.column, c.values
-                        );
-                    }
-                }
-            }
-            let empty = r.lost_columns.iter().filter(|c| c.values == 0).count();
-            if empty > 0 {
-                let _ = writeln!(s, "  - {empty} columns without values dropped");
-            }
-            for t in &r.renamed {
-                let _ = writeln!(
-                    s,
-                    "  - table `{}` renamed back to `{}` ({} rows kept)",
-                    t.from, t.to, t.rows
-                );
-            }
-            for l in &r.lost_rows {
-                let _ = writeln!(
-                    s,
-                    "  - `{}`: {} of {} rows deleted",
-                    l.table,
-                    l.before - l.after,
-                    l.before
-                );
-            }
-        }
-        let slow = self.slowest(5);
-        if !slow.is_empty() {
-            let _ = writeln!(s, "\nSlowest revisions:\n");
-            for r in slow {
-                let _ = writeln!(
-                    s,
-                    "- `{}` (Airflow {}) {:.2} s: {}",
-                    r.revision,
-                    r.airflow_version.as_deref().unwrap_or("?"),
-                    r.seconds,
-                    r.description
-                );
-            }
-        }
-        if !m.revisions.is_empty() {
-            let _ = writeln!(
-                s,
-                "\n| revision | Airflow | seconds | what |\n| --- | --- | ---: | --- |"
-            );
-            for r in &m.revisions {
-                let _ = writeln!(
-                    s,
-                    "| `{}` | {} | {:.2} | {} |",
-                    r.revision,
-                    r.airflow_version.as_deref().unwrap_or("?"),
-                    r.seconds,
-                    r.description.replace('|', "\\|")
-                );
-            }
-        }
-        s
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn info() -> MigrationsInfo {
-        MigrationsInfo {
-            heads_map: [("2.9.2", "b"), ("2.10.3", "c"), ("3.1.0", "e")]
-                .iter()
-                .map(|(v, r)| (v.to_string(), r.to_string()))
-                .collect(),
-            head: "e".into(),
-            revisions: ["a", "b", "c", "d", "e"]
-                .iter()
-                .zip(["2.9.0", "2.9.2", "2.10.3", "3.0.0", "3.1.0"])
-                .map(|(r, v)| RevisionInfo {
-                    revision: r.to_string(),
-                    down_revision: None,
-                    airflow_version: Some(v.into()),
-                    doc: format!("doc {r}"),
-                })
-                .collect(),
-        }
-    }
-
-    fn spec(from: Option<&str>) -> RehearseSpec {
-        RehearseSpec {
-            source: MetaDb::Postgres {
-                url: "postgresql://u:secret@h/db".into(),
-            },
-            from_airflow: from.map(str::to_string),
-            target_airflow: "3.1.3".into(),
-            target_venv: PathBuf::from("/v"),
-            rollback: true,
-            scratch_dir: None,
-        }
-    }
-
-    #[test]
-    fn version_checks() {
-        let i = info();
-        assert_eq!(i.head_of("2.10.5").unwrap().1, "c");
-        assert_eq!(i.head_of("2.10.2").unwrap().1, "b");
-        assert_eq!(
-            check_versions(&spec(Some("2.10.5")), "c", &i).unwrap(),
-            "2.10.5"
-        );
-        assert_eq!(check_versions(&spec(None), "c", &i).unwrap(), "2.10.3");
-        let other = check_versions(&spec(Some("2.9.3")), "c", &i)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            other.contains("another Airflow version") && !other.contains("secret"),
-            "{other}"
-        );
-        let newer = check_versions(&spec(None), "zz", &i)
-            .unwrap_err()
-            .to_string();
-        assert!(newer.contains("does not know"), "{newer}");
-        let same = check_versions(&spec(None), "e", &i)
-            .unwrap_err()
-            .to_string();
-        assert!(same.contains("already"), "{same}");
-    }
-
-    #[test]
-    fn renamed_and_dropped_tables() {
-        let shape = |rows| TableShape {
-            columns: vec!["id".into()],
-            rows,
-        };
-        let old: Schema = [
-            ("dataset", 10),
-            ("dataset_event", 10),
-            ("task_fail", 5),
-            ("dag_pickle", 0),
-            ("kept", 3),
-        ]
-        .into_iter()
-        .map(|(t, r)| (t.to_string(), shape(r)))
-        .collect();
-        let new: Schema = [
-            ("asset", 10),
-            ("asset_event", 10),
-            ("kept", 3),
-            ("backfill", 0),
-        ]
-        .into_iter()
-        .map(|(t, r)| (t.to_string(), shape(r)))
-        .collect();
-        let (renamed, dropped) = gone_tables(&old, &new);
-        let pairs: Vec<(&str, &str)> = renamed
-            .iter()
-            .map(|r| (r.from.as_str(), r.to.as_str()))
-            .collect();
-        assert_eq!(
-            pairs,
-            [("dataset", "asset"), ("dataset_event", "asset_event")]
-        );
-        let gone: Vec<(&str, u64)> = dropped.iter().map(|t| (t.table.as_str(), t.rows)).collect();
-        assert_eq!(gone, [("dag_pickle", 0), ("task_fail", 5)]);
-    }
-
-    #[test]
-    fn revision_times_from_driver_output() {
-        let v = serde_json::json!({
-            "ok": false,
-            "steps": [
-                {"direction": "upgrade", "from": "c", "to": "d", "doc": "", "start": 1.0},
-                {"direction": "upgrade", "from": "d", "to": "e", "doc": "two", "start": 3.5},
-            ],
-            "alembic_end": 4.0,
-            "error": {"message": "ProgrammingError: boom", "statement": "ALTER TABLE x"}
-        });
-        let m = migration_from(&v, "airflow db migrate", 9.0, &info(), "");
-        assert_eq!(m.revisions.len(), 2);
-        assert_eq!(m.revisions[0].revision, "d");
-        assert_eq!(m.revisions[0].description, "doc d");
-        assert!((m.revisions[0].seconds - 2.5).abs() < 1e-9);
-        assert!((m.revisions[1].seconds - 0.5).abs() < 1e-9);
-        let e = m.error.unwrap();
-        assert_eq!(e.revision.as_deref(), Some("e"));
-        assert_eq!(e.airflow_version.as_deref(), Some("3.1.0"));
-        assert_eq!(e.statement.as_deref(), Some("ALTER TABLE x"));
-    }
-}
+mod tests;

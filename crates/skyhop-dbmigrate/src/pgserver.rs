@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::error::{DeployError, Result};
+use crate::error::{DbError, Result};
 use crate::metadb::{MetaDb, pg_bin_dir};
 
 /// A running scratch server; dropping it stops the server and deletes its directory.
@@ -37,14 +37,12 @@ impl ScratchPostgres {
     /// user must be able to reach it: `parent` and its ancestors need `o+x`).
     pub fn start_in(parent: &Path) -> Result<ScratchPostgres> {
         let bin = pg_bin_dir().ok_or_else(|| {
-            DeployError::MissingTool(
-                "the PostgreSQL server (/usr/lib/postgresql/*/bin/initdb)".into(),
-            )
+            DbError::MissingTool("the PostgreSQL server (/usr/lib/postgresql/*/bin/initdb)".into())
         })?;
         let dir = tempfile::Builder::new()
             .prefix("skyhop-pg-")
             .tempdir_in(parent)
-            .map_err(|e| DeployError::Other(format!("cannot make a temporary directory: {e}")))?;
+            .map_err(|e| DbError::Other(format!("cannot make a temporary directory: {e}")))?;
         let is_root = Command::new("id")
             .arg("-u")
             .output()
@@ -62,7 +60,7 @@ impl ScratchPostgres {
                     .status()
                     .is_ok_and(|s| s.success());
             if !ok {
-                return Err(DeployError::Other(format!(
+                return Err(DbError::Other(format!(
                     "cannot hand {} to the `postgres` user (running as root needs it; install the \
                      Debian `postgresql` package, which creates that user)",
                     dir.path().display()
@@ -158,5 +156,5 @@ pub fn free_port() -> Result<u16> {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
-        .map_err(|e| DeployError::Other(format!("no free loopback port: {e}")))
+        .map_err(|e| DbError::Other(format!("no free loopback port: {e}")))
 }

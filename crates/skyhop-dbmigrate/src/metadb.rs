@@ -1,4 +1,5 @@
-//! The Airflow metadata database of a deployment: its connection string, backups and restores.
+//! An Airflow metadata database (a deployment's, or any a rehearsal reads): its connection
+//! string, read-only queries, backups and restores.
 //!
 //! SQLite (a file in the state directory) is backed up by copying the file while Airflow is
 //! stopped; PostgreSQL with `pg_dump` to a plain SQL file and restored with `psql` into an
@@ -11,10 +12,9 @@ use std::process::Command;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{DeployError, IoContext, Result};
+use crate::error::{DbError, IoContext, Result};
 use crate::private;
 use crate::process::run_checked;
-use crate::sys;
 
 /// Where a deployment's Airflow metadata lives. `Debug` hides the password, as
 /// [`MetaDb::display`] does.
@@ -48,7 +48,7 @@ impl MetaDb {
                 path: PathBuf::from(&u["sqlite:///".len()..]),
             }),
             Some(u) if u.starts_with("postgres") => Ok(MetaDb::Postgres { url: u.to_string() }),
-            Some(u) => Err(DeployError::Other(format!(
+            Some(u) => Err(DbError::Other(format!(
                 "`{}` is not a supported database URL: use `postgresql://user:password@host:port/db` or leave it out for SQLite",
                 redact_url(u)
             ))),
@@ -87,7 +87,7 @@ impl MetaDb {
     fn pg_command(&self, tool: &str) -> Result<(Command, String)> {
         let url = self.libpq_url().unwrap_or_default();
         let mut cmd = Command::new(pg_tool(tool)?);
-        sys::private_umask(&mut cmd);
+        private::private_umask(&mut cmd);
         let (url, password) = split_password(&url);
         if let Some(pw) = password {
             cmd.env("PGPASSWORD", pw);
@@ -135,7 +135,7 @@ impl MetaDb {
         if missing.is_empty() {
             return Ok(());
         }
-        Err(DeployError::Other(format!(
+        Err(DbError::Other(format!(
             "the environment {} lacks the Python module(s) {} needed for a PostgreSQL metadata DB; \
              add `apache-airflow-providers-postgres` (or `psycopg2-binary`{}) to requirements.txt",
             venv.display(),
@@ -189,9 +189,7 @@ impl MetaDb {
                 let conn = self.sqlite_readonly(path)?;
                 let _ = fs::remove_file(dest);
                 conn.execute("VACUUM INTO ?1", [dest.display().to_string()])
-                    .map_err(|e| {
-                        DeployError::Other(format!("cannot copy {}: {e}", self.display()))
-                    })?;
+                    .map_err(|e| DbError::Other(format!("cannot copy {}: {e}", self.display())))?;
                 private::set_mode(dest, 0o600)
             }
         }
@@ -204,7 +202,7 @@ impl MetaDb {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| {
-            DeployError::Other(format!(
+            DbError::Other(format!(
                 "cannot open {} read-only: {e}; check the path in the URL",
                 self.display()
             ))
@@ -219,7 +217,7 @@ impl MetaDb {
             MetaDb::Sqlite { path } => {
                 let conn = self.sqlite_readonly(path)?;
                 let fail = |e: rusqlite::Error| {
-                    DeployError::Other(format!("{}: query failed: {e}", self.display()))
+                    DbError::Other(format!("{}: query failed: {e}", self.display()))
                 };
                 let mut stmt = conn.prepare(sql).map_err(fail)?;
                 let n = stmt.column_count();
@@ -262,7 +260,7 @@ impl MetaDb {
                     .stdin(std::process::Stdio::null());
                 let out = cmd
                     .output()
-                    .map_err(|e| DeployError::Other(format!("cannot run psql: {e}")))?;
+                    .map_err(|e| DbError::Other(format!("cannot run psql: {e}")))?;
                 if !out.status.success() {
                     let err = String::from_utf8_lossy(&out.stderr);
                     let first = err
@@ -286,7 +284,7 @@ impl MetaDb {
                     } else {
                         "check the URL and the database"
                     };
-                    return Err(DeployError::Other(format!(
+                    return Err(DbError::Other(format!(
                         "cannot read {}: {first}; {hint}",
                         self.display()
                     )));
@@ -425,7 +423,7 @@ pub fn pg_tool(name: &str) -> Result<PathBuf> {
     pg_bin_dir()
         .map(|d| d.join(name))
         .filter(|p| p.is_file())
-        .ok_or_else(|| DeployError::MissingTool(name.to_string()))
+        .ok_or_else(|| DbError::MissingTool(name.to_string()))
 }
 
 /// The newest `/usr/lib/postgresql/<major>/bin` directory, when PostgreSQL is installed there.

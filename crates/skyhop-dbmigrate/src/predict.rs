@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{DeployError, Result};
+use crate::error::{DbError, Result};
 use crate::metadb::MetaDb;
 use crate::rehearse::Rehearsal;
 
@@ -35,12 +35,12 @@ impl Fit {
     pub fn from_rehearsals(runs: &[Rehearsal]) -> Result<Fit> {
         let first = runs
             .first()
-            .ok_or_else(|| DeployError::Other("no rehearsals to fit".into()))?;
+            .ok_or_else(|| DbError::Other("no rehearsals to fit".into()))?;
         let mut sizes: Vec<u64> = runs.iter().map(|r| r.task_instances).collect();
         sizes.sort_unstable();
         sizes.dedup();
         if sizes.len() < 2 {
-            return Err(DeployError::Other(
+            return Err(DbError::Other(
                 "fitting needs rehearsals at two or more sizes (task instances)".into(),
             ));
         }
@@ -49,7 +49,7 @@ impl Fit {
                 || r.target_airflow != first.target_airflow
                 || r.from_revision != first.from_revision
         }) {
-            return Err(DeployError::Other(format!(
+            return Err(DbError::Other(format!(
                 "the rehearsal of {} is not a successful {} → {} migration like the first",
                 bad.source, first.from_airflow, first.target_airflow
             )));

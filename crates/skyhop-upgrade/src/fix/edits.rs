@@ -1,0 +1,397 @@
+//! Every fix the findings of a round carry, as whole-file edits ([`plan_edits`]): Python
+//! through the check crate's fix engine, requirements and provider pins, configuration, the
+//! Dockerfile and `.airflowignore`.
+
+use super::*;
+
+/// The new text of one file and the changes that make it.
+pub(super) struct FileEdit {
+    /// Relative to the project.
+    pub(super) path: String,
+    /// The file's text before, `None` when it did not exist.
+    pub(super) old_file: Option<String>,
+    pub(super) old: String,
+    pub(super) new: String,
+    pub(super) changes: Vec<Change>,
+}
+
+/// Every fix the findings of `eval` carry, as whole-file edits.
+pub(super) fn plan_edits(
+    ctx: &Ctx,
+    project: &Project,
+    eval: &Eval,
+    new: &Pinned,
+    today: &BTreeSet<String>,
+    unsafe_fixes: bool,
+    notes: &mut Vec<String>,
+) -> Vec<FileEdit> {
+    let root = &project.root;
+    let mut out: Vec<FileEdit> = Vec::new();
+    // Python files: the check crate's fix engine, on the files Airflow loads under both
+    // readings of `.airflowignore` (a file the current version ignores stays untouched, as the
+    // SKY310 fix keeps it ignored).
+    let (files, _) = lint::check_files(project, &[], &new.airflow);
+    let (regexp_reading, _) = lint::check_files(project, &[], "2");
+    let files: Vec<std::path::PathBuf> = files
+        .into_iter()
+        .filter(|f| regexp_reading.contains(f))
+        .collect();
+    let mut findings = eval.findings.clone();
+    findings.extend(import_failures(project, eval));
+    findings.extend(deprecation_warnings(project, eval));
+    findings.extend(moved_elsewhere(project, eval));
+    let fixes =
+        skyhop_check::fix_with(&files, &findings, skyhop_check::FixOptions { unsafe_fixes });
+    // Text files: Python, requirements, Dockerfile, .env.
+    let mut texts: BTreeMap<String, (Option<String>, String, Vec<Change>)> = BTreeMap::new();
+    // package -> (why, rule)
+    let mut providers: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for f in fixes {
+        let rel = f
+            .path
+            .strip_prefix(root)
+            .unwrap_or(&f.path)
+            .to_string_lossy()
+            .to_string();
+        let import_rule = f
+            .applied
+            .iter()
+            .map(|a| a.rule.as_str())
+            .find(|r| matches!(*r, "SKY101" | "SKY102" | "SKY103" | "SKY201"))
+            .unwrap_or("SKY103")
+            .to_string();
+        for module in new_provider_modules(&f.old, &f.new) {
+            if let Some((package, _)) = skyhop_check::index::provider_package(&module) {
+                providers.entry(package).or_insert_with(|| {
+                    (format!("{rel} now imports `{module}`"), import_rule.clone())
+                });
+            }
+        }
+        let changes = f
+            .applied
+            .iter()
+            .map(|a| Change {
+                path: rel.clone(),
+                line: a.line,
+                rule: a.rule.clone(),
+                safe: a.safe,
+                what: describe(&findings, &rel, a.line, &a.rule),
+            })
+            .collect();
+        texts.insert(rel, (Some(f.old), f.new, changes));
+    }
+    // Third-party modules a DAG file (or a provider it imports) cannot import: their
+    // package, unless the project has a module of that name.
+    for f in eval
+        .report
+        .iter()
+        .flat_map(|r| r.files.iter())
+        .filter(|f| !f.ok)
+    {
+        let Some(error) = f.error.as_deref() else {
+            continue;
+        };
+        let Some((_, rest)) = error.split_once("No module named ") else {
+            continue;
+        };
+        let module = rest.trim_start_matches(['\'', '"']);
+        let top: String = module
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let local = [
+            root.clone(),
+            root.join("dags"),
+            root.join("include"),
+            root.join("plugins"),
+        ]
+        .iter()
+        .any(|d| d.join(&top).exists() || d.join(format!("{top}.py")).exists());
+        if top.is_empty() || top == "airflow" || local {
+            continue;
+        }
+        let package = skyhop_core::normalize_name(&skyhop_check::rules::package_for_module(&top));
+        providers.entry(package).or_insert_with(|| {
+            (
+                format!("{} fails: No module named '{top}'", f.path),
+                "SKY900".into(),
+            )
+        });
+    }
+    // Packages the target lacks (SKY104).
+    for f in eval.findings.iter().filter(|f| f.rule == "SKY104") {
+        if let Some(package) = needed_package(&f.message) {
+            providers
+                .entry(package)
+                .or_insert_with(|| (format!("{}:{}", f.path, f.line), "SKY104".into()));
+        }
+    }
+    let edit_text = |texts: &mut BTreeMap<String, (Option<String>, String, Vec<Change>)>,
+                     rel: &str,
+                     change: Change,
+                     f: &dyn Fn(&str) -> Option<String>| {
+        let entry = texts.entry(rel.to_string()).or_insert_with(|| {
+            let old = std::fs::read_to_string(root.join(rel)).ok();
+            (old.clone(), old.unwrap_or_default(), Vec::new())
+        });
+        if let Some(t) = f(&entry.1)
+            && t != entry.1
+        {
+            entry.1 = t;
+            entry.2.push(change);
+        }
+    };
+    // A pinned requirement whose package breaks while a DAG file imports it (it reaches into
+    // what the target removed, e.g. `airflow.compat`) is pinned to the newest version that
+    // resolves with the target (`==1.0.0` -> `==1.3.0`): safe, as the pinned version cannot
+    // work there and the next round parse-tests the new one. When no newer version resolves,
+    // the unsafe fix lets the pin up (`==1.4.2` -> `>=1.4.2`).
+    let mut bumped: BTreeSet<String> = BTreeSet::new();
+    for f in eval
+        .report
+        .iter()
+        .flat_map(|r| r.files.iter())
+        .filter(|f| !f.ok)
+    {
+        let (Some(error), Some(line)) = (f.error.as_deref(), f.line) else {
+            continue;
+        };
+        let Some(src) = source_line(root, &f.path, line) else {
+            continue;
+        };
+        let src = src.as_str();
+        let src = src.trim_start();
+        let Some(rest) = src
+            .strip_prefix("from ")
+            .or_else(|| src.strip_prefix("import "))
+        else {
+            continue;
+        };
+        let top: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if top.is_empty() || top == "airflow" {
+            continue;
+        }
+        // the package itself missing is another fix (the requirement added)
+        if let Some(missing) = needed_module(error)
+            && missing.split('.').next() == Some(top.as_str())
+        {
+            continue;
+        }
+        // the distribution that installs the module, as the target environment says
+        let package = skyhop_core::normalize_name(
+            &eval
+                .index
+                .as_ref()
+                .and_then(|i| i.distribution_of(&top))
+                .map(str::to_string)
+                .unwrap_or_else(|| skyhop_check::rules::package_for_module(&top)),
+        );
+        let Some(req) = project
+            .requirements
+            .iter()
+            .flat_map(|r| r.requirements().iter())
+            .find(|r| r.normalized == package)
+        else {
+            continue;
+        };
+        let Some(version) = req.pinned_version() else {
+            continue;
+        };
+        if !bumped.insert(package.clone()) {
+            continue;
+        }
+        let (file, line) = (req.file.clone(), req.line as u32);
+        let why = format!(
+            "{} fails inside it under {}: {}",
+            f.path,
+            new.label,
+            one_line(error).chars().take(80).collect::<String>()
+        );
+        match newest_resolving(ctx, project, new, req, &version) {
+            Some(newer) => {
+                let new_req = format!("{}=={newer}", req.name);
+                let c = Change {
+                    path: file.clone(),
+                    line,
+                    rule: "SKY900".into(),
+                    safe: true,
+                    what: format!(
+                        "`{}` -> `{new_req}` (the newest that resolves with {}): {why}",
+                        req.text.trim(),
+                        new.label
+                    ),
+                };
+                edit_text(&mut texts, &file, c, &|t| {
+                    replace_requirement(t, line, &new_req)
+                });
+            }
+            None if unsafe_fixes => {
+                let new_req = format!("{}>={version}", req.name);
+                let c = Change {
+                    path: file.clone(),
+                    line,
+                    rule: "SKY900".into(),
+                    safe: false,
+                    what: format!("`{}` -> `{new_req}`: {why}", req.text.trim()),
+                };
+                edit_text(&mut texts, &file, c, &|t| {
+                    replace_requirement(t, line, &new_req)
+                });
+            }
+            None => notes.push(format!(
+                "{}:{line}: no version of {} newer than {version} resolves with {}; {why}",
+                file, req.name, new.label
+            )),
+        }
+    }
+    for f in &eval.findings {
+        let change = |what: &str| Change {
+            path: f.path.clone(),
+            line: f.line,
+            rule: f.rule.clone(),
+            safe: true,
+            what: what.into(),
+        };
+        match f.rule.as_str() {
+            "SKY900" | "SKY910"
+                if f.message.contains("trigger_rule") || f.message.contains("Trigger Rule") =>
+            {
+                let line = f.line;
+                let c = Change {
+                    what: "removed trigger rule renamed".into(),
+                    ..change("code")
+                };
+                edit_text(&mut texts, &f.path, c, &|t| {
+                    trigger_rule_fix(t, line).map(|(t, _)| t)
+                });
+            }
+            "SKY402" => {
+                let Some((ns, nk)) = f.replacement.as_deref().and_then(|r| r.split_once('.'))
+                else {
+                    continue;
+                };
+                let (line, column) = (f.line, f.column);
+                let c = Change {
+                    what: format!("config read as [{ns}] {nk}"),
+                    ..change("config")
+                };
+                edit_text(&mut texts, &f.path, c, &|t| {
+                    rename_config_read(t, line, column, ns, nk)
+                });
+            }
+            "SKY502" | "SKY503" => {
+                let Some(new_req) = f.replacement.as_deref() else {
+                    continue;
+                };
+                if f.line == 0 || f.path == "Dockerfile" {
+                    continue;
+                }
+                let line = f.line;
+                edit_text(&mut texts, &f.path, change("requirement"), &|t| {
+                    replace_requirement(t, line, new_req)
+                });
+            }
+            "SKY310" => {
+                let Some(setting) = f.replacement.as_deref() else {
+                    continue;
+                };
+                let Some((key, _)) = setting.split_once('=') else {
+                    continue;
+                };
+                let Ok(located) = project.current_image() else {
+                    notes.push(format!(
+                        "{}: {} (set `{setting}` where Airflow runs)",
+                        f.path, f.message
+                    ));
+                    continue;
+                };
+                let at = located.line as u32;
+                let key = key.to_string();
+                let c = Change {
+                    path: "Dockerfile".into(),
+                    ..change("config")
+                };
+                edit_text(&mut texts, "Dockerfile", c, &|t| {
+                    if t.lines()
+                        .any(|l| l.trim_start().starts_with("ENV") && l.contains(&key))
+                    {
+                        return None;
+                    }
+                    insert_after_line(t, at, &format!("ENV {setting}"))
+                });
+            }
+            _ => {}
+        }
+    }
+    // Configuration settings (SKY401), wherever the project sets them.
+    for (c, fix) in config_edits(project, eval, new, unsafe_fixes) {
+        edit_text(&mut texts, &c.path.clone(), c, &|t| {
+            skyhop_project::edit_config(t, &fix.setting, &fix.edit)
+        });
+    }
+    // Providers the fixed code needs, added to requirements.txt at a version the target
+    // resolves.
+    let named: BTreeSet<String> = project
+        .requirements
+        .iter()
+        .flat_map(|r| r.requirements().iter().map(|r| r.normalized.clone()))
+        .chain(
+            project
+                .dockerfile
+                .iter()
+                .flat_map(|d| d.pip_installs().requirements)
+                .map(|(_, r)| skyhop_core::normalize_name(requirement_name(&r))),
+        )
+        .collect();
+    let mut wanted: Vec<(String, (String, String))> = Vec::new();
+    for (p, why) in providers {
+        if named.contains(&p) {
+            continue;
+        }
+        if p.starts_with("apache-airflow-providers-") || today.contains(&p) {
+            wanted.push((p, why));
+        } else {
+            let note = format!(
+                "{}: needs a package for it; `{p}` is a guess from the module name and the current environment has no such package, so nothing was added",
+                why.0
+            );
+            if !notes.contains(&note) {
+                notes.push(note);
+            }
+        }
+    }
+    if !wanted.is_empty() {
+        let versions = provider_versions(ctx, project, new, eval, &wanted, notes);
+        let rel = "requirements.txt";
+        for (package, (why, rule)) in &wanted {
+            let Some(version) = versions.get(package) else {
+                continue;
+            };
+            let line = format!("{package}>={version}");
+            let change = Change {
+                path: rel.into(),
+                line: 0,
+                rule: rule.clone(),
+                safe: true,
+                what: format!("requirement `{line}` ({why})"),
+            };
+            edit_text(&mut texts, rel, change, &|t| Some(append_line(t, &line)));
+        }
+    }
+    for (path, (old_file, new, changes)) in texts {
+        let old = old_file.clone().unwrap_or_default();
+        if new != old {
+            out.push(FileEdit {
+                path,
+                old_file,
+                old,
+                new,
+                changes,
+            });
+        }
+    }
+    out
+}
