@@ -164,12 +164,23 @@ pub fn parse_with_cache(
             )),
         }
     }
+    // The environment's scripts are on PATH, as in the image (where Airflow's Python and what
+    // pip installed with it, `dbt` say, are on PATH): DAG code that looks for an executable
+    // (`shutil.which("dbt")`) finds what the requirements installed.
+    let mut env = skyhop_core::sealed_env(home.path());
+    if let Some(bin) = python.parent().filter(|b| !b.as_os_str().is_empty()) {
+        for (k, v) in env.iter_mut() {
+            if k == "PATH" {
+                *v = format!("{}:{v}", bin.display());
+            }
+        }
+    }
     let mut command = Command::new(python);
     command
         .arg(&script)
         .current_dir(&root)
         .env_clear()
-        .envs(skyhop_core::sealed_env(home.path()))
+        .envs(env)
         .envs(
             opts.env
                 .iter()

@@ -2,7 +2,7 @@
 //! `sys.path` as Airflow builds it (a project's `plugins/yaml` never shadows PyYAML), the
 //! project readable where the image keeps it, connection placeholders that are valid
 //! connections, and failures that depend only on placeholder values told apart from the file's
-//! own.
+//! own, and the environment's scripts on PATH.
 
 mod common;
 
@@ -44,6 +44,9 @@ fn file<'a>(report: &'a ParseReport, name: &str) -> &'a FileResult {
 }
 
 fn check(report: &ParseReport) {
+    let exe = file(report, "finds_executable.py");
+    assert!(exe.ok, "the environment's scripts are not on PATH: {exe:?}");
+
     let yaml = file(report, "uses_yaml.py");
     assert!(yaml.ok, "plugins/yaml shadowed PyYAML: {yaml:?}");
 
