@@ -721,7 +721,7 @@ mod tests {
                 "`my_helpers` needs package `my-helpers`, which is not installed",
             ),
         ];
-        adjust_findings(&mut findings, &[file.clone()]);
+        adjust_findings(&mut findings, std::slice::from_ref(&file));
         assert_eq!(findings[0].severity, Severity::Error);
         assert_eq!(findings[1].severity, Severity::Warning);
 
