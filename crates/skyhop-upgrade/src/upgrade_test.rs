@@ -391,7 +391,15 @@ pub fn run(ctx: &Ctx, project: &Project, args: &Options, ends: Ends) -> Result<O
                 let before = if failing.is_empty() || current_freeze.is_some() {
                     None
                 } else {
-                    parse_current(ctx, project, &current, cur_lock.as_ref(), &failing, args)
+                    parse_current(
+                        ctx,
+                        project,
+                        &current,
+                        cur_lock.as_ref(),
+                        &failing,
+                        args,
+                        &mut notes,
+                    )
                 };
                 let unknown = envs::unreproduced(project, env.as_ref().map(|e| &e.lock));
                 let made = envs::made_paths(project);
@@ -702,7 +710,8 @@ fn dockerfile_missing(project: &Project) -> Vec<classify::Missing> {
 }
 
 /// The current version's parse results for `files` (relative paths), when its environment can
-/// be had; `None` (with a note) when not.
+/// be had; `None` (with a note) when not. What its install left out or substituted, and why it
+/// could not be had, go to `notes` (the report's, not only the console).
 fn parse_current(
     ctx: &Ctx,
     project: &Project,
@@ -710,6 +719,7 @@ fn parse_current(
     lock: Option<&Lock>,
     files: &[String],
     args: &Options,
+    notes: &mut Vec<String>,
 ) -> Option<(skyhop_parse::ParseReport, Vec<classify::Missing>)> {
     let lock = lock?;
     // Only files the current version loads at all: one its .airflowignore hides today fails
@@ -728,7 +738,7 @@ fn parse_current(
         return None;
     }
     let files = &files[..];
-    let run = || -> Result<(skyhop_parse::ParseReport, Vec<classify::Missing>), Failure> {
+    let mut run = || -> Result<(skyhop_parse::ParseReport, Vec<classify::Missing>), Failure> {
         let env = lint::installed(
             ctx,
             project,
@@ -736,6 +746,11 @@ fn parse_current(
             lock.clone(),
             args.index_url.as_deref(),
         )?;
+        for n in &env.venv.notes {
+            if !notes.iter().any(|x| x.ends_with(n.as_str())) {
+                notes.push(format!("{} (current): {n}", current.label));
+            }
+        }
         let report = lint::run_parse_of(
             ctx,
             project,
@@ -750,11 +765,13 @@ fn parse_current(
     match run() {
         Ok(r) => Some(r),
         Err(f) => {
-            ctx.progress.note(&format!(
+            let note = format!(
                 "the files failing under the target were not parsed under {} ({}): pre-existing failures cannot be told apart",
                 current.describe(),
                 f.message
-            ));
+            );
+            ctx.progress.note(&note);
+            notes.push(note);
             None
         }
     }
