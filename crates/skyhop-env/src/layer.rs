@@ -411,6 +411,13 @@ fn no_wheels(
                 .any(|n| n.requirement.name == p.name && n.version == p.version)
         })
         .collect();
+    // the image's Python too, when skyhop tests with another one: a version moved to must
+    // have a wheel there as well, or the advice would not hold in the image
+    let mut pythons = vec![spec.python.as_str()];
+    if let Some(image) = spec.image_python.as_deref().filter(|p| *p != spec.python) {
+        pythons.insert(0, image);
+    }
+    let pythons = &pythons;
     let supports: Vec<Option<wheels::WheelSupport>> = std::thread::scope(|s| {
         let handles: Vec<_> = candidates
             .chunks(candidates.len().div_ceil(8).max(1))
@@ -418,7 +425,7 @@ fn no_wheels(
                 s.spawn(move || {
                     chunk
                         .iter()
-                        .map(|p| wheels::wheel_support(&p.name, &spec.python, cache).ok())
+                        .map(|p| wheels::wheel_support_all(&p.name, pythons, cache).ok())
                         .collect::<Vec<_>>()
                 })
             })
@@ -472,7 +479,7 @@ fn no_wheels(
         layering.no_wheel.push(NoWheel {
             requirement,
             version: p.version.clone(),
-            python: spec.python.clone(),
+            python: python_without_wheel(p, pythons, cache),
             used,
             oldest: support.with_wheel.first().map(ToString::to_string),
             newest: support.with_wheel.last().map(ToString::to_string),
@@ -480,6 +487,15 @@ fn no_wheels(
         });
     }
     Ok(moved)
+}
+
+/// The Python a finding about `p` names: the image's, unless only the Python skyhop tests with
+/// lacks a wheel (then the image would install it; skyhop could not).
+fn python_without_wheel(p: &Package, pythons: &[&str], cache: &Cache) -> String {
+    let image_has = pythons.len() > 1
+        && wheels::wheel_support(&p.name, pythons[0], cache).is_ok_and(|s| s.has(&p.version));
+    let i = usize::from(image_has);
+    pythons[i.min(pythons.len() - 1)].to_string()
 }
 
 /// The base with `resolved` laid over it. No-wheel findings of packages a later round no

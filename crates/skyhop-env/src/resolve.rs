@@ -70,6 +70,11 @@ pub struct EnvSpec {
     /// `/project/include/x.whl`): a requirement line naming an image path installs the file.
     #[serde(default)]
     pub image_paths: Vec<(String, PathBuf)>,
+    /// The image's Python when the environment is built for another one (`python`; the
+    /// image's cannot be had on this machine): requirements are checked for a wheel on both,
+    /// and a pin is moved only to a version with a wheel for both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_python: Option<String>,
 }
 
 impl EnvSpec {
@@ -109,6 +114,12 @@ pub fn resolve(spec: &EnvSpec, cache: &Cache, progress: &dyn Progress) -> Result
             spec.image_paths
                 .iter()
                 .map(|(i, p)| format!("image-path:{i}={}\n", p.display())),
+        )
+        .chain(
+            spec.image_python
+                .iter()
+                .filter(|p| **p != spec.python)
+                .map(|p| format!("image-python:{p}\n")),
         )
         .collect();
     let final_key = match &requirements {

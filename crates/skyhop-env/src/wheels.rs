@@ -182,6 +182,29 @@ pub fn wheel_support(name: &str, python: &str, cache: &Cache) -> Result<WheelSup
     Ok(support_from(&files, python))
 }
 
+/// The wheel support of `name` for every Python of `pythons` at once: a version counts as
+/// having a wheel only when it has one for each (the image's Python, and the one skyhop tests
+/// with when the image's cannot be had here).
+pub fn wheel_support_all(
+    name: &str,
+    pythons: &[&str],
+    cache: &Cache,
+) -> Result<WheelSupport, EnvError> {
+    let files = filenames(name, cache)?;
+    Ok(support_from_all(&files, pythons))
+}
+
+fn support_from_all(files: &[String], pythons: &[&str]) -> WheelSupport {
+    let mut all = pythons.iter().map(|p| support_from(files, p));
+    let Some(mut out) = all.next() else {
+        return support_from(files, "3");
+    };
+    for s in all {
+        out.with_wheel.retain(|v| s.with_wheel.contains(v));
+    }
+    out
+}
+
 fn support_from(files: &[String], python: &str) -> WheelSupport {
     let py = python_tuple(python);
     let mut with_wheel: Vec<Version> = Vec::new();
@@ -277,6 +300,33 @@ fn platform_ok(p: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A pin moved for a Python the image does not have must have a wheel for the image's too:
+    /// pyodbc 5.2.0 has one for 3.13 but not for 3.14 (Runtime 3.3's Python).
+    #[test]
+    fn nearest_with_a_wheel_for_the_image_python_too() {
+        let files: Vec<String> = [
+            "pyodbc-5.1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+            "pyodbc-5.1.0.tar.gz",
+            "pyodbc-5.2.0-cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+            "pyodbc-5.3.0-cp313-cp313-manylinux2014_x86_64.manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl",
+            "pyodbc-5.3.0-cp314-cp314-manylinux2014_x86_64.manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl",
+        ]
+        .map(String::from)
+        .to_vec();
+        let tested_only = support_from(&files, "3.13");
+        assert_eq!(
+            tested_only.nearest("5.1.0").map(ToString::to_string),
+            Some("5.2.0".into())
+        );
+        let both = support_from_all(&files, &["3.14", "3.13"]);
+        assert!(both.needs_compiler("5.1.0"));
+        assert!(both.needs_compiler("5.2.0"));
+        assert_eq!(
+            both.nearest("5.1.0").map(ToString::to_string),
+            Some("5.3.0".into())
+        );
+    }
 
     #[test]
     fn wheel_tags() {

@@ -54,6 +54,9 @@ def prepare_environment(request, home):
     os.environ.update(
         {
             "AIRFLOW_HOME": home,
+            # Airflow's own configuration file stays in the throwaway home even after
+            # `AIRFLOW_HOME` is pointed at the project for the DAG code (`dag_code_home`).
+            "AIRFLOW_CONFIG": os.path.join(home, "airflow.cfg"),
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": "sqlite:///" + os.path.join(home, "airflow.db"),
             "AIRFLOW__CORE__SQL_ALCHEMY_CONN": "sqlite:///" + os.path.join(home, "airflow.db"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -86,6 +89,17 @@ def prepare_environment(request, home):
         sys.dont_write_bytecode = False
     else:
         sys.dont_write_bytecode = True
+
+
+def dag_code_home(request, layout):
+    """What `AIRFLOW_HOME` holds for the DAG code: in the image it is where the project is
+    (`/usr/local/airflow`, `/opt/airflow`), and DAGs read their own files through it
+    (`os.path.join(os.environ["AIRFLOW_HOME"], "config/x.conf")`). Airflow itself keeps the
+    throwaway home: its paths are all settled when it is imported. None when the image's home
+    is not known (then the variable is left as it is)."""
+    if not request.get("image_home"):
+        return None
+    return layout or request["project_root"]
 
 
 LAYOUT_RELEASE = []
@@ -984,6 +998,9 @@ def main():
             preload(major)
             install_variable_mocks()
             install_connection_mocks()
+            code_home = dag_code_home(request, layout)
+            if code_home:
+                os.environ["AIRFLOW_HOME"] = code_home
         except BaseException as exc:
             emit(
                 {

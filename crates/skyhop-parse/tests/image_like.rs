@@ -12,6 +12,14 @@ use std::time::Duration;
 use skyhop_parse::{FileResult, ParseOptions, ParseReport, parse};
 
 fn run(version: &str) -> ParseReport {
+    let (report, project) = run_in(version);
+    // Airflow wrote nothing into the project (its configuration stays in the throwaway home)
+    assert!(!project.path().join("airflow.cfg").exists());
+    assert!(!project.path().join("logs").exists());
+    report
+}
+
+fn run_in(version: &str) -> (ParseReport, tempfile::TempDir) {
     let project = tempfile::tempdir().unwrap();
     common::copy_dir(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/image_like"),
@@ -24,14 +32,15 @@ fn run(version: &str) -> ParseReport {
         image_home: Some("/usr/local/airflow".into()),
         ..ParseOptions::default()
     };
-    parse(
+    let report = parse(
         &common::airflow_python(version),
         project.path(),
         &files,
         &opts,
         &skyhop_core::NoProgress,
     )
-    .unwrap()
+    .unwrap();
+    (report, project)
 }
 
 fn file<'a>(report: &'a ParseReport, name: &str) -> &'a FileResult {
@@ -66,6 +75,10 @@ fn check(report: &ParseReport) {
     assert_eq!(own.error_type.as_deref(), Some("ModuleNotFoundError"));
     assert!(!own.standin_dependent, "{own:?}");
     assert_eq!(own.standins, ["environment variable DATA_BUCKET"]);
+
+    // `AIRFLOW_HOME` is where the project is, as in the image (also without the layout)
+    let home = file(report, "reads_airflow_home.py");
+    assert!(home.ok, "{home:?}");
 
     // where the machine allows a private mount namespace (Linux user namespaces)
     if report.image_home.is_some() {

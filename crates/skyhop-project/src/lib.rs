@@ -34,7 +34,8 @@ mod text;
 
 pub use config::{ConfigEdit, ConfigProblem, ConfigSetting, ConfigSource, edit_config, env_name};
 pub use dags::{
-    DagDiscovery, DagFile, DagFileKind, DiscoveryOptions, IgnoreSyntax, WalkProblem, dag_files,
+    DagDiscovery, DagFile, DagFileKind, DiscoveryOptions, GlobDirs, IgnoreSyntax, WalkProblem,
+    dag_files,
 };
 pub use dockerfile::{
     Arg, BaseImage, Change, Dockerfile, DockerfileError, EnvVar, ErrorKind, Family, ImageRef,

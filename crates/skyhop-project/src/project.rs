@@ -199,7 +199,16 @@ impl Project {
     /// `AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX` / `AIRFLOW__CORE__DAG_DISCOVERY_SAFE_MODE`
     /// settings (Dockerfile ENV, then .env, the later winning as in `astro dev start`).
     pub fn discovery_options(&self, airflow_major: u32) -> DiscoveryOptions {
-        let mut opts = DiscoveryOptions::for_airflow_major(airflow_major);
+        self.discovery_options_from(DiscoveryOptions::for_airflow_major(airflow_major))
+    }
+
+    /// [`Project::discovery_options`] for an Airflow version (`3.1.3`): Airflow 3 releases
+    /// match `.airflowignore` globs against directories differently.
+    pub fn discovery_options_for(&self, airflow_version: &str) -> DiscoveryOptions {
+        self.discovery_options_from(DiscoveryOptions::for_airflow_version(airflow_version))
+    }
+
+    fn discovery_options_from(&self, mut opts: DiscoveryOptions) -> DiscoveryOptions {
         for s in self
             .config_settings()
             .into_iter()

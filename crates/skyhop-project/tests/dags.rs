@@ -68,12 +68,12 @@ fn tree(base: &Path, syntax: IgnoreSyntax) -> std::path::PathBuf {
     root
 }
 
-fn check(major: u32, syntax: IgnoreSyntax, expected: &[&str], skipped: &[&str]) {
+fn check(version: &str, syntax: IgnoreSyntax, expected: &[&str], skipped: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
     let root = tree(tmp.path(), syntax);
     let opts = DiscoveryOptions {
         syntax,
-        ..DiscoveryOptions::for_airflow_major(major)
+        ..DiscoveryOptions::for_airflow_version(version)
     };
     let found = dag_files(&root, &opts);
     let got: Vec<&str> = found
@@ -81,13 +81,16 @@ fn check(major: u32, syntax: IgnoreSyntax, expected: &[&str], skipped: &[&str]) 
         .iter()
         .map(|f| f.relative.as_str())
         .collect();
-    assert_eq!(got, expected, "Airflow {major} {syntax:?}");
+    assert_eq!(got, expected, "Airflow {version} {syntax:?}");
     let got_skipped: Vec<&str> = found
         .skipped_by_safe_mode
         .iter()
         .map(|f| f.relative.as_str())
         .collect();
-    assert_eq!(got_skipped, skipped, "Airflow {major} {syntax:?} safe mode");
+    assert_eq!(
+        got_skipped, skipped,
+        "Airflow {version} {syntax:?} safe mode"
+    );
     assert!(found.problems.is_empty(), "{:?}", found.problems);
     let zip = found
         .dag_files
@@ -101,7 +104,7 @@ fn check(major: u32, syntax: IgnoreSyntax, expected: &[&str], skipped: &[&str]) 
 #[test]
 fn airflow2_regexp() {
     check(
-        2,
+        "2.10.5",
         IgnoreSyntax::Regexp,
         &[
             "Upper_DAG.py",
@@ -123,7 +126,7 @@ fn airflow2_regexp() {
 #[test]
 fn airflow2_glob() {
     check(
-        2,
+        "2.10.5",
         IgnoreSyntax::Glob,
         &[
             "Upper_DAG.py",
@@ -142,7 +145,7 @@ fn airflow2_glob() {
 #[test]
 fn airflow3_regexp() {
     check(
-        3,
+        "3.1.3",
         IgnoreSyntax::Regexp,
         &[
             "Upper_DAG.py",
@@ -161,13 +164,13 @@ fn airflow3_regexp() {
     );
 }
 
-/// In Airflow 3, a glob ending in `/` (`helpers/`, `data/`) no longer excludes anything: the
-/// directory is matched by its bare name.
+/// In Airflow 3.1.0 to 3.1.5, a glob ending in `/` (`helpers/`, `data/`) excludes nothing:
+/// the directory is matched by its bare name.
 #[cfg(unix)]
 #[test]
 fn airflow3_glob() {
     check(
-        3,
+        "3.1.3",
         IgnoreSyntax::Glob,
         &[
             "Upper_DAG.py",
@@ -183,6 +186,81 @@ fn airflow3_glob() {
         ],
         &["util.py"],
     );
+}
+
+/// Airflow 3.0 matches directories as Airflow 2 does (`dir/` for patterns ending in `/`).
+/// Expected list from Airflow 3.0.6's `find_path_from_directory` on the same tree.
+#[cfg(unix)]
+#[test]
+fn airflow_3_0_glob() {
+    check(
+        "3.0.6",
+        IgnoreSyntax::Glob,
+        &[
+            "Upper_DAG.py",
+            "a_dag.py",
+            "archive.zip",
+            "asset_only.py",
+            "linked/ext_dag.py",
+            "nested/keep.py",
+            "sub/ok_dag.py",
+            "sub/packed.bin",
+        ],
+        &["util.py"],
+    );
+}
+
+/// From Airflow 3.1.6 a directory is always matched as `dir/`: `helpers/` and `data/` exclude
+/// their directories again, and `/nested/**` excludes `nested/` itself, so `!nested/keep.py`
+/// brings nothing back. Expected list from Airflow 3.1.7's and 3.3.2's
+/// `find_path_from_directory` on the same tree.
+#[cfg(unix)]
+#[test]
+fn airflow_3_1_6_and_later_glob() {
+    for version in ["3.1.7", "3.2.1", "3.3.2"] {
+        check(
+            version,
+            IgnoreSyntax::Glob,
+            &[
+                "Upper_DAG.py",
+                "a_dag.py",
+                "archive.zip",
+                "asset_only.py",
+                "linked/ext_dag.py",
+                "sub/ok_dag.py",
+                "sub/packed.bin",
+            ],
+            &["util.py"],
+        );
+    }
+}
+
+/// A real project's `.airflowignore` (`ignore_dags/`, no newline at the end) hides a folder
+/// of old DAGs from Airflow 3.0 and 3.3; only 3.1.0 to 3.1.5 load them.
+#[test]
+fn trailing_slash_folder_pattern_per_airflow_version() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("dags");
+    write(&root, "live_dag.py", DAG.as_bytes());
+    write(&root, "ignore_dags/old_dag.py", DAG.as_bytes());
+    write(&root, ".airflowignore", b"ignore_dags/");
+    let found = |version: &str| -> Vec<String> {
+        dag_files(&root, &DiscoveryOptions::for_airflow_version(version))
+            .dag_files
+            .into_iter()
+            .map(|f| f.relative)
+            .collect()
+    };
+    for version in ["3.0.1", "3.1.6", "3.3.2"] {
+        assert_eq!(found(version), ["live_dag.py"], "Airflow {version}");
+    }
+    assert_eq!(
+        found("3.1.3"),
+        ["ignore_dags/old_dag.py", "live_dag.py"],
+        "Airflow 3.1.3"
+    );
+    // Airflow 2's default syntax is regexp, which finds `ignore_dags/` in the file's path
+    assert_eq!(found("2.10.5"), ["live_dag.py"]);
 }
 
 #[test]

@@ -285,6 +285,11 @@ fn skyhops_own(
     if let Some(m) = needs(f, lacks) {
         return Some(format!("needs {} ({})", m.package, m.why));
     }
+    if let Some(lib) = missing_shared_library(f.error.as_deref().unwrap_or("")) {
+        return Some(format!(
+            "it needs the system library {lib}, which this machine does not have; the image may have it (from its base image, packages.txt or an apt-get step of the Dockerfile): install it here to test the file"
+        ));
+    }
     if let Some(module) = missing_module(f.error.as_deref().unwrap_or(""))
         && !module.starts_with("airflow.")
         && module != "airflow"
@@ -366,6 +371,16 @@ fn needs<'a>(f: &FileResult, missing: &'a [Missing]) -> Option<&'a Missing> {
     missing.iter().find(|m| provides(&m.package, &top, &module))
 }
 
+/// `libodbc.so.2: cannot open shared object file: No such file or directory` → `libodbc.so.2`:
+/// a system library this machine lacks (the image's apt packages are not installed here).
+fn missing_shared_library(error: &str) -> Option<String> {
+    let at = error.find(": cannot open shared object file")?;
+    let lib = error[..at]
+        .rsplit(|c: char| c.is_whitespace() || matches!(c, '\'' | '"' | '(' | ':'))
+        .next()?;
+    (lib.contains(".so")).then(|| lib.to_string())
+}
+
 /// `No module named 'dbt.cli'` → `dbt.cli`.
 fn missing_module(error: &str) -> Option<String> {
     let (_, rest) = error.split_once("No module named ")?;
@@ -443,6 +458,42 @@ mod tests {
             error_type: Some("ModuleNotFoundError".into()),
             ..Default::default()
         }
+    }
+
+    /// A real project's packages.txt installs `unixodbc` in the image; pyodbc fails to load
+    /// `libodbc.so.2` here, today and after the upgrade alike. That is this machine's gap, not
+    /// a failure the project has today (it was shown as "fails already").
+    #[test]
+    fn missing_system_library_is_not_tested() {
+        let odbc = FileResult {
+            error_type: Some("ImportError".into()),
+            ..failed(
+                "dags/etl.py",
+                "libodbc.so.2: cannot open shared object file: No such file or directory",
+            )
+        };
+        let report = ParseReport {
+            python: "3.13".into(),
+            airflow: "3.3.2".into(),
+            files: vec![odbc],
+            ..Default::default()
+        };
+        let current = report.clone();
+        let gaps = Gaps {
+            missing: &[],
+            unknown: &[],
+            made: &[],
+            root: Path::new("/nonexistent"),
+        };
+        let files = classify(&report, Some((&current, &[])), "13.2.0", &gaps);
+        assert_eq!(files[0].status, FileStatus::NotTested);
+        let note = files[0].note.as_deref().unwrap();
+        assert!(note.contains("libodbc.so.2"), "{note}");
+        assert_eq!(
+            missing_shared_library("OSError: /x/libgomp.so.1: cannot open shared object file"),
+            Some("/x/libgomp.so.1".into())
+        );
+        assert_eq!(missing_shared_library("No module named 'x'"), None);
     }
 
     #[test]

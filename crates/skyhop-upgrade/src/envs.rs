@@ -56,7 +56,6 @@ pub fn spec(
     };
     EnvSpec {
         airflow: pinned.airflow.clone(),
-        python,
         base_pins: pinned.base_pins(),
         base_constraints: constraints.map(|c| c.pins.clone()).unwrap_or_default(),
         exclude_newer: date.as_deref().and_then(skyhop_env::day_after),
@@ -81,6 +80,9 @@ pub fn spec(
             })
             .unwrap_or_default(),
         airflow_pin_is_version: project.is_some_and(|p| p.dockerfile.is_none()),
+        // tested with another Python than the image's: wheels are checked for the image's too
+        image_python: (python != pinned.python).then(|| pinned.python.clone()),
+        python,
     }
 }
 

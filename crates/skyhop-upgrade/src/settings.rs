@@ -6,12 +6,7 @@ use skyhop_project::Project;
 /// The DAG files the target Airflow would parse: its `.airflowignore` syntax and safe mode
 /// (Airflow 3 reads `.airflowignore` as glob patterns unless the project says otherwise).
 pub fn dag_files(project: &Project, airflow: &str) -> skyhop_project::DagDiscovery {
-    let major = airflow
-        .split('.')
-        .next()
-        .and_then(|m| m.parse::<u32>().ok())
-        .unwrap_or(2);
-    project.dag_files(&project.discovery_options(major))
+    project.dag_files(&project.discovery_options_for(airflow))
 }
 
 /// The project's configuration settings, wherever it sets them (Dockerfile `ENV` / `ARG`,

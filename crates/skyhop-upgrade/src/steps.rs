@@ -498,10 +498,13 @@ pub fn layering_findings(lock: &skyhop_core::Lock, new: &Pinned) -> Vec<Finding>
                 "pip would compile it from source, which needs build tools in the image; skyhop left it out rather than compile it, so DAG files importing it are not tested".to_string()
             }
         };
+        // Only what the requirements add or move is checked: a package no line names is
+        // brought in by one of the project's requirements, never by the image alone.
         let through = if r.file.is_empty() {
             format!(
-                " (it comes in through another requirement of {})",
-                new.describe()
+                " (no line of requirements.txt names it: one of the project's requirements brings it in on {}; pin that requirement to a version that accepts a {} with a wheel)",
+                new.describe(),
+                r.name
             )
         } else {
             String::new()
@@ -542,5 +545,57 @@ fn on_requirement(
         replacement,
         source: Source::Deps,
         related: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A real project's `apache-airflow-providers-snowflake==6.2.2` needs pandas < 2.2, which
+    /// has no wheel for Runtime 3.3's Python 3.14: the finding says one of the project's own
+    /// requirements brings it in (it said "another requirement of Runtime 3.3-8", as if the
+    /// runtime did).
+    #[test]
+    fn a_package_no_line_names_is_brought_in_by_the_requirements() {
+        let mut lock = skyhop_core::Lock::default();
+        lock.provenance
+            .layering
+            .no_wheel
+            .push(skyhop_core::NoWheel {
+                requirement: skyhop_core::Requirement {
+                    requirement: "pandas==2.1.4".into(),
+                    name: "pandas".into(),
+                    ..Default::default()
+                },
+                version: "2.1.4".into(),
+                python: "3.14".into(),
+                used: None,
+                oldest: Some("2.3.3".into()),
+                newest: Some("3.1.1".into()),
+                conflicting: Vec::new(),
+            });
+        let new = crate::Pinned {
+            label: "3.3.2".into(),
+            target: skyhop_catalog::Target::parse_airflow("3.3.2").unwrap(),
+            runtime: None,
+            airflow: "3.3.2".into(),
+            python: "3.14".into(),
+            image: None,
+            suffix: String::new(),
+            notes: Vec::new(),
+            image_packages: Default::default(),
+            image_constraints: None,
+        };
+        let f = layering_findings(&lock, &new);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].rule, "SKY503");
+        assert!(
+            f[0].message
+                .contains("one of the project's requirements brings it in"),
+            "{}",
+            f[0].message
+        );
+        assert!(!f[0].message.contains("another requirement of"));
     }
 }

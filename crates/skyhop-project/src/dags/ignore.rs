@@ -4,6 +4,8 @@
 
 use regex::Regex;
 
+use super::GlobDirs;
+
 /// The syntax of `.airflowignore` files (`[core] dag_ignore_file_syntax`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -23,7 +25,8 @@ pub(crate) enum Rule {
         regex: Regex,
         /// `false` for `!negated` patterns.
         include: bool,
-        /// The raw pattern ends with `/` (Airflow 2 then matches directories as `dir/`).
+        /// The raw pattern ends with `/` (matched against directories only, or as `dir/`,
+        /// depending on the Airflow version: [`GlobDirs`]).
         dir_pattern: bool,
         /// Directory (relative to the DAGs folder, `""` for the folder itself) the pattern is
         /// anchored to; `None`: matched against the base name.
@@ -69,7 +72,7 @@ fn first_line(s: &str) -> &str {
 }
 
 /// Whether `rules` ignore the path `rel` (relative to the DAGs folder, `/`-separated).
-pub(crate) fn is_ignored(rel: &str, is_dir: bool, rules: &[Rule], airflow3: bool) -> bool {
+pub(crate) fn is_ignored(rel: &str, is_dir: bool, rules: &[Rule], dirs: GlobDirs) -> bool {
     let mut matched = false;
     for rule in rules {
         match rule {
@@ -93,8 +96,17 @@ pub(crate) fn is_ignored(rel: &str, is_dir: bool, rules: &[Rule], airflow3: bool
                         .to_string(),
                     None => rel.rsplit('/').next().unwrap_or(rel).to_string(),
                 };
-                if !airflow3 && *dir_pattern && is_dir {
-                    path.push('/');
+                match dirs {
+                    GlobDirs::SlashForSlashPatterns if *dir_pattern && is_dir => path.push('/'),
+                    GlobDirs::SlashForSlashPatterns | GlobDirs::Bare => {}
+                    GlobDirs::Slash { dir_only } => {
+                        if dir_only && *dir_pattern && !is_dir {
+                            continue;
+                        }
+                        if is_dir {
+                            path.push('/');
+                        }
+                    }
                 }
                 if regex.is_match(&path) {
                     matched = *include;

@@ -21,13 +21,32 @@ pub struct DiscoveryOptions {
     pub syntax: IgnoreSyntax,
     /// `[core] dag_discovery_safe_mode`: only files mentioning Airflow and DAGs count.
     pub safe_mode: bool,
-    /// Airflow 3 behaviour: the heuristic also accepts `asset` instead of `dag`, and glob
-    /// patterns ending in `/` are not matched against directories as `dir/`.
+    /// Airflow 3 behaviour: the heuristic also accepts `asset` instead of `dag`.
     pub airflow3: bool,
+    /// How glob patterns meet directories, which changed within Airflow 3.
+    pub glob_dirs: GlobDirs,
+}
+
+/// How `glob` `.airflowignore` patterns are matched against directories (Airflow's
+/// `_GlobIgnoreRule.match`, which changed twice in Airflow 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GlobDirs {
+    /// Airflow 2 and 3.0: a directory is matched as `dir/` by patterns ending in `/`, by its
+    /// bare name by the others.
+    SlashForSlashPatterns,
+    /// Airflow 3.1.0 to 3.1.5: a directory is matched by its bare name, so a pattern ending in
+    /// `/` (`helpers/`) excludes nothing.
+    Bare,
+    /// Airflow 3.1.6 and later: a directory is always matched as `dir/` (`/nested/**` then
+    /// excludes the directory itself); from 3.2.0 (`dir_only`) a pattern ending in `/` no
+    /// longer matches files.
+    Slash { dir_only: bool },
 }
 
 impl DiscoveryOptions {
     /// Airflow's defaults for a major version: regexp syntax for 2, glob for 3; safe mode on.
+    /// For 3, directories are matched as the newest Airflow 3 does
+    /// ([`DiscoveryOptions::for_airflow_version`] tells the 3.x releases apart).
     pub fn for_airflow_major(major: u32) -> DiscoveryOptions {
         DiscoveryOptions {
             syntax: if major >= 3 {
@@ -37,7 +56,32 @@ impl DiscoveryOptions {
             },
             safe_mode: true,
             airflow3: major >= 3,
+            glob_dirs: if major >= 3 {
+                GlobDirs::Slash { dir_only: true }
+            } else {
+                GlobDirs::SlashForSlashPatterns
+            },
         }
+    }
+
+    /// Airflow's defaults for a version (`3.1.3`; major 2 when it cannot be read).
+    pub fn for_airflow_version(version: &str) -> DiscoveryOptions {
+        let mut parts = version
+            .split(|c: char| !c.is_ascii_digit())
+            .map(|p| p.parse::<u32>().ok());
+        let major = parts.next().flatten().unwrap_or(2);
+        let minor = parts.next().flatten().unwrap_or(0);
+        let patch = parts.next().flatten().unwrap_or(0);
+        let mut opts = DiscoveryOptions::for_airflow_major(major);
+        if major == 3 {
+            opts.glob_dirs = match (minor, patch) {
+                (0, _) => GlobDirs::SlashForSlashPatterns,
+                (1, p) if p < 6 => GlobDirs::Bare,
+                (1, _) => GlobDirs::Slash { dir_only: false },
+                _ => GlobDirs::Slash { dir_only: true },
+            };
+        }
+        opts
     }
 }
 
@@ -181,7 +225,7 @@ fn walk(
     let mut keep = Vec::new();
     for d in dirs {
         let d_rel = join(rel, &d);
-        if is_ignored(&d_rel, true, &rules, opts.airflow3) {
+        if is_ignored(&d_rel, true, &rules, opts.glob_dirs) {
             out.ignored.push(format!("{d_rel}/"));
             continue;
         }
@@ -202,7 +246,7 @@ fn walk(
             continue;
         }
         let f_rel = join(rel, &f);
-        if is_ignored(&f_rel, false, &rules, opts.airflow3) {
+        if is_ignored(&f_rel, false, &rules, opts.glob_dirs) {
             out.ignored.push(f_rel);
             continue;
         }

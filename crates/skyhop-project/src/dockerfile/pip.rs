@@ -378,6 +378,30 @@ fn made_paths(text: &str, workdir: &str, env: &[(String, String)], out: &mut Vec
                     add(dir);
                 }
             }
+            // dbt writes its artifacts into the project it runs on: `target/` (the manifest
+            // a DAG may read) and, for `dbt deps`, `dbt_packages/`
+            Some("dbt") => {
+                let value = |flag: &str| {
+                    words
+                        .iter()
+                        .position(|w| w == flag)
+                        .and_then(|i| words.get(i + 1))
+                };
+                let project = value("--project-dir").map_or(".", |d| d.as_str());
+                let made = match words.get(1).map(String::as_str) {
+                    Some("deps") => Some("dbt_packages".to_string()),
+                    Some(
+                        "parse" | "compile" | "build" | "run" | "ls" | "list" | "docs" | "seed"
+                        | "test" | "snapshot",
+                    ) => Some(
+                        value("--target-path").map_or_else(|| "target".to_string(), String::clone),
+                    ),
+                    _ => None,
+                };
+                if let Some(dir) = made {
+                    add(&join(&join(&cwd, project), &dir));
+                }
+            }
             Some("curl" | "wget") => {
                 let flag = if first == Some("curl") { "-o" } else { "-O" };
                 if let Some(i) = words.iter().position(|w| w == flag)
@@ -907,6 +931,19 @@ mod tests {
                 "/tmp/repo".to_string()
             ]
         );
+        // a real project's `dbt parse` in the dbt project's WORKDIR makes the manifest that
+        // its DbtDag reads (`target/manifest.json`)
+        let df = Dockerfile::parse(
+            "FROM astrocrpublic.azurecr.io/runtime:3.0-3\nWORKDIR /usr/local/airflow/dbt/demo\nRUN mkdir -p ~/.dbt && source /usr/local/airflow/dbt_venv/bin/activate && dbt deps && dbt parse\nRUN dbt compile --project-dir /usr/local/airflow/dbt/other --target-path out\n",
+        )
+        .unwrap();
+        let made = df.pip_installs_in(Some(r)).made;
+        assert!(
+            made.contains(&"/usr/local/airflow/dbt/demo/target".to_string()),
+            "{made:?}"
+        );
+        assert!(made.contains(&"/usr/local/airflow/dbt/demo/dbt_packages".to_string()));
+        assert!(made.contains(&"/usr/local/airflow/dbt/other/out".to_string()));
         assert!(wildcard("*.whl", "a-1.whl"));
         assert!(!wildcard("*.whl", "a-1.tar.gz"));
     }

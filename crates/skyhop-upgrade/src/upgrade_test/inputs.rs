@@ -83,7 +83,8 @@ pub(super) fn dockerfile_missing(project: &Project) -> Vec<classify::Missing> {
 }
 
 /// The current version's parse results for `files` (relative paths), when its environment can
-/// be had; `None` (with a note) when not.
+/// be had; `None` (with a note) when not. What its install left out or substituted, and why it
+/// could not be had, go to `notes` (the report's, not only the console).
 pub(super) fn parse_current(
     ctx: &Ctx,
     project: &Project,
@@ -91,6 +92,7 @@ pub(super) fn parse_current(
     lock: Option<&Lock>,
     files: &[String],
     args: &Options,
+    notes: &mut Vec<String>,
 ) -> Option<(skyhop_parse::ParseReport, Vec<classify::Missing>)> {
     let lock = lock?;
     // Only files the current version loads at all: one its .airflowignore hides today fails
@@ -109,7 +111,7 @@ pub(super) fn parse_current(
         return None;
     }
     let files = &files[..];
-    let run = || -> Result<(skyhop_parse::ParseReport, Vec<classify::Missing>), Failure> {
+    let mut run = || -> Result<(skyhop_parse::ParseReport, Vec<classify::Missing>), Failure> {
         let env = lint::installed(
             ctx,
             project,
@@ -117,6 +119,11 @@ pub(super) fn parse_current(
             lock.clone(),
             args.index_url.as_deref(),
         )?;
+        for n in &env.venv.notes {
+            if !notes.iter().any(|x| x.ends_with(n.as_str())) {
+                notes.push(format!("{} (current): {n}", current.label));
+            }
+        }
         let report = lint::run_parse_of(
             ctx,
             project,
@@ -131,11 +138,13 @@ pub(super) fn parse_current(
     match run() {
         Ok(r) => Some(r),
         Err(f) => {
-            ctx.progress.note(&format!(
+            let note = format!(
                 "the files failing under the target were not parsed under {} ({}): pre-existing failures cannot be told apart",
                 current.describe(),
                 f.message
-            ));
+            );
+            ctx.progress.note(&note);
+            notes.push(note);
             None
         }
     }

@@ -396,7 +396,15 @@ pub fn run(ctx: &Ctx, project: &Project, args: &Options, ends: Ends) -> Result<O
                 let before = if failing.is_empty() || current_freeze.is_some() {
                     None
                 } else {
-                    parse_current(ctx, project, &current, cur_lock.as_ref(), &failing, args)
+                    parse_current(
+                        ctx,
+                        project,
+                        &current,
+                        cur_lock.as_ref(),
+                        &failing,
+                        args,
+                        &mut notes,
+                    )
                 };
                 let unknown = envs::unreproduced(project, env.as_ref().map(|e| &e.lock));
                 let made = envs::made_paths(project);
