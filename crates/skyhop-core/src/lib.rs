@@ -210,6 +210,10 @@ pub struct NoWheel {
     /// requirements (the requirement was left out when every one failed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conflicting: Vec<String>,
+    /// The Python skyhop tested with, when it is not the image's and has a wheel of this very
+    /// version: the tests installed it (only the image build would compile it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tested_with: Option<String>,
 }
 
 /// A resolved environment: sorted packages plus provenance.

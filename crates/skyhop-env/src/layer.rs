@@ -480,6 +480,7 @@ fn no_wheels(
             requirement,
             version: p.version.clone(),
             python: python_without_wheel(p, pythons, cache),
+            tested_with: tested_with(p, pythons, cache),
             used,
             oldest: support.with_wheel.first().map(ToString::to_string),
             newest: support.with_wheel.last().map(ToString::to_string),
@@ -487,6 +488,15 @@ fn no_wheels(
         });
     }
     Ok(moved)
+}
+
+/// The Python skyhop tests with, when it is not the image's and has a wheel of `p`'s very
+/// version (the tests then install it as it is).
+fn tested_with(p: &Package, pythons: &[&str], cache: &Cache) -> Option<String> {
+    let tested = pythons.get(1)?;
+    wheels::wheel_support(&p.name, tested, cache)
+        .is_ok_and(|s| s.has(&p.version))
+        .then(|| tested.to_string())
 }
 
 /// The Python a finding about `p` names: the image's, unless only the Python skyhop tests with

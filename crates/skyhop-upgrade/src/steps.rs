@@ -494,6 +494,13 @@ pub fn layering_findings(lock: &skyhop_core::Lock, new: &Pinned) -> Vec<Finding>
                 "the image build would compile it from source, which needs a compiler and headers the image does not have; none of the nearest versions with a wheel ({}) installs together with the other requirements, so skyhop left it out and DAG files importing it are not tested",
                 n.conflicting.join(", ")
             ),
+            None if n.tested_with.is_some() => format!(
+                "the image build would compile it from source, which needs a compiler and headers the image does not have; no version the requirements accept has a wheel for Python {}, so pin one that does (the tests used {}=={} on Python {}, which has a wheel for it)",
+                n.python,
+                r.name,
+                n.version,
+                n.tested_with.as_deref().unwrap_or_default()
+            ),
             None => {
                 "pip would compile it from source, which needs build tools in the image; skyhop left it out rather than compile it, so DAG files importing it are not tested".to_string()
             }
@@ -574,6 +581,7 @@ mod tests {
                 oldest: Some("2.3.3".into()),
                 newest: Some("3.1.1".into()),
                 conflicting: Vec::new(),
+                tested_with: None,
             });
         let new = crate::Pinned {
             label: "3.3.2".into(),
@@ -597,5 +605,54 @@ mod tests {
             f[0].message
         );
         assert!(!f[0].message.contains("another requirement of"));
+    }
+
+    /// `pandas>=2.1,<2.3` on Runtime 3.3 (Python 3.14, tested with 3.13): no accepted version has
+    /// a 3.14 wheel, so the image build compiles it; the tests installed 2.2.3 (it has a 3.13
+    /// wheel), and the finding must not say it was left out (seen on the example project).
+    #[test]
+    fn a_version_the_tested_python_has_a_wheel_for_is_not_said_left_out() {
+        let mut lock = skyhop_core::Lock::default();
+        lock.provenance
+            .layering
+            .no_wheel
+            .push(skyhop_core::NoWheel {
+                requirement: skyhop_core::Requirement {
+                    requirement: "pandas>=2.1,<2.3".into(),
+                    name: "pandas".into(),
+                    file: "requirements.txt".into(),
+                    line: 4,
+                    ..Default::default()
+                },
+                version: "2.2.3".into(),
+                python: "3.14".into(),
+                used: None,
+                oldest: Some("2.3.3".into()),
+                newest: Some("3.1.1".into()),
+                conflicting: Vec::new(),
+                tested_with: Some("3.13".into()),
+            });
+        let new = crate::Pinned {
+            label: "3.3.2".into(),
+            target: skyhop_catalog::Target::parse_airflow("3.3.2").unwrap(),
+            runtime: None,
+            airflow: "3.3.2".into(),
+            python: "3.14".into(),
+            image: None,
+            suffix: String::new(),
+            notes: Vec::new(),
+            image_packages: Default::default(),
+            image_constraints: None,
+        };
+        let f = layering_findings(&lock, &new);
+        assert_eq!(f[0].rule, "SKY503");
+        assert_eq!(f[0].line, 4);
+        assert!(!f[0].message.contains("left it out"), "{}", f[0].message);
+        assert!(
+            f[0].message
+                .contains("the tests used pandas==2.2.3 on Python 3.13"),
+            "{}",
+            f[0].message
+        );
     }
 }
