@@ -156,6 +156,10 @@ pub struct Provenance {
     /// What installing the project's requirements on top of the image did (uv backend).
     #[serde(default)]
     pub layering: Layering,
+    /// Which packages require each package (uv's `# via`), while layering reads it; never kept
+    /// in a finished lock.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub via: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// What `pip install -r requirements.txt` on top of an image did to it, as skyhop modelled it.
@@ -214,6 +218,11 @@ pub struct NoWheel {
     /// version: the tests installed it (only the image build would compile it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tested_with: Option<String>,
+    /// For a package no line names: the chain from the project's requirement that brings it in
+    /// down to it (`["astro-sdk-python", "pandas"]`); `requirement`'s file and line are then
+    /// that requirement's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<String>,
 }
 
 /// A resolved environment: sorted packages plus provenance.

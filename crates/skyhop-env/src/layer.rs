@@ -24,7 +24,7 @@ use skyhop_core::{Layering, Lock, NoWheel, Package, Requirement, normalize_name}
 
 use crate::cache::{Cache, write_atomic};
 use crate::explain::{self, Layer};
-use crate::resolve::{EnvSpec, compile_command, read_compiled};
+use crate::resolve::{EnvSpec, compile_command_annotated, read_compiled};
 use crate::{EnvError, cmd, index_cache, wheels};
 
 /// How many times the requirements are resolved again after leaving a line out or moving a
@@ -285,7 +285,7 @@ fn compile(
             "layer.txt"
         });
         write_atomic(&out, base.to_freeze().as_bytes())?;
-        let mut c: Command = compile_command(spec, uv, dir, &out);
+        let mut c: Command = compile_command_annotated(spec, uv, dir, &out);
         c.arg(input).arg("-c").arg(constraints);
         if offline {
             c.arg("--offline");
@@ -446,13 +446,27 @@ fn no_wheels(
         let direct = lines
             .iter()
             .position(|l| l.active && l.name.as_deref() == Some(p.name.as_str()));
+        let via = match direct {
+            Some(_) => Vec::new(),
+            None => brought_in_by(&p.name, resolved, lines),
+        };
         let requirement = match direct {
             Some(i) => requirement_of(&lines[i], Vec::new(), String::new()),
-            None => Requirement {
-                requirement: format!("{}=={}", p.name, p.version),
-                name: p.name.clone(),
-                ..Requirement::default()
-            },
+            None => {
+                // on the line of the requirement that brings it in, when uv says which
+                let at = via.first().and_then(|top| {
+                    lines
+                        .iter()
+                        .find(|l| l.active && l.name.as_deref() == Some(top.as_str()))
+                });
+                Requirement {
+                    requirement: format!("{}=={}", p.name, p.version),
+                    name: p.name.clone(),
+                    file: at.map(|l| l.file.clone()).unwrap_or_default(),
+                    line: at.map_or(0, |l| l.line),
+                    ..Requirement::default()
+                }
+            }
         };
         if let Some(v) = &used {
             match direct.filter(|&i| lines[i].text.contains("==")) {
@@ -481,6 +495,7 @@ fn no_wheels(
             version: p.version.clone(),
             python: python_without_wheel(p, pythons, cache),
             tested_with: tested_with(p, pythons, cache),
+            via,
             used,
             oldest: support.with_wheel.first().map(ToString::to_string),
             newest: support.with_wheel.last().map(ToString::to_string),
@@ -488,6 +503,38 @@ fn no_wheels(
         });
     }
     Ok(moved)
+}
+
+/// The chain from a requirement line of the project down to `name` (`["astro-sdk-python",
+/// "pandas", "numpy"]`), through uv's `# via` annotations of `resolved`; empty when none leads
+/// to a line (the image's own packages, or no annotations).
+fn brought_in_by(name: &str, resolved: &Lock, lines: &[Line]) -> Vec<String> {
+    let via = &resolved.provenance.via;
+    let is_line = |n: &str| {
+        lines
+            .iter()
+            .any(|l| l.active && l.name.as_deref() == Some(n))
+    };
+    let mut parent: std::collections::BTreeMap<String, String> = Default::default();
+    let mut queue = std::collections::VecDeque::from([name.to_string()]);
+    while let Some(n) = queue.pop_front() {
+        if n != name && is_line(&n) {
+            let mut chain = vec![n.clone()];
+            let mut at = n;
+            while let Some(child) = parent.get(&at) {
+                chain.push(child.clone());
+                at = child.clone();
+            }
+            return chain;
+        }
+        for up in via.get(&n).into_iter().flatten() {
+            if up != name && !parent.contains_key(up) {
+                parent.insert(up.clone(), n.clone());
+                queue.push_back(up.clone());
+            }
+        }
+    }
+    Vec::new()
 }
 
 /// The Python skyhop tests with, when it is not the image's and has a wheel of `p`'s very
@@ -540,6 +587,7 @@ fn overlay(base: &Lock, resolved: Lock, mut layering: Layering) -> Lock {
         }
     }
     let mut provenance = resolved.provenance;
+    provenance.via.clear();
     provenance.exclude_newer = base.provenance.exclude_newer.clone();
     provenance.notes = base.provenance.notes.clone();
     provenance.layering = layering;

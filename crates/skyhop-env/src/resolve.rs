@@ -278,7 +278,7 @@ fn resolve_base(spec: &EnvSpec, uv: &Path, locks: &Path) -> Result<Lock, EnvErro
             Offline::Fresh(mut lock) => {
                 lock.provenance.exclude_newer = cutoff;
                 lock.provenance.notes = notes;
-                return Ok(lock);
+                return Ok(*lock);
             }
             // a pin's publication date does not change: the offline explanation is enough
             Offline::Failed(stderr) if explain::pin_after_cutoff(&stderr).is_some() => stderr,
@@ -390,7 +390,7 @@ fn base_input(c: &mut Command, input: &Path) {
 /// What resolving the base from uv's cache alone gave.
 enum Offline {
     /// As good as asking the index (see [`crate::index_cache`]).
-    Fresh(Lock),
+    Fresh(Box<Lock>),
     /// Failed, with uv's stderr.
     Failed(String),
     /// Not tried, or its result cannot be trusted: resolve online.
@@ -426,7 +426,7 @@ fn offline_base(
     let lock = read_compiled(&out, spec)?;
     Ok(
         if index_cache::pages_fresh_since(&uv_cache, &lock, cutoff) {
-            Offline::Fresh(lock)
+            Offline::Fresh(Box::new(lock))
         } else {
             Offline::NotUsable
         },
@@ -434,9 +434,22 @@ fn offline_base(
 }
 
 pub(crate) fn compile_command(spec: &EnvSpec, uv: &Path, dir: &Path, out: &Path) -> Command {
+    let mut c = compile_command_annotated(spec, uv, dir, out);
+    c.arg("--no-annotate");
+    c
+}
+
+/// [`compile_command`] with uv's `# via` annotations in the output ([`read_compiled`] reads
+/// them into the lock's `provenance.via`).
+pub(crate) fn compile_command_annotated(
+    spec: &EnvSpec,
+    uv: &Path,
+    dir: &Path,
+    out: &Path,
+) -> Command {
     let mut c = crate::uv::command(uv);
     c.current_dir(dir)
-        .args(["pip", "compile", "--quiet", "--no-header", "--no-annotate"])
+        .args(["pip", "compile", "--quiet", "--no-header"])
         .args(["--python-version", &spec.python])
         .args(["--python-platform", PYTHON_PLATFORM])
         .arg("-o")
@@ -464,12 +477,65 @@ pub(crate) fn read_compiled(path: &Path, spec: &EnvSpec) -> Result<Lock, EnvErro
         source,
     })?;
     lock.provenance.python = Some(spec.python.clone());
+    lock.provenance.via = read_via(&text);
     Ok(lock)
+}
+
+/// uv's `# via` annotations: for each package, the packages that require it (requirement
+/// files and constraints, `-r x` / `-c x`, left out).
+fn read_via(text: &str) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut via: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut current: Option<String> = None;
+    for raw in text.lines() {
+        let trimmed = raw.trim();
+        if !raw.starts_with(char::is_whitespace) && !trimmed.starts_with('#') {
+            let name: String = trimmed
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                .collect();
+            current = (!name.is_empty()).then(|| skyhop_core::normalize_name(&name));
+            continue;
+        }
+        let Some(pkg) = &current else { continue };
+        let Some(comment) = trimmed.strip_prefix('#') else {
+            continue;
+        };
+        let comment = comment.trim();
+        let names = match comment.strip_prefix("via") {
+            Some(rest) => rest.trim(),
+            None => comment,
+        };
+        if names.is_empty() || names.starts_with("-r") || names.starts_with("-c") {
+            continue;
+        }
+        let name: String = names
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            .collect();
+        if !name.is_empty() {
+            via.entry(pkg.clone())
+                .or_default()
+                .push(skyhop_core::normalize_name(&name));
+        }
+    }
+    via
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_uvs_via_annotations() {
+        let text = "pandas==2.1.4\n    # via\n    #   apache-airflow-providers-trino\n    #   astro_sdk_python\nnumpy==1.26.4\n    # via pandas\nrequests==2.32.3\n    # via -r requirements.txt\n";
+        let via = read_via(text);
+        assert_eq!(
+            via["pandas"],
+            ["apache-airflow-providers-trino", "astro-sdk-python"]
+        );
+        assert_eq!(via["numpy"], ["pandas"]);
+        assert!(!via.contains_key("requests"));
+    }
 
     #[test]
     fn pin_lines() {

@@ -507,7 +507,16 @@ pub fn layering_findings(lock: &skyhop_core::Lock, new: &Pinned) -> Vec<Finding>
         };
         // Only what the requirements add or move is checked: a package no line names is
         // brought in by one of the project's requirements, never by the image alone.
-        let through = if r.file.is_empty() {
+        let through = if !n.via.is_empty() {
+            format!(
+                " (no line of {} names it: `{}` brings it in, through {}; pin `{}` to a version that accepts a {} with a wheel)",
+                r.file,
+                n.via[0],
+                n.via.join(" -> "),
+                n.via[0],
+                r.name
+            )
+        } else if r.file.is_empty() {
             format!(
                 " (no line of requirements.txt names it: one of the project's requirements brings it in on {}; pin that requirement to a version that accepts a {} with a wheel)",
                 new.describe(),
@@ -524,7 +533,11 @@ pub fn layering_findings(lock: &skyhop_core::Lock, new: &Pinned) -> Vec<Finding>
                 "{}=={} has no wheel for Python {} on Linux x86-64 ({range}); {tested}{through}",
                 r.name, n.version, n.python,
             ),
-            n.used.as_ref().map(|v| format!("{}=={v}", r.name)),
+            // a pin of the package itself goes on its own line, not on the one that brings it
+            n.used
+                .as_ref()
+                .filter(|_| n.via.is_empty())
+                .map(|v| format!("{}=={v}", r.name)),
         ));
     }
     out
@@ -582,6 +595,7 @@ mod tests {
                 newest: Some("3.1.1".into()),
                 conflicting: Vec::new(),
                 tested_with: None,
+                via: Vec::new(),
             });
         let new = crate::Pinned {
             label: "3.3.2".into(),
@@ -631,6 +645,7 @@ mod tests {
                 newest: Some("3.1.1".into()),
                 conflicting: Vec::new(),
                 tested_with: Some("3.13".into()),
+                via: Vec::new(),
             });
         let new = crate::Pinned {
             label: "3.3.2".into(),
