@@ -84,6 +84,25 @@ pub struct Finding {
     /// (SARIF `relatedLocations`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<Related>,
+    /// What the detector knew that a fix needs, set where the finding is made: fixes read
+    /// this, never the message. Not part of any report (reports show the message).
+    #[serde(skip)]
+    pub facts: Facts,
+}
+
+/// The facts a fix of a finding needs, as the detector knew them (ruff attaches its `Fix` the
+/// same way): rewording a message never turns a fix off.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Facts {
+    /// Nothing a fix needs beyond the finding's place, rule and `replacement`.
+    #[default]
+    None,
+    /// The distribution that provides the missing module, as the detector named it (SKY104):
+    /// the fix adds it to the requirements.
+    MissingPackage(String),
+    /// Airflow's error or warning is about a trigger rule (SKY900 / SKY910): the fix renames a
+    /// removed `trigger_rule=` value near the finding's line.
+    TriggerRule,
 }
 
 /// A place related to a finding.

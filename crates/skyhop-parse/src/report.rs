@@ -1,7 +1,7 @@
 //! The result of a parse run ([`ParseReport`]) and its two views: a text summary and findings.
 
 use serde::{Deserialize, Serialize};
-use skyhop_core::{Finding, Severity, Source};
+use skyhop_core::{Facts, Finding, Severity, Source};
 
 /// Rule code of a DAG file that raised an exception while being imported.
 pub const RULE_IMPORT_ERROR: &str = "SKY900";
@@ -212,17 +212,19 @@ pub fn to_findings(report: &ParseReport) -> Vec<Finding> {
     let mut findings = Vec::new();
     for file in &report.files {
         if let Some(rule) = file.failure_rule() {
+            let message = format!(
+                "DAG file fails to import under Airflow {}: {}",
+                report.airflow,
+                file.summary()
+            );
             findings.push(Finding {
                 path: file.path.clone(),
                 line: file.line.unwrap_or(0),
                 column: 0,
                 rule: rule.to_string(),
                 severity: Severity::Error,
-                message: format!(
-                    "DAG file fails to import under Airflow {}: {}",
-                    report.airflow,
-                    file.summary()
-                ),
+                facts: facts_of(&message),
+                message,
                 replacement: None,
                 source: Source::Parse,
                 related: Vec::new(),
@@ -230,6 +232,11 @@ pub fn to_findings(report: &ParseReport) -> Vec<Finding> {
         }
         for w in &file.warnings {
             let deprecation = w.is_deprecation();
+            let message = format!(
+                "{}: {}",
+                short_name(&w.category),
+                w.message.lines().next().unwrap_or("")
+            );
             findings.push(Finding {
                 path: file.path.clone(),
                 line: w.line.unwrap_or(0),
@@ -245,11 +252,8 @@ pub fn to_findings(report: &ParseReport) -> Vec<Finding> {
                 } else {
                     Severity::Info
                 },
-                message: format!(
-                    "{}: {}",
-                    short_name(&w.category),
-                    w.message.lines().next().unwrap_or("")
-                ),
+                facts: facts_of(&message),
+                message,
                 replacement: None,
                 source: Source::Parse,
                 related: Vec::new(),
@@ -257,6 +261,16 @@ pub fn to_findings(report: &ParseReport) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// What a fix needs to know of Airflow's error or warning (`message`, the finding's own text):
+/// whether it is about a trigger rule, the one failure skyhop fixes from the parse test alone.
+fn facts_of(message: &str) -> Facts {
+    if message.contains("trigger_rule") || message.contains("Trigger Rule") {
+        Facts::TriggerRule
+    } else {
+        Facts::None
+    }
 }
 
 #[cfg(test)]
@@ -335,6 +349,35 @@ mod tests {
             .map(|f| format!("{} {} {} {}", f.location(), f.rule, f.severity, f.message))
             .collect();
         insta::assert_snapshot!(rows.join("\n"));
+    }
+
+    #[test]
+    fn trigger_rule_errors_carry_the_fact() {
+        let report = ParseReport {
+            airflow: "3.1.3".into(),
+            files: vec![FileResult {
+                path: "dags/t.py".into(),
+                ok: false,
+                error: Some(
+                    "Invalid trigger_rule 'none_failed_or_skipped'; valid trigger rules are: ..."
+                        .into(),
+                ),
+                error_type: Some("AirflowException".into()),
+                line: Some(5),
+                ..FileResult::default()
+            }],
+            ..ParseReport::default()
+        };
+        let findings = to_findings(&report);
+        assert_eq!(findings[0].facts, Facts::TriggerRule);
+        // other failures carry nothing, and the fact is in no report
+        assert!(
+            to_findings(&sample())
+                .iter()
+                .all(|f| f.facts == Facts::None)
+        );
+        let json = serde_json::to_string(&findings[0]).unwrap();
+        assert!(!json.contains("facts") && !json.contains("TriggerRule"));
     }
 
     #[test]

@@ -659,6 +659,7 @@ mod tests {
             replacement: None,
             source: skyhop_core::Source::Check,
             related: Vec::new(),
+            facts: Default::default(),
         };
         let mut findings = vec![
             finding(
@@ -707,6 +708,7 @@ mod tests {
             replacement: None,
             source: skyhop_core::Source::Check,
             related: Vec::new(),
+            facts: Default::default(),
         }];
         not_checked(
             &mut findings,

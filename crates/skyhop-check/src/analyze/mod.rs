@@ -30,7 +30,7 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
 use ruff_source_file::LineIndex;
 use ruff_text_size::{Ranged, TextRange, TextSize};
-use skyhop_core::{Finding, Severity, Source};
+use skyhop_core::{Facts, Finding, Severity, Source};
 
 use crate::index::{ApiIndex, Resolved, Signature, provider_package};
 use crate::rules::{NameRule, rules};
@@ -290,6 +290,19 @@ impl<'a> Analyzer<'a> {
         message: String,
         replacement: Option<String>,
     ) {
+        self.push_with(offset, rule, severity, message, replacement, Facts::None);
+    }
+
+    /// [`Self::push`] with the facts a fix of the finding needs.
+    fn push_with(
+        &mut self,
+        offset: TextSize,
+        rule: &str,
+        severity: Severity,
+        message: String,
+        replacement: Option<String>,
+        facts: Facts,
+    ) {
         let (line, column) = self.lines.line_column(self.source, offset);
         let checked = Checked {
             finding: Finding {
@@ -302,6 +315,7 @@ impl<'a> Analyzer<'a> {
                 replacement,
                 source: Source::Check,
                 related: Vec::new(),
+                facts,
             },
             at_import: self.function_depth == 0,
         };

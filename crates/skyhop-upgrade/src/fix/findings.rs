@@ -58,6 +58,7 @@ pub(super) fn import_failures(project: &Project, eval: &Eval) -> Vec<Finding> {
             replacement: None,
             source: Source::Parse,
             related: Vec::new(),
+            facts: Default::default(),
         });
     }
     out
@@ -149,6 +150,7 @@ pub(super) fn deprecation_warnings(project: &Project, eval: &Eval) -> Vec<Findin
             replacement: Some(new),
             source: Source::Parse,
             related: Vec::new(),
+            facts: Default::default(),
         });
     }
     out
@@ -219,6 +221,7 @@ pub(super) fn moved_elsewhere(project: &Project, eval: &Eval) -> Vec<Finding> {
                 replacement: Some(best.clone()),
                 source: Source::Check,
                 related: Vec::new(),
+                facts: Default::default(),
             });
         }
     }

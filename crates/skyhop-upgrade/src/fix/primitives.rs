@@ -111,13 +111,6 @@ pub(super) fn new_provider_modules(old: &str, new: &str) -> Vec<String> {
     modules(new).difference(&before).cloned().collect()
 }
 
-/// `... needs package `apache-airflow-providers-http`, ...` → the package.
-pub(super) fn needed_package(message: &str) -> Option<String> {
-    let (_, rest) = message.split_once("needs package `")?;
-    let name = rest.split('`').next()?;
-    (!name.is_empty()).then(|| skyhop_core::normalize_name(name))
-}
-
 /// Line `line` (1-based) of the project file `rel`, when it can be read.
 pub(super) fn source_line(root: &Path, rel: &str, line: u32) -> Option<String> {
     let text = std::fs::read_to_string(root.join(rel)).ok()?;

@@ -215,6 +215,7 @@ pub(super) fn catalog_findings(
         replacement,
         source: Source::Catalog,
         related: Vec::new(),
+        facts: Default::default(),
     };
     match ctx
         .catalog
