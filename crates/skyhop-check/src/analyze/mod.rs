@@ -33,6 +33,7 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 use skyhop_core::{Facts, Finding, Severity, Source};
 
 use crate::index::{ApiIndex, Resolved, Signature, provider_package};
+use crate::registry::Rule;
 use crate::rules::{NameRule, rules};
 use crate::version::Version;
 
@@ -218,9 +219,6 @@ pub struct LocalImport {
     pub guarded: bool,
 }
 
-/// Findings of import statements: dropped in an `except ImportError` branch that never runs.
-const IMPORT_RULES: &[&str] = &["SKY101", "SKY102", "SKY103", "SKY104"];
-
 impl<'a> Analyzer<'a> {
     pub fn new(ctx: &'a Ctx<'a>, file: &'a Path, path: &'a str, source: &'a str) -> Self {
         Analyzer {
@@ -320,7 +318,7 @@ impl<'a> Analyzer<'a> {
             at_import: self.function_depth == 0,
         };
         self.pending.push(Pending {
-            import: IMPORT_RULES.contains(&rule),
+            import: Rule::from_code(rule).is_some_and(Rule::fails_import),
             checked,
             guard: self.guards.last().copied(),
         });

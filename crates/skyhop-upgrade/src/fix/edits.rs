@@ -57,7 +57,10 @@ pub(super) fn plan_edits(
             .applied
             .iter()
             .map(|a| a.rule.as_str())
-            .find(|r| matches!(*r, "SKY101" | "SKY102" | "SKY103" | "SKY201"))
+            .find(|r| {
+                skyhop_check::Rule::from_code(r)
+                    .is_some_and(skyhop_check::Rule::fixed_by_import_rewrite)
+            })
             .unwrap_or("SKY103")
             .to_string();
         for module in new_provider_modules(&f.old, &f.new) {
