@@ -272,8 +272,11 @@ pub(super) fn plan_edits(
             ));
             continue;
         };
-        let at = located.line as u32;
-        let key = key.to_string();
+        let fix = TextFix::EnvAfter {
+            line: located.line as u32,
+            key: key.to_string(),
+            setting: setting.to_string(),
+        };
         let c = Change {
             path: "Dockerfile".into(),
             line: f.line,
@@ -281,14 +284,7 @@ pub(super) fn plan_edits(
             safe: true,
             what: "config".into(),
         };
-        edit_text(&mut texts, "Dockerfile", c, &|t| {
-            if t.lines()
-                .any(|l| l.trim_start().starts_with("ENV") && l.contains(&key))
-            {
-                return None;
-            }
-            insert_after_line(t, at, &format!("ENV {setting}"))
-        });
+        edit_text(&mut texts, "Dockerfile", c, &|t| fix.apply(t));
     }
     // Configuration settings (SKY401), wherever the project sets them.
     for (c, fix) in config_edits(project, eval, new, unsafe_fixes) {
@@ -374,6 +370,13 @@ pub(super) enum TextFix {
     },
     /// The requirement at `line` replaced by `new`.
     Requirement { line: u32, new: String },
+    /// `ENV setting` (`KEY=value`) inserted after the Dockerfile's line `line` (its `FROM`),
+    /// unless an `ENV` line sets `key` already.
+    EnvAfter {
+        line: u32,
+        key: String,
+        setting: String,
+    },
 }
 
 impl TextFix {
@@ -388,6 +391,15 @@ impl TextFix {
                 key,
             } => rename_config_read(text, *line, *column, section, key),
             TextFix::Requirement { line, new } => replace_requirement(text, *line, new),
+            TextFix::EnvAfter { line, key, setting } => {
+                if text
+                    .lines()
+                    .any(|l| l.trim_start().starts_with("ENV") && l.contains(key.as_str()))
+                {
+                    return None;
+                }
+                insert_after_line(text, *line, &format!("ENV {setting}"))
+            }
         }
     }
 }

@@ -161,3 +161,20 @@ fn requirement_fix() {
     assert!(finding_fix(&w).is_none());
     assert!(finding_fix(&finding("dags/a.py", 3, 1, "SKY104", None)).is_none());
 }
+
+#[test]
+fn airflowignore_syntax_fix_sets_the_variable_once() {
+    let fix = super::edits::TextFix::EnvAfter {
+        line: 1,
+        key: "AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX".into(),
+        setting: "AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX=regexp".into(),
+    };
+    let dockerfile = "FROM quay.io/astronomer/astro-runtime:12.0.0\r\nENV A=1\r\n";
+    let new = fix.apply(dockerfile).unwrap();
+    assert_eq!(
+        new,
+        "FROM quay.io/astronomer/astro-runtime:12.0.0\r\nENV AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX=regexp\r\nENV A=1\r\n"
+    );
+    // run again: nothing to do
+    assert_eq!(fix.apply(&new), None);
+}
