@@ -160,13 +160,7 @@ pub(super) fn newest_resolving(
 
 /// Whether version `a` is newer than `b` (both PEP 440; `false` when either does not parse).
 pub(crate) fn is_newer(a: &str, b: &str) -> bool {
-    match (
-        a.parse::<pep440_rs::Version>(),
-        b.parse::<pep440_rs::Version>(),
-    ) {
-        (Ok(a), Ok(b)) => a > b,
-        _ => false,
-    }
+    skyhop_core::compare_versions(a, b).is_some_and(std::cmp::Ordering::is_gt)
 }
 
 /// `conf.get('kubernetes', 'NAMESPACE')` read as `conf.get('kubernetes_executor', 'namespace')`:
