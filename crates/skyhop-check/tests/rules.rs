@@ -635,19 +635,19 @@ fn sky104_names_its_package_as_a_fact() {
         Some(index()),
         &opts("3.1.3"),
     );
-    let facts: Vec<(u32, skyhop_core::Facts)> = findings
+    let facts: Vec<(u32, Option<String>)> = findings
         .iter()
         .filter(|f| f.rule == "SKY104")
-        .map(|f| (f.line, f.facts.clone()))
+        .map(|f| (f.line, f.facts.missing_package.clone()))
         .collect();
-    let package = |p: &str| skyhop_core::Facts::MissingPackage(p.into());
+    let package = |p: &str| Some(p.to_string());
     assert_eq!(
         facts,
         [
             (1, package("apache-airflow-providers-http")),
             (2, package("astronomer-providers")),
             // no distribution known: nothing for a fix to add
-            (3, skyhop_core::Facts::None),
+            (3, None),
             (4, package("google-api-python-client")),
         ]
     );

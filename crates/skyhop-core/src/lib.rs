@@ -91,18 +91,20 @@ pub struct Finding {
 }
 
 /// The facts a fix of a finding needs, as the detector knew them (ruff attaches its `Fix` the
-/// same way): rewording a message never turns a fix off.
+/// same way): rewording a message never turns a fix off. The default is none: nothing a fix
+/// needs beyond the finding's place, rule and `replacement`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Facts {
-    /// Nothing a fix needs beyond the finding's place, rule and `replacement`.
-    #[default]
-    None,
+pub struct Facts {
     /// The distribution that provides the missing module, as the detector named it (SKY104):
     /// the fix adds it to the requirements.
-    MissingPackage(String),
+    pub missing_package: Option<String>,
     /// Airflow's error or warning is about a trigger rule (SKY900 / SKY910): the fix renames a
     /// removed `trigger_rule=` value near the finding's line.
-    TriggerRule,
+    pub trigger_rule: bool,
+    /// The dotted name Airflow's deprecation warning says moved, and where to (SKY910:
+    /// `Import 'airflow.datasets.Dataset' is deprecated ... import it from 'airflow.sdk.Asset'`):
+    /// the fix rewrites the import.
+    pub moved: Option<(String, String)>,
 }
 
 /// A place related to a finding.

@@ -288,7 +288,14 @@ impl<'a> Analyzer<'a> {
         message: String,
         replacement: Option<String>,
     ) {
-        self.push_with(offset, rule, severity, message, replacement, Facts::None);
+        self.push_with(
+            offset,
+            rule,
+            severity,
+            message,
+            replacement,
+            Facts::default(),
+        );
     }
 
     /// [`Self::push`] with the facts a fix of the finding needs.

@@ -560,7 +560,10 @@ fn specific_rule(qualname: &str) -> Option<&'static str> {
 /// then names it too).
 fn not_installed_facts(package: Option<&str>) -> Facts {
     match package {
-        Some(p) if !p.is_empty() => Facts::MissingPackage(p.to_string()),
-        _ => Facts::None,
+        Some(p) if !p.is_empty() => Facts {
+            missing_package: Some(p.to_string()),
+            ..Facts::default()
+        },
+        _ => Facts::default(),
     }
 }

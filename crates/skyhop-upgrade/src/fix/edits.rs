@@ -123,7 +123,7 @@ pub(super) fn plan_edits(
     }
     // Packages the target lacks (SKY104).
     for f in eval.findings.iter().filter(|f| f.rule == "SKY104") {
-        if let Facts::MissingPackage(package) = &f.facts {
+        if let Some(package) = &f.facts.missing_package {
             providers
                 .entry(skyhop_core::normalize_name(package))
                 .or_insert_with(|| (format!("{}:{}", f.path, f.line), "SKY104".into()));
@@ -416,7 +416,7 @@ pub(super) fn finding_fix(f: &Finding) -> Option<(Change, TextFix)> {
         what,
     };
     match f.rule.as_str() {
-        "SKY900" | "SKY910" if f.facts == Facts::TriggerRule => Some((
+        "SKY900" | "SKY910" if f.facts.trigger_rule => Some((
             change("removed trigger rule renamed".into()),
             TextFix::TriggerRule { line: f.line },
         )),

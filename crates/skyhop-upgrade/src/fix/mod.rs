@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use skyhop_core::{Facts, Finding, Severity, Source};
+use skyhop_core::{Finding, Severity, Source};
 use skyhop_project::{Project, write_atomic};
 
 use crate::base::{Prepare, Prepared, prepare};

@@ -1,5 +1,6 @@
 use super::plan::bridge_target;
 use super::*;
+use skyhop_core::Facts;
 
 #[test]
 fn config_reads_renamed_in_place() {
@@ -83,7 +84,7 @@ fn finding(path: &str, line: u32, column: u32, rule: &str, replacement: Option<&
         replacement: replacement.map(str::to_string),
         source: Source::Check,
         related: Vec::new(),
-        facts: Facts::None,
+        facts: Facts::default(),
     }
 }
 
@@ -100,7 +101,7 @@ fn trigger_rule_fix_comes_from_the_facts_not_the_message() {
     f.message = "DAG file fails: ValueError: 'trigger_rule' must be one of ...".into();
     // the message names a trigger rule, the detector said nothing: no fix
     assert!(finding_fix(&f).is_none());
-    f.facts = Facts::TriggerRule;
+    f.facts.trigger_rule = true;
     f.message = "reworded".into();
     let (what, new) = fixed(&f, dag).unwrap();
     assert_eq!(what, "removed trigger rule renamed");
