@@ -4,11 +4,15 @@
 
 use super::*;
 
-/// Trigger rules Airflow removed, and what it says to use instead.
-pub(super) const TRIGGER_RULES: &[(&str, &str)] = &[
-    ("none_failed_or_skipped", "none_failed_min_one_success"),
-    ("dummy", "always"),
-];
+/// Trigger rules Airflow removed, and what it says to use instead: the check's table of
+/// removed argument values (`rules/values.json`, SKY311).
+fn trigger_rules() -> impl Iterator<Item = (&'static str, &'static str)> {
+    skyhop_check::rules::rules()
+        .values
+        .iter()
+        .filter(|v| v.argument == "trigger_rule")
+        .filter_map(|v| Some((v.value.as_str(), v.new.as_deref()?)))
+}
 
 /// A removed trigger rule (`trigger_rule="none_failed_or_skipped"`) in the lines from `line`
 /// on (a call starts there), renamed to the one Airflow names: `(new text, old value)`.
@@ -17,7 +21,7 @@ pub(super) fn trigger_rule_fix(text: &str, line: u32) -> Option<(String, &'stati
     for (i, l) in text.split_inclusive('\n').enumerate() {
         let n = i as u32 + 1;
         if (line == 0 || (n >= line && n < line + 30)) && l.contains("trigger_rule") {
-            for (old, new) in TRIGGER_RULES {
+            for (old, new) in trigger_rules() {
                 for q in ['"', '\''] {
                     let lit = format!("{q}{old}{q}");
                     if let Some(k) = l.find(&lit) {

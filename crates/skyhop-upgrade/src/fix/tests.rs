@@ -62,6 +62,15 @@ fn trigger_rules_and_bridges() {
         src.replace("'none_failed_or_skipped'", "'none_failed_min_one_success'")
     );
     assert_eq!(trigger_rule_fix(&new, 1), None);
+    // both removed values, from the check's table
+    let dummy = "t = EmptyOperator(task_id='e', trigger_rule=\"dummy\")\n";
+    assert_eq!(
+        trigger_rule_fix(dummy, 1),
+        Some((
+            "t = EmptyOperator(task_id='e', trigger_rule=\"always\")\n".to_string(),
+            "dummy"
+        ))
+    );
     assert_eq!(
         bridge_target("the latest 12.x/13.x (Runtime 13.11.0)").map(|t| t.to_string()),
         skyhop_catalog::RuntimeVersion::parse("13.11.0")
