@@ -253,6 +253,7 @@ pub(crate) fn set_findings(
                 replacement,
                 source: Source::Check,
                 related: Vec::new(),
+                facts: Default::default(),
             },
             at_import: false,
         };
@@ -467,6 +468,7 @@ pub(crate) fn default_findings(opts: &CheckOptions, info: Option<&ConfigInfo>) -
                 replacement: Some(setting),
                 source: Source::Check,
                 related: Vec::new(),
+                facts: Default::default(),
             },
             at_import: false,
         });

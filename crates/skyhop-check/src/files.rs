@@ -118,6 +118,7 @@ pub fn collect_python_files(paths: &[PathBuf], root: &Path) -> (Vec<PathBuf>, Ve
                         replacement: None,
                         source: Source::Check,
                         related: Vec::new(),
+                        facts: Default::default(),
                     });
                 }
             }

@@ -179,6 +179,7 @@ pub(crate) fn link(
                         replacement: None,
                         source: Source::Check,
                         related: causes,
+                        facts: Default::default(),
                     },
                     at_import: true,
                 },

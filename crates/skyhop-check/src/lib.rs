@@ -24,6 +24,7 @@
 //!   code (SKY402) and the defaults it relies on (SKY403);
 //! - the curated rules, as data files under `rules/` embedded at build time ([`rules`]), with
 //!   their docs ([`rule_doc`], [`all_rules`]) and version ranges;
+//! - the list of every rule skyhop reports ([`Rule`]: code, name, what fixes it, its doc);
 //! - text / JSON output ([`to_text`], [`to_json`]) and safe fixes ([`fix`], [`unified_diff`],
 //!   [`apply_fixes`]);
 //! - [`no_transparent_huge_pages`], the process setting its binaries start with (mimalloc).
@@ -40,6 +41,7 @@ mod fix;
 mod helpers;
 pub mod index;
 mod output;
+pub mod registry;
 pub mod rules;
 pub mod version;
 
@@ -57,6 +59,7 @@ pub use fix::{
 };
 pub use index::{ApiIndex, Distribution, IndexError, Resolved};
 pub use output::{to_json, to_text};
+pub use registry::{Fixability, Rule};
 pub use rules::{RuleDoc, all_rules, rule_doc};
 pub use version::Version;
 
@@ -276,6 +279,7 @@ fn file_finding(path: &str, line: u32, column: u32, rule: &str, message: String)
         replacement: None,
         source: Source::Check,
         related: Vec::new(),
+        facts: Default::default(),
     }
 }
 
@@ -343,6 +347,7 @@ fn provider_findings(index: &ApiIndex) -> Vec<Checked> {
                     replacement: Some(rule.use_instead.clone()),
                     source: Source::Check,
                     related: Vec::new(),
+                    facts: Default::default(),
                 },
                 at_import: false,
             });

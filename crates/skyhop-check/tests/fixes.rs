@@ -37,6 +37,7 @@ fn at(file: &str, needle: &str, nth: usize, rule: &str, replacement: Option<&str
         replacement: replacement.map(str::to_string),
         source: Source::Check,
         related: Vec::new(),
+        facts: Default::default(),
     }
 }
 

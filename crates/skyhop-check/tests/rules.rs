@@ -625,3 +625,30 @@ fn classes_through_project_modules() {
         "{text}"
     );
 }
+
+#[test]
+fn sky104_names_its_package_as_a_fact() {
+    let root = fixtures();
+    let findings = check(
+        &[root.join("SKY104.py")],
+        &root,
+        Some(index()),
+        &opts("3.1.3"),
+    );
+    let facts: Vec<(u32, Option<String>)> = findings
+        .iter()
+        .filter(|f| f.rule == "SKY104")
+        .map(|f| (f.line, f.facts.missing_package.clone()))
+        .collect();
+    let package = |p: &str| Some(p.to_string());
+    assert_eq!(
+        facts,
+        [
+            (1, package("apache-airflow-providers-http")),
+            (2, package("astronomer-providers")),
+            // no distribution known: nothing for a fix to add
+            (3, None),
+            (4, package("google-api-python-client")),
+        ]
+    );
+}

@@ -5,8 +5,8 @@
 //! - [`Lock`] / [`Package`]: a resolved Python environment as sorted `(name, version)` pairs plus
 //!   where it came from, with `pip freeze` reading and writing;
 //! - [`Progress`]: how long-running library code reports progress without printing;
-//! - [`normalize_name`] (PEP 503), [`cache_dir`] (where skyhop keeps its cache) and
-//!   [`config_dir`] (where it keeps the key of encrypted secrets);
+//! - [`normalize_name`] (PEP 503), [`compare_versions`] (PEP 440), [`cache_dir`] (where
+//!   skyhop keeps its cache) and [`config_dir`] (where it keeps the key of encrypted secrets);
 //! - [`sealed_env`]: the few variables of the caller's environment that processes importing
 //!   user code (the parse harness, a local Airflow) start from, instead of all of them.
 //!
@@ -84,6 +84,27 @@ pub struct Finding {
     /// (SARIF `relatedLocations`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<Related>,
+    /// What the detector knew that a fix needs, set where the finding is made: fixes read
+    /// this, never the message. Not part of any report (reports show the message).
+    #[serde(skip)]
+    pub facts: Facts,
+}
+
+/// The facts a fix of a finding needs, as the detector knew them (ruff attaches its `Fix` the
+/// same way): rewording a message never turns a fix off. The default is none: nothing a fix
+/// needs beyond the finding's place, rule and `replacement`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// The distribution that provides the missing module, as the detector named it (SKY104):
+    /// the fix adds it to the requirements.
+    pub missing_package: Option<String>,
+    /// Airflow's error or warning is about a trigger rule (SKY900 / SKY910): the fix renames a
+    /// removed `trigger_rule=` value near the finding's line.
+    pub trigger_rule: bool,
+    /// The dotted name Airflow's deprecation warning says moved, and where to (SKY910:
+    /// `Import 'airflow.datasets.Dataset' is deprecated ... import it from 'airflow.sdk.Asset'`):
+    /// the fix rewrites the import.
+    pub moved: Option<(String, String)>,
 }
 
 /// A place related to a finding.
@@ -108,6 +129,18 @@ impl Finding {
             (l, c) => format!("{}:{l}:{c}", self.path),
         }
     }
+}
+
+/// A PEP 440 version (`2.10.5`, `3.0.0rc1`, `1.0+local`), `None` when `text` is not one: the
+/// one ordering of package and Airflow versions the crates share ([`compare_versions`]).
+pub fn parse_version(text: &str) -> Option<pep440_rs::Version> {
+    text.parse().ok()
+}
+
+/// `a` against `b` by PEP 440 (`2.10.5 < 3.1.3`, `3.0.0rc1 < 3.0.0`); `None` when either is
+/// not a version.
+pub fn compare_versions(a: &str, b: &str) -> Option<std::cmp::Ordering> {
+    Some(parse_version(a)?.cmp(&parse_version(b)?))
 }
 
 /// PEP 503 normalized package name: lowercase, runs of `-`, `_`, `.` become one `-`.
@@ -446,6 +479,16 @@ pub const SKYHOP_VERSION: &str = env!("CARGO_PKG_VERSION");
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn versions_order_by_pep440() {
+        use std::cmp::Ordering::*;
+        assert_eq!(compare_versions("2.10.5", "3.1.3"), Some(Less));
+        assert_eq!(compare_versions("2.10.5", "2.9.3"), Some(Greater));
+        assert_eq!(compare_versions("3.0.0rc1", "3.0.0"), Some(Less));
+        assert_eq!(compare_versions("1.0", "1.0.0"), Some(Equal));
+        assert_eq!(compare_versions("two", "3"), None);
+    }
 
     #[test]
     fn normalizes_names() {

@@ -2,7 +2,6 @@
 //! belongs to a version. `skyhop-deploy` orders deploys with the same functions.
 
 use std::cmp::Ordering;
-use std::str::FromStr;
 
 use crate::error::{DbError, Result};
 
@@ -17,7 +16,7 @@ pub fn airflow_major(version: &str) -> Result<u64> {
 }
 
 fn parse(v: &str) -> Result<pep440_rs::Version> {
-    pep440_rs::Version::from_str(v.trim()).map_err(|_| DbError::BadVersion(v.to_string()))
+    skyhop_core::parse_version(v.trim()).ok_or_else(|| DbError::BadVersion(v.to_string()))
 }
 
 #[cfg(test)]

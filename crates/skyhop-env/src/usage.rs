@@ -31,6 +31,10 @@ use crate::EnvError;
 use crate::cache::Cache;
 use crate::uv::UV_VERSION;
 
+mod holds;
+pub(crate) use holds::hold;
+use holds::in_use;
+
 /// How long a temporary directory counts as a build in progress rather than a leftover.
 const BEING_BUILT: Duration = Duration::from_secs(24 * 3600);
 
@@ -416,29 +420,6 @@ pub fn human_bytes(bytes: u64) -> String {
     }
 }
 
-/// Marks the venv `venvs/<hash>` used now and keeps a shared lock on its `.use` file until the
-/// process exits, so that no prune removes it meanwhile. Waits while a prune removes it.
-pub(crate) fn hold(venvs: &Path, hash: &str) -> Result<(), EnvError> {
-    static HELD: Mutex<Vec<(PathBuf, File)>> = Mutex::new(Vec::new());
-    let path = venvs.join(format!("{hash}.use"));
-    let mut held = HELD.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((_, f)) = held.iter().find(|(p, _)| *p == path) {
-        let _ = f.set_modified(SystemTime::now());
-        return Ok(());
-    }
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| EnvError::io(format!("cannot open {}", path.display()), e))?;
-    file.lock_shared()
-        .map_err(|e| EnvError::io(format!("cannot lock {}", path.display()), e))?;
-    let _ = file.set_modified(SystemTime::now());
-    held.push((path, file));
-    Ok(())
-}
-
 /// Marks a cache file as used now (its modification time: locks and indexes are written once).
 pub fn touch(path: &Path) {
     if let Ok(f) = OpenOptions::new().append(true).open(path) {
@@ -716,91 +697,6 @@ fn venv_versions(venv: &Path) -> (Option<String>, Option<String>) {
     (python, airflow)
 }
 
-/// The entries that must not be removed now, with who uses them: venvs whose `.use` lock
-/// another skyhop process holds, and venvs a running process uses.
-fn in_use(cache: &Cache, scan: &Scan) -> HashMap<usize, String> {
-    let venvs = cache.root.join("venvs");
-    let by_process = processes_using(&venvs);
-    let mut out = HashMap::new();
-    let recent = SystemTime::now() - BEING_BUILT;
-    for (i, e) in scan.entries.iter().enumerate() {
-        let name = file_name(&e.path);
-        if (name.starts_with(".tmp") || name.starts_with("airflow-home-")) && e.last_used > recent {
-            // a venv, uv or an index being built right now (a crashed build's leftovers go
-            // after a day)
-            out.insert(i, "being built".to_string());
-            continue;
-        }
-        let Some(hash) = &e.venv else { continue };
-        if let Some(who) = by_process.get(hash) {
-            out.insert(i, who.clone());
-        } else if held_by_skyhop(&venvs, hash) {
-            out.insert(i, "a skyhop process".to_string());
-        }
-    }
-    out
-}
-
-/// Whether another process holds `venvs/<hash>.use` (a skyhop using that venv).
-fn held_by_skyhop(venvs: &Path, hash: &str) -> bool {
-    let path = venvs.join(format!("{hash}.use"));
-    let Ok(f) = OpenOptions::new().write(true).open(&path) else {
-        return false; // never used by a skyhop that holds venvs
-    };
-    match f.try_lock() {
-        Ok(()) => false,
-        Err(TryLockError::WouldBlock) => true,
-        Err(TryLockError::Error(_)) => false,
-    }
-}
-
-/// Venv hash -> `pid N (command)` for every running process whose command line, environment
-/// (`VIRTUAL_ENV`) or mapped files point into `venvs/<hash>/` (Linux `/proc`; elsewhere none).
-fn processes_using(venvs: &Path) -> HashMap<String, String> {
-    let mut out = HashMap::new();
-    let Ok(procs) = fs::read_dir("/proc") else {
-        return out;
-    };
-    let own = std::process::id().to_string();
-    let mut needles = vec![format!("{}/", venvs.display())];
-    if let Ok(canon) = venvs.canonicalize()
-        && canon != venvs
-    {
-        needles.push(format!("{}/", canon.display()));
-    }
-    for p in procs.flatten() {
-        let pid = file_name(&p.path());
-        if !pid.bytes().all(|b| b.is_ascii_digit()) || pid == own {
-            continue;
-        }
-        let mut hashes: HashSet<String> = HashSet::new();
-        for part in ["cmdline", "environ", "maps"] {
-            let Ok(bytes) = fs::read(p.path().join(part)) else {
-                continue;
-            };
-            let text = String::from_utf8_lossy(&bytes);
-            for needle in &needles {
-                for (at, _) in text.match_indices(needle.as_str()) {
-                    let rest = &text[at + needle.len()..];
-                    let hash: String = rest.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
-                    if !hash.is_empty() {
-                        hashes.insert(hash);
-                    }
-                }
-            }
-        }
-        if hashes.is_empty() {
-            continue;
-        }
-        let comm = fs::read_to_string(p.path().join("comm")).unwrap_or_default();
-        let who = format!("pid {pid} ({})", comm.trim());
-        for h in hashes {
-            out.entry(h).or_insert_with(|| who.clone());
-        }
-    }
-    out
-}
-
 /// Removes an entry. A venv: under an exclusive lock on its `.use` file (a skyhop about to use
 /// it waits, then rebuilds it), moved aside first so no one ever sees half of it.
 fn remove_entry(cache: &Cache, e: &Entry) -> Result<(), String> {
@@ -841,148 +737,4 @@ fn remove_entry(cache: &Cache, e: &Entry) -> Result<(), String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_parse_and_print() {
-        assert_eq!(parse_size("20G"), Some(20 << 30));
-        assert_eq!(parse_size("20 GiB"), Some(20 << 30));
-        assert_eq!(parse_size("1.5gb"), Some(3 << 29));
-        assert_eq!(parse_size("500M"), Some(500 << 20));
-        assert_eq!(parse_size("123"), Some(123));
-        assert_eq!(parse_size("lots"), None);
-        assert_eq!(parse_size("12X"), None);
-        assert_eq!(human_bytes(10), "10 B");
-        assert_eq!(human_bytes(1536), "1.5 KiB");
-        assert_eq!(human_bytes(17 << 30), "17 GiB");
-    }
-
-    fn venv(root: &Path, hash: &str, bytes: usize, age_days: u64) -> PathBuf {
-        let dir = root.join("venvs").join(hash);
-        fs::create_dir_all(dir.join("bin")).unwrap();
-        fs::write(dir.join("skyhop-venv.json"), r#"{"python_version":"3.11"}"#).unwrap();
-        fs::write(dir.join("bin/data"), vec![b'x'; bytes]).unwrap();
-        let site = dir.join("lib/python3.11/site-packages/apache_airflow-2.9.1.dist-info");
-        fs::create_dir_all(site).unwrap();
-        let use_file = root.join("venvs").join(format!("{hash}.use"));
-        let f = File::create(&use_file).unwrap();
-        f.set_modified(SystemTime::now() - Duration::from_secs(age_days * 86_400))
-            .unwrap();
-        dir
-    }
-
-    #[test]
-    fn prunes_by_age_then_by_size_least_recently_used_first() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::at(dir.path());
-        let old = venv(dir.path(), "aaaa", 200_000, 40);
-        let mid = venv(dir.path(), "bbbb", 200_000, 10);
-        let new = venv(dir.path(), "cccc", 200_000, 0);
-        // a hard link shared by two venvs frees nothing until both are gone
-        fs::hard_link(mid.join("bin/data"), new.join("bin/shared")).unwrap();
-        fs::create_dir_all(dir.path().join("locks")).unwrap();
-        fs::write(dir.path().join("locks/k.txt"), "a==1\n").unwrap();
-        fs::write(dir.path().join("locks/k.json"), "{}").unwrap();
-        fs::write(dir.path().join("locks/k.lock"), "").unwrap();
-
-        let u = usage(&cache).unwrap();
-        assert_eq!(u.environments.len(), 3);
-        assert_eq!(u.environments[0].hash, "aaaa", "least recently used first");
-        assert_eq!(u.environments[0].python.as_deref(), Some("3.11"));
-        assert_eq!(u.environments[0].airflow.as_deref(), Some("2.9.1"));
-        let mid_use = u.environments.iter().find(|e| e.hash == "bbbb").unwrap();
-        assert!(
-            mid_use.frees < mid_use.bytes,
-            "its data is shared with cccc"
-        );
-        let venvs = u.kinds.iter().find(|k| k.kind == Kind::Venvs).unwrap();
-        assert_eq!(venvs.entries, 3);
-        assert!(
-            u.kinds
-                .iter()
-                .any(|k| k.kind == Kind::Locks && k.entries == 1)
-        );
-
-        // dry run: nothing removed
-        let dry = prune(
-            &cache,
-            &PruneOptions {
-                older_than: Some(Duration::from_secs(30 * 86_400)),
-                dry_run: true,
-                ..PruneOptions::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(dry.removed.len(), 1);
-        assert!(old.exists());
-
-        let r = prune(
-            &cache,
-            &PruneOptions {
-                older_than: Some(Duration::from_secs(30 * 86_400)),
-                ..PruneOptions::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(r.removed.len(), 1, "{r:?}");
-        assert_eq!(r.removed[0].path, old);
-        assert!(!old.exists() && mid.exists() && new.exists());
-        assert!(
-            dir.path().join("venvs/aaaa.use").exists(),
-            "lock files stay"
-        );
-
-        // bound: the least recently used go first until it fits
-        let now = usage(&cache).unwrap().bytes;
-        let r = prune(
-            &cache,
-            &PruneOptions {
-                max_size: Some(now - 1),
-                ..PruneOptions::default()
-            },
-        )
-        .unwrap();
-        assert!(r.after < now);
-        assert!(!mid.exists(), "{r:?}");
-        assert!(new.exists(), "the most recently used stays while it fits");
-    }
-
-    #[test]
-    fn never_removes_a_venv_another_process_holds() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::at(dir.path());
-        let held = venv(dir.path(), "dddd", 1000, 90);
-        // another process's shared lock: a second open file description conflicts the same way
-        let f = File::open(dir.path().join("venvs/dddd.use")).unwrap();
-        f.lock_shared().unwrap();
-        let r = prune(
-            &cache,
-            &PruneOptions {
-                everything: true,
-                ..PruneOptions::default()
-            },
-        )
-        .unwrap();
-        assert!(held.exists());
-        assert_eq!(r.kept_in_use.len(), 1, "{r:?}");
-        let u = usage(&cache).unwrap();
-        assert_eq!(
-            u.environments[0].in_use.as_deref(),
-            Some("a skyhop process")
-        );
-        let building = dir.path().join("venvs/.tmp-eeee-123");
-        fs::create_dir_all(building.join("venv")).unwrap();
-        drop(f);
-        prune(
-            &cache,
-            &PruneOptions {
-                everything: true,
-                ..PruneOptions::default()
-            },
-        )
-        .unwrap();
-        assert!(!held.exists());
-        assert!(building.exists(), "a venv being built is left alone");
-    }
-}
+mod tests;

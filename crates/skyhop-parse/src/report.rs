@@ -1,7 +1,7 @@
 //! The result of a parse run ([`ParseReport`]) and its two views: a text summary and findings.
 
 use serde::{Deserialize, Serialize};
-use skyhop_core::{Finding, Severity, Source};
+use skyhop_core::{Facts, Finding, Severity, Source};
 
 /// Rule code of a DAG file that raised an exception while being imported.
 pub const RULE_IMPORT_ERROR: &str = "SKY900";
@@ -212,17 +212,19 @@ pub fn to_findings(report: &ParseReport) -> Vec<Finding> {
     let mut findings = Vec::new();
     for file in &report.files {
         if let Some(rule) = file.failure_rule() {
+            let message = format!(
+                "DAG file fails to import under Airflow {}: {}",
+                report.airflow,
+                file.summary()
+            );
             findings.push(Finding {
                 path: file.path.clone(),
                 line: file.line.unwrap_or(0),
                 column: 0,
                 rule: rule.to_string(),
                 severity: Severity::Error,
-                message: format!(
-                    "DAG file fails to import under Airflow {}: {}",
-                    report.airflow,
-                    file.summary()
-                ),
+                facts: facts_of(&message, false),
+                message,
                 replacement: None,
                 source: Source::Parse,
                 related: Vec::new(),
@@ -230,6 +232,11 @@ pub fn to_findings(report: &ParseReport) -> Vec<Finding> {
         }
         for w in &file.warnings {
             let deprecation = w.is_deprecation();
+            let message = format!(
+                "{}: {}",
+                short_name(&w.category),
+                w.message.lines().next().unwrap_or("")
+            );
             findings.push(Finding {
                 path: file.path.clone(),
                 line: w.line.unwrap_or(0),
@@ -245,11 +252,8 @@ pub fn to_findings(report: &ParseReport) -> Vec<Finding> {
                 } else {
                     Severity::Info
                 },
-                message: format!(
-                    "{}: {}",
-                    short_name(&w.category),
-                    w.message.lines().next().unwrap_or("")
-                ),
+                facts: facts_of(&message, deprecation),
+                message,
                 replacement: None,
                 source: Source::Parse,
                 related: Vec::new(),
@@ -257,6 +261,43 @@ pub fn to_findings(report: &ParseReport) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// What a fix needs to know of Airflow's error or warning (`message`, the finding's own text):
+/// whether it is about a trigger rule, and for a deprecation warning the name it says moved.
+fn facts_of(message: &str, deprecation: bool) -> Facts {
+    Facts {
+        trigger_rule: message.contains("trigger_rule") || message.contains("Trigger Rule"),
+        moved: if deprecation {
+            moved_name(message)
+        } else {
+            None
+        },
+        ..Facts::default()
+    }
+}
+
+/// The old and new dotted names of a deprecation warning that names both: Airflow's
+/// `Import 'airflow.datasets.Dataset' is deprecated ... Please import it from
+/// 'airflow.sdk.Asset'`, or a provider's ``The `old` ... Please use `new` ``.
+fn moved_name(message: &str) -> Option<(String, String)> {
+    let quoted = |after: &str| -> Option<String> {
+        let (_, rest) = message.split_once(after)?;
+        let v = rest.split('\'').next()?;
+        (!v.is_empty() && !v.contains(' ')).then(|| v.to_string())
+    };
+    let ticked = |after: &str| -> Option<String> {
+        let (_, rest) = message.split_once(after)?;
+        let v = rest
+            .trim_start_matches(['\'', '`'])
+            .split(['\'', '`'])
+            .next()?;
+        (!v.is_empty() && !v.contains(' ')).then(|| v.to_string())
+    };
+    match (quoted("Import '"), quoted("import it from '")) {
+        (Some(o), Some(n)) => Some((o, n)),
+        _ => ticked("The `").zip(ticked("Please use `")),
+    }
 }
 
 #[cfg(test)]
@@ -335,6 +376,85 @@ mod tests {
             .map(|f| format!("{} {} {} {}", f.location(), f.rule, f.severity, f.message))
             .collect();
         insta::assert_snapshot!(rows.join("\n"));
+    }
+
+    #[test]
+    fn trigger_rule_errors_carry_the_fact() {
+        let report = ParseReport {
+            airflow: "3.1.3".into(),
+            files: vec![FileResult {
+                path: "dags/t.py".into(),
+                ok: false,
+                error: Some(
+                    "Invalid trigger_rule 'none_failed_or_skipped'; valid trigger rules are: ..."
+                        .into(),
+                ),
+                error_type: Some("AirflowException".into()),
+                line: Some(5),
+                ..FileResult::default()
+            }],
+            ..ParseReport::default()
+        };
+        let findings = to_findings(&report);
+        assert!(findings[0].facts.trigger_rule);
+        // other failures carry nothing, and the fact is in no report
+        assert!(
+            to_findings(&sample())
+                .iter()
+                .all(|f| f.facts == Facts::default())
+        );
+        let json = serde_json::to_string(&findings[0]).unwrap();
+        assert!(!json.contains("facts") && !json.contains("TriggerRule"));
+    }
+
+    #[test]
+    fn deprecation_warnings_name_what_moved() {
+        let warning = |category: &str, message: &str| ParseReport {
+            airflow: "3.1.3".into(),
+            files: vec![FileResult {
+                path: "dags/d.py".into(),
+                ok: true,
+                warnings: vec![ParseWarning {
+                    line: Some(2),
+                    category: category.into(),
+                    message: message.into(),
+                }],
+                ..FileResult::default()
+            }],
+            ..ParseReport::default()
+        };
+        let moved = |category: &str, message: &str| {
+            to_findings(&warning(category, message))[0]
+                .facts
+                .moved
+                .clone()
+        };
+        let pair = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
+        assert_eq!(
+            moved(
+                "airflow.exceptions.RemovedInAirflow3Warning",
+                "Import 'airflow.datasets.Dataset' is deprecated and will be removed. Please import it from 'airflow.sdk.Asset'."
+            ),
+            pair("airflow.datasets.Dataset", "airflow.sdk.Asset")
+        );
+        assert_eq!(
+            moved(
+                "DeprecationWarning",
+                "The `airflow.operators.dummy.DummyOperator` class is deprecated. Please use `airflow.operators.empty.EmptyOperator`."
+            ),
+            pair(
+                "airflow.operators.dummy.DummyOperator",
+                "airflow.operators.empty.EmptyOperator"
+            )
+        );
+        // not a deprecation (SKY911): nothing for the import fix
+        assert_eq!(
+            moved(
+                "UserWarning",
+                "Import 'a.b' is deprecated. Please import it from 'c.d'."
+            ),
+            None
+        );
     }
 
     #[test]

@@ -67,6 +67,7 @@ mod tests {
             replacement: None,
             source: Source::Check,
             related: Vec::new(),
+            facts: Default::default(),
         };
         assert_eq!(
             render_github(&[f]),

@@ -255,6 +255,7 @@ fn sarif_related_locations_point_to_the_helper_line() {
             column: 6,
             message: "SKY101 No module named `airflow.operators.dummy_operator`".into(),
         }],
+        facts: Default::default(),
     };
     let sarif: serde_json::Value =
         serde_json::from_str(&render_sarif(&[finding], "0.1.0")).unwrap();

@@ -710,6 +710,7 @@ mod tests {
             replacement: None,
             source: skyhop_core::Source::Check,
             related: Vec::new(),
+            facts: Default::default(),
         };
         let mut findings = vec![
             finding(
@@ -758,6 +759,7 @@ mod tests {
             replacement: None,
             source: skyhop_core::Source::Check,
             related: Vec::new(),
+            facts: Default::default(),
         }];
         not_checked(
             &mut findings,

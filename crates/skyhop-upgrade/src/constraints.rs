@@ -91,6 +91,7 @@ pub fn findings(project: &Project, new: &Pinned, python: &str) -> Vec<Finding> {
             replacement,
             source: Source::Deps,
             related: Vec::new(),
+            facts: Default::default(),
         });
     }
     out

@@ -248,6 +248,7 @@ pub fn refusals(
             replacement: None,
             source: skyhop_core::Source::Deps,
             related: Vec::new(),
+            facts: Default::default(),
         });
     }
     (out, None)

@@ -41,6 +41,7 @@ pub fn config_problems(project: &Project) -> Vec<skyhop_core::Finding> {
             replacement: None,
             source: skyhop_core::Source::Check,
             related: Vec::new(),
+            facts: Default::default(),
         })
         .collect()
 }
@@ -119,6 +120,7 @@ pub fn discovery_changes(
         replacement: Some("AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX=regexp".into()),
         source: skyhop_core::Source::Check,
         related: Vec::new(),
+        facts: Default::default(),
     };
     let list = |v: &[&String]| v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
     if !newly.is_empty() {

@@ -298,6 +298,7 @@ pub fn setting_findings(
                 replacement: None,
                 source: Source::Parse,
                 related: Vec::new(),
+                facts: Default::default(),
             }
         })
         .collect()
@@ -419,6 +420,7 @@ pub fn broken_findings(env: &Env, project: &Project) -> Vec<Finding> {
             replacement: None,
             source: Source::Deps,
             related: Vec::new(),
+            facts: Default::default(),
         });
     }
     out
@@ -440,6 +442,7 @@ pub fn requirements_unresolvable(new: &Pinned, why: &str) -> Finding {
         replacement: None,
         source: Source::Deps,
         related: Vec::new(),
+        facts: Default::default(),
     }
 }
 
@@ -565,6 +568,7 @@ fn on_requirement(
         replacement,
         source: Source::Deps,
         related: Vec::new(),
+        facts: Default::default(),
     }
 }
 

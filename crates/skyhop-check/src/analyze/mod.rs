@@ -30,9 +30,10 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
 use ruff_source_file::LineIndex;
 use ruff_text_size::{Ranged, TextRange, TextSize};
-use skyhop_core::{Finding, Severity, Source};
+use skyhop_core::{Facts, Finding, Severity, Source};
 
 use crate::index::{ApiIndex, Resolved, Signature, provider_package};
+use crate::registry::Rule;
 use crate::rules::{NameRule, rules};
 use crate::version::Version;
 
@@ -218,9 +219,6 @@ pub struct LocalImport {
     pub guarded: bool,
 }
 
-/// Findings of import statements: dropped in an `except ImportError` branch that never runs.
-const IMPORT_RULES: &[&str] = &["SKY101", "SKY102", "SKY103", "SKY104"];
-
 impl<'a> Analyzer<'a> {
     pub fn new(ctx: &'a Ctx<'a>, file: &'a Path, path: &'a str, source: &'a str) -> Self {
         Analyzer {
@@ -290,6 +288,26 @@ impl<'a> Analyzer<'a> {
         message: String,
         replacement: Option<String>,
     ) {
+        self.push_with(
+            offset,
+            rule,
+            severity,
+            message,
+            replacement,
+            Facts::default(),
+        );
+    }
+
+    /// [`Self::push`] with the facts a fix of the finding needs.
+    fn push_with(
+        &mut self,
+        offset: TextSize,
+        rule: &str,
+        severity: Severity,
+        message: String,
+        replacement: Option<String>,
+        facts: Facts,
+    ) {
         let (line, column) = self.lines.line_column(self.source, offset);
         let checked = Checked {
             finding: Finding {
@@ -302,11 +320,12 @@ impl<'a> Analyzer<'a> {
                 replacement,
                 source: Source::Check,
                 related: Vec::new(),
+                facts,
             },
             at_import: self.function_depth == 0,
         };
         self.pending.push(Pending {
-            import: IMPORT_RULES.contains(&rule),
+            import: Rule::from_code(rule).is_some_and(Rule::fails_import),
             checked,
             guard: self.guards.last().copied(),
         });

@@ -44,7 +44,15 @@ impl<'a> Analyzer<'a> {
                 self.reported.insert(root.clone());
                 self.reported.insert(module.to_string());
                 let message = self.not_installed_message(module, root, package.as_deref());
-                self.push(range.start(), "SKY104", Severity::Error, message, None);
+                let facts = not_installed_facts(package.as_deref());
+                self.push_with(
+                    range.start(),
+                    "SKY104",
+                    Severity::Error,
+                    message,
+                    None,
+                    facts,
+                );
                 false
             }
             Resolved::ModuleBroken { module: m, error } => {
@@ -482,7 +490,15 @@ impl<'a> Analyzer<'a> {
             }
             Resolved::NotInstalled { module, package } => {
                 let message = self.not_installed_message(qualname, module, package.as_deref());
-                self.push(range.start(), "SKY104", Severity::Error, message, None);
+                let facts = not_installed_facts(package.as_deref());
+                self.push_with(
+                    range.start(),
+                    "SKY104",
+                    Severity::Error,
+                    message,
+                    None,
+                    facts,
+                );
             }
             Resolved::Deprecated { message, target } => {
                 self.deprecated(range, qualname, message, target.clone());
@@ -538,4 +554,16 @@ fn specific_rule(qualname: &str) -> Option<&'static str> {
         .name_rule_under(qualname)
         .map(|r| r.rule.as_str())
         .filter(|r| *r != "SKY201")
+}
+
+/// The facts of a SKY104 finding: the distribution to add, when it is a known fact (the message
+/// then names it too).
+fn not_installed_facts(package: Option<&str>) -> Facts {
+    match package {
+        Some(p) if !p.is_empty() => Facts {
+            missing_package: Some(p.to_string()),
+            ..Facts::default()
+        },
+        _ => Facts::default(),
+    }
 }

@@ -22,10 +22,13 @@ use ruff_source_file::{LineIndex, OneIndexed, PositionEncoding, SourceLocation};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 use skyhop_core::Finding;
 
+use crate::registry::Rule;
+
 mod apply;
 mod docs;
 pub use apply::{apply_fixes, unified_diff};
 pub use docs::fix_doc;
+pub(crate) use docs::fixability;
 
 /// The new content of one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +72,6 @@ pub enum FixError {
 type Move<'a> = (TextSize, String, &'a str);
 
 const KEYWORD_RULES: &[&str] = &["SKY302", "SKY303"];
-const IMPORT_RULES: &[&str] = &["SKY101", "SKY102", "SKY103", "SKY201"];
 
 fn is_dotted(s: &str) -> bool {
     !s.is_empty()
@@ -207,7 +209,7 @@ pub(crate) fn fix_source_with(
             {
                 edits.push(edit(range, text, safe));
             }
-        } else if IMPORT_RULES.contains(&rule)
+        } else if Rule::from_code(rule).is_some_and(Rule::fixed_by_import_rewrite)
             && let Some(stmt) = import_from_at(body, at)
         {
             let mut moves: Vec<(TextSize, String)> = Vec::new();

@@ -27,6 +27,7 @@ fn finding(
         replacement: replacement.map(Into::into),
         source,
         related: Vec::new(),
+        facts: Default::default(),
     }
 }
 

@@ -57,7 +57,10 @@ pub(super) fn plan_edits(
             .applied
             .iter()
             .map(|a| a.rule.as_str())
-            .find(|r| matches!(*r, "SKY101" | "SKY102" | "SKY103" | "SKY201"))
+            .find(|r| {
+                skyhop_check::Rule::from_code(r)
+                    .is_some_and(skyhop_check::Rule::fixed_by_import_rewrite)
+            })
             .unwrap_or("SKY103")
             .to_string();
         for module in new_provider_modules(&f.old, &f.new) {
@@ -120,9 +123,9 @@ pub(super) fn plan_edits(
     }
     // Packages the target lacks (SKY104).
     for f in eval.findings.iter().filter(|f| f.rule == "SKY104") {
-        if let Some(package) = needed_package(&f.message) {
+        if let Some(package) = &f.facts.missing_package {
             providers
-                .entry(package)
+                .entry(skyhop_core::normalize_name(package))
                 .or_insert_with(|| (format!("{}:{}", f.path, f.line), "SKY104".into()));
         }
     }
@@ -248,83 +251,40 @@ pub(super) fn plan_edits(
         }
     }
     for f in &eval.findings {
-        let change = |what: &str| Change {
-            path: f.path.clone(),
+        if let Some((c, fix)) = finding_fix(f) {
+            let path = c.path.clone();
+            edit_text(&mut texts, &path, c, &|t| fix.apply(t));
+            continue;
+        }
+        if f.rule != "SKY310" {
+            continue;
+        }
+        let Some(setting) = f.replacement.as_deref() else {
+            continue;
+        };
+        let Some((key, _)) = setting.split_once('=') else {
+            continue;
+        };
+        let Ok(located) = project.current_image() else {
+            notes.push(format!(
+                "{}: {} (set `{setting}` where Airflow runs)",
+                f.path, f.message
+            ));
+            continue;
+        };
+        let fix = TextFix::EnvAfter {
+            line: located.line as u32,
+            key: key.to_string(),
+            setting: setting.to_string(),
+        };
+        let c = Change {
+            path: "Dockerfile".into(),
             line: f.line,
             rule: f.rule.clone(),
             safe: true,
-            what: what.into(),
+            what: "config".into(),
         };
-        match f.rule.as_str() {
-            "SKY900" | "SKY910"
-                if f.message.contains("trigger_rule") || f.message.contains("Trigger Rule") =>
-            {
-                let line = f.line;
-                let c = Change {
-                    what: "removed trigger rule renamed".into(),
-                    ..change("code")
-                };
-                edit_text(&mut texts, &f.path, c, &|t| {
-                    trigger_rule_fix(t, line).map(|(t, _)| t)
-                });
-            }
-            "SKY402" => {
-                let Some((ns, nk)) = f.replacement.as_deref().and_then(|r| r.split_once('.'))
-                else {
-                    continue;
-                };
-                let (line, column) = (f.line, f.column);
-                let c = Change {
-                    what: format!("config read as [{ns}] {nk}"),
-                    ..change("config")
-                };
-                edit_text(&mut texts, &f.path, c, &|t| {
-                    rename_config_read(t, line, column, ns, nk)
-                });
-            }
-            "SKY502" | "SKY503" => {
-                let Some(new_req) = f.replacement.as_deref() else {
-                    continue;
-                };
-                if f.line == 0 || f.path == "Dockerfile" {
-                    continue;
-                }
-                let line = f.line;
-                edit_text(&mut texts, &f.path, change("requirement"), &|t| {
-                    replace_requirement(t, line, new_req)
-                });
-            }
-            "SKY310" => {
-                let Some(setting) = f.replacement.as_deref() else {
-                    continue;
-                };
-                let Some((key, _)) = setting.split_once('=') else {
-                    continue;
-                };
-                let Ok(located) = project.current_image() else {
-                    notes.push(format!(
-                        "{}: {} (set `{setting}` where Airflow runs)",
-                        f.path, f.message
-                    ));
-                    continue;
-                };
-                let at = located.line as u32;
-                let key = key.to_string();
-                let c = Change {
-                    path: "Dockerfile".into(),
-                    ..change("config")
-                };
-                edit_text(&mut texts, "Dockerfile", c, &|t| {
-                    if t.lines()
-                        .any(|l| l.trim_start().starts_with("ENV") && l.contains(&key))
-                    {
-                        return None;
-                    }
-                    insert_after_line(t, at, &format!("ENV {setting}"))
-                });
-            }
-            _ => {}
-        }
+        edit_text(&mut texts, "Dockerfile", c, &|t| fix.apply(t));
     }
     // Configuration settings (SKY401), wherever the project sets them.
     for (c, fix) in config_edits(project, eval, new, unsafe_fixes) {
@@ -394,4 +354,97 @@ pub(super) fn plan_edits(
         }
     }
     out
+}
+
+/// A fix one finding carries for its own file's text, needing nothing of the project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum TextFix {
+    /// A removed `trigger_rule=` value at or below `line` renamed.
+    TriggerRule { line: u32 },
+    /// The `conf.get` read at `line:column` made to read `[section] key`.
+    ConfigRead {
+        line: u32,
+        column: u32,
+        section: String,
+        key: String,
+    },
+    /// The requirement at `line` replaced by `new`.
+    Requirement { line: u32, new: String },
+    /// `ENV setting` (`KEY=value`) inserted after the Dockerfile's line `line` (its `FROM`),
+    /// unless an `ENV` line sets `key` already.
+    EnvAfter {
+        line: u32,
+        key: String,
+        setting: String,
+    },
+}
+
+impl TextFix {
+    /// The file's new text, `None` when the fix does not apply to `text`.
+    pub(super) fn apply(&self, text: &str) -> Option<String> {
+        match self {
+            TextFix::TriggerRule { line } => trigger_rule_fix(text, *line).map(|(t, _)| t),
+            TextFix::ConfigRead {
+                line,
+                column,
+                section,
+                key,
+            } => rename_config_read(text, *line, *column, section, key),
+            TextFix::Requirement { line, new } => replace_requirement(text, *line, new),
+            TextFix::EnvAfter { line, key, setting } => {
+                if text
+                    .lines()
+                    .any(|l| l.trim_start().starts_with("ENV") && l.contains(key.as_str()))
+                {
+                    return None;
+                }
+                insert_after_line(text, *line, &format!("ENV {setting}"))
+            }
+        }
+    }
+}
+
+/// The fix of `f` on its own file, from the finding's facts and `replacement` (never its
+/// message): a removed trigger rule (SKY900 / SKY910), a configuration read (SKY402), a
+/// requirement (SKY502 / SKY503).
+pub(super) fn finding_fix(f: &Finding) -> Option<(Change, TextFix)> {
+    let change = |what: String| Change {
+        path: f.path.clone(),
+        line: f.line,
+        rule: f.rule.clone(),
+        safe: true,
+        what,
+    };
+    match f.rule.as_str() {
+        "SKY900" | "SKY910" if f.facts.trigger_rule => Some((
+            change("removed trigger rule renamed".into()),
+            TextFix::TriggerRule { line: f.line },
+        )),
+        "SKY402" => {
+            let (ns, nk) = f.replacement.as_deref()?.split_once('.')?;
+            Some((
+                change(format!("config read as [{ns}] {nk}")),
+                TextFix::ConfigRead {
+                    line: f.line,
+                    column: f.column,
+                    section: ns.into(),
+                    key: nk.into(),
+                },
+            ))
+        }
+        "SKY502" | "SKY503" => {
+            let new = f.replacement.as_deref()?;
+            if f.line == 0 || f.path == "Dockerfile" {
+                return None;
+            }
+            Some((
+                change("requirement".into()),
+                TextFix::Requirement {
+                    line: f.line,
+                    new: new.into(),
+                },
+            ))
+        }
+        _ => None,
+    }
 }

@@ -58,6 +58,7 @@ pub(super) fn import_failures(project: &Project, eval: &Eval) -> Vec<Finding> {
             replacement: None,
             source: Source::Parse,
             related: Vec::new(),
+            facts: Default::default(),
         });
     }
     out
@@ -82,24 +83,7 @@ pub(super) fn describe(findings: &[Finding], path: &str, line: u32, rule: &str) 
 pub(super) fn deprecation_warnings(project: &Project, eval: &Eval) -> Vec<Finding> {
     let mut out = Vec::new();
     for w in eval.findings.iter().filter(|f| f.rule == "SKY910") {
-        let quoted = |after: &str| -> Option<String> {
-            let (_, rest) = w.message.split_once(after)?;
-            let v = rest.split('\'').next()?;
-            (!v.is_empty() && !v.contains(' ')).then(|| v.to_string())
-        };
-        let ticked = |after: &str| -> Option<String> {
-            let (_, rest) = w.message.split_once(after)?;
-            let v = rest
-                .trim_start_matches(['\'', '`'])
-                .split(['\'', '`'])
-                .next()?;
-            (!v.is_empty() && !v.contains(' ')).then(|| v.to_string())
-        };
-        let pair = match (quoted("Import '"), quoted("import it from '")) {
-            (Some(o), Some(n)) => Some((o, n)),
-            _ => ticked("The `").zip(ticked("Please use `")),
-        };
-        let Some((old, new)) = pair else {
+        let Some((old, new)) = w.facts.moved.clone() else {
             continue;
         };
         if !new.contains('.') || new.contains("..") {
@@ -149,6 +133,7 @@ pub(super) fn deprecation_warnings(project: &Project, eval: &Eval) -> Vec<Findin
             replacement: Some(new),
             source: Source::Parse,
             related: Vec::new(),
+            facts: Default::default(),
         });
     }
     out
@@ -219,6 +204,7 @@ pub(super) fn moved_elsewhere(project: &Project, eval: &Eval) -> Vec<Finding> {
                 replacement: Some(best.clone()),
                 source: Source::Check,
                 related: Vec::new(),
+                facts: Default::default(),
             });
         }
     }

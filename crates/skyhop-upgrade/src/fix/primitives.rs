@@ -4,11 +4,15 @@
 
 use super::*;
 
-/// Trigger rules Airflow removed, and what it says to use instead.
-pub(super) const TRIGGER_RULES: &[(&str, &str)] = &[
-    ("none_failed_or_skipped", "none_failed_min_one_success"),
-    ("dummy", "always"),
-];
+/// Trigger rules Airflow removed, and what it says to use instead: the check's table of
+/// removed argument values (`rules/values.json`, SKY311).
+fn trigger_rules() -> impl Iterator<Item = (&'static str, &'static str)> {
+    skyhop_check::rules::rules()
+        .values
+        .iter()
+        .filter(|v| v.argument == "trigger_rule")
+        .filter_map(|v| Some((v.value.as_str(), v.new.as_deref()?)))
+}
 
 /// A removed trigger rule (`trigger_rule="none_failed_or_skipped"`) in the lines from `line`
 /// on (a call starts there), renamed to the one Airflow names: `(new text, old value)`.
@@ -17,7 +21,7 @@ pub(super) fn trigger_rule_fix(text: &str, line: u32) -> Option<(String, &'stati
     for (i, l) in text.split_inclusive('\n').enumerate() {
         let n = i as u32 + 1;
         if (line == 0 || (n >= line && n < line + 30)) && l.contains("trigger_rule") {
-            for (old, new) in TRIGGER_RULES {
+            for (old, new) in trigger_rules() {
                 for q in ['"', '\''] {
                     let lit = format!("{q}{old}{q}");
                     if let Some(k) = l.find(&lit) {
@@ -111,13 +115,6 @@ pub(super) fn new_provider_modules(old: &str, new: &str) -> Vec<String> {
     modules(new).difference(&before).cloned().collect()
 }
 
-/// `... needs package `apache-airflow-providers-http`, ...` → the package.
-pub(super) fn needed_package(message: &str) -> Option<String> {
-    let (_, rest) = message.split_once("needs package `")?;
-    let name = rest.split('`').next()?;
-    (!name.is_empty()).then(|| skyhop_core::normalize_name(name))
-}
-
 /// Line `line` (1-based) of the project file `rel`, when it can be read.
 pub(super) fn source_line(root: &Path, rel: &str, line: u32) -> Option<String> {
     let text = std::fs::read_to_string(root.join(rel)).ok()?;
@@ -167,13 +164,7 @@ pub(super) fn newest_resolving(
 
 /// Whether version `a` is newer than `b` (both PEP 440; `false` when either does not parse).
 pub(crate) fn is_newer(a: &str, b: &str) -> bool {
-    match (
-        a.parse::<pep440_rs::Version>(),
-        b.parse::<pep440_rs::Version>(),
-    ) {
-        (Ok(a), Ok(b)) => a > b,
-        _ => false,
-    }
+    skyhop_core::compare_versions(a, b).is_some_and(std::cmp::Ordering::is_gt)
 }
 
 /// `conf.get('kubernetes', 'NAMESPACE')` read as `conf.get('kubernetes_executor', 'namespace')`:

@@ -224,6 +224,7 @@ pub(super) fn catalog_findings(
         replacement,
         source: Source::Catalog,
         related: Vec::new(),
+        facts: Default::default(),
     };
     match ctx
         .catalog

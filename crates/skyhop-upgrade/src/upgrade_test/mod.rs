@@ -523,6 +523,7 @@ pub fn run(ctx: &Ctx, project: &Project, args: &Options, ends: Ends) -> Result<O
                     replacement: None,
                     source: Source::Catalog,
                     related: Vec::new(),
+                    facts: Default::default(),
                 });
             }
             Some(r)

@@ -191,19 +191,19 @@ pub fn check(args: CheckArgs) -> CmdResult {
 pub fn rule(args: RuleArgs) -> CmdResult {
     match args.code {
         Some(code) => {
-            let doc = skyhop_check::rule_doc(&code.to_ascii_uppercase()).ok_or_else(|| {
+            let rule = skyhop_check::Rule::from_code(&code).ok_or_else(|| {
                 Failure::usage(format!(
                     "unknown rule `{code}`: `skyhop rule` lists every rule"
                 ))
             })?;
-            print!("{}", doc.to_markdown());
-            let (safe, unsafe_) = skyhop_check::fix_doc(&doc.code);
-            if safe.is_some() || unsafe_.is_some() {
+            print!("{}", rule.doc().to_markdown());
+            let fix = rule.fix();
+            if fix.safe.is_some() || fix.unsafe_.is_some() {
                 println!("\n## Fix\n");
-                if let Some(s) = safe {
+                if let Some(s) = fix.safe {
                     println!("Safe (made by default): {s}.");
                 }
-                if let Some(u) = unsafe_ {
+                if let Some(u) = fix.unsafe_ {
                     println!("Unsafe (only with `skyhop upgrade --fix --unsafe-fixes`): {u}.");
                 }
             } else {
@@ -213,16 +213,14 @@ pub fn rule(args: RuleArgs) -> CmdResult {
             }
         }
         None => {
-            for doc in skyhop_check::all_rules() {
-                let fix = match skyhop_check::fix_doc(&doc.code) {
-                    (Some(_), Some(_)) => "safe+unsafe fix",
-                    (Some(_), None) => "safe fix",
-                    (None, Some(_)) => "unsafe fix",
-                    (None, None) => "",
-                };
+            for rule in skyhop_check::Rule::ALL {
+                let doc = rule.doc();
                 println!(
                     "{:<8} {:<36} {:<16} {}",
-                    doc.code, doc.name, fix, doc.summary
+                    doc.code,
+                    doc.name,
+                    rule.fix().label(),
+                    doc.summary
                 );
             }
         }
