@@ -15,6 +15,17 @@ pub(super) struct FileEdit {
     pub(super) changes: Vec<Change>,
 }
 
+/// What the edits ask of the package index, as functions: the run resolves with the target
+/// ([`plan_edits`]); tests answer offline.
+pub(super) struct Lookups<'a> {
+    /// The target's lock with `packages` added to the project's requirements (the error's
+    /// text when they do not resolve).
+    pub(super) with_packages: &'a dyn Fn(&[String]) -> Result<skyhop_core::Lock, String>,
+    /// The newest version of the pinned requirement (now `==version`) that resolves with the
+    /// target, when newer ([`newest_resolving`]).
+    pub(super) newest: &'a dyn Fn(&skyhop_project::Requirement, &str) -> Option<String>,
+}
+
 /// Every fix the findings of `eval` carry, as whole-file edits.
 pub(super) fn plan_edits(
     ctx: &Ctx,
@@ -24,6 +35,39 @@ pub(super) fn plan_edits(
     today: &BTreeSet<String>,
     unsafe_fixes: bool,
     notes: &mut Vec<String>,
+) -> Vec<FileEdit> {
+    let with_packages = |packages: &[String]| {
+        let mut spec = envs::spec(ctx, new, Some(project), None);
+        for p in packages {
+            spec.extra_requirements.push(skyhop_core::Requirement {
+                requirement: p.clone(),
+                name: p.clone(),
+                file: "requirements.txt".into(),
+                line: 0,
+                ..Default::default()
+            });
+        }
+        skyhop_env::resolve(&spec, &ctx.cache, &ctx.progress).map_err(|e| e.to_string())
+    };
+    let newest = |req: &skyhop_project::Requirement, version: &str| {
+        newest_resolving(ctx, project, new, req, version)
+    };
+    let lookups = Lookups {
+        with_packages: &with_packages,
+        newest: &newest,
+    };
+    plan_edits_with(project, eval, new, today, unsafe_fixes, notes, &lookups)
+}
+
+/// [`plan_edits`], asking the index through `lookups`.
+pub(super) fn plan_edits_with(
+    project: &Project,
+    eval: &Eval,
+    new: &Pinned,
+    today: &BTreeSet<String>,
+    unsafe_fixes: bool,
+    notes: &mut Vec<String>,
+    lookups: &Lookups<'_>,
 ) -> Vec<FileEdit> {
     let root = &project.root;
     let mut out: Vec<FileEdit> = Vec::new();
@@ -213,7 +257,7 @@ pub(super) fn plan_edits(
             new.label,
             one_line(error).chars().take(80).collect::<String>()
         );
-        match newest_resolving(ctx, project, new, req, &version) {
+        match (lookups.newest)(req, &version) {
             Some(newer) => {
                 let new_req = format!("{}=={newer}", req.name);
                 let c = Change {
@@ -324,7 +368,7 @@ pub(super) fn plan_edits(
         }
     }
     if !wanted.is_empty() {
-        let versions = provider_versions(ctx, project, new, eval, &wanted, notes);
+        let versions = provider_versions(new, eval, &wanted, notes, lookups.with_packages);
         let rel = "requirements.txt";
         for (package, (why, rule)) in &wanted {
             let Some(version) = versions.get(package) else {

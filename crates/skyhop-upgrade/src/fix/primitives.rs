@@ -39,14 +39,13 @@ pub(super) fn trigger_rule_fix(text: &str, line: u32) -> Option<(String, &'stati
 }
 
 /// Versions of `wanted` packages the target resolves: the installed one, else the one uv
-/// picks with the package added to the project's requirements.
+/// picks with the package added to the project's requirements (`with_packages`).
 pub(super) fn provider_versions(
-    ctx: &Ctx,
-    project: &Project,
     new: &Pinned,
     eval: &Eval,
     wanted: &[(String, (String, String))],
     notes: &mut Vec<String>,
+    with_packages: &dyn Fn(&[String]) -> Result<skyhop_core::Lock, String>,
 ) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let mut missing = Vec::new();
@@ -61,17 +60,7 @@ pub(super) fn provider_versions(
     if missing.is_empty() {
         return out;
     }
-    let mut spec = envs::spec(ctx, new, Some(project), None);
-    for p in &missing {
-        spec.extra_requirements.push(skyhop_core::Requirement {
-            requirement: p.clone(),
-            name: p.clone(),
-            file: "requirements.txt".into(),
-            line: 0,
-            ..Default::default()
-        });
-    }
-    match skyhop_env::resolve(&spec, &ctx.cache, &ctx.progress) {
+    match with_packages(&missing) {
         Ok(lock) => {
             for p in &missing {
                 match lock.version_of(p) {
@@ -144,6 +133,21 @@ pub(super) fn newest_resolving(
     req: &skyhop_project::Requirement,
     version: &str,
 ) -> Option<String> {
+    newest_of(project, req, version, |file| {
+        let mut spec = envs::spec(ctx, new, Some(project), None);
+        spec.requirements = Some(file.to_path_buf());
+        skyhop_env::resolve(&spec, &ctx.cache, &ctx.progress).ok()
+    })
+}
+
+/// [`newest_resolving`], with `resolve` making the target's lock from the requirements file
+/// it is given (the project's, the pin of `req` opened up).
+pub(super) fn newest_of(
+    project: &Project,
+    req: &skyhop_project::Requirement,
+    version: &str,
+    resolve: impl FnOnce(&Path) -> Option<skyhop_core::Lock>,
+) -> Option<String> {
     // the spec reads the top-level requirements.txt; an included file is not opened up
     if req.file != "requirements.txt" {
         return None;
@@ -155,9 +159,7 @@ pub(super) fn newest_resolving(
     let scratch = tempfile::tempdir().ok()?;
     let file = scratch.path().join("requirements.txt");
     std::fs::write(&file, opened).ok()?;
-    let mut spec = envs::spec(ctx, new, Some(project), None);
-    spec.requirements = Some(file);
-    let lock = skyhop_env::resolve(&spec, &ctx.cache, &ctx.progress).ok()?;
+    let lock = resolve(&file)?;
     let got = lock.version_of(&req.normalized)?.to_string();
     is_newer(&got, version).then_some(got)
 }
