@@ -576,6 +576,8 @@ pub(crate) fn evaluate(
 
 mod edits;
 mod findings;
+#[cfg(test)]
+mod offline_tests;
 mod plan;
 mod primitives;
 mod render;
