@@ -393,9 +393,15 @@ fn walk(root: &Path) -> Vec<(PathBuf, std::fs::Metadata)> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            let meta = std::fs::symlink_metadata(&path).unwrap();
+        // a running (fake) Airflow may remove a file between listing and reading it
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
             if meta.is_dir() {
                 stack.push(path.clone());
             }
@@ -412,7 +418,7 @@ fn files_containing(root: &Path, needle: &str) -> Vec<PathBuf> {
         .filter(|(p, m)| {
             m.is_file()
                 && std::fs::read(p)
-                    .unwrap()
+                    .unwrap_or_default()
                     .windows(needle.len())
                     .any(|w| w == needle.as_bytes())
         })

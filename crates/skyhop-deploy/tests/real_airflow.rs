@@ -269,15 +269,23 @@ fn deploy_upgrade_rollback_and_kill_on_sqlite() {
     let mut loose = Vec::new();
     let mut stack = vec![root.join(".skyhop")];
     while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            let meta = std::fs::symlink_metadata(&path).unwrap();
+        // Airflow is running: a file it writes and removes (a pid or temp file) may be gone
+        // between listing and reading; what is gone holds nothing
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries {
+            let Ok(entry) = entry else { continue };
+            let path = entry.path();
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
             let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777;
             if meta.is_dir() {
                 stack.push(path.clone());
             }
             let bytes = if meta.is_file() {
-                std::fs::read(&path).unwrap()
+                std::fs::read(&path).unwrap_or_default()
             } else {
                 Vec::new()
             };
