@@ -4,6 +4,7 @@
 //! - [`Finding`]: one thing a test found (check, parse, deps or catalog), the only input of reports;
 //! - [`Lock`] / [`Package`]: a resolved Python environment as sorted `(name, version)` pairs plus
 //!   where it came from, with `pip freeze` reading and writing;
+//! - [`edit`]: the one edit engine of the fixes ([`edit::Fix`], [`edit::Edit`], [`edit::apply`]);
 //! - [`Progress`]: how long-running library code reports progress without printing;
 //! - [`normalize_name`] (PEP 503), [`compare_versions`] (PEP 440), [`cache_dir`] (where
 //!   skyhop keeps its cache) and [`config_dir`] (where it keeps the key of encrypted secrets);
@@ -12,6 +13,7 @@
 //!
 //! It knows nothing of Airflow, files of a project or how processes are run.
 
+pub mod edit;
 pub mod settings;
 
 use std::fmt;

@@ -131,13 +131,24 @@ pub fn fix_with(files: &[PathBuf], findings: &[Finding], opts: FixOptions) -> Ve
     out
 }
 
-/// One planned edit: the span, its new text, and the finding it is for.
+/// One planned edit: the span, its new text, and the finding it is for (made through the one
+/// edit engine, [`skyhop_core::edit::apply`]).
 struct Edit {
     range: TextRange,
     text: String,
     rule: String,
     line: u32,
     safe: bool,
+}
+
+impl Edit {
+    /// The span edit of the engine.
+    fn span(&self) -> skyhop_core::edit::Edit {
+        skyhop_core::edit::Edit::replacement(
+            self.range.start().to_usize()..self.range.end().to_usize(),
+            self.text.as_str(),
+        )
+    }
 }
 
 /// Applies the fixes of `findings` to one source text; returns it with the edits made.
@@ -261,26 +272,17 @@ pub(crate) fn fix_source_with(
             });
         }
     }
-    edits.sort_by_key(|e| std::cmp::Reverse((e.range.start(), e.range.end())));
-    let mut out = source.to_string();
-    let mut last_start: Option<TextSize> = None;
-    let mut applied = Vec::new();
-    for e in edits {
-        if last_start.is_some_and(|s| e.range.end() > s) {
-            continue; // overlapping edit: keep the first one
-        }
-        out.replace_range(
-            e.range.start().to_usize()..e.range.end().to_usize(),
-            &e.text,
-        );
-        last_start = Some(e.range.start());
-        applied.push(Applied {
-            rule: e.rule,
-            line: e.line,
-            safe: e.safe,
-        });
-    }
-    applied.reverse();
+    // sorted by range, an overlapping edit skipped (the first one kept), byte-exact
+    let spans: Vec<skyhop_core::edit::Edit> = edits.iter().map(Edit::span).collect();
+    let (out, made) = skyhop_core::edit::apply(source, &spans);
+    let applied = made
+        .into_iter()
+        .map(|i| Applied {
+            rule: edits[i].rule.clone(),
+            line: edits[i].line,
+            safe: edits[i].safe,
+        })
+        .collect();
     (out, applied)
 }
 

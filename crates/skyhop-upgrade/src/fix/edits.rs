@@ -424,17 +424,25 @@ pub(super) enum TextFix {
 }
 
 impl TextFix {
-    /// The file's new text, `None` when the fix does not apply to `text`.
+    /// The file's new text, `None` when the fix does not apply to `text`: its span edits
+    /// ([`TextFix::edits`]) made by the one edit engine.
     pub(super) fn apply(&self, text: &str) -> Option<String> {
+        self.edits(text).map(|es| applied(text, &es))
+    }
+
+    /// The span edits of the fix on `text`, `None` when it does not apply.
+    pub(super) fn edits(&self, text: &str) -> Option<Vec<skyhop_core::edit::Edit>> {
         match self {
-            TextFix::TriggerRule { line } => trigger_rule_fix(text, *line).map(|(t, _)| t),
+            TextFix::TriggerRule { line } => trigger_rule_edit(text, *line).map(|(e, _)| vec![e]),
             TextFix::ConfigRead {
                 line,
                 column,
                 section,
                 key,
-            } => rename_config_read(text, *line, *column, section, key),
-            TextFix::Requirement { line, new } => replace_requirement(text, *line, new),
+            } => rename_config_read_edits(text, *line, *column, section, key),
+            TextFix::Requirement { line, new } => {
+                replace_requirement_edit(text, *line, new).map(|e| vec![e])
+            }
             TextFix::EnvAfter { line, key, setting } => {
                 if text
                     .lines()
@@ -442,7 +450,7 @@ impl TextFix {
                 {
                     return None;
                 }
-                insert_after_line(text, *line, &format!("ENV {setting}"))
+                insert_after_line_edit(text, *line, &format!("ENV {setting}")).map(|e| vec![e])
             }
         }
     }

@@ -1,8 +1,17 @@
 //! Text primitives of the fixes: trigger-rule and configuration renames in source lines,
 //! requirement lines (replace, append, insert), provider versions the target resolves, and
 //! copying the project into the scratch directory.
+//!
+//! The line and span fixes are span edits ([`Edit`]) made through the one edit engine
+//! ([`skyhop_core::edit::apply`]), as the check's Python fixes are.
 
 use super::*;
+use skyhop_core::edit::Edit;
+
+/// `edits` made to `text` by the edit engine.
+pub(super) fn applied(text: &str, edits: &[Edit]) -> String {
+    skyhop_core::edit::apply(text, edits).0
+}
 
 /// Trigger rules Airflow removed, and what it says to use instead: the check's table of
 /// removed argument values (`rules/values.json`, SKY311).
@@ -16,7 +25,13 @@ fn trigger_rules() -> impl Iterator<Item = (&'static str, &'static str)> {
 
 /// A removed trigger rule (`trigger_rule="none_failed_or_skipped"`) in the lines from `line`
 /// on (a call starts there), renamed to the one Airflow names: `(new text, old value)`.
+#[cfg(test)]
 pub(super) fn trigger_rule_fix(text: &str, line: u32) -> Option<(String, &'static str)> {
+    trigger_rule_edit(text, line).map(|(e, old)| (applied(text, &[e]), old))
+}
+
+/// `trigger_rule_fix` as the span edit of the literal: `(edit, old value)`.
+pub(super) fn trigger_rule_edit(text: &str, line: u32) -> Option<(Edit, &'static str)> {
     let mut start = 0usize;
     for (i, l) in text.split_inclusive('\n').enumerate() {
         let n = i as u32 + 1;
@@ -26,9 +41,8 @@ pub(super) fn trigger_rule_fix(text: &str, line: u32) -> Option<(String, &'stati
                     let lit = format!("{q}{old}{q}");
                     if let Some(k) = l.find(&lit) {
                         let at = start + k;
-                        let mut out = text.to_string();
-                        out.replace_range(at..at + lit.len(), &format!("{q}{new}{q}"));
-                        return Some((out, old));
+                        let edit = Edit::replacement(at..at + lit.len(), format!("{q}{new}{q}"));
+                        return Some((edit, old));
                     }
                 }
             }
@@ -172,6 +186,7 @@ pub(crate) fn is_newer(a: &str, b: &str) -> bool {
 /// `conf.get('kubernetes', 'NAMESPACE')` read as `conf.get('kubernetes_executor', 'namespace')`:
 /// the two string literals from `column` (1-based, where the section literal starts) on
 /// `line`, quotes kept. `None` when they are not plain literals.
+#[cfg(test)]
 pub(super) fn rename_config_read(
     text: &str,
     line: u32,
@@ -179,6 +194,17 @@ pub(super) fn rename_config_read(
     ns: &str,
     nk: &str,
 ) -> Option<String> {
+    rename_config_read_edits(text, line, column, ns, nk).map(|es| applied(text, &es))
+}
+
+/// `rename_config_read` as the span edits of the two literals.
+pub(super) fn rename_config_read_edits(
+    text: &str,
+    line: u32,
+    column: u32,
+    ns: &str,
+    nk: &str,
+) -> Option<Vec<Edit>> {
     let (s, e) = line_span(text, line)?;
     let l = &text[s..e];
     let start = l
@@ -203,15 +229,16 @@ pub(super) fn rename_config_read(
     let (a0, a1) = literal(start)?;
     let (b0, b1) = literal(a1)?;
     let q = |r: (usize, usize)| &l[r.0..r.0 + 1];
-    let mut out = String::with_capacity(text.len() + 16);
-    out.push_str(&text[..s]);
-    out.push_str(&l[..a0]);
-    out.push_str(&format!("{}{ns}{}", q((a0, a1)), q((a0, a1))));
-    out.push_str(&l[a1..b0]);
-    out.push_str(&format!("{}{nk}{}", q((b0, b1)), q((b0, b1))));
-    out.push_str(&l[b1..]);
-    out.push_str(&text[e..]);
-    Some(out)
+    Some(vec![
+        Edit::replacement(
+            s + a0..s + a1,
+            format!("{}{ns}{}", q((a0, a1)), q((a0, a1))),
+        ),
+        Edit::replacement(
+            s + b0..s + b1,
+            format!("{}{nk}{}", q((b0, b1)), q((b0, b1))),
+        ),
+    ])
 }
 
 pub(super) fn requirement_name(req: &str) -> &str {
@@ -238,6 +265,11 @@ pub(super) fn line_span(text: &str, line: u32) -> Option<(usize, usize)> {
 
 /// The requirement on line `line` replaced by `new` (its marker and comment kept).
 pub(crate) fn replace_requirement(text: &str, line: u32, new: &str) -> Option<String> {
+    replace_requirement_edit(text, line, new).map(|e| applied(text, &[e]))
+}
+
+/// [`replace_requirement`] as the span edit of the requirement's body.
+pub(super) fn replace_requirement_edit(text: &str, line: u32, new: &str) -> Option<Edit> {
     let (s, e) = line_span(text, line)?;
     let l = &text[s..e];
     let lead = l.len() - l.trim_start().len();
@@ -252,26 +284,34 @@ pub(crate) fn replace_requirement(text: &str, line: u32, new: &str) -> Option<St
         return None;
     }
     let start = s + lead;
-    let mut out = String::with_capacity(text.len());
-    out.push_str(&text[..start]);
-    out.push_str(new);
-    out.push_str(&text[start + body.len()..]);
-    Some(out)
+    Some(Edit::replacement(start..start + body.len(), new))
 }
 
 /// `line` appended, after a line ending when the text lacks its last one.
 pub(crate) fn append_line(text: &str, line: &str) -> String {
-    let mut out = text.to_string();
-    if !out.is_empty() && !out.ends_with('\n') {
-        out.push_str(if text.contains("\r\n") { "\r\n" } else { "\n" });
+    applied(text, &[append_line_edit(text, line)])
+}
+
+/// [`append_line`] as the insertion at the end of the text.
+pub(super) fn append_line_edit(text: &str, line: &str) -> Edit {
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut content = String::new();
+    if !text.is_empty() && !text.ends_with('\n') {
+        content.push_str(eol);
     }
-    out.push_str(line);
-    out.push_str(if text.contains("\r\n") { "\r\n" } else { "\n" });
-    out
+    content.push_str(line);
+    content.push_str(eol);
+    Edit::insertion(text.len(), content)
 }
 
 /// `new` inserted as a line after 1-based line `line`.
+#[cfg(test)]
 pub(crate) fn insert_after_line(text: &str, line: u32, new: &str) -> Option<String> {
+    insert_after_line_edit(text, line, new).map(|e| applied(text, &[e]))
+}
+
+/// `insert_after_line` as the insertion of the line.
+pub(super) fn insert_after_line_edit(text: &str, line: u32, new: &str) -> Option<Edit> {
     let (_, e) = line_span(text, line)?;
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let rest = &text[e..];
@@ -281,9 +321,9 @@ pub(crate) fn insert_after_line(text: &str, line: u32, new: &str) -> Option<Stri
         e + 1
     } else {
         // last line without a line ending
-        return Some(format!("{text}{eol}{new}{eol}"));
+        return Some(Edit::insertion(text.len(), format!("{eol}{new}{eol}")));
     };
-    Some(format!("{}{new}{eol}{}", &text[..after], &text[after..]))
+    Some(Edit::insertion(after, format!("{new}{eol}")))
 }
 
 /// Copies the project for fixing, without what is not the project's code (version control,

@@ -188,3 +188,42 @@ fn airflowignore_syntax_fix_sets_the_variable_once() {
     // run again: nothing to do
     assert_eq!(fix.apply(&new), None);
 }
+
+#[test]
+fn text_fixes_are_span_edits_of_the_one_engine() {
+    use skyhop_core::edit::{Edit, is_idempotent};
+    let fixed = |fix: &super::edits::TextFix, t: &str| fix.apply(t).unwrap_or_else(|| t.into());
+    let req = "# pins\npandas==2.1  # x\n";
+    let fix = super::edits::TextFix::Requirement {
+        line: 2,
+        new: "pandas==2.2.3".into(),
+    };
+    assert_eq!(
+        fix.edits(req),
+        Some(vec![Edit::replacement(7..18, "pandas==2.2.3")])
+    );
+    assert!(is_idempotent(req, |t| fixed(&fix, t)));
+    let src = "namespace = conf.get('kubernetes', \"NAMESPACE\")\n";
+    let fix = super::edits::TextFix::ConfigRead {
+        line: 1,
+        column: 22,
+        section: "kubernetes_executor".into(),
+        key: "namespace".into(),
+    };
+    assert_eq!(
+        fix.edits(src),
+        Some(vec![
+            Edit::replacement(21..33, "'kubernetes_executor'"),
+            Edit::replacement(35..46, "\"namespace\""),
+        ])
+    );
+    assert!(is_idempotent(src, |t| fixed(&fix, t)));
+    let df = "FROM x:1\nENV A=1";
+    let fix = super::edits::TextFix::EnvAfter {
+        line: 1,
+        key: "B".into(),
+        setting: "B=2".into(),
+    };
+    assert_eq!(fix.edits(df), Some(vec![Edit::insertion(9, "ENV B=2\n")]));
+    assert!(is_idempotent(df, |t| fixed(&fix, t)));
+}
