@@ -107,6 +107,13 @@ impl Fixability {
 impl Rule {
     /// The rule of `code` (`SKY301`, case-insensitive), `None` for no rule.
     pub fn from_code(code: &str) -> Option<Rule> {
+        // an exact code is looked up (the check asks once per finding); else trimmed, any case
+        static BY_CODE: std::sync::OnceLock<std::collections::HashMap<&'static str, Rule>> =
+            std::sync::OnceLock::new();
+        let by_code = BY_CODE.get_or_init(|| Rule::ALL.iter().map(|r| (r.code(), *r)).collect());
+        if let Some(rule) = by_code.get(code) {
+            return Some(*rule);
+        }
         let code = code.trim();
         Rule::ALL
             .iter()
