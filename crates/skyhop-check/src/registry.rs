@@ -107,12 +107,25 @@ impl Fixability {
 impl Rule {
     /// The rule of `code` (`SKY301`, case-insensitive), `None` for no rule.
     pub fn from_code(code: &str) -> Option<Rule> {
-        // an exact code is looked up (the check asks once per finding); else trimmed, any case
-        static BY_CODE: std::sync::OnceLock<std::collections::HashMap<&'static str, Rule>> =
-            std::sync::OnceLock::new();
-        let by_code = BY_CODE.get_or_init(|| Rule::ALL.iter().map(|r| (r.code(), *r)).collect());
-        if let Some(rule) = by_code.get(code) {
-            return Some(*rule);
+        // an exact code (`SKYnnn`) by its number (the check asks once per finding); else
+        // trimmed, any case
+        fn number(code: &str) -> Option<usize> {
+            let digits = code.strip_prefix("SKY")?.as_bytes();
+            (digits.len() == 3 && digits.iter().all(u8::is_ascii_digit))
+                .then(|| digits.iter().fold(0, |n, d| n * 10 + usize::from(d - b'0')))
+        }
+        static BY_NUMBER: std::sync::OnceLock<Vec<Option<Rule>>> = std::sync::OnceLock::new();
+        let by_number = BY_NUMBER.get_or_init(|| {
+            let mut table = vec![None; 1000];
+            for r in Rule::ALL {
+                if let Some(n) = number(r.code()) {
+                    table[n] = Some(*r);
+                }
+            }
+            table
+        });
+        if let Some(n) = number(code) {
+            return by_number[n];
         }
         let code = code.trim();
         Rule::ALL
