@@ -338,7 +338,21 @@ fn deploy_upgrade_rollback_and_kill_on_sqlite() {
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    let mut dep = Deployment::open(root, "prod").unwrap();
+    // The next open reconciles once it holds the lock: a process the killed deploy was
+    // forking at that moment may hold it a little longer (seen under load).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut dep = loop {
+        let dep = Deployment::open(root, "prod").unwrap();
+        let interrupted = dep
+            .history()
+            .unwrap()
+            .get(3)
+            .is_some_and(|h| h.status == DeployStatus::Interrupted);
+        if interrupted || Instant::now() > deadline {
+            break dep;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
     let h = dep.history().unwrap();
     assert_eq!(h.len(), 4);
     assert_eq!(h[3].status, DeployStatus::Interrupted);
