@@ -35,7 +35,7 @@ pub mod metadb;
 pub mod pgserver;
 pub mod predict;
 mod private;
-mod process;
+pub mod process;
 pub mod rehearse;
 pub mod seed;
 mod versions;

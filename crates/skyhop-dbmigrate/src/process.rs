@@ -1,4 +1,5 @@
-//! Running short commands (`pg_dump`, `initdb`, `psql`) and keeping their output tail.
+//! Running short commands (`pg_dump`, `initdb`, `psql`; skyhop-deploy's `airflow` steps too) and keeping
+//! their output tail.
 
 use std::process::{Command, Stdio};
 

@@ -1,37 +1,16 @@
 //! Running short commands (`airflow db migrate`, `pg_dump`) and keeping their output tail.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use crate::error::{DeployError, Result};
+use skyhop_dbmigrate::process::tail;
 
-/// Runs `cmd` to completion; on failure the error carries the last lines of its output.
+use crate::error::Result;
+
+/// Runs `cmd` to completion; on failure the error carries the last lines of its output
+/// (skyhop-dbmigrate's runner, its error as the deploy's).
 pub fn run_checked(cmd: &mut Command, what: &str) -> Result<String> {
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| DeployError::Command {
-            command: what.to_string(),
-            status: format!("could not start: {e}"),
-            tail: String::new(),
-        })?;
-    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&out.stderr));
-    if out.status.success() {
-        Ok(text)
-    } else {
-        Err(DeployError::Command {
-            command: what.to_string(),
-            status: out.status.to_string(),
-            tail: tail(&text, 20),
-        })
-    }
-}
-
-/// The last `n` lines of `text`.
-pub fn tail(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
+    Ok(skyhop_dbmigrate::process::run_checked(cmd, what)?)
 }
 
 /// The last `n` lines of a file (empty when it cannot be read).
