@@ -150,7 +150,7 @@ fn context_keys_safe_and_unsafe() {
         at(f, "execution_date", 0, "SKY301", None),
         at(f, "next_ds", 0, "SKY301", None),
         at(f, "prev_ds_nodash", 0, "SKY301", None),
-        // a parameter: left for a person
+        // a parameter: renamed with its uses (unsafe)
         at(f, "execution_date", 1, "SKY301", None),
         at(f, "\"execution_date\"", 0, "SKY301", None),
         at(f, "'next_ds'", 0, "SKY301", None),
@@ -158,6 +158,23 @@ fn context_keys_safe_and_unsafe() {
     ];
     insta::assert_snapshot!("context_keys_safe", run(f, &findings, false));
     insta::assert_snapshot!("context_keys_unsafe", run(f, &findings, true));
+}
+
+#[test]
+fn task_parameter_renamed_with_its_uses_where_sure() {
+    let f = "context_parameter.py";
+    let findings = [
+        at(f, "execution_date", 0, "SKY301", None),
+        // the function already holds `logical_date`: left for a person
+        at(f, "execution_date", 5, "SKY301", None),
+        // the module calls the function with `execution_date=`: left for a person
+        at(f, "execution_date", 7, "SKY301", None),
+        // a lambda inside has a parameter of the same name: left for a person
+        at(f, "next_execution_date", 0, "SKY301", None),
+    ];
+    // a parameter rename is unsafe: nothing by default
+    assert_eq!(run(f, &findings, false), "(no change)\n");
+    insta::assert_snapshot!(run(f, &findings, true));
 }
 
 #[test]

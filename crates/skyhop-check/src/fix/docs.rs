@@ -34,7 +34,7 @@ pub(crate) fn fixability(rule: Rule) -> Fixability {
                 "in templates the key becomes the expression Airflow documents (`{{ execution_date }}` -> `{{ logical_date }}`, `{{ next_ds }}` -> `{{ data_interval_end | ds }}`); in Python a key renamed to another key is renamed (`context[\"execution_date\"]` -> `context[\"logical_date\"]`)",
             ),
             Some(
-                "in Python, a key whose replacement is formatted (`context[\"next_ds\"]`) becomes `context[\"data_interval_end\"].strftime(\"%Y-%m-%d\")`, which fails where the value is None (manual runs); task-function parameters named after a removed key are left for a person",
+                "in Python, a key whose replacement is formatted (`context[\"next_ds\"]`) becomes `context[\"data_interval_end\"].strftime(\"%Y-%m-%d\")`, which fails where the value is None (manual runs); a task-function parameter named after a removed key that has a one-name replacement (`def f(execution_date)`) is renamed with its uses in the function's body (`def f(logical_date)`), which changes the value where the two differ (Airflow 3's `logical_date` is None for a run without one); the rename is not made where it could change which variable a name means (the function already uses the new name, a nested function or lambda has a parameter of the old name, `global`/`nonlocal` names it, or the module calls the function with the old name as a keyword)",
             ),
         ),
         Rule::AttributeNotFound => (

@@ -9,7 +9,9 @@
 //!
 //! Unsafe (only with [`FixOptions::unsafe_fixes`]): Python reads of context keys whose
 //! replacement is an expression (`kwargs["next_ds"]` →
-//! `kwargs["data_interval_end"].strftime("%Y-%m-%d")`), which fails where the value is `None`.
+//! `kwargs["data_interval_end"].strftime("%Y-%m-%d")`), which fails where the value is `None`.; a task
+//! function's parameter named after a removed key (`def f(execution_date)` → `def f(logical_date)`,
+//! with its uses in the body: [`rename`]).
 //!
 //! Every edit replaces one span; every byte outside it is kept. Overlapping edits keep the
 //! first; the rest are made by the next round of `skyhop upgrade --fix`.
@@ -26,6 +28,7 @@ use crate::registry::Rule;
 
 mod apply;
 mod docs;
+mod rename;
 pub use apply::{apply_fixes, unified_diff};
 pub use docs::fix_doc;
 pub(crate) use docs::fixability;
@@ -139,6 +142,9 @@ struct Edit {
     rule: String,
     line: u32,
     safe: bool,
+    /// The finding it is for (an import rewrite serves several: `None`); a finding whose
+    /// fix is several edits counts as applied once.
+    finding: Option<usize>,
 }
 
 impl Edit {
@@ -174,9 +180,11 @@ pub(crate) fn fix_source_with(
     };
     let mut nodes = Nodes::default();
     visitor::walk_body(&mut nodes, body);
+    let scopes = rename::Scopes::of(body);
     let mut edits: Vec<Edit> = Vec::new();
+    let mut groups: Vec<Vec<Edit>> = Vec::new();
     let mut imports: Vec<(&StmtImportFrom, Vec<Move<'_>>, u32)> = Vec::new();
-    for f in findings {
+    for (n, f) in findings.iter().enumerate() {
         let rule = f.rule.as_str();
         let replacement = f.replacement.as_deref();
         let at = offset(f);
@@ -186,6 +194,7 @@ pub(crate) fn fix_source_with(
             rule: f.rule.clone(),
             line: f.line,
             safe,
+            finding: Some(n),
         };
         if KEYWORD_RULES.contains(&rule) {
             match replacement {
@@ -215,10 +224,16 @@ pub(crate) fn fix_source_with(
                 edits.push(edit(range, text, true));
             }
         } else if rule == "SKY301" {
-            if let Some((range, text, safe)) = context_key_edit(source, &nodes, at)
+            if let Some((mut es, safe)) = context_key_edit(source, &nodes, &scopes, at)
                 && (safe || opts.unsafe_fixes)
             {
-                edits.push(edit(range, text, safe));
+                if es.len() == 1 {
+                    let (range, text) = es.remove(0);
+                    edits.push(edit(range, text, safe));
+                } else {
+                    // a rename is made whole or not at all
+                    groups.push(es.into_iter().map(|(r, t)| edit(r, t, safe)).collect());
+                }
             }
         } else if Rule::from_code(rule).is_some_and(Rule::fixed_by_import_rewrite)
             && let Some(stmt) = import_from_at(body, at)
@@ -269,14 +284,27 @@ pub(crate) fn fix_source_with(
                 rule: moves[0].2.to_string(),
                 line,
                 safe: true,
+                finding: None,
             });
+        }
+    }
+    for group in groups {
+        let overlaps = group.iter().any(|g| {
+            edits
+                .iter()
+                .any(|e| e.range.start() < g.range.end() && g.range.start() < e.range.end())
+        });
+        if !overlaps {
+            edits.extend(group);
         }
     }
     // sorted by range, an overlapping edit skipped (the first one kept), byte-exact
     let spans: Vec<skyhop_core::edit::Edit> = edits.iter().map(Edit::span).collect();
     let (out, made) = skyhop_core::edit::apply(source, &spans);
+    let mut seen = std::collections::HashSet::new();
     let applied = made
         .into_iter()
+        .filter(|&i| edits[i].finding.is_none_or(|n| seen.insert(n)))
         .map(|i| Applied {
             rule: edits[i].rule.clone(),
             line: edits[i].line,
@@ -443,8 +471,9 @@ fn removable_keyword(source: &str, nodes: &Nodes<'_>, at: TextSize) -> Option<Te
 fn context_key_edit(
     source: &str,
     nodes: &Nodes<'_>,
+    scopes: &rename::Scopes<'_>,
     at: TextSize,
-) -> Option<(TextRange, String, bool)> {
+) -> Option<(Vec<(TextRange, String)>, bool)> {
     let range = token_at(source, at)?;
     let token = &source[range];
     let quoted = token.starts_with(['"', '\'']);
@@ -466,12 +495,20 @@ fn context_key_edit(
         .iter()
         .any(|s| s.contains(at) && s.start() != at);
     if !quoted {
-        // a template inside a string literal; a parameter name is left for a person
-        return in_string.then(|| (range, new.to_string(), true));
+        if in_string {
+            // a template inside a string literal
+            return Some((vec![(range, new.to_string())], true));
+        }
+        // a task function's parameter, renamed with its uses
+        if !is_identifier(new) {
+            return None;
+        }
+        let es = rename::parameter_rename(source, scopes, &nodes.names, &nodes.calls, at, new)?;
+        return Some((es, false));
     }
     if is_identifier(new) {
         let q = &token[..1];
-        return Some((range, format!("{q}{new}{q}"), true));
+        return Some((vec![(range, format!("{q}{new}{q}"))], true));
     }
     // `data_interval_end | ds` read from Python
     let (base, filter) = new.split_once(" | ")?;
@@ -491,8 +528,7 @@ fn context_key_edit(
     let q = &token[..1];
     let span = TextRange::new(range.start(), TextSize::try_from(after + 1).ok()?);
     Some((
-        span,
-        format!("{q}{base}{q}{close}.strftime(\"{fmt}\")"),
+        vec![(span, format!("{q}{base}{q}{close}.strftime(\"{fmt}\")"))],
         false,
     ))
 }
