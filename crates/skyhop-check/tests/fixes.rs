@@ -178,6 +178,21 @@ fn task_parameter_renamed_with_its_uses_where_sure() {
 }
 
 #[test]
+fn snowflake_operator_calls_move_with_the_import() {
+    let finding = |f: &str| at(f, "SnowflakeOperator", 0, "SKY201", None);
+    insta::assert_snapshot!(run("hook_params.py", &[finding("hook_params.py")], false));
+    // `snowflake_conn_id` in `default_args` would be left behind: neither import nor calls move
+    assert_eq!(
+        run(
+            "hook_params_kept.py",
+            &[finding("hook_params_kept.py")],
+            false
+        ),
+        "(no change)\n"
+    );
+}
+
+#[test]
 fn days_ago_to_pendulum() {
     let finding = |f: &str| at(f, "days_ago", 0, "SKY102", None);
     insta::assert_snapshot!(

@@ -19,7 +19,7 @@ pub(crate) fn fixability(rule: Rule) -> Fixability {
         | Rule::DeprecatedImport
         | Rule::MovedOrRemovedName => (
             Some(
-                "the import is rewritten to the new module and name (aliased to the old name when it changed), where the target environment or the curated tables know it; `days_ago(n)` becomes `pendulum.today(\"UTC\").add(days=-n)` with `import pendulum`. `skyhop upgrade --fix` adds the provider package the new import needs to requirements.txt, at the version the target resolves (`>=`)",
+                "the import is rewritten to the new module and name (aliased to the old name when it changed), where the target environment or the curated tables know it; `days_ago(n)` becomes `pendulum.today(\"UTC\").add(days=-n)` with `import pendulum`; an operator whose replacement takes other arguments has its calls rewritten with the import (`SnowflakeOperator(snowflake_conn_id=..., warehouse=...)` -> `SQLExecuteQueryOperator(conn_id=..., hook_params={\"warehouse\": ...})`), or neither is made when a call cannot be (`**kwargs`, `hook_params` already given, the old argument set elsewhere such as `default_args`). `skyhop upgrade --fix` adds the provider package the new import needs to requirements.txt, at the version the target resolves (`>=`)",
             ),
             None,
         ),

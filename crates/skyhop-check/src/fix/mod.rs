@@ -28,6 +28,7 @@ use crate::registry::Rule;
 
 mod apply;
 mod docs;
+mod hook_params;
 mod rename;
 pub use apply::{apply_fixes, unified_diff};
 pub use docs::fix_doc;
@@ -145,6 +146,9 @@ struct Edit {
     /// The finding it is for (an import rewrite serves several: `None`); a finding whose
     /// fix is several edits counts as applied once.
     finding: Option<usize>,
+    /// Whether it counts as an applied fix (the calls rewritten with an import do not: the
+    /// import's edit does).
+    counts: bool,
 }
 
 impl Edit {
@@ -195,6 +199,7 @@ pub(crate) fn fix_source_with(
             line: f.line,
             safe,
             finding: Some(n),
+            counts: true,
         };
         if KEYWORD_RULES.contains(&rule) {
             match replacement {
@@ -269,6 +274,24 @@ pub(crate) fn fix_source_with(
                 }
             }
             for (pos, new) in moves {
+                // the calls of a moved operator whose keywords changed go with the import
+                if let Some(module) = &stmt.module
+                    && let Some(alias) = stmt.names.iter().find(|a| a.range.contains_inclusive(pos))
+                {
+                    let old = format!("{}.{}", module.id, alias.name.id);
+                    let bound = alias.asname.as_ref().unwrap_or(&alias.name).id.as_str();
+                    match hook_params::call_edits(source, &nodes, &old, bound) {
+                        None => continue,
+                        Some(es) if !es.is_empty() => {
+                            let part = |(r, t)| Edit {
+                                counts: false,
+                                ..edit(r, t, true)
+                            };
+                            groups.push(es.into_iter().map(part).collect());
+                        }
+                        Some(_) => {}
+                    }
+                }
                 match imports.iter_mut().find(|(s, _, _)| std::ptr::eq(*s, stmt)) {
                     Some((_, list, _)) => list.push((pos, new, rule)),
                     None => imports.push((stmt, vec![(pos, new, rule)], f.line)),
@@ -285,6 +308,7 @@ pub(crate) fn fix_source_with(
                 line,
                 safe: true,
                 finding: None,
+                counts: true,
             });
         }
     }
@@ -304,7 +328,7 @@ pub(crate) fn fix_source_with(
     let mut seen = std::collections::HashSet::new();
     let applied = made
         .into_iter()
-        .filter(|&i| edits[i].finding.is_none_or(|n| seen.insert(n)))
+        .filter(|&i| edits[i].counts && edits[i].finding.is_none_or(|n| seen.insert(n)))
         .map(|i| Applied {
             rule: edits[i].rule.clone(),
             line: edits[i].line,
@@ -398,70 +422,71 @@ fn rebind_module_alias(
 /// Airflow 3's UI does not have.)
 const REMOVABLE_KEYWORDS: &[&str] = &["provide_context", "default_view", "orientation"];
 
-/// The span to delete to drop the keyword argument that starts at `at`: its own line(s) when
-/// it has them, else the keyword and the comma that follows (or precedes) it.
+/// The span to delete to drop the keyword argument that starts at `at` (one Airflow says to
+/// drop): [`keyword_deletion`].
 fn removable_keyword(source: &str, nodes: &Nodes<'_>, at: TextSize) -> Option<TextRange> {
-    for call in &nodes.calls {
-        let args = &call.arguments;
-        let Some(i) = args.keywords.iter().position(|k| {
+    let kw = nodes.calls.iter().find_map(|call| {
+        call.arguments.keywords.iter().find(|k| {
             k.range.start() == at
                 && k.arg
                     .as_ref()
                     .is_some_and(|a| REMOVABLE_KEYWORDS.contains(&a.id.as_str()))
-        }) else {
-            continue;
-        };
-        let kw = &args.keywords[i];
-        let start = kw.range.start().to_usize();
-        let mut end = kw.range.end().to_usize();
-        let bytes = source.as_bytes();
-        // the comma after it, if any
-        let mut j = end;
-        while j < bytes.len() && matches!(bytes[j], b' ' | b'\t') {
-            j += 1;
-        }
-        let has_comma = j < bytes.len() && bytes[j] == b',';
-        if has_comma {
-            end = j + 1;
-        }
-        let line_start = source[..start].rfind('\n').map_or(0, |p| p + 1);
-        let before = &source[line_start..start];
-        let rest = &source[end..];
-        let rest_line = rest.split('\n').next().unwrap_or("");
-        if before.trim().is_empty() && rest_line.trim().is_empty() && end < source.len() {
-            // alone on its line(s): the whole line goes
-            let line_end = end + rest_line.len() + 1;
-            return Some(TextRange::new(
-                TextSize::try_from(line_start).ok()?,
-                TextSize::try_from(line_end.min(source.len())).ok()?,
-            ));
-        }
-        if has_comma {
-            // `f(a, provide_context=True, b)`: the keyword, its comma and the spaces after
-            let mut k = end;
-            while k < bytes.len() && matches!(bytes[k], b' ' | b'\t') {
-                k += 1;
-            }
-            if k < bytes.len() && bytes[k] == b')' {
-                // trailing comma before `)`: keep the comma of the previous argument
-                k = end;
-            }
-            return Some(TextRange::new(
-                TextSize::try_from(start).ok()?,
-                TextSize::try_from(k).ok()?,
-            ));
-        }
-        // last argument, no trailing comma: take the comma before it
-        let prev = source[..start].rfind(',')?;
-        if !source[prev + 1..start].trim().is_empty() {
-            return None;
-        }
+        })
+    })?;
+    keyword_deletion(source, kw)
+}
+
+/// The span to delete to drop keyword argument `kw`: its own line(s) when it has them, else
+/// the keyword and the comma that follows (or precedes) it.
+fn keyword_deletion(source: &str, kw: &ruff_python_ast::Keyword) -> Option<TextRange> {
+    let start = kw.range.start().to_usize();
+    let mut end = kw.range.end().to_usize();
+    let bytes = source.as_bytes();
+    // the comma after it, if any
+    let mut j = end;
+    while j < bytes.len() && matches!(bytes[j], b' ' | b'\t') {
+        j += 1;
+    }
+    let has_comma = j < bytes.len() && bytes[j] == b',';
+    if has_comma {
+        end = j + 1;
+    }
+    let line_start = source[..start].rfind('\n').map_or(0, |p| p + 1);
+    let before = &source[line_start..start];
+    let rest = &source[end..];
+    let rest_line = rest.split('\n').next().unwrap_or("");
+    if before.trim().is_empty() && rest_line.trim().is_empty() && end < source.len() {
+        // alone on its line(s): the whole line goes
+        let line_end = end + rest_line.len() + 1;
         return Some(TextRange::new(
-            TextSize::try_from(prev).ok()?,
-            TextSize::try_from(end).ok()?,
+            TextSize::try_from(line_start).ok()?,
+            TextSize::try_from(line_end.min(source.len())).ok()?,
         ));
     }
-    None
+    if has_comma {
+        // `f(a, provide_context=True, b)`: the keyword, its comma and the spaces after
+        let mut k = end;
+        while k < bytes.len() && matches!(bytes[k], b' ' | b'\t') {
+            k += 1;
+        }
+        if k < bytes.len() && bytes[k] == b')' {
+            // trailing comma before `)`: keep the comma of the previous argument
+            k = end;
+        }
+        return Some(TextRange::new(
+            TextSize::try_from(start).ok()?,
+            TextSize::try_from(k).ok()?,
+        ));
+    }
+    // last argument, no trailing comma: take the comma before it
+    let prev = source[..start].rfind(',')?;
+    if !source[prev + 1..start].trim().is_empty() {
+        return None;
+    }
+    Some(TextRange::new(
+        TextSize::try_from(prev).ok()?,
+        TextSize::try_from(end).ok()?,
+    ))
 }
 
 /// The edit for a removed context key at `at`: in a template (a string), the key becomes the
