@@ -181,6 +181,20 @@ fn task_parameter_renamed_with_its_uses_where_sure() {
 fn snowflake_operator_calls_move_with_the_import() {
     let finding = |f: &str| at(f, "SnowflakeOperator", 0, "SKY201", None);
     insta::assert_snapshot!(run("hook_params.py", &[finding("hook_params.py")], false));
+    // a finding on a keyword the call rewrite makes too does not split the fix
+    let f = "hook_params.py";
+    let with_keyword = [
+        at(f, "snowflake_conn_id", 0, "SKY303", Some("conn_id")),
+        at(f, "warehouse", 0, "SKY303", None),
+        finding(f),
+    ];
+    let both = run(f, &with_keyword, false);
+    let alone = run(f, &[finding(f)], false);
+    assert_eq!(
+        both.split("applied:").next(),
+        alone.split("applied:").next(),
+        "{both}"
+    );
     // `snowflake_conn_id` in `default_args` would be left behind: neither import nor calls move
     assert_eq!(
         run(

@@ -9,7 +9,7 @@
 //!
 //! Unsafe (only with [`FixOptions::unsafe_fixes`]): Python reads of context keys whose
 //! replacement is an expression (`kwargs["next_ds"]` →
-//! `kwargs["data_interval_end"].strftime("%Y-%m-%d")`), which fails where the value is `None`.; a task
+//! `kwargs["data_interval_end"].strftime("%Y-%m-%d")`), which fails where the value is `None`; and a task
 //! function's parameter named after a removed key (`def f(execution_date)` → `def f(logical_date)`,
 //! with its uses in the body: [`rename`]).
 //!
@@ -186,7 +186,8 @@ pub(crate) fn fix_source_with(
     visitor::walk_body(&mut nodes, body);
     let scopes = rename::Scopes::of(body);
     let mut edits: Vec<Edit> = Vec::new();
-    let mut groups: Vec<Vec<Edit>> = Vec::new();
+    // edits made all or none: (edits, whether they win over other edits they overlap)
+    let mut groups: Vec<(Vec<Edit>, bool)> = Vec::new();
     let mut imports: Vec<(&StmtImportFrom, Vec<Move<'_>>, u32)> = Vec::new();
     for (n, f) in findings.iter().enumerate() {
         let rule = f.rule.as_str();
@@ -237,7 +238,8 @@ pub(crate) fn fix_source_with(
                     edits.push(edit(range, text, safe));
                 } else {
                     // a rename is made whole or not at all
-                    groups.push(es.into_iter().map(|(r, t)| edit(r, t, safe)).collect());
+                    let es = es.into_iter().map(|(r, t)| edit(r, t, safe)).collect();
+                    groups.push((es, false));
                 }
             }
         } else if Rule::from_code(rule).is_some_and(Rule::fixed_by_import_rewrite)
@@ -287,7 +289,8 @@ pub(crate) fn fix_source_with(
                                 counts: false,
                                 ..edit(r, t, true)
                             };
-                            groups.push(es.into_iter().map(part).collect());
+                            // the import moves regardless: its calls must move with it
+                            groups.push((es.into_iter().map(part).collect(), true));
                         }
                         Some(_) => {}
                     }
@@ -312,15 +315,17 @@ pub(crate) fn fix_source_with(
             });
         }
     }
-    for group in groups {
-        let overlaps = group.iter().any(|g| {
-            edits
-                .iter()
-                .any(|e| e.range.start() < g.range.end() && g.range.start() < e.range.end())
-        });
-        if !overlaps {
-            edits.extend(group);
+    let overlap =
+        |a: &Edit, b: &Edit| a.range.start() < b.range.end() && b.range.start() < a.range.end();
+    // winning groups first, so that nothing removes part of a group already taken
+    groups.sort_by_key(|(_, wins)| !wins);
+    for (group, wins) in groups {
+        if wins {
+            edits.retain(|e| !group.iter().any(|g| overlap(e, g)));
+        } else if edits.iter().any(|e| group.iter().any(|g| overlap(e, g))) {
+            continue;
         }
+        edits.extend(group);
     }
     // sorted by range, an overlapping edit skipped (the first one kept), byte-exact
     let spans: Vec<skyhop_core::edit::Edit> = edits.iter().map(Edit::span).collect();
