@@ -184,7 +184,6 @@ pub(crate) fn fix_source_with(
     };
     let mut nodes = Nodes::default();
     visitor::walk_body(&mut nodes, body);
-    let scopes = rename::Scopes::of(body);
     let mut edits: Vec<Edit> = Vec::new();
     // edits made all or none: (edits, whether they win over other edits they overlap)
     let mut groups: Vec<(Vec<Edit>, bool)> = Vec::new();
@@ -230,7 +229,7 @@ pub(crate) fn fix_source_with(
                 edits.push(edit(range, text, true));
             }
         } else if rule == "SKY301" {
-            if let Some((mut es, safe)) = context_key_edit(source, &nodes, &scopes, at)
+            if let Some((mut es, safe)) = context_key_edit(source, &nodes, at)
                 && (safe || opts.unsafe_fixes)
             {
                 if es.len() == 1 {
@@ -343,20 +342,43 @@ pub(crate) fn fix_source_with(
     (out, applied)
 }
 
-/// Calls, string literals and top-level `import` names of a module.
+/// Calls, string literals, names, functions, lambdas' parameters and `global`/`nonlocal`
+/// names of a module, from one walk.
 #[derive(Default)]
 struct Nodes<'a> {
     calls: Vec<&'a ruff_python_ast::ExprCall>,
     strings: Vec<TextRange>,
     names: Vec<&'a ruff_python_ast::ExprName>,
+    functions: Vec<&'a ruff_python_ast::StmtFunctionDef>,
+    lambdas: Vec<(TextRange, &'a ruff_python_ast::Parameters)>,
+    declared: Vec<(TextRange, &'a str)>,
 }
 
 impl<'a> Visitor<'a> for Nodes<'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::FunctionDef(f) => self.functions.push(f),
+            Stmt::Global(g) => self
+                .declared
+                .extend(g.names.iter().map(|n| (g.range, n.id.as_str()))),
+            Stmt::Nonlocal(g) => self
+                .declared
+                .extend(g.names.iter().map(|n| (g.range, n.id.as_str()))),
+            _ => {}
+        }
+        visitor::walk_stmt(self, stmt);
+    }
+
     fn visit_expr(&mut self, expr: &'a Expr) {
         match expr {
             Expr::Call(c) => self.calls.push(c),
             Expr::StringLiteral(_) | Expr::FString(_) => self.strings.push(expr.range()),
             Expr::Name(n) => self.names.push(n),
+            Expr::Lambda(l) => {
+                if let Some(p) = &l.parameters {
+                    self.lambdas.push((l.range, p));
+                }
+            }
             _ => {}
         }
         visitor::walk_expr(self, expr);
@@ -501,7 +523,6 @@ fn keyword_deletion(source: &str, kw: &ruff_python_ast::Keyword) -> Option<TextR
 fn context_key_edit(
     source: &str,
     nodes: &Nodes<'_>,
-    scopes: &rename::Scopes<'_>,
     at: TextSize,
 ) -> Option<(Vec<(TextRange, String)>, bool)> {
     let range = token_at(source, at)?;
@@ -533,7 +554,7 @@ fn context_key_edit(
         if !is_identifier(new) {
             return None;
         }
-        let es = rename::parameter_rename(source, scopes, &nodes.names, &nodes.calls, at, new)?;
+        let es = rename::parameter_rename(source, nodes, at, new)?;
         return Some((es, false));
     }
     if is_identifier(new) {

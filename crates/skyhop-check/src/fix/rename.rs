@@ -10,63 +10,21 @@
 //! parameter of the old name, when a `global`/`nonlocal` names it, or when the module calls
 //! the function with the old name as a keyword.
 
-use ruff_python_ast::visitor::{self, Visitor};
-use ruff_python_ast::{Expr, Parameters, Stmt, StmtFunctionDef};
+use ruff_python_ast::Expr;
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
-/// Functions, lambdas' parameters and `global`/`nonlocal` names of a module.
-#[derive(Default)]
-pub(super) struct Scopes<'a> {
-    functions: Vec<&'a StmtFunctionDef>,
-    lambdas: Vec<(TextRange, &'a Parameters)>,
-    declared: Vec<(TextRange, &'a str)>,
-}
-
-impl<'a> Visitor<'a> for Scopes<'a> {
-    fn visit_stmt(&mut self, stmt: &'a Stmt) {
-        match stmt {
-            Stmt::FunctionDef(f) => self.functions.push(f),
-            Stmt::Global(g) => self
-                .declared
-                .extend(g.names.iter().map(|n| (g.range, n.id.as_str()))),
-            Stmt::Nonlocal(g) => self
-                .declared
-                .extend(g.names.iter().map(|n| (g.range, n.id.as_str()))),
-            _ => {}
-        }
-        visitor::walk_stmt(self, stmt);
-    }
-
-    fn visit_expr(&mut self, expr: &'a Expr) {
-        if let Expr::Lambda(l) = expr
-            && let Some(p) = &l.parameters
-        {
-            self.lambdas.push((l.range, p));
-        }
-        visitor::walk_expr(self, expr);
-    }
-}
-
-impl<'a> Scopes<'a> {
-    pub(super) fn of(body: &'a [Stmt]) -> Self {
-        let mut s = Self::default();
-        visitor::walk_body(&mut s, body);
-        s
-    }
-}
+use super::Nodes;
 
 /// The edits renaming the parameter whose name starts at `at` to `new`, and every name of it
 /// in its function's body; `None` when `at` is no function's parameter or the rename is not
 /// sure to keep each name meaning the same variable.
 pub(super) fn parameter_rename(
     source: &str,
-    scopes: &Scopes<'_>,
-    names: &[&ruff_python_ast::ExprName],
-    calls: &[&ruff_python_ast::ExprCall],
+    nodes: &Nodes<'_>,
     at: TextSize,
     new: &str,
 ) -> Option<Vec<(TextRange, String)>> {
-    let function = scopes.functions.iter().find(|f| {
+    let function = nodes.functions.iter().find(|f| {
         f.parameters
             .iter()
             .any(|p| p.name().range.start() == at && !p.is_variadic())
@@ -83,21 +41,21 @@ pub(super) fn parameter_rename(
         return None;
     }
     let inside = |r: TextRange| body.contains_range(r);
-    let nested_rebinds = scopes
+    let nested_rebinds = nodes
         .functions
         .iter()
         .filter(|f| !std::ptr::eq(**f, *function) && inside(f.range))
         .any(|f| f.parameters.includes(old))
-        || scopes
+        || nodes
             .lambdas
             .iter()
             .any(|(r, p)| inside(*r) && p.includes(old))
-        || scopes.declared.iter().any(|(r, n)| *n == old && inside(*r));
+        || nodes.declared.iter().any(|(r, n)| *n == old && inside(*r));
     if nested_rebinds {
         return None;
     }
     let fname = function.name.id.as_str();
-    let called_by_keyword = calls.iter().any(|c| {
+    let called_by_keyword = nodes.calls.iter().any(|c| {
         matches!(&*c.func, Expr::Name(n) if n.id.as_str() == fname)
             && c.arguments
                 .keywords
@@ -109,7 +67,8 @@ pub(super) fn parameter_rename(
     }
     let mut edits = vec![(param.range, new.to_string())];
     edits.extend(
-        names
+        nodes
+            .names
             .iter()
             .filter(|n| n.id.as_str() == old && inside(n.range))
             .map(|n| (n.range, new.to_string())),
